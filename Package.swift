@@ -1,0 +1,67 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "zoho-sidecar",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "zoho-sidecar", targets: ["SidecarCLI"]),
+        .executable(name: "zoho-sim", targets: ["ZohoSim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // Ids, JSON values, errors, secret masking: shared by everything, depends on nothing of ours.
+        .target(name: "Core", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // One store interface, two engines (SQLite via SQLiteNIO, PostgreSQL via PostgresNIO), migrations.
+        .target(name: "Store", dependencies: [
+            "Core",
+            .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
+        // Odoo's wire format: the JSON-RPC envelope, error shape, and the client to Odoo.
+        .target(name: "OdooRPC", dependencies: [
+            "Core",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
+        // The models the sidecar exposes over Odoo's RPC: field metadata, domains → SQL, company access.
+        .target(name: "RPCModels", dependencies: ["Core", "Store", "OdooRPC"]),
+        // HTTP transport: /jsonrpc, /json/2, health.
+        .target(name: "Server", dependencies: [
+            "Core", "Store", "RPCModels", "OdooRPC",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+        // The offline Zoho: accounts, CRM, Books, notifications, faults. Depends on nothing above but Core.
+        .target(name: "Simulator", dependencies: [
+            "Core",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
+        .executableTarget(name: "SidecarCLI", dependencies: [
+            "Core", "Store", "RPCModels", "Server",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "ZohoSim", dependencies: [
+            "Simulator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "SidecarTests", dependencies: [
+            "Core", "Store", "RPCModels", "Server", "OdooRPC", "Simulator",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,38 @@
+import Core
+import OdooRPC
+import Store
+
+/// A method beyond CRUD (`action_retry`, `get_dashboard_stats`, …), added by the module that owns it.
+public struct ActionCall: Sendable {
+    public let model: Model
+    public let ids: [Int64]
+    /// Named arguments (positional ones after `ids` arrive as `args`).
+    public let arguments: [String: JSONValue]
+    public let env: Env
+    public let service: ModelService
+}
+
+public typealias Action = @Sendable (ActionCall) async throws -> JSONValue
+
+/// The models the sidecar serves and the actions registered on them.
+public struct ModelRegistry: Sendable {
+    public private(set) var models: [String: Model] = [:]
+    public private(set) var actions: [String: [String: Action]] = [:]
+
+    public init(_ models: [Model] = SidecarModels.all) {
+        for m in models { self.models[m.name] = m }
+    }
+
+    public func model(_ name: String) -> Model? { models[name] }
+
+    public mutating func register(_ method: String, on model: String, _ action: @escaping Action) {
+        precondition(models[model] != nil, "unknown model \(model)")
+        actions[model, default: [:]][method] = action
+    }
+
+    public mutating func setHooks(_ hooks: ModelHooks, on model: String) {
+        models[model]?.hooks = hooks
+    }
+
+    public func action(_ method: String, on model: String) -> Action? { actions[model]?[method] }
+}

@@ -1,0 +1,111 @@
+import Core
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import OdooRPC
+import RPCModels
+import Store
+
+public struct ServerSettings: Sendable {
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8169
+    /// The largest request body `/jsonrpc` and JSON-2 accept.
+    public var maxBodyBytes: Int = 1 << 20
+
+    public init(host: String = "127.0.0.1", port: Int = 8169, maxBodyBytes: Int = 1 << 20) {
+        self.host = host
+        self.port = port
+        self.maxBodyBytes = maxBodyBytes
+    }
+}
+
+/// The sidecar's HTTP surface.
+public enum HTTPServer {
+    public static func router(rpc: RPCEndpoint, store: any Store, settings: ServerSettings) -> Router<BasicRequestContext> {
+        let router = Router()
+        let limit = settings.maxBodyBytes
+
+        router.post("/jsonrpc") { request, _ -> Response in
+            var id: JSONValue = .null
+            do {
+                let body = try await readJSON(request, limit: limit)
+                id = body["id"] ?? .null
+                guard let params = body["params"]?.objectValue, let service = params["service"]?.stringValue,
+                      let method = params["method"]?.stringValue
+                else {
+                    throw OdooFault(.badRequest, "Invalid JSON-RPC request: expected {\"jsonrpc\":\"2.0\",\"method\":\"call\",\"params\":{\"service\":…,\"method\":…,\"args\":[…]},\"id\":…}")
+                }
+                guard let args = (params["args"] ?? .array([])).arrayValue else {
+                    throw OdooFault(.badRequest, "Invalid JSON-RPC request: params.args must be a list")
+                }
+                let result = try await rpc.call(service: service, method: method, args: args)
+                return json(Envelope.result(id: id, result))
+            } catch {
+                let fault = rpc.fault(from: error)
+                let status: HTTPResponse.Status = switch fault.kind {
+                case .badRequest: .badRequest
+                case .payloadTooLarge: .contentTooLarge
+                default: .ok
+                }
+                return json(Envelope.error(id: id, fault), status: status)
+            }
+        }
+
+        router.post("/json/2/:model/:method") { request, context -> Response in
+            do {
+                let model = try context.parameters.require("model")
+                let method = try context.parameters.require("method")
+                let body = try await readJSON(request, limit: limit, emptyIsNull: true)
+                let auth = request.headers[.authorization]
+                let bearer = auth.flatMap { a -> String? in
+                    let parts = a.split(separator: " ", maxSplits: 1)
+                    return parts.count == 2 && parts[0].lowercased() == "bearer" ? String(parts[1]) : nil
+                }
+                return json(try await rpc.callJSON2(model: model, method: method, bearer: bearer, body: body))
+            } catch {
+                let fault = rpc.fault(from: error)
+                var data = fault.data
+                if case .object(var o) = data { o.removeValue(forKey: "debug"); data = .object(o) }
+                return json(data, status: HTTPResponse.Status(code: fault.httpStatus))
+            }
+        }
+
+        router.get("/healthz") { _, _ in json(["status": "ok"]) }
+
+        router.get("/readyz") { _, _ -> Response in
+            do {
+                let version = try await Migrator.currentVersion(store)
+                let ready = version == Migrator.latest
+                return json(["status": .string(ready ? "ok" : "error"), "store": .string(store.location),
+                             "schema_version": .int(Int64(version)), "schema_latest": .int(Int64(Migrator.latest))],
+                            status: ready ? .ok : .serviceUnavailable)
+            } catch {
+                return json(["status": "error", "store": .string(store.location), "error": .string(Secrets.redact("\(error)"))],
+                            status: .serviceUnavailable)
+            }
+        }
+        return router
+    }
+
+    static func readJSON(_ request: Request, limit: Int, emptyIsNull: Bool = false) async throws -> JSONValue {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw OdooFault(.payloadTooLarge, "Request body exceeds the limit of \(limit) bytes")
+        }
+        if buffer.readableBytes == 0, emptyIsNull { return .null }
+        do {
+            return try JSONValue.parse(buffer.readableBytesView)
+        } catch {
+            throw OdooFault(.badRequest, "Invalid JSON in request body (\(buffer.readableBytes) bytes)")
+        }
+    }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        let bytes = value.serializedBytes()
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Core
+import Foundation
+import Hummingbird
+import Logging
+import RPCModels
+import Server
+import ServiceLifecycle
+import Store
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the sidecar: HTTP (JSON-RPC, JSON-2, webhooks, health) and workers.")
+    @OptionGroup var options: SettingsOptions
+
+    func run() async throws {
+        let sidecar = try await openSidecar(options)
+        let logger = sidecar.logger
+        let app = sidecar.application { port in
+            logger.info("zoho-sidecar \(Sidecar.version) listening", metadata: ["address": "\(sidecar.server.host):\(port)", "store": "\(sidecar.store.location)"])
+        }
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+        await sidecar.store.close()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply schema migrations and exit (serve also applies them on start).")
+    @OptionGroup var options: SettingsOptions
+
+    func run() async throws {
+        let sidecar = try await openSidecar(options)
+        print("schema version \(try await Migrator.currentVersion(sidecar.store)) (latest \(Migrator.latest)) at \(sidecar.store.location)")
+        await sidecar.store.close()
+    }
+}
+
+struct APIKeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "apikey", abstract: "Manage the API keys RPC clients log in with.",
+                                                    subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a key and print it once; only its hash is stored.")
+        @Option(help: "A name for the key; RPC clients use it as their login.") var name: String
+        @OptionGroup var options: SettingsOptions
+
+        func run() async throws {
+            let sidecar = try await openSidecar(options)
+            let (id, key) = try await sidecar.keys.create(name: name)
+            print("uid \(id), login \(name)\n\(key)\nStore it now: it is not shown again.")
+            await sidecar.store.close()
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List keys (never the keys themselves).")
+        @OptionGroup var options: SettingsOptions
+
+        func run() async throws {
+            let sidecar = try await openSidecar(options)
+            print("ID  NAME                 PREFIX    CREATED              LAST USED            REVOKED")
+            for k in try await sidecar.keys.list() {
+                print([String(k.id).padding(toLength: 3, withPad: " ", startingAt: 0), k.name.padding(toLength: 20, withPad: " ", startingAt: 0),
+                       k.prefix.padding(toLength: 9, withPad: " ", startingAt: 0), Clock.odooString(k.createdAt),
+                       k.lastUsedAt.map(Clock.odooString) ?? "-                  ", k.revokedAt.map(Clock.odooString) ?? "-"].joined(separator: " "))
+            }
+            await sidecar.store.close()
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a key by id or name.")
+        @Argument(help: "The key's id or name.") var key: String
+        @OptionGroup var options: SettingsOptions
+
+        func run() async throws {
+            let sidecar = try await openSidecar(options)
+            let n = try await sidecar.keys.revoke(key)
+            await sidecar.store.close()
+            guard n > 0 else { throw CleanExit.message("error: no live key with id or name '\(key)'") }
+            print("revoked \(n) key\(n == 1 ? "" : "s")")
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Core
+import Foundation
+import Logging
+import Server
+
+/// The settings every command understands. Flags win over `ZOHO_SIDECAR_*` variables, which win
+/// over the config file (`--config` or `ZOHO_SIDECAR_CONFIG`), which wins over defaults.
+struct SettingsOptions: ParsableArguments {
+    @Option(help: "JSON config file of settings (env: ZOHO_SIDECAR_CONFIG).") var config: String?
+    @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
+    @Option(help: "Port to listen on (default 8169).") var port: String?
+    @Option(help: "Data directory for SQLite and the master key (default ./.zoho-sidecar).") var dataDir: String?
+    @Option(help: "PostgreSQL URL; empty uses the embedded SQLite.") var database: String?
+    @Option(help: "Largest accepted RPC request body in bytes (default 1048576).") var maxBodyBytes: String?
+    @Option(help: "SQLite durability: full or normal (default full).") var sqliteSynchronous: String?
+    @Option(help: "Log level (default info).") var logLevel: String?
+    @Option(help: "Log format: text or json (default text).") var logFormat: String?
+
+    func resolve() throws -> Settings {
+        let flags: [String: String?] = [
+            "host": host, "port": port, "data_dir": dataDir, "database": database, "max_body_bytes": maxBodyBytes,
+            "sqlite_synchronous": sqliteSynchronous, "log_level": logLevel, "log_format": logFormat,
+        ]
+        let env = ProcessInfo.processInfo.environment
+        do {
+            return try Settings.resolve(SidecarSettings.catalogue, flags: flags.compactMapValues { $0 }, environment: env,
+                                        configFile: config ?? env["ZOHO_SIDECAR_CONFIG"])
+        } catch let error as SettingsError {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+/// Opens the sidecar (store, migrations, key) for a command, with logging set up from the settings.
+func openSidecar(_ options: SettingsOptions) async throws -> Sidecar {
+    let settings = try options.resolve()
+    let level = Logger.Level(rawValue: settings["log_level"] ?? "info") ?? .info
+    let format = SidecarLogHandler.Format(rawValue: settings["log_format"] ?? "text") ?? .text
+    LoggingSystem.bootstrap { SidecarLogHandler(label: $0, level: level, format: format) }
+    do {
+        return try await Sidecar.open(settings: settings, environment: ProcessInfo.processInfo.environment,
+                                      logger: Logger(label: "zoho-sidecar"))
+    } catch {
+        throw CleanExit.message("error: \(Secrets.redact(String(describing: error)))")
+    }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct SidecarCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "zoho-sidecar",
+        abstract: "Connects Zoho (CRM, Books, People, Desk) with Odoo, two ways, reliably.",
+        subcommands: [Serve.self, Migrate.self, APIKeyCommand.self])
+}

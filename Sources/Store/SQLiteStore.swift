@@ -1,0 +1,164 @@
+import Core
+import Foundation
+import Glibc
+import Logging
+import NIOCore
+import NIOPosix
+import SQLiteNIO
+import Synchronization
+
+/// The embedded default: one database file in WAL mode, one writer connection that serialises write
+/// transactions, and a few reader connections that read committed snapshots concurrently.
+public final class SQLiteStore: Store {
+    public let engine = Engine.sqlite
+    public let path: String
+    private let writer: SQLiteConnection
+    private let readers: [SQLiteConnection]
+    private let writeLock = AsyncLock()
+    private let nextReader = Atomic<Int>(0)
+
+    public enum Synchronous: String, Sendable {
+        /// fsync at every commit: a committed transaction survives power loss.
+        case full = "FULL"
+        /// fsync at checkpoints: survives a crash of the process, not of the machine. Faster.
+        case normal = "NORMAL"
+    }
+
+    public var location: String { "sqlite:\(path)" }
+
+    private init(path: String, writer: SQLiteConnection, readers: [SQLiteConnection]) {
+        self.path = path
+        self.writer = writer
+        self.readers = readers
+    }
+
+    /// Opens (creating if needed) the database file at `path`.
+    public static func open(path: String, readers: Int = 3, synchronous: Synchronous = .full,
+                            busyTimeoutMillis: Int = 5000) async throws -> SQLiteStore {
+        let logger = Logger(label: "zoho-sidecar.sqlite")
+        // Owner-only from the first byte: the file holds sealed secrets and business data.
+        if !FileManager.default.fileExists(atPath: path) {
+            let fd = Glibc.open(path, O_WRONLY | O_CREAT, 0o600)
+            if fd >= 0 { Glibc.close(fd) }
+        }
+        func connect() async throws -> SQLiteConnection {
+            do {
+                let c = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+                _ = try await c.query("PRAGMA busy_timeout = \(busyTimeoutMillis)")
+                _ = try await c.query("PRAGMA synchronous = \(synchronous.rawValue)")
+                // Odoo's `like` is case-sensitive; SQLite's is not unless told.
+                _ = try await c.query("PRAGMA case_sensitive_like = ON")
+                return c
+            } catch {
+                throw StoreError(.unavailable, "cannot open SQLite database at \(path): \(error)")
+            }
+        }
+        let writer = try await connect()
+        do {
+            _ = try await writer.query("PRAGMA journal_mode = WAL")
+            _ = try await writer.query("PRAGMA foreign_keys = ON")
+        } catch {
+            throw SQLiteStore.translate(error, path: path)
+        }
+        var pool: [SQLiteConnection] = []
+        for _ in 0..<max(1, readers) { pool.append(try await connect()) }
+        return SQLiteStore(path: path, writer: writer, readers: pool)
+    }
+
+    public func query(_ sql: SQL) async throws -> [Row] {
+        let i = nextReader.wrappingAdd(1, ordering: .relaxed).oldValue
+        return try await Self.run(sql, on: readers[abs(i) % readers.count], path: path)
+    }
+
+    @discardableResult
+    public func execute(_ sql: SQL) async throws -> Int {
+        try await transaction { try await $0.execute(sql) }
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        let writer = self.writer
+        let path = self.path
+        return try await writeLock.withLock {
+            // IMMEDIATE takes the write lock up front, so a second process sharing the file waits
+            // (busy_timeout) instead of failing half-way through with SQLITE_BUSY.
+            _ = try await Self.run(SQL("BEGIN IMMEDIATE"), on: writer, path: path)
+            do {
+                let result = try await body(Transaction(connection: writer, path: path))
+                _ = try await Self.run(SQL("COMMIT"), on: writer, path: path)
+                return result
+            } catch {
+                _ = try? await Self.run(SQL("ROLLBACK"), on: writer, path: path)
+                throw error
+            }
+        }
+    }
+
+    public func close() async {
+        try? await writer.close()
+        for r in readers { try? await r.close() }
+    }
+
+    struct Transaction: SQLExecutor {
+        let engine = Engine.sqlite
+        let connection: SQLiteConnection
+        let path: String
+
+        func query(_ sql: SQL) async throws -> [Row] {
+            try await SQLiteStore.run(sql, on: connection, path: path)
+        }
+
+        func execute(_ sql: SQL) async throws -> Int {
+            _ = try await SQLiteStore.run(sql, on: connection, path: path)
+            return Int(try await SQLiteStore.run(SQL("SELECT changes()"), on: connection, path: path)
+                .first?.values.first?.int ?? 0)
+        }
+    }
+
+    static func run(_ sql: SQL, on connection: SQLiteConnection, path: String) async throws -> [Row] {
+        let binds: [SQLiteData] = sql.binds.map {
+            switch $0 {
+            case .null: return .null
+            case .int(let i): return .integer(SQLiteInt64(i))
+            case .double(let d): return .float(d)
+            case .text(let s): return .text(s)
+            case .blob(let b): return .blob(ByteBuffer(bytes: b))
+            }
+        }
+        let rows: [SQLiteRow]
+        do {
+            rows = try await connection.query(sql.text, binds)
+        } catch {
+            throw translate(error, path: path)
+        }
+        guard let first = rows.first else { return [] }
+        let names = first.columns.map(\.name)
+        return rows.map { row in
+            Row(columns: names, values: row.columns.map {
+                switch $0.data {
+                case .null: return .null
+                case .integer(let i): return .int(Int64(i))
+                case .float(let d): return .double(d)
+                case .text(let s): return .text(s)
+                case .blob(var b): return .blob(b.readBytes(length: b.readableBytes) ?? [])
+                }
+            })
+        }
+    }
+
+    static func translate(_ error: any Error, path: String) -> any Error {
+        guard let e = error as? SQLiteError else { return error }
+        switch e.reason {
+        case .constraint, .constraintUniqueFailed, .constraintPrimaryKeyFailed, .constraintNotNullFailed,
+             .constraintCheckFailed, .constraintForeignKeyFailed:
+            return StoreError(.constraint, e.message)
+        case .full:
+            return StoreError(.diskFull, "the disk holding \(path) is full: free space, then the sidecar resumes (\(e.message))")
+        case .busy, .busyTimeout, .locked:
+            return StoreError(.unavailable, "the SQLite database \(path) stayed locked past busy_timeout (\(e.message))")
+        case .ioError, .ioErrorFailedWrite, .ioErrorFailedSync, .cantOpen, .readOnly, .corrupt, .notADatabase:
+            return StoreError(.unavailable, "SQLite database \(path): \(e.message)")
+        default:
+            return StoreError(.invalid, e.message)
+        }
+    }
+}

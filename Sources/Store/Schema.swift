@@ -1,0 +1,193 @@
+/// The logical schema, the same on both engines. Times are epoch microseconds (`{int}`); secrets are
+/// AES-GCM sealed boxes (`{blob}`, see `Vault`); JSON documents are text. Every row that belongs to
+/// a company carries `company_id` (Odoo's `res.company` id).
+enum Schema {
+    static let migrations: [Migration] = [
+        Migration(version: 1, name: "initial", statements: [
+            """
+            CREATE TABLE api_keys (
+                id {pk},
+                name {text} NOT NULL,
+                key_hash {text} NOT NULL UNIQUE,
+                prefix {text} NOT NULL,
+                created_at {int} NOT NULL,
+                last_used_at {int},
+                revoked_at {int}
+            )
+            """,
+            """
+            CREATE TABLE instances (
+                id {pk},
+                company_id {int} NOT NULL,
+                name {text} NOT NULL,
+                active {int} NOT NULL DEFAULT 1,
+                data_center {text} NOT NULL DEFAULT 'us',
+                edition {text} NOT NULL DEFAULT 'enterprise',
+                client_id {text},
+                client_secret_enc {blob},
+                scopes {text},
+                redirect_uri {text},
+                return_url {text},
+                apps {text} NOT NULL DEFAULT '["crm"]',
+                books_organization_id {text},
+                desk_org_id {text},
+                state {text} NOT NULL DEFAULT 'draft',
+                accounts_server {text},
+                api_domain {text},
+                granted_scopes {text},
+                access_token_enc {blob},
+                refresh_token_enc {blob},
+                token_expires_at {int},
+                last_refresh_at {int},
+                last_error {text},
+                webhook_secret_enc {blob},
+                odoo_url {text},
+                odoo_db {text},
+                odoo_user {text},
+                odoo_api_key_enc {blob},
+                sync_progress {text},
+                created_at {int} NOT NULL,
+                updated_at {int} NOT NULL
+            )
+            """,
+            "CREATE INDEX instances_company ON instances (company_id)",
+            """
+            CREATE TABLE jobs (
+                id {pk},
+                company_id {int} NOT NULL,
+                instance_id {int},
+                kind {text} NOT NULL,
+                payload {text} NOT NULL DEFAULT '{}',
+                priority {int} NOT NULL DEFAULT 10,
+                eta {int} NOT NULL,
+                state {text} NOT NULL DEFAULT 'pending',
+                attempts {int} NOT NULL DEFAULT 0,
+                max_attempts {int} NOT NULL DEFAULT 5,
+                identity_key {text},
+                last_error {text},
+                error_chain {text},
+                last_exchange {text},
+                result {text},
+                worker {text},
+                lease_until {int},
+                created_at {int} NOT NULL,
+                started_at {int},
+                done_at {int},
+                failed_at {int},
+                cancelled_at {int},
+                updated_at {int} NOT NULL
+            )
+            """,
+            // Claiming reads only pending rows in priority order: a partial index keeps that cheap however many are done.
+            "CREATE INDEX jobs_claim ON jobs (priority, eta, id) WHERE state = 'pending'",
+            "CREATE INDEX jobs_lease ON jobs (lease_until) WHERE state = 'running'",
+            "CREATE INDEX jobs_instance_state ON jobs (instance_id, state)",
+            "CREATE INDEX jobs_company_state ON jobs (company_id, state)",
+            "CREATE INDEX jobs_state_updated ON jobs (state, updated_at)",
+            // At most one active job per identity key, enforced by the database rather than read-then-insert.
+            "CREATE UNIQUE INDEX jobs_identity ON jobs (identity_key) WHERE identity_key IS NOT NULL AND state IN ('pending', 'running', 'waiting')",
+            """
+            CREATE TABLE bindings (
+                id {pk},
+                company_id {int} NOT NULL,
+                instance_id {int} NOT NULL,
+                odoo_model {text} NOT NULL,
+                odoo_id {int} NOT NULL,
+                zoho_app {text} NOT NULL,
+                zoho_object {text} NOT NULL,
+                zoho_id {text} NOT NULL,
+                sync_hash {text},
+                last_sync_at {int},
+                last_direction {text},
+                zoho_modified_time {text},
+                odoo_write_date {text},
+                origin_stamp {text},
+                origin_at {int},
+                created_at {int} NOT NULL,
+                updated_at {int} NOT NULL
+            )
+            """,
+            "CREATE UNIQUE INDEX bindings_zoho ON bindings (instance_id, zoho_app, zoho_object, zoho_id)",
+            "CREATE UNIQUE INDEX bindings_odoo ON bindings (instance_id, zoho_app, zoho_object, odoo_model, odoo_id)",
+            "CREATE INDEX bindings_company ON bindings (company_id)",
+            """
+            CREATE TABLE webhook_events (
+                id {pk},
+                company_id {int} NOT NULL,
+                instance_id {int} NOT NULL,
+                app {text} NOT NULL,
+                object {text} NOT NULL,
+                received_at {int} NOT NULL,
+                body_sha256 {text} NOT NULL,
+                dedup_key {text},
+                size {int} NOT NULL,
+                verdict {text} NOT NULL,
+                job_id {int},
+                detail {text}
+            )
+            """,
+            "CREATE INDEX webhook_events_received ON webhook_events (received_at)",
+            "CREATE INDEX webhook_events_instance ON webhook_events (instance_id, verdict)",
+            // Dedup window: one row per (instance, key) until it expires; the primary key is the guard,
+            // so two sidecars on one database cannot both accept the same delivery.
+            """
+            CREATE TABLE webhook_dedup (
+                instance_id {int} NOT NULL,
+                dedup_key {text} NOT NULL,
+                expires_at {int} NOT NULL,
+                PRIMARY KEY (instance_id, dedup_key)
+            )
+            """,
+            """
+            CREATE TABLE logs (
+                id {pk},
+                company_id {int} NOT NULL,
+                instance_id {int},
+                job_id {int},
+                level {text} NOT NULL,
+                source {text} NOT NULL DEFAULT 'sidecar',
+                message {text} NOT NULL,
+                cause {text},
+                stack {text},
+                created_at {int} NOT NULL
+            )
+            """,
+            "CREATE INDEX logs_created ON logs (created_at)",
+            "CREATE INDEX logs_company_level ON logs (company_id, level)",
+            """
+            CREATE TABLE settings (
+                key {text} PRIMARY KEY,
+                value {text} NOT NULL,
+                updated_at {int} NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE sync_cursors (
+                instance_id {int} NOT NULL,
+                mapping {text} NOT NULL,
+                side {text} NOT NULL,
+                cursor {text},
+                updated_at {int} NOT NULL,
+                PRIMARY KEY (instance_id, mapping, side)
+            )
+            """,
+            // OAuth `state` values: single use, bound to an instance, short-lived.
+            """
+            CREATE TABLE oauth_states (
+                nonce {text} PRIMARY KEY,
+                instance_id {int} NOT NULL,
+                expires_at {int} NOT NULL,
+                used_at {int}
+            )
+            """,
+            // Named leases for work that must run once at a time across processes (token refresh on SQLite).
+            """
+            CREATE TABLE locks (
+                name {text} PRIMARY KEY,
+                holder {text} NOT NULL,
+                expires_at {int} NOT NULL
+            )
+            """,
+        ]),
+    ]
+}

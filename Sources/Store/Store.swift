@@ -1,0 +1,64 @@
+import Core
+
+public enum Engine: String, Sendable, CaseIterable {
+    case sqlite
+    case postgres
+}
+
+/// Runs statements. Inside `Store.transaction` every call shares one transaction.
+public protocol SQLExecutor: Sendable {
+    var engine: Engine { get }
+    func query(_ sql: SQL) async throws -> [Row]
+    /// Returns the number of rows changed.
+    @discardableResult func execute(_ sql: SQL) async throws -> Int
+}
+
+/// The sidecar's database. Two engines implement it; everything above is written once against it.
+/// Engines differ only where the databases do: placeholders, column types, locking and wake-ups.
+public protocol Store: SQLExecutor {
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T
+    /// Releases connections. The store must not be used afterwards.
+    func close() async
+    /// A short, secret-free description for logs and health: "sqlite:/path" or "postgres://host:port/db".
+    var location: String { get }
+}
+
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable { case unavailable, constraint, diskFull, invalid }
+    public let kind: Kind
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = Secrets.redact(message)
+    }
+
+    public var description: String { message }
+}
+
+extension SQLExecutor {
+    /// The first column of the first row, if any.
+    public func scalar(_ sql: SQL) async throws -> SQLValue {
+        try await query(sql).first?.values.first ?? .null
+    }
+
+    /// Dialect helpers for the few places the SQL text differs.
+    public var dialect: Dialect { Dialect(engine: engine) }
+}
+
+public struct Dialect: Sendable {
+    public let engine: Engine
+
+    /// Case-insensitive LIKE: Postgres has ILIKE; SQLite compares lowered text.
+    public func ilike(_ column: String) -> String {
+        engine == .postgres ? "\(column) ILIKE ?" : "lower(\(column)) LIKE lower(?)"
+    }
+
+    public func notIlike(_ column: String) -> String {
+        engine == .postgres ? "\(column) NOT ILIKE ?" : "lower(\(column)) NOT LIKE lower(?)"
+    }
+
+    /// Row locks that skip rows another worker holds (Postgres); SQLite's single writer needs none.
+    public var skipLocked: String { engine == .postgres ? " FOR UPDATE SKIP LOCKED" : "" }
+}
