@@ -116,6 +116,11 @@ public enum Secrets {
                 while j < b.count, b[j] == 32 || b[j] == 92 || b[j] == 34 || b[j] == 39 { j += 1 }
                 let start = j
                 while j < b.count, !Self.endsValue(b[j]) { j += 1 }
+                // "Authorization: Bearer X": the value is the scheme and the credential after it.
+                if Self.schemes.contains(where: { $0 == b[start..<j].map(Self.lower) }) {
+                    while j < b.count, Self.isSpace(b[j]) { j += 1 }
+                    while j < b.count, !Self.endsValue(b[j]) { j += 1 }
+                }
                 // Nothing to hide, already hidden, or a JSON literal such as false/null/true.
                 let value = b[start..<j]
                 if value.isEmpty || value.first == 42 || ["false", "null", "true"].contains(where: { Array($0.utf8) == Array(value) }) { continue }

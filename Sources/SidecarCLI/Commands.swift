@@ -82,3 +82,15 @@ struct APIKeyCommand: AsyncParsableCommand {
         }
     }
 }
+
+struct Docs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Write the generated reference (docs/models.md, docs/settings.md).")
+    @Option(help: "Directory to write into.") var output = "docs"
+
+    func run() async throws {
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        try ModelDocs.markdown(Sidecar.registry()).write(toFile: output + "/models.md", atomically: true, encoding: .utf8)
+        try SidecarSettings.markdown().write(toFile: output + "/settings.md", atomically: true, encoding: .utf8)
+        print("wrote \(output)/models.md and \(output)/settings.md")
+    }
+}

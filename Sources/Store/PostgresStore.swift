@@ -67,13 +67,24 @@ public final class PostgresStore: Store {
         if let schema = address.schema {
             config.options.additionalStartupParameters = [("search_path", schema)]
         }
-        let logger = Logger(label: "zoho-sidecar.postgres")
+        // PostgresNIO's own chatter (retries, pool notes) stays quiet; failures reach us as errors.
+        var logger = Logger(label: "zoho-sidecar.postgres")
+        logger.logLevel = .error
         let store = PostgresStore(
             client: PostgresClient(configuration: config, backgroundLogger: logger),
             location: "postgres://\(address.host):\(address.port)/\(address.database)",
             schema: address.schema, logger: logger)
         do {
-            _ = try await store.query(SQL("SELECT 1"))
+            // The pool retries connecting forever; a sidecar starting against a wrong address must fail fast.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { _ = try await store.query(SQL("SELECT 1")) }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(5))
+                    throw StoreError(.unavailable, "no answer within 5 s")
+                }
+                try await group.next()
+                group.cancelAll()
+            }
         } catch {
             await store.close()
             throw StoreError(.unavailable, "cannot reach PostgreSQL at \(store.location) as \(address.user): \(String(reflecting: error))")

@@ -50,6 +50,8 @@ extension SQLExecutor {
 public struct Dialect: Sendable {
     public let engine: Engine
 
+    public init(engine: Engine) { self.engine = engine }
+
     /// Case-insensitive LIKE: Postgres has ILIKE; SQLite compares lowered text.
     public func ilike(_ column: String) -> String {
         engine == .postgres ? "\(column) ILIKE ?" : "lower(\(column)) LIKE lower(?)"

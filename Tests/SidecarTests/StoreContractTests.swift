@@ -1,0 +1,165 @@
+import Core
+import Foundation
+import Store
+import Testing
+
+/// What every store engine promises. Each test runs against a real SQLite file and a real PostgreSQL.
+@Suite("Store contract")
+struct StoreContractTests {
+    @Test("migrations apply once and leave the schema at the latest version", arguments: TestStores.engines)
+    func migrationsAreIdempotent(engine: Engine) async throws {
+        try await TestStores.withStore(engine) { store in
+            #expect(try await Migrator.currentVersion(store) == Migrator.latest)
+            let again = try await Migrator.migrate(store)
+            #expect(again.applied.isEmpty)
+            #expect(again.current == Migrator.latest)
+        }
+    }
+
+    @Test("every value kind round-trips unchanged", arguments: TestStores.engines)
+    func valuesRoundTrip(engine: Engine) async throws {
+        try await TestStores.withStore(engine) { store in
+            let secret: [UInt8] = [0, 1, 2, 255, 128]
+            let id = try await store.transaction { tx in
+                try await tx.query(SQL("INSERT INTO instances (company_id, name, token_expires_at, client_secret_enc, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                                       [7, "Ünïcode ☃ 'quoted' ?", .int(Int64.max - 1), .blob(secret), .null, 1, 2]))
+            }.first?["id"].int
+            let rowID = try #require(id)
+            let rows = try await store.query(SQL("SELECT * FROM instances WHERE id = ?", [.int(rowID)]))
+            let row = try #require(rows.first)
+            #expect(row["company_id"] == .int(7))
+            #expect(row["name"] == .text("Ünïcode ☃ 'quoted' ?"))
+            #expect(row["token_expires_at"] == .int(Int64.max - 1))
+            #expect(row["client_secret_enc"] == .blob(secret))
+            #expect(row["last_error"] == .null)
+            #expect(row["state"] == .text("draft"), "column defaults apply")
+        }
+    }
+
+    @Test("a transaction that throws leaves nothing behind", arguments: TestStores.engines)
+    func rollbackOnThrow(engine: Engine) async throws {
+        struct Boom: Error {}
+        try await TestStores.withStore(engine) { store in
+            await #expect(throws: Boom.self) {
+                try await store.transaction { tx in
+                    try await tx.execute(SQL("INSERT INTO settings (key, value, updated_at) VALUES ('a', '1', 0)"))
+                    throw Boom()
+                }
+            }
+            let count = try await store.scalar(SQL("SELECT count(*) FROM settings")).int
+            #expect(count == 0)
+        }
+    }
+
+    @Test("constraint violations surface as StoreError.constraint", arguments: TestStores.engines)
+    func constraintViolation(engine: Engine) async throws {
+        try await TestStores.withStore(engine) { store in
+            try await store.execute(SQL("INSERT INTO settings (key, value, updated_at) VALUES ('a', '1', 0)"))
+            do {
+                try await store.execute(SQL("INSERT INTO settings (key, value, updated_at) VALUES ('a', '2', 0)"))
+                Issue.record("duplicate primary key was accepted")
+            } catch let error as StoreError {
+                #expect(error.kind == .constraint)
+            }
+        }
+    }
+
+    @Test("the partial unique index allows one active job per identity key", arguments: TestStores.engines)
+    func identityIndex(engine: Engine) async throws {
+        try await TestStores.withStore(engine) { store in
+            let insert = SQL("INSERT INTO jobs (company_id, kind, eta, state, identity_key, created_at, updated_at) VALUES (1, 'k', 0, 'pending', 'same', 0, 0)")
+            try await store.execute(insert)
+            await #expect(throws: StoreError.self) { try await store.execute(insert) }
+            try await store.execute(SQL("UPDATE jobs SET state = 'done'"))
+            try await store.execute(insert)
+            #expect(try await store.scalar(SQL("SELECT count(*) FROM jobs")).int == 2)
+        }
+    }
+
+    @Test("concurrent write transactions never lose an update", arguments: TestStores.engines)
+    func concurrentWrites(engine: Engine) async throws {
+        try await TestStores.withStore(engine) { store in
+            try await store.execute(SQL("INSERT INTO settings (key, value, updated_at) VALUES ('n', '0', 0)"))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<40 {
+                    group.addTask {
+                        try await store.transaction { tx in
+                            let lock = tx.engine == .postgres ? " FOR UPDATE" : ""
+                            let n = Int(try await tx.scalar(SQL("SELECT value FROM settings WHERE key = 'n'\(lock)")).text ?? "0")!
+                            try await tx.execute(SQL("UPDATE settings SET value = ? WHERE key = 'n'", [.text(String(n + 1))]))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await store.scalar(SQL("SELECT value FROM settings WHERE key = 'n'")).text == "40")
+        }
+    }
+
+    @Test("execute reports the number of rows changed", arguments: TestStores.engines)
+    func affectedRows(engine: Engine) async throws {
+        try await TestStores.withStore(engine) { store in
+            for k in ["a", "b", "c"] { try await store.execute(SQL("INSERT INTO settings (key, value, updated_at) VALUES (?, 'x', 0)", [.text(k)])) }
+            #expect(try await store.execute(SQL("UPDATE settings SET value = 'y' WHERE key IN (?, ?)", ["a", "b"])) == 2)
+            #expect(try await store.execute(SQL("DELETE FROM settings WHERE key = 'zz'")) == 0)
+        }
+    }
+
+    @Test("the SQLite file is WAL, owner-only, and reopens with its data")
+    func sqliteFile() async throws {
+        let dir = try TestStores.temporaryDirectory()
+        let store = try await StoreFactory.open(database: nil, dataDir: dir)
+        _ = try await Migrator.migrate(store)
+        #expect(try await store.scalar(SQL("PRAGMA journal_mode")).text == "wal")
+        try await store.execute(SQL("INSERT INTO settings (key, value, updated_at) VALUES ('kept', 'yes', 0)"))
+        await store.close()
+        let path = dir + "/sidecar.sqlite"
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let reopened = try await StoreFactory.open(database: nil, dataDir: dir)
+        #expect(try await reopened.scalar(SQL("SELECT value FROM settings WHERE key = 'kept'")).text == "yes")
+        await reopened.close()
+    }
+
+    @Test("an unreachable PostgreSQL gives a clear error naming the address")
+    func unreachablePostgres() async throws {
+        do {
+            _ = try await PostgresStore.connect(url: "postgres://u:topsecretpw@127.0.0.1:1/db")
+            Issue.record("connected to a closed port")
+        } catch let error as StoreError {
+            #expect(error.kind == .unavailable)
+            #expect(error.message.contains("127.0.0.1:1"))
+            #expect(!error.message.contains("topsecretpw"))
+        }
+    }
+
+    @Test("a malformed database URL is refused with the expected form")
+    func badURL() async throws {
+        #expect(throws: StoreError.self) { try PostgresStore.Address(url: "mysql://x") }
+    }
+}
+
+@Suite("Vault")
+struct VaultTests {
+    @Test("sealing uses a fresh nonce and opens only with the same key")
+    func sealAndOpen() throws {
+        let vault = try Vault(base64Key: Vault.generateKey())
+        let a = try vault.seal("1000.abcdef0123456789.fedcba")
+        let b = try vault.seal("1000.abcdef0123456789.fedcba")
+        #expect(a != b)
+        #expect(try vault.unseal(a) == "1000.abcdef0123456789.fedcba")
+        let other = try Vault(base64Key: Vault.generateKey())
+        #expect(throws: StoreError.self) { try other.unseal(a) }
+    }
+
+    @Test("the key file is created 0600 and refused when others can read it")
+    func keyFile() throws {
+        let dir = try TestStores.temporaryDirectory()
+        let file = dir + "/master.key"
+        _ = try Vault.load(environment: [:], keyFile: file)
+        #expect((try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int) == 0o600)
+        chmod(file, 0o644)
+        #expect(throws: StoreError.self) { try Vault.load(environment: [:], keyFile: file) }
+        #expect(throws: StoreError.self) { try Vault.load(environment: ["ZOHO_SIDECAR_MASTER_KEY": "short"], keyFile: file) }
+    }
+}
