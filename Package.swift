@@ -46,7 +46,9 @@ let package = Package(
         .target(name: "Simulator", dependencies: [
             "Core",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "SidecarCLI", dependencies: [
             "Core", "Store", "RPCModels", "Server",
