@@ -67,14 +67,16 @@ extension SimState {
             let prefix = r.query["path_prefix"] ?? ""
             let since = r.query["since"].flatMap { Int64($0) } ?? 0
             let list = requestLog.filter { $0.path.hasPrefix(prefix) && $0.time >= since }
-            return .json(200, (try? JSONValue.parse(Array(JSONEncoder().encode(list)))) ?? [])
+            return .json(200, Self.snakeJSON(list))
         case "GET deliveries":
-            return .json(200, (try? JSONValue.parse(Array(JSONEncoder().encode(deliveries)))) ?? [])
+            return .json(200, Self.snakeJSON(deliveries))
         case _ where r0 == "crm" && r2 == "edition" && route.count == 3:
             let dc = r1
             guard orgs[dc] != nil, let edition = body["edition"]?.stringValue.flatMap(Edition.init(rawValue:)) else { return bad("expected {edition, users}") }
             orgs[dc]!.edition = edition
             if let users = body["users"]?.intValue { orgs[dc]!.users = Int(users) }
+            // Credits already spent today (so a test or demo can reach the daily limit without 5,000 calls).
+            if let spent = body["spent"]?.intValue { orgs[dc]!.credits[now() / 60_000_000, default: 0] += Int(spent) }
             return .json(200, ["edition": .string(edition.rawValue), "daily_credits": .int(Int64(edition.dailyCredits(users: orgs[dc]!.users))),
                                "concurrency": .int(Int64(edition.concurrency))])
         case _ where r.method == "POST" && r0 == "crm" && r2 == "workflow_webhooks" && route.count == 3:
@@ -107,6 +109,12 @@ extension SimState {
         default:
             return .json(404, ["error": .string("unknown control endpoint \(r.method) /_sim/\(route.joined(separator: "/"))")])
         }
+    }
+
+    static func snakeJSON(_ value: some Encodable) -> JSONValue {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return (try? encoder.encode(value)).flatMap { try? JSONValue.parse(Array($0)) } ?? .null
     }
 
     /// Acting as a user in Zoho's UI: the same validation as the API, and the same notifications.

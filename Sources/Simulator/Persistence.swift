@@ -14,7 +14,7 @@ extension SimState {
         var books: [String: BooksOrg]
     }
 
-    func save(to path: String) throws {
+    public func save(to path: String) throws {
         let fingerprint = requestLog.count ^ clients.count ^ (orgs.values.map { $0.records.values.map(\.count).reduce(0, +) }.reduce(0, +) << 20)
         guard fingerprint != lastSavedFingerprint else { return }
         let snapshot = Snapshot(config: config, clockOffsetMicros: clockOffsetMicros, clients: clients, grants: grants,
@@ -23,7 +23,7 @@ extension SimState {
         lastSavedFingerprint = fingerprint
     }
 
-    func load(from path: String) throws {
+    public func load(from path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else { return }
         let s = try JSONDecoder().decode(Snapshot.self, from: data)
         (config, clockOffsetMicros, clients, grants, refreshTokens, accessTokens, orgs, books) =
