@@ -30,13 +30,15 @@ let package = Package(
             .product(name: "SQLiteNIO", package: "sqlite-nio"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
+        // The durable job queue: enqueue, claim (SKIP LOCKED), workers, backoff, leases and rescue.
+        .target(name: "Queue", dependencies: ["Core", "Store"]),
         // Odoo's wire format: the JSON-RPC envelope, error shape, and the client to Odoo.
         .target(name: "OdooRPC", dependencies: [
             "Core",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // The models the sidecar exposes over Odoo's RPC: field metadata, domains → SQL, company access.
-        .target(name: "RPCModels", dependencies: ["Core", "Store", "OdooRPC"]),
+        .target(name: "RPCModels", dependencies: ["Core", "Store", "OdooRPC", "Queue"]),
         // HTTP transport: /jsonrpc, /json/2, health.
         .target(name: "Server", dependencies: [
             "Core", "Store", "RPCModels", "OdooRPC",
@@ -60,7 +62,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "SidecarTests", dependencies: [
-            "Core", "Store", "RPCModels", "Server", "OdooRPC", "Simulator",
+            "Core", "Store", "RPCModels", "Server", "OdooRPC", "Simulator", "Queue",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),

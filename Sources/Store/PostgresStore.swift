@@ -11,7 +11,7 @@ public final class PostgresStore: Store {
     public let location: String
     /// The schema all tables live in (`search_path`); lets tests and tenants share one database.
     public let schema: String?
-    private let client: PostgresClient
+    let client: PostgresClient
     private let runner: Task<Void, Never>
     private let logger: Logger
 
@@ -217,5 +217,24 @@ public final class PostgresStore: Store {
             return StoreError(.invalid, message)
         }
         return StoreError(.unavailable, "PostgreSQL at \(location) is unreachable: \(e.code)")
+    }
+}
+
+extension PostgresStore {
+    /// Calls `onNotification` for every NOTIFY on `channel`, reconnecting after failures, until cancelled.
+    public func listenForever(channel: String, onNotification: @escaping @Sendable () -> Void) async {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: channel) { notifications in
+                        onNotification()  // catch anything sent while we were not listening
+                        for try await _ in notifications { onNotification() }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
     }
 }

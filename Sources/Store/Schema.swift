@@ -180,6 +180,15 @@ enum Schema {
                 used_at {int}
             )
             """,
+            // An instance whose jobs must wait: Zoho said 429 (until a time) or the instance needs
+            // re-authorization (until far in the future). Claiming skips its jobs; one row pauses them all.
+            """
+            CREATE TABLE instance_pauses (
+                instance_id {int} PRIMARY KEY,
+                until_at {int} NOT NULL,
+                reason {text} NOT NULL
+            )
+            """,
             // Named leases for work that must run once at a time across processes (token refresh on SQLite).
             """
             CREATE TABLE locks (

@@ -1,0 +1,253 @@
+import Core
+import Foundation
+import Store
+
+/// The queue's client and driver: enqueue, claim, complete, rescue and the operator's actions, as
+/// SQL that runs unchanged on both engines except for row locking (`SKIP LOCKED` on PostgreSQL).
+public struct JobQueue: Sendable {
+    public let store: any Store
+    /// Wakes workers of this process at once; PostgreSQL's NOTIFY wakes the others.
+    public let signal: WakeSignal
+    static let notifyChannel = "zoho_sidecar_jobs"
+
+    public init(store: any Store, signal: WakeSignal = WakeSignal()) {
+        self.store = store
+        self.signal = signal
+    }
+
+    // MARK: enqueue
+
+    /// Enqueues one job; with an identity key that an active job already holds, returns that job's id.
+    @discardableResult
+    public func enqueue(_ job: NewJob, defaultMaxAttempts: Int = 5) async throws -> Int64 {
+        try await enqueue([job], defaultMaxAttempts: defaultMaxAttempts)[0]
+    }
+
+    /// Enqueues many jobs in one transaction (chunked multi-row inserts); ids in input order.
+    public func enqueue(_ jobs: [NewJob], defaultMaxAttempts: Int = 5) async throws -> [Int64] {
+        guard !jobs.isEmpty else { return [] }
+        let ids = try await store.transaction { tx in try await Self.insert(jobs, defaultMaxAttempts: defaultMaxAttempts, tx) }
+        signal.fire()
+        return ids
+    }
+
+    /// Inserts inside the caller's transaction (the webhook gateway commits event and job together).
+    public static func insert(_ jobs: [NewJob], defaultMaxAttempts: Int = 5, _ tx: any SQLExecutor) async throws -> [Int64] {
+        let now = Clock.now()
+        var ids: [Int64] = []
+        ids.reserveCapacity(jobs.count)
+        let keyed = jobs.contains { $0.identityKey != nil }
+        // Jobs with identity keys go one by one: each may resolve to an existing job.
+        let chunk = keyed ? 1 : 500
+        var index = 0
+        while index < jobs.count {
+            let slice = jobs[index..<min(index + chunk, jobs.count)]
+            var sql = SQL("INSERT INTO jobs (company_id, instance_id, kind, payload, priority, eta, state, attempts, max_attempts, identity_key, created_at, updated_at) VALUES ")
+            sql.append(.joined(slice.map { j in
+                SQL("(?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)", [
+                    .int(j.companyID), SQLValue(j.instanceID), .text(j.kind), .text(j.payload.serialized()), .int(Int64(j.priority)),
+                    .int(j.eta ?? now), .int(Int64(j.maxAttempts ?? defaultMaxAttempts)), SQLValue(j.identityKey), .int(now), .int(now),
+                ])
+            }, separator: ", "))
+            if let key = slice.first?.identityKey, keyed {
+                // The partial unique index decides: no read-then-insert race between sidecars.
+                sql.append(" ON CONFLICT (identity_key) WHERE identity_key IS NOT NULL AND state IN ('pending', 'running', 'waiting') DO NOTHING RETURNING id")
+                if let id = try await tx.query(sql).first?["id"].int {
+                    ids.append(id)
+                } else {
+                    let existing = try await tx.scalar(SQL("SELECT id FROM jobs WHERE identity_key = ? AND state IN ('pending', 'running', 'waiting')", [.text(key)]))
+                    guard let id = existing.int else { throw StoreError(.constraint, "identity key \(key) conflicted but no active job holds it") }
+                    ids.append(id)
+                }
+            } else {
+                sql.append(" RETURNING id")
+                ids += try await tx.query(sql).compactMap { $0["id"].int }
+            }
+            index += chunk
+        }
+        if tx.engine == .postgres { try await tx.execute(SQL("SELECT pg_notify('\(notifyChannel)', '')")) }
+        return ids
+    }
+
+    // MARK: claim and finish
+
+    /// Moves up to `limit` due jobs to running for `worker`, counting an attempt and setting a lease.
+    /// Jobs of paused instances (throttled by Zoho, or waiting for re-authorization) are skipped.
+    public func claim(limit: Int, worker: String, leaseSeconds: Double) async throws -> [Job] {
+        let now = Clock.now()
+        return try await store.transaction { tx in
+            let sql = SQL("""
+                UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = ?, lease_until = ?, started_at = ?, updated_at = ?
+                WHERE id IN (
+                    SELECT id FROM jobs
+                    WHERE state = 'pending' AND eta <= ?
+                      AND (instance_id IS NULL OR instance_id NOT IN (SELECT instance_id FROM instance_pauses WHERE until_at > ?))
+                    ORDER BY priority, eta, id
+                    LIMIT ?\(tx.dialect.skipLocked))
+                RETURNING \(Job.columns)
+                """, [.text(worker), .int(now + Int64(leaseSeconds * 1e6)), .int(now), .int(now), .int(now), .int(now), .int(Int64(limit))])
+            return try await tx.query(sql).map(Job.init(row:)).sorted { ($0.priority, $0.eta, $0.id) < ($1.priority, $1.eta, $1.id) }
+        }
+    }
+
+    /// Records the outcomes of jobs run by `worker`, in one transaction (group commit). A job whose
+    /// lease was lost meanwhile (rescued, maybe re-run elsewhere) is left alone: its row no longer matches.
+    public func finish(_ outcomes: [(job: Job, outcome: Outcome)], worker: String) async throws {
+        guard !outcomes.isEmpty else { return }
+        let now = Clock.now()
+        try await store.transaction { tx in
+            let plainDone = outcomes.filter { if case .done(nil) = $0.outcome { return true }; return false }.map { SQLValue.int($0.job.id) }
+            if !plainDone.isEmpty {
+                try await tx.execute(SQL("UPDATE jobs SET state = 'done', done_at = ?, updated_at = ?, lease_until = NULL WHERE state = 'running' AND worker = ? AND id IN (",
+                                         [.int(now), .int(now), .text(worker)]) + .list(plainDone) + SQL(")"))
+            }
+            for (job, outcome) in outcomes {
+                let guardClause = SQL(" WHERE id = ? AND state = 'running' AND worker = ?", [.int(job.id), .text(worker)])
+                switch outcome {
+                case .done(nil):
+                    continue
+                case .done(let result?):
+                    try await tx.execute(SQL("UPDATE jobs SET state = 'done', done_at = ?, updated_at = ?, lease_until = NULL, result = ?",
+                                             [.int(now), .int(now), .text(Secrets.redact(result).serialized())]) + guardClause)
+                case .retry(let eta, let error, let refund):
+                    try await tx.execute(SQL("UPDATE jobs SET state = 'pending', eta = ?, updated_at = ?, lease_until = NULL, worker = NULL, attempts = attempts - ?, ",
+                                             [.int(eta), .int(now), .int(refund ? 1 : 0)]) + Self.errorColumns(error) + guardClause)
+                case .failed(let error):
+                    try await tx.execute(SQL("UPDATE jobs SET state = 'failed', failed_at = ?, updated_at = ?, lease_until = NULL, ",
+                                             [.int(now), .int(now)]) + Self.errorColumns(error) + guardClause)
+                case .waiting(let error):
+                    try await tx.execute(SQL("UPDATE jobs SET state = 'waiting', updated_at = ?, lease_until = NULL, worker = NULL, attempts = attempts - 1, ",
+                                             [.int(now)]) + Self.errorColumns(error) + guardClause)
+                }
+            }
+        }
+    }
+
+    static func errorColumns(_ e: ErrorReport) -> SQL {
+        SQL("last_error = ?, error_chain = ?, last_exchange = ?", [
+            .text(e.message), .text(JSONValue.array(e.causes.map { .string($0) }).serialized()), e.exchange.map { .text($0.serialized()) } ?? .null,
+        ])
+    }
+
+    /// Extends the leases of jobs this worker still runs.
+    public func renewLeases(_ ids: [Int64], worker: String, leaseSeconds: Double) async throws {
+        guard !ids.isEmpty else { return }
+        try await store.execute(SQL("UPDATE jobs SET lease_until = ? WHERE state = 'running' AND worker = ? AND id IN (",
+                                    [.int(Clock.now() + Int64(leaseSeconds * 1e6)), .text(worker)]) + .list(ids.map { .int($0) }) + SQL(")"))
+    }
+
+    /// Requeues jobs whose lease expired (their worker died): the attempt they used stays counted,
+    /// and a job out of attempts fails instead. Returns how many were rescued.
+    @discardableResult
+    public func rescueExpired() async throws -> Int {
+        let now = Clock.now()
+        let n = try await store.transaction { tx in
+            let failed = try await tx.execute(SQL("""
+                UPDATE jobs SET state = 'failed', failed_at = ?, updated_at = ?, lease_until = NULL, worker = NULL,
+                    last_error = 'the worker running this job stopped (lease expired) and no attempts are left'
+                WHERE state = 'running' AND lease_until < ? AND attempts >= max_attempts
+                """, [.int(now), .int(now), .int(now)]))
+            let requeued = try await tx.execute(SQL("""
+                UPDATE jobs SET state = 'pending', eta = ?, updated_at = ?, lease_until = NULL, worker = NULL,
+                    last_error = 'the worker running this job stopped (lease expired); requeued'
+                WHERE state = 'running' AND lease_until < ?
+                """, [.int(now), .int(now), .int(now)]))
+            return failed + requeued
+        }
+        if n > 0 { signal.fire() }
+        return n
+    }
+
+    /// When the next pending job becomes due (for sleeping until then), if any.
+    public func nextETA() async throws -> Micros? {
+        try await store.scalar(SQL("SELECT min(eta) FROM jobs WHERE state = 'pending'")).int
+    }
+
+    // MARK: instance pauses
+
+    /// Zoho throttled this instance: every job of it waits until `until`.
+    public func pauseInstance(_ instanceID: Int64, until: Micros, reason: String) async throws {
+        try await store.transaction { tx in
+            let current = try await tx.scalar(SQL("SELECT until_at FROM instance_pauses WHERE instance_id = ?", [.int(instanceID)])).int
+            if let current {
+                if current < until {
+                    try await tx.execute(SQL("UPDATE instance_pauses SET until_at = ?, reason = ? WHERE instance_id = ?", [.int(until), .text(reason), .int(instanceID)]))
+                }
+            } else {
+                try await tx.execute(SQL("INSERT INTO instance_pauses (instance_id, until_at, reason) VALUES (?, ?, ?)", [.int(instanceID), .int(until), .text(reason)]))
+            }
+        }
+    }
+
+    /// The instance needs re-authorization: its pending jobs wait, and new ones stay paused.
+    public func holdForReauthorization(_ instanceID: Int64) async throws {
+        try await store.transaction { tx in
+            try await tx.execute(SQL("DELETE FROM instance_pauses WHERE instance_id = ?", [.int(instanceID)]))
+            try await tx.execute(SQL("INSERT INTO instance_pauses (instance_id, until_at, reason) VALUES (?, ?, 'needs_reauth')", [.int(instanceID), .int(Int64.max)]))
+            try await tx.execute(SQL("UPDATE jobs SET state = 'waiting', updated_at = ? WHERE instance_id = ? AND state = 'pending'", [.int(Clock.now()), .int(instanceID)]))
+        }
+    }
+
+    /// Re-authorized: waiting jobs run again, with the attempts they had.
+    public func resumeInstance(_ instanceID: Int64) async throws {
+        try await store.transaction { tx in
+            try await tx.execute(SQL("DELETE FROM instance_pauses WHERE instance_id = ?", [.int(instanceID)]))
+            try await tx.execute(SQL("UPDATE jobs SET state = 'pending', eta = ?, updated_at = ? WHERE instance_id = ? AND state = 'waiting'",
+                                     [.int(Clock.now()), .int(Clock.now()), .int(instanceID)]))
+        }
+        signal.fire()
+    }
+
+    // MARK: operators
+
+    /// Failed or cancelled jobs back to pending, with fresh attempts. Returns how many.
+    @discardableResult
+    public func retry(_ ids: [Int64]) async throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        let now = Clock.now()
+        let n = try await store.execute(SQL("UPDATE jobs SET state = 'pending', attempts = 0, eta = ?, updated_at = ?, failed_at = NULL, cancelled_at = NULL WHERE state IN ('failed', 'cancelled') AND id IN (",
+                                            [.int(now), .int(now)]) + .list(ids.map { .int($0) }) + SQL(")"))
+        signal.fire()
+        return n
+    }
+
+    /// Pending, waiting or failed jobs to cancelled (a running job finishes its attempt first).
+    @discardableResult
+    public func cancel(_ ids: [Int64]) async throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        let now = Clock.now()
+        return try await store.execute(SQL("UPDATE jobs SET state = 'cancelled', cancelled_at = ?, updated_at = ? WHERE state IN ('pending', 'waiting', 'failed') AND id IN (",
+                                           [.int(now), .int(now)]) + .list(ids.map { .int($0) }) + SQL(")"))
+    }
+
+    /// Every failed job (optionally of one instance) back to pending.
+    @discardableResult
+    public func requeueFailed(instanceID: Int64? = nil, companies: [Int64]? = nil) async throws -> Int {
+        let now = Clock.now()
+        var sql = SQL("UPDATE jobs SET state = 'pending', attempts = 0, eta = ?, updated_at = ?, failed_at = NULL WHERE state = 'failed'", [.int(now), .int(now)])
+        if let instanceID { sql.append(" AND instance_id = ?", .int(instanceID)) }
+        if let companies { sql.append(SQL(" AND company_id IN (") + .list(companies.map { .int($0) }) + SQL(")")) }
+        let n = try await store.execute(sql)
+        signal.fire()
+        return n
+    }
+
+    /// Deletes done (and cancelled) jobs finished more than `days` ago. Returns how many.
+    @discardableResult
+    public func purge(olderThanDays days: Double) async throws -> Int {
+        let cutoff = Clock.now() - Int64(days * 86_400 * 1e6)
+        return try await store.execute(SQL("DELETE FROM jobs WHERE state IN ('done', 'cancelled') AND updated_at < ?", [.int(cutoff)]))
+    }
+
+    public func job(_ id: Int64) async throws -> Job? {
+        try await store.query(SQL("SELECT \(Job.columns) FROM jobs WHERE id = ?", [.int(id)])).first.map(Job.init(row:))
+    }
+
+    public func counts() async throws -> [Job.State: Int] {
+        var out: [Job.State: Int] = [:]
+        for row in try await store.query(SQL("SELECT state, count(*) AS n FROM jobs GROUP BY state")) {
+            if let s = row["state"].text.flatMap(Job.State.init(rawValue:)) { out[s] = Int(row["n"].int ?? 0) }
+        }
+        return out
+    }
+}
