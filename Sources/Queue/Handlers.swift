@@ -40,9 +40,12 @@ public struct Handler: Sendable {
     }
 }
 
+/// Payload keys are taken as they are: a payload type names them (or maps them with CodingKeys).
 enum PayloadDecoder {
+    static let decoder = JSONDecoder()
+
     static func decode<P: Decodable>(_ type: P.Type, from value: JSONValue) throws -> P {
-        try Coders.decoder.decode(P.self, from: Data(value.serializedBytes()))
+        try decoder.decode(P.self, from: Data(value.serializedBytes()))
     }
 }
 
