@@ -41,8 +41,9 @@ let package = Package(
         .target(name: "RPCModels", dependencies: ["Core", "Store", "OdooRPC", "Queue"]),
         // HTTP transport: /jsonrpc, /json/2, health.
         .target(name: "Server", dependencies: [
-            "Core", "Store", "RPCModels", "OdooRPC",
+            "Core", "Store", "RPCModels", "OdooRPC", "Queue",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // The offline Zoho: accounts, CRM, Books, notifications, faults. Depends on nothing above but Core.
         .target(name: "Simulator", dependencies: [
@@ -53,7 +54,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "SidecarCLI", dependencies: [
-            "Core", "Store", "RPCModels", "Server",
+            "Core", "Store", "RPCModels", "Server", "Queue",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

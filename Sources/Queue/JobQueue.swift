@@ -251,3 +251,16 @@ public struct JobQueue: Sendable {
         return out
     }
 }
+
+extension JobQueue {
+    /// Finished jobs (done, failed, cancelled) run again from scratch.
+    @discardableResult
+    public func requeue(_ ids: [Int64]) async throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        let now = Clock.now()
+        let n = try await store.execute(SQL("UPDATE jobs SET state = 'pending', attempts = 0, eta = ?, updated_at = ?, done_at = NULL, failed_at = NULL, cancelled_at = NULL WHERE state IN ('done', 'failed', 'cancelled') AND id IN (",
+                                            [.int(now), .int(now)]) + .list(ids.map { .int($0) }) + SQL(")"))
+        signal.fire()
+        return n
+    }
+}

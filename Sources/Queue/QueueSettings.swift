@@ -57,7 +57,7 @@ public struct QueueSettings: Sendable, Equatable, Codable {
 }
 
 /// Settings are stored and shown with snake_case keys (`max_jobs_per_run`), as operators type them.
-enum Coders {
-    static let decoder: JSONDecoder = { let d = JSONDecoder(); d.keyDecodingStrategy = .convertFromSnakeCase; return d }()
-    static let encoder: JSONEncoder = { let e = JSONEncoder(); e.keyEncodingStrategy = .convertToSnakeCase; e.outputFormatting = .sortedKeys; return e }()
+public enum Coders {
+    public static let decoder: JSONDecoder = { let d = JSONDecoder(); d.keyDecodingStrategy = .convertFromSnakeCase; return d }()
+    public static let encoder: JSONEncoder = { let e = JSONEncoder(); e.keyEncodingStrategy = .convertToSnakeCase; e.outputFormatting = .sortedKeys; return e }()
 }

@@ -82,6 +82,7 @@ public struct HookContext: Sendable {
     public let tx: any SQLExecutor
     public let vault: Vault
     public let env: Env
+    public let components: Components
 
     public func checkCompany(_ company: Int64) throws {
         guard env.allows(company: company) else {

@@ -18,6 +18,8 @@ public typealias Action = @Sendable (ActionCall) async throws -> JSONValue
 public struct ModelRegistry: Sendable {
     public private(set) var models: [String: Model] = [:]
     public private(set) var actions: [String: [String: Action]] = [:]
+    /// Positional parameter names of each action (`["ids"]` for record actions).
+    public private(set) var parameters: [String: [String: [String]]] = [:]
 
     public init(_ models: [Model] = SidecarModels.all) {
         for m in models { self.models[m.name] = m }
@@ -25,9 +27,11 @@ public struct ModelRegistry: Sendable {
 
     public func model(_ name: String) -> Model? { models[name] }
 
-    public mutating func register(_ method: String, on model: String, _ action: @escaping Action) {
+    /// Adds a method; `parameters` names its positional arguments (record actions take `ids`).
+    public mutating func register(_ method: String, on model: String, parameters: [String] = ["ids"], _ action: @escaping Action) {
         precondition(models[model] != nil, "unknown model \(model)")
         actions[model, default: [:]][method] = action
+        self.parameters[model, default: [:]][method] = parameters
     }
 
     public mutating func setHooks(_ hooks: ModelHooks, on model: String) {

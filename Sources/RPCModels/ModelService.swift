@@ -8,11 +8,13 @@ public struct ModelService: Sendable {
     public let store: any Store
     public let registry: ModelRegistry
     public let vault: Vault
+    public let components: Components
 
-    public init(store: any Store, registry: ModelRegistry, vault: Vault) {
+    public init(store: any Store, registry: ModelRegistry, vault: Vault, components: Components = Components()) {
         self.store = store
         self.registry = registry
         self.vault = vault
+        self.components = components
     }
 
     /// Positional parameter names per method, so `execute_kw` args and JSON-2 named args meet in one shape.
@@ -30,9 +32,9 @@ public struct ModelService: Sendable {
     ]
 
     /// Merges positional `args` into named arguments by the method's signature.
-    public static func namedArguments(method: String, args: [JSONValue], kwargs: [String: JSONValue]) -> [String: JSONValue] {
+    public func namedArguments(model: String, method: String, args: [JSONValue], kwargs: [String: JSONValue]) -> [String: JSONValue] {
         var named = kwargs
-        let names = signatures[method] ?? ["ids"]
+        let names = Self.signatures[method] ?? registry.parameters[model]?[method] ?? ["ids"]
         for (i, a) in args.enumerated() {
             if i < names.count { named[names[i]] = a } else { named["args", default: .array([])] = .array((named["args"]?.arrayValue ?? []) + [a]) }
         }
@@ -216,7 +218,7 @@ public struct ModelService: Sendable {
                 let now = Clock.now()
                 values["created_at"] = .int(now)
                 values["updated_at"] = .int(now)
-                try await model.hooks.beforeCreate?(&values, HookContext(tx: tx, vault: service.vault, env: env))
+                try await model.hooks.beforeCreate?(&values, HookContext(tx: tx, vault: service.vault, env: env, components: service.components))
                 try service.checkRequired(model, values)
                 try await service.checkReferences(model, values, env, tx)
                 let keys = values.keys.sorted()
@@ -237,7 +239,7 @@ public struct ModelService: Sendable {
             var values = try service.columnValues(model, vals, creating: false)
             if let company = values["company_id"]?.int { try service.checkCompanies(model, [company], env, operation: "move to") }
             values["updated_at"] = .int(Clock.now())
-            try await model.hooks.beforeWrite?(&values, HookContext(tx: tx, vault: service.vault, env: env))
+            try await model.hooks.beforeWrite?(&values, HookContext(tx: tx, vault: service.vault, env: env, components: service.components))
             try await service.checkReferences(model, values, env, tx)
             for (k, v) in values where v.isNull {
                 if let f = model.fields.first(where: { $0.column == k }), f.required {
@@ -256,9 +258,15 @@ public struct ModelService: Sendable {
         let service = self
         try await store.transaction { tx in
             try await service.checkExisting(model, ids, env, tx, operation: "delete")
-            try await model.hooks.beforeUnlink?(ids, HookContext(tx: tx, vault: service.vault, env: env))
+            try await model.hooks.beforeUnlink?(ids, HookContext(tx: tx, vault: service.vault, env: env, components: service.components))
             try await tx.execute(SQL("DELETE FROM \(model.table) WHERE id IN (") + .list(ids.map { .int($0) }) + SQL(")"))
         }
+    }
+
+    /// For actions: every id exists and belongs to an allowed company, or a MissingError/AccessError.
+    public func checkAccess(_ model: Model, _ ids: [Int64], _ env: Env, operation: String) async throws {
+        guard !ids.isEmpty else { throw OdooFault(.userError, "\(operation) needs at least one record id") }
+        try await checkExisting(model, ids, env, store, operation: operation)
     }
 
     func checkExisting(_ model: Model, _ ids: [Int64], _ env: Env, _ tx: any SQLExecutor, operation: String) async throws {

@@ -51,7 +51,7 @@ public struct RPCEndpoint: Sendable {
                 kwargs = [:]
             }
             let context = kwargs.removeValue(forKey: "context")?.objectValue ?? [:]
-            let named = ModelService.namedArguments(method: methodName, args: positional, kwargs: kwargs)
+            let named = models.namedArguments(model: model, method: methodName, args: positional, kwargs: kwargs)
             return try await models.call(model: model, method: methodName, arguments: named, env: try Env(uid: uid, context: context))
         case ("common", _), ("object", _), ("db", _):
             throw OdooFault(.keyError, "'\(method)'")

@@ -2,7 +2,9 @@ import Core
 import Foundation
 import Hummingbird
 import Logging
+import Queue
 import RPCModels
+import ServiceLifecycle
 import Store
 
 /// The sidecar's settings catalogue: every setting, its default and its check. `docs/settings.md`
@@ -17,6 +19,10 @@ public enum SidecarSettings {
         Setting("max_body_bytes", default: "1048576", help: "Largest accepted /jsonrpc and JSON-2 request body.", validate: Setting.integer(1024...(64 << 20))),
         Setting("sqlite_synchronous", default: "full", help: "SQLite durability: full (fsync per commit) or normal (survives process crashes only).",
                 validate: Setting.oneOf(["full", "normal"])),
+        Setting("workers", default: "true", help: "Run job workers in this process (false: serve RPC and webhooks only).",
+                validate: Setting.oneOf(["true", "false"])),
+        Setting("shutdown_grace_seconds", default: "30", help: "On SIGTERM, how long running jobs may finish before they are released.",
+                validate: Setting.integer(0...3600)),
         Setting("log_level", default: "info", help: "trace, debug, info, notice, warning, error or critical.",
                 validate: Setting.oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])),
         Setting("log_format", default: "text", help: "text or json (one JSON object per line).", validate: Setting.oneOf(["text", "json"])),
@@ -57,10 +63,16 @@ public struct Sidecar: Sendable {
     public let rpc: RPCEndpoint
     public let server: ServerSettings
     public let logger: Logger
+    public let queue: JobQueue
+    public let handlers: HandlerRegistry
+    public let workers: WorkerPool?
+    let shutdownGrace: Duration
 
     /// The models and their actions, as served over RPC.
     public static func registry() -> ModelRegistry {
-        ModelRegistry()
+        var registry = ModelRegistry()
+        JobActions.register(on: &registry)
+        return registry
     }
 
     /// Opens the store, applies migrations and loads the master key.
@@ -84,11 +96,21 @@ public struct Sidecar: Sendable {
         self.store = store
         self.vault = vault
         self.logger = logger
-        self.models = ModelService(store: store, registry: Sidecar.registry(), vault: vault)
+        self.queue = JobQueue(store: store)
+        self.handlers = HandlerRegistry(BuiltinHandlers.all)
+        self.workers = settings["workers"] == "false" ? nil : WorkerPool(queue: queue, handlers: handlers, logger: logger)
+        self.shutdownGrace = .seconds(settings.int("shutdown_grace_seconds") ?? 30)
+        self.models = ModelService(store: store, registry: Sidecar.registry(), vault: vault,
+                                   components: Components(queue: queue, handlers: handlers))
         self.keys = APIKeys(store: store)
         self.rpc = RPCEndpoint(models: models, keys: keys, version: Sidecar.version, logger: logger)
         self.server = ServerSettings(host: settings["host"] ?? "127.0.0.1", port: settings.int("port") ?? 8169,
                                      maxBodyBytes: settings.int("max_body_bytes") ?? 1 << 20)
+    }
+
+    /// Background services that run beside HTTP: the job workers.
+    public var backgroundServices: [any Service] {
+        workers.map { [WorkerService(pool: $0, grace: shutdownGrace)] } ?? []
     }
 
     /// The HTTP application; `onRunning` receives the bound port (useful with port 0).
@@ -99,5 +121,20 @@ public struct Sidecar: Sendable {
             configuration: .init(address: .hostname(server.host, port: server.port), serverName: "zoho-sidecar"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
+    }
+}
+
+/// The worker pool as a lifecycle service: on graceful shutdown it stops claiming and gives running
+/// jobs the grace period before releasing them.
+struct WorkerService: Service {
+    let pool: WorkerPool
+    let grace: Duration
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            await pool.run()
+        } onGracefulShutdown: {
+            Task { await pool.stop(grace: grace) }
+        }
     }
 }

@@ -18,7 +18,7 @@ struct Serve: AsyncParsableCommand {
         let app = sidecar.application { port in
             logger.info("zoho-sidecar \(Sidecar.version) listening", metadata: ["address": "\(sidecar.server.host):\(port)", "store": "\(sidecar.store.location)"])
         }
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let group = ServiceGroup(services: [app] + sidecar.backgroundServices, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         await sidecar.store.close()
     }

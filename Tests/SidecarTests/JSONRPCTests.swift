@@ -203,7 +203,7 @@ struct JSONRPCTests {
 
     @Test("many2one values read as [id, display_name]", arguments: TestStores.engines)
     func many2one(engine: Engine) async throws {
-        try await TestSidecar.with(engine) { s in
+        try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
             let instance = try #require(try await s.execute("zoho.instance", "create", [["name": "Acme"]]).intValue)
             let job = try #require(try await s.execute("zoho.job", "create", [["kind": "noop", "instance_id": .int(instance)]]).intValue)
             let row = try await s.execute("zoho.job", "read", [[.int(job)], ["instance_id", "display_name", "state", "eta"]]).arrayValue!.first!

@@ -35,7 +35,13 @@ struct TestSidecar {
         let (id, key) = try await sidecar.keys.create(name: "tests")
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = sidecar.application { port in portContinuation.yield(port) }
-        let task = Task { try await app.runService() }
+        let workers = sidecar.workers
+        let task = Task {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await app.runService() }
+                if let workers { group.addTask { await workers.run() } }
+            }
+        }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw StoreError(.unavailable, "server did not start") }
         let server = TestSidecar(sidecar: sidecar, port: port, dataDir: dir, apiKey: key, uid: id, logLines: capture, task: task)
@@ -50,6 +56,7 @@ struct TestSidecar {
     }
 
     func stop() async {
+        await sidecar.workers?.stop(grace: .seconds(2))
         task.cancel()
         _ = try? await task.value
         await sidecar.store.close()
