@@ -19,6 +19,7 @@ public actor WorkerPool {
     private let flushNeeded = WakeSignal()
     private var stopping = false
     private var stopped = false
+    private var flushing = false
     /// Started, finished and failed counts since start, for health and benchmarks.
     public private(set) var processed = 0
 
@@ -44,6 +45,12 @@ public actor WorkerPool {
     }
 
     public var isRunning: Bool { !stopped }
+
+    /// Picks up changed settings now (other sidecars on the database do so within `maintenanceInterval`).
+    public func reloadSettings() async throws {
+        settings = try await QueueSettings.load(queue.store)
+        slotFreed.fire()
+    }
     public var runningCount: Int { running.count }
 
     /// Runs until cancelled or `stop` is called.
@@ -134,7 +141,9 @@ public actor WorkerPool {
     }
 
     private func flush() async {
-        guard !finished.isEmpty else { return }
+        guard !finished.isEmpty, !flushing else { return }
+        flushing = true
+        defer { flushing = false }
         let batch = finished
         finished = []
         do {
@@ -146,9 +155,14 @@ public actor WorkerPool {
         }
     }
 
+    /// After the last claim: waits for running jobs, then until every outcome is written (the
+    /// flush loop is cancelled only after this, so no outcome is dropped mid-write).
     private func drain() async {
         while !running.isEmpty { await slotFreed.wait(timeout: .milliseconds(50)) }
-        for _ in 0..<20 where !finished.isEmpty { await flush() }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while (flushing || !finished.isEmpty) && ContinuousClock.now < deadline {
+            if flushing { try? await Task.sleep(for: .milliseconds(10)) } else { await flush() }
+        }
     }
 
     private func maintenanceLoop() async {

@@ -67,6 +67,7 @@ public enum JobActions {
             do {
                 settings = try settings.merging(changes)
                 try await settings.save(store)
+                try await call.service.components.workers?.reloadSettings()
             } catch let error as JobError {
                 throw OdooFault(.validationError, error.message)
             }
@@ -92,10 +93,12 @@ public enum JobActions {
 public struct Components: Sendable {
     public var queue: JobQueue?
     public var handlers: HandlerRegistry
+    public var workers: WorkerPool?
 
-    public init(queue: JobQueue? = nil, handlers: HandlerRegistry = HandlerRegistry()) {
+    public init(queue: JobQueue? = nil, handlers: HandlerRegistry = HandlerRegistry(), workers: WorkerPool? = nil) {
         self.queue = queue
         self.handlers = handlers
+        self.workers = workers
     }
 
     func requireQueue() throws -> JobQueue {

@@ -101,7 +101,7 @@ public struct Sidecar: Sendable {
         self.workers = settings["workers"] == "false" ? nil : WorkerPool(queue: queue, handlers: handlers, logger: logger)
         self.shutdownGrace = .seconds(settings.int("shutdown_grace_seconds") ?? 30)
         self.models = ModelService(store: store, registry: Sidecar.registry(), vault: vault,
-                                   components: Components(queue: queue, handlers: handlers))
+                                   components: Components(queue: queue, handlers: handlers, workers: workers))
         self.keys = APIKeys(store: store)
         self.rpc = RPCEndpoint(models: models, keys: keys, version: Sidecar.version, logger: logger)
         self.server = ServerSettings(host: settings["host"] ?? "127.0.0.1", port: settings.int("port") ?? 8169,
