@@ -104,7 +104,7 @@ public actor WorkerPool {
                 continue
             }
             if jobs.isEmpty {
-                await queue.signal.wait(timeout: await idleTimeout())
+                await idle(timeout: await idleTimeout())
                 continue
             }
             for job in jobs {
@@ -113,6 +113,20 @@ public actor WorkerPool {
                     await self.completed(job, outcome)
                 }
             }
+        }
+    }
+
+    /// Waits for a wake-up: this process's enqueues fire the signal, PostgreSQL's NOTIFY fires it for
+    /// other processes; on SQLite another process's commit shows as a new data_version.
+    private func idle(timeout: Duration) async {
+        guard let sqlite = queue.store as? SQLiteStore, let start = try? await sqlite.dataVersion() else {
+            await queue.signal.wait(timeout: timeout)
+            return
+        }
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline, !stopping {
+            await queue.signal.wait(timeout: .milliseconds(2))
+            if let now = try? await sqlite.dataVersion(), now != start { return }
         }
     }
 

@@ -15,6 +15,8 @@ public final class SQLiteStore: Store {
     private let writer: SQLiteConnection
     private let readers: [SQLiteConnection]
     private let writeLock = AsyncLock()
+    /// A connection of its own for `PRAGMA data_version`, which only sees other connections' commits.
+    private let watcher: SQLiteConnection
     private let nextReader = Atomic<Int>(0)
 
     public enum Synchronous: String, Sendable {
@@ -26,10 +28,11 @@ public final class SQLiteStore: Store {
 
     public var location: String { "sqlite:\(path)" }
 
-    private init(path: String, writer: SQLiteConnection, readers: [SQLiteConnection]) {
+    private init(path: String, writer: SQLiteConnection, readers: [SQLiteConnection], watcher: SQLiteConnection) {
         self.path = path
         self.writer = writer
         self.readers = readers
+        self.watcher = watcher
     }
 
     /// Opens (creating if needed) the database file at `path`.
@@ -62,7 +65,7 @@ public final class SQLiteStore: Store {
         }
         var pool: [SQLiteConnection] = []
         for _ in 0..<max(1, readers) { pool.append(try await connect()) }
-        return SQLiteStore(path: path, writer: writer, readers: pool)
+        return SQLiteStore(path: path, writer: writer, readers: pool, watcher: try await connect())
     }
 
     public func query(_ sql: SQL) async throws -> [Row] {
@@ -93,7 +96,15 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// Changes whenever any other connection, in this process or another, commits. SQLite has no
+    /// LISTEN/NOTIFY: an idle worker polls this (it reads shared memory, not the disk) to wake within
+    /// milliseconds when another process enqueues.
+    public func dataVersion() async throws -> Int64 {
+        try await Self.run(SQL("PRAGMA data_version"), on: watcher, path: path).first?[0].int ?? 0
+    }
+
     public func close() async {
+        try? await watcher.close()
         try? await writer.close()
         for r in readers { try? await r.close() }
     }
