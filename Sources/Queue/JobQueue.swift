@@ -26,7 +26,13 @@ public struct JobQueue: Sendable {
     /// Enqueues many jobs in one transaction (chunked multi-row inserts); ids in input order.
     public func enqueue(_ jobs: [NewJob], defaultMaxAttempts: Int = 5) async throws -> [Int64] {
         guard !jobs.isEmpty else { return [] }
-        let ids = try await store.transaction { tx in try await Self.insert(jobs, defaultMaxAttempts: defaultMaxAttempts, tx) }
+        let ids: [Int64]
+        if jobs.count == 1, jobs[0].identityKey == nil {
+            // The common case in one statement and one round trip.
+            ids = try await store.write(Self.insertSQL(jobs[...], defaultMaxAttempts: defaultMaxAttempts, now: Clock.now()) + SQL(" RETURNING id")).compactMap { $0["id"].int }
+        } else {
+            ids = try await store.transaction { tx in try await Self.insert(jobs, defaultMaxAttempts: defaultMaxAttempts, tx) }
+        }
         signal.fire()
         return ids
     }
@@ -42,13 +48,7 @@ public struct JobQueue: Sendable {
         var index = 0
         while index < jobs.count {
             let slice = jobs[index..<min(index + chunk, jobs.count)]
-            var sql = SQL("INSERT INTO jobs (company_id, instance_id, kind, payload, priority, eta, state, attempts, max_attempts, identity_key, created_at, updated_at) VALUES ")
-            sql.append(.joined(slice.map { j in
-                SQL("(?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)", [
-                    .int(j.companyID), SQLValue(j.instanceID), .text(j.kind), .text(j.payload.serialized()), .int(Int64(j.priority)),
-                    .int(j.eta ?? now), .int(Int64(j.maxAttempts ?? defaultMaxAttempts)), SQLValue(j.identityKey), .int(now), .int(now),
-                ])
-            }, separator: ", "))
+            var sql = insertSQL(slice, defaultMaxAttempts: defaultMaxAttempts, now: now)
             if let key = slice.first?.identityKey, keyed {
                 // The partial unique index decides: no read-then-insert race between sidecars.
                 sql.append(" ON CONFLICT (identity_key) WHERE identity_key IS NOT NULL AND state IN ('pending', 'running', 'waiting') DO NOTHING RETURNING id")
@@ -65,8 +65,17 @@ public struct JobQueue: Sendable {
             }
             index += chunk
         }
-        if tx.engine == .postgres { try await tx.execute(SQL("SELECT pg_notify('\(notifyChannel)', '')")) }
         return ids
+    }
+
+    static func insertSQL(_ jobs: ArraySlice<NewJob>, defaultMaxAttempts: Int, now: Micros) -> SQL {
+        SQL("INSERT INTO jobs (company_id, instance_id, kind, payload, priority, eta, state, attempts, max_attempts, identity_key, created_at, updated_at) VALUES ")
+            + .joined(jobs.map { j in
+                SQL("(?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)", [
+                    .int(j.companyID), SQLValue(j.instanceID), .text(j.kind), .text(j.payload.serialized()), .int(Int64(j.priority)),
+                    .int(j.eta ?? now), .int(Int64(j.maxAttempts ?? defaultMaxAttempts)), SQLValue(j.identityKey), .int(now), .int(now),
+                ])
+            }, separator: ", ")
     }
 
     // MARK: claim and finish

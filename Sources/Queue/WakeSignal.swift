@@ -21,6 +21,11 @@ public final class WakeSignal: Sendable {
         for w in waiters { w.resume() }
     }
 
+    /// True (and cleared) if fired since the last wait or consume; never blocks.
+    public func consume() -> Bool {
+        state.withLock { s in defer { s.pending = false }; return s.pending }
+    }
+
     /// Returns when fired (or already fired since the last wait), or after `timeout`.
     public func wait(timeout: Duration) async {
         let id = state.withLock { s -> Int? in

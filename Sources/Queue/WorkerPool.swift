@@ -20,6 +20,9 @@ public actor WorkerPool {
     private var stopping = false
     private var stopped = false
     private var flushing = false
+    private var started = false
+    /// When the last claim found work: idle polling starts fast and slows down from here.
+    private var idleSince = ContinuousClock.now
     /// Started, finished and failed counts since start, for health and benchmarks.
     public private(set) var processed = 0
 
@@ -55,6 +58,7 @@ public actor WorkerPool {
 
     /// Runs until cancelled or `stop` is called.
     public func run() async {
+        started = true
         if let loaded = try? await QueueSettings.load(queue.store) { settings = loaded }
         await withDiscardingTaskGroup { group in
             group.addTask { await self.flushLoop() }
@@ -68,9 +72,11 @@ public actor WorkerPool {
             group.cancelAll()
         }
         stopped = true
+        slotFreed.fire()
     }
 
     /// Stops claiming; running jobs get `grace` to finish, then are released back to pending.
+    /// Returns once every outcome is written and `run` has returned.
     public func stop(grace: Duration) async {
         stopping = true
         queue.signal.fire()
@@ -86,6 +92,7 @@ public actor WorkerPool {
             running = [:]
             try? await queue.release(ids, worker: id)
         }
+        while started && !stopped { await slotFreed.wait(timeout: .milliseconds(20)) }
     }
 
     private func claimLoop() async {
@@ -107,6 +114,7 @@ public actor WorkerPool {
                 await idle(timeout: await idleTimeout())
                 continue
             }
+            idleSince = ContinuousClock.now
             for job in jobs {
                 running[job.id] = Task { [self] in
                     let outcome = await self.execute(job)
@@ -123,9 +131,13 @@ public actor WorkerPool {
             await queue.signal.wait(timeout: timeout)
             return
         }
-        let deadline = ContinuousClock.now + timeout
+        // Poll fast right after work (a steady stream stays fast), slower the longer it stays quiet.
+        let began = ContinuousClock.now
+        let deadline = began + timeout
         while ContinuousClock.now < deadline, !stopping {
-            await queue.signal.wait(timeout: .milliseconds(2))
+            if queue.signal.consume() { return }
+            let quiet = ContinuousClock.now - idleSince
+            try? await Task.sleep(for: quiet < .milliseconds(100) ? .milliseconds(1) : quiet < .seconds(2) ? .milliseconds(10) : .milliseconds(50))
             if let now = try? await sqlite.dataVersion(), now != start { return }
         }
     }
@@ -174,7 +186,7 @@ public actor WorkerPool {
     private func drain() async {
         while !running.isEmpty { await slotFreed.wait(timeout: .milliseconds(50)) }
         let deadline = ContinuousClock.now + .seconds(30)
-        while (flushing || !finished.isEmpty) && ContinuousClock.now < deadline {
+        while (flushing || !finished.isEmpty) && ContinuousClock.now < deadline && !Task.isCancelled {
             if flushing { try? await Task.sleep(for: .milliseconds(10)) } else { await flush() }
         }
     }

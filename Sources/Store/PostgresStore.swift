@@ -100,6 +100,10 @@ public final class PostgresStore: Store {
         }
     }
 
+    public func write(_ sql: SQL) async throws -> [Row] {
+        try await query(sql)
+    }
+
     @discardableResult
     public func execute(_ sql: SQL) async throws -> Int {
         try await client.withConnection { try await Connection(connection: $0, location: location, logger: logger).execute(sql) }

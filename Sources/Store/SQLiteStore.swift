@@ -75,7 +75,13 @@ public final class SQLiteStore: Store {
 
     @discardableResult
     public func execute(_ sql: SQL) async throws -> Int {
-        try await transaction { try await $0.execute(sql) }
+        let (writer, path) = (self.writer, self.path)
+        return try await writeLock.withLock { try await Transaction(connection: writer, path: path).execute(sql) }
+    }
+
+    public func write(_ sql: SQL) async throws -> [Row] {
+        let (writer, path) = (self.writer, self.path)
+        return try await writeLock.withLock { try await Self.run(sql, on: writer, path: path) }
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {

@@ -197,6 +197,13 @@ enum Schema {
                 expires_at {int} NOT NULL
             )
             """,
+        ], postgresOnly: [
+            // Every insert of jobs wakes idle workers of every sidecar on the database, at commit.
+            """
+            CREATE FUNCTION zoho_sidecar_jobs_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM pg_notify('zoho_sidecar_jobs', ''); RETURN NULL; END $$
+            """,
+            "CREATE TRIGGER jobs_notify AFTER INSERT ON jobs FOR EACH STATEMENT EXECUTE FUNCTION zoho_sidecar_jobs_notify()",
         ]),
     ]
 }

@@ -16,6 +16,8 @@ public protocol SQLExecutor: Sendable {
 /// The sidecar's database. Two engines implement it; everything above is written once against it.
 /// Engines differ only where the databases do: placeholders, column types, locking and wake-ups.
 public protocol Store: SQLExecutor {
+    /// Runs one writing statement as its own transaction (one round trip) and returns its rows.
+    func write(_ sql: SQL) async throws -> [Row]
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T
     /// Releases connections. The store must not be used afterwards.
