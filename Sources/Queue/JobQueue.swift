@@ -82,13 +82,15 @@ public struct JobQueue: Sendable {
 
     /// Moves up to `limit` due jobs to running for `worker`, counting an attempt and setting a lease.
     /// Jobs of paused instances (throttled by Zoho, or waiting for re-authorization) are skipped.
+    /// SQLite is told to walk the partial index in claim order; left alone it may pick the (state)
+    /// index and sort every pending job on each claim.
     public func claim(limit: Int, worker: String, leaseSeconds: Double) async throws -> [Job] {
         let now = Clock.now()
         return try await store.transaction { tx in
             let sql = SQL("""
                 UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = ?, lease_until = ?, started_at = ?, updated_at = ?
                 WHERE id IN (
-                    SELECT id FROM jobs
+                    SELECT id FROM jobs\(tx.engine == .sqlite ? " INDEXED BY jobs_claim" : "")
                     WHERE state = 'pending' AND eta <= ?
                       AND (instance_id IS NULL OR instance_id NOT IN (SELECT instance_id FROM instance_pauses WHERE until_at > ?))
                     ORDER BY priority, eta, id
