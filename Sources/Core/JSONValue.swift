@@ -98,10 +98,9 @@ extension JSONValue {
 }
 
 extension JSONValue {
-    private static let decoder = JSONDecoder()
-
     public static func parse(_ bytes: some Collection<UInt8>) throws -> JSONValue {
-        try decoder.decode(JSONValue.self, from: Data(bytes))
+        if let result = try bytes.withContiguousStorageIfAvailable({ try JSONParser.parse($0) }) { return result }
+        return try Array(bytes).withUnsafeBufferPointer { try JSONParser.parse($0) }
     }
 
     public static func parse(_ text: String) throws -> JSONValue {

@@ -2,29 +2,50 @@ import Core
 import Foundation
 import Logging
 import Store
+import Synchronization
 
 /// One sidecar's workers: claims due jobs in batches, runs up to `concurrency` at once, records
 /// outcomes in batched transactions (group commit), renews leases, rescues jobs of dead workers,
 /// and on shutdown stops claiming, lets running jobs finish, and releases what did not.
-public actor WorkerPool {
-    public nonisolated let id: String
+///
+/// The pool's bookkeeping sits behind one mutex rather than in an actor: a finishing job updates
+/// it in place, so a no-op job costs no hop between threads.
+public final class WorkerPool: Sendable {
+    public let id: String
     let queue: JobQueue
     let handlers: HandlerRegistry
     let logger: Logger
     let options: Options
-    public private(set) var settings: QueueSettings
-    private var running: [Int64: Task<Void, Never>] = [:]
-    private var finished: [(job: Job, outcome: Outcome)] = []
-    private let slotFreed = WakeSignal()
-    private let flushNeeded = WakeSignal()
-    private var stopping = false
-    private var stopped = false
-    private var flushing = false
-    private var started = false
-    /// When the last claim found work: idle polling starts fast and slows down from here.
-    private var idleSince = ContinuousClock.now
-    /// Started, finished and failed counts since start, for health and benchmarks.
-    public private(set) var processed = 0
+    private let state: Mutex<State>
+
+    struct Running {
+        let task: Task<Void, Never>
+        let job: Job
+        let deadline: ContinuousClock.Instant
+        let timeout: Double
+    }
+
+    struct State {
+        var settings: QueueSettings
+        var running: [Int64: Running] = [:]
+        var finished: [(job: Job, outcome: Outcome)] = []
+        var flushing = false
+        /// The claim loop parked until enough slots free up.
+        var slotWaiter: CheckedContinuation<Void, Never>?
+        /// `stop` callers, resumed when `run` has returned.
+        var stopWaiters: [CheckedContinuation<Void, Never>] = []
+        var stopping = false
+        var started = false
+        var stopped = false
+        var processed = 0
+        /// When the last claim found work: idle polling starts fast and slows down from here.
+        var idleSince = ContinuousClock.now
+
+        /// Claim in worthwhile batches: wait until a good share of the slots is free again.
+        var wantsClaim: Bool {
+            running.isEmpty || settings.concurrency - running.count >= min(settings.maxJobsPerRun, max(1, settings.concurrency / 2))
+        }
+    }
 
     public struct Options: Sendable {
         /// How often leases are renewed and expired leases rescued.
@@ -42,27 +63,31 @@ public actor WorkerPool {
         self.id = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
         self.queue = queue
         self.handlers = handlers
-        self.settings = settings
         self.options = options
         self.logger = logger
+        self.state = Mutex(State(settings: settings))
     }
 
-    public var isRunning: Bool { !stopped }
+    public var settings: QueueSettings { state.withLock { $0.settings } }
+    public var isRunning: Bool { state.withLock { $0.started && !$0.stopped } }
+    public var runningCount: Int { state.withLock { $0.running.count } }
+    /// Jobs finished (any outcome) since start.
+    public var processed: Int { state.withLock { $0.processed } }
 
     /// Picks up changed settings now (other sidecars on the database do so within `maintenanceInterval`).
     public func reloadSettings() async throws {
-        settings = try await QueueSettings.load(queue.store)
-        slotFreed.fire()
+        let loaded = try await QueueSettings.load(queue.store)
+        state.withLock { $0.settings = loaded }
+        resumeSlotWaiter()
     }
-    public var runningCount: Int { running.count }
 
     /// Runs until cancelled or `stop` is called.
     public func run() async {
-        started = true
-        if let loaded = try? await QueueSettings.load(queue.store) { settings = loaded }
+        if let loaded = try? await QueueSettings.load(queue.store) { state.withLock { $0.settings = loaded } }
+        state.withLock { $0.started = true }
         await withDiscardingTaskGroup { group in
-            group.addTask { await self.flushLoop() }
             group.addTask { await self.maintenanceLoop() }
+            group.addTask { await self.watchdog() }
             if let pg = queue.store as? PostgresStore {
                 let signal = queue.signal
                 group.addTask { await pg.listenForever(channel: JobQueue.notifyChannel) { signal.fire() } }
@@ -71,40 +96,60 @@ public actor WorkerPool {
             await drain()
             group.cancelAll()
         }
-        stopped = true
-        slotFreed.fire()
+        let waiters = state.withLock { s in
+            s.stopped = true
+            defer { s.stopWaiters = [] }
+            return s.stopWaiters
+        }
+        for w in waiters { w.resume() }
     }
 
     /// Stops claiming; running jobs get `grace` to finish, then are released back to pending.
     /// Returns once every outcome is written and `run` has returned.
     public func stop(grace: Duration) async {
-        stopping = true
+        state.withLock { $0.stopping = true }
         queue.signal.fire()
-        slotFreed.fire()
+        resumeSlotWaiter()
         let deadline = ContinuousClock.now + grace
-        while !running.isEmpty, ContinuousClock.now < deadline {
-            await slotFreed.wait(timeout: .milliseconds(50))
+        while runningCount > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
         }
-        if !running.isEmpty {
-            let ids = Array(running.keys)
-            logger.warning("releasing \(ids.count) jobs still running after the grace period")
-            for task in running.values { task.cancel() }
-            running = [:]
-            try? await queue.release(ids, worker: id)
+        let leftover = state.withLock { s -> [Int64: Running] in
+            defer { s.running = [:] }
+            return s.running
         }
-        while started && !stopped { await slotFreed.wait(timeout: .milliseconds(20)) }
+        if !leftover.isEmpty {
+            logger.warning("releasing \(leftover.count) jobs still running after the grace period")
+            for r in leftover.values { r.task.cancel() }
+            try? await queue.release(Array(leftover.keys), worker: id)
+        }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                if !s.started || s.stopped { return true }
+                s.stopWaiters.append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
     }
 
     private func claimLoop() async {
-        while !Task.isCancelled && !stopping {
-            let free = settings.concurrency - running.count
-            if free <= 0 {
-                await slotFreed.wait(timeout: .milliseconds(200))
+        while !Task.isCancelled && !state.withLock({ $0.stopping }) {
+            if !state.withLock({ $0.wantsClaim }) {
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    let resumeNow = state.withLock { s -> Bool in
+                        if s.wantsClaim || s.stopping { return true }
+                        s.slotWaiter = c
+                        return false
+                    }
+                    if resumeNow { c.resume() }
+                }
                 continue
             }
+            let (free, batch, lease) = state.withLock { ($0.settings.concurrency - $0.running.count, $0.settings.maxJobsPerRun, $0.settings.leaseSeconds) }
             let jobs: [Job]
             do {
-                jobs = try await queue.claim(limit: min(free, settings.maxJobsPerRun), worker: id, leaseSeconds: settings.leaseSeconds)
+                jobs = try await queue.claim(limit: min(free, batch), worker: id, leaseSeconds: lease)
             } catch {
                 logger.error("claiming jobs failed; retrying in 1 s: \(Secrets.redact(String(describing: error)))")
                 try? await Task.sleep(for: .seconds(1))
@@ -114,11 +159,16 @@ public actor WorkerPool {
                 await idle(timeout: await idleTimeout())
                 continue
             }
-            idleSince = ContinuousClock.now
-            for job in jobs {
-                running[job.id] = Task { [self] in
-                    let outcome = await self.execute(job)
-                    await self.completed(job, outcome)
+            state.withLock { s in
+                s.idleSince = ContinuousClock.now
+                let now = ContinuousClock.now
+                for job in jobs {
+                    let timeout = min(handlers[job.kind]?.timeoutSeconds ?? s.settings.maxRuntimeSeconds, s.settings.maxRuntimeSeconds)
+                    let task = Task { [self] in
+                        let outcome = await self.execute(job)
+                        self.completed(job, outcome)
+                    }
+                    s.running[job.id] = Running(task: task, job: job, deadline: now + .milliseconds(Int64(timeout * 1000)), timeout: timeout)
                 }
             }
         }
@@ -132,11 +182,10 @@ public actor WorkerPool {
             return
         }
         // Poll fast right after work (a steady stream stays fast), slower the longer it stays quiet.
-        let began = ContinuousClock.now
-        let deadline = began + timeout
-        while ContinuousClock.now < deadline, !stopping {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline, !state.withLock({ $0.stopping }) {
             if queue.signal.consume() { return }
-            let quiet = ContinuousClock.now - idleSince
+            let quiet = ContinuousClock.now - state.withLock { $0.idleSince }
             try? await Task.sleep(for: quiet < .milliseconds(100) ? .milliseconds(1) : quiet < .seconds(2) ? .milliseconds(10) : .milliseconds(50))
             if let now = try? await sqlite.dataVersion(), now != start { return }
         }
@@ -151,43 +200,76 @@ public actor WorkerPool {
     }
 
     private func completed(_ job: Job, _ outcome: Outcome) {
-        guard running.removeValue(forKey: job.id) != nil else { return }
-        finished.append((job, outcome))
-        processed += 1
-        flushNeeded.fire()
-        slotFreed.fire()
-    }
-
-    /// Writes finished outcomes in batches; keeps them while the store is down (nothing is lost).
-    private func flushLoop() async {
-        while !Task.isCancelled {
-            await flushNeeded.wait(timeout: .milliseconds(100))
-            await flush()
+        let (startFlush, wake) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard s.running.removeValue(forKey: job.id) != nil else { return (false, nil) }
+            s.finished.append((job, outcome))
+            s.processed += 1
+            let startFlush = !s.flushing
+            if startFlush { s.flushing = true }
+            var wake: CheckedContinuation<Void, Never>?
+            if s.wantsClaim { wake = s.slotWaiter; s.slotWaiter = nil }
+            return (startFlush, wake)
         }
+        wake?.resume()
+        if startFlush { Task { await self.flush() } }
     }
 
+    private func resumeSlotWaiter() {
+        state.withLock { s in defer { s.slotWaiter = nil }; return s.slotWaiter }?.resume()
+    }
+
+    /// Group commit: one transaction writes every outcome that finished while the previous write ran.
+    /// Outcomes stay in memory while the store is down (nothing is lost; leases cover a crash).
+    /// Called with `flushing` already set by whoever started it.
     private func flush() async {
-        guard !finished.isEmpty, !flushing else { return }
-        flushing = true
-        defer { flushing = false }
-        let batch = finished
-        finished = []
-        do {
-            try await queue.finish(batch, worker: id)
-        } catch {
-            logger.error("recording \(batch.count) job outcomes failed; will retry: \(Secrets.redact(String(describing: error)))")
-            finished = batch + finished
-            try? await Task.sleep(for: .milliseconds(500))
+        while true {
+            let batch = state.withLock { s -> [(job: Job, outcome: Outcome)] in
+                defer { s.finished = [] }
+                if s.finished.isEmpty { s.flushing = false }
+                return s.finished
+            }
+            if batch.isEmpty { return }
+            do {
+                try await queue.finish(batch, worker: id)
+            } catch {
+                logger.error("recording \(batch.count) job outcomes failed; will retry: \(Secrets.redact(String(describing: error)))")
+                state.withLock { $0.finished = batch + $0.finished }
+                if Task.isCancelled {
+                    state.withLock { $0.flushing = false }
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(500))
+            }
         }
     }
 
-    /// After the last claim: waits for running jobs, then until every outcome is written (the
-    /// flush loop is cancelled only after this, so no outcome is dropped mid-write).
+    /// After the last claim: waits for running jobs, then for every outcome to be written.
     private func drain() async {
-        while !running.isEmpty { await slotFreed.wait(timeout: .milliseconds(50)) }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while (flushing || !finished.isEmpty) && ContinuousClock.now < deadline && !Task.isCancelled {
-            if flushing { try? await Task.sleep(for: .milliseconds(10)) } else { await flush() }
+        while true {
+            let (busy, pending) = state.withLock { s in (!s.running.isEmpty || s.flushing, !s.finished.isEmpty) }
+            if busy {
+                try? await Task.sleep(for: .milliseconds(5))
+            } else if pending {
+                state.withLock { $0.flushing = true }
+                await flush()
+            } else {
+                return
+            }
+        }
+    }
+
+    /// Stops jobs past their timeout: one ticker for all jobs instead of a timer per job. The job is
+    /// recorded as timed out at once; its task is cancelled and whatever it returns later is ignored.
+    private func watchdog() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(100))
+            let now = ContinuousClock.now
+            let overdue = state.withLock { s in s.running.values.filter { $0.deadline < now } }
+            for r in overdue {
+                r.task.cancel()
+                let error = JobError(.retryable, "the job ran longer than its timeout of \(r.timeout) s and was stopped")
+                completed(r.job, retryOrFail(r.job, ErrorReport(error), settings))
+            }
         }
     }
 
@@ -196,10 +278,12 @@ public actor WorkerPool {
             try? await Task.sleep(for: options.maintenanceInterval)
             if Task.isCancelled { return }
             do {
-                try await queue.renewLeases(Array(running.keys), worker: id, leaseSeconds: settings.leaseSeconds)
+                let (ids, lease) = state.withLock { (Array($0.running.keys), $0.settings.leaseSeconds) }
+                try await queue.renewLeases(ids, worker: id, leaseSeconds: lease)
                 let rescued = try await queue.rescueExpired()
                 if rescued > 0 { logger.warning("rescued \(rescued) jobs whose worker stopped") }
-                settings = try await QueueSettings.load(queue.store)
+                let loaded = try await QueueSettings.load(queue.store)
+                state.withLock { $0.settings = loaded }
             } catch {
                 logger.error("queue maintenance failed: \(Secrets.redact(String(describing: error)))")
             }
@@ -215,11 +299,10 @@ public actor WorkerPool {
         var logger = self.logger
         logger[metadataKey: "job_id"] = "\(job.id)"
         logger[metadataKey: "kind"] = "\(job.kind)"
-        let timeout = min(handler.timeoutSeconds ?? settings.maxRuntimeSeconds, settings.maxRuntimeSeconds)
+        let settings = self.settings
         let context = JobContext(job: job, logger: logger)
         do {
-            let result = try await Self.withTimeout(seconds: timeout) { try await handler.run(context) }
-            return .done(result: result)
+            return .done(result: try await handler.run(context))
         } catch let error as JobError {
             let report = ErrorReport(error, exchange: error.exchange)
             switch error.kind {
@@ -235,29 +318,16 @@ public actor WorkerPool {
                 if let instance = job.instanceID { try? await queue.holdForReauthorization(instance) }
                 return .waiting(error: report)
             case .retryable:
-                return retryOrFail(job, report)
+                return retryOrFail(job, report, settings)
             }
         } catch {
-            return retryOrFail(job, ErrorReport(error))
+            return retryOrFail(job, ErrorReport(error), settings)
         }
     }
 
-    private func retryOrFail(_ job: Job, _ report: ErrorReport) -> Outcome {
+    private func retryOrFail(_ job: Job, _ report: ErrorReport, _ settings: QueueSettings) -> Outcome {
         if job.attempts >= job.maxAttempts { return .failed(error: report) }
         return .retry(eta: Clock.now() + Int64(settings.backoff(attempt: job.attempts) * 1e6), error: report, refund: false)
-    }
-
-    static func withTimeout<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
-                throw JobError(.retryable, "the job ran longer than its timeout of \(seconds) s and was stopped")
-            }
-            let first = try await group.next()!
-            group.cancelAll()
-            return first
-        }
     }
 }
 

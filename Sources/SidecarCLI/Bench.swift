@@ -23,6 +23,7 @@ struct QueueBench: AsyncParsableCommand {
     @Option(help: "Jobs claimed per round trip.") var batch = 256
     @Option(help: "Also measure the worker's RSS while 1,000,000 jobs are pending (slow).") var pendingMillion = false
     @Option(help: "Write results here (the peers' results_<name>.json shape).") var out: String?
+    @Option(help: "SQLite durability: full (fsync every commit, the sidecar's default) or normal.") var sqliteSynchronous = "full"
 
     func run() async throws {
         let engine = database == nil ? "sqlite" : "postgres"
@@ -88,7 +89,7 @@ struct QueueBench: AsyncParsableCommand {
 
     func freshStore() async throws -> any Store {
         if database == nil { try? FileManager.default.removeItem(atPath: dataDir) }
-        let store = try await StoreFactory.open(database: database, dataDir: dataDir)
+        let store = try await StoreFactory.open(database: database, dataDir: dataDir, sqliteSynchronous: SQLiteStore.Synchronous(rawValue: sqliteSynchronous.uppercased()) ?? .full)
         _ = try await Migrator.migrate(store)
         try await store.execute(SQL("DELETE FROM jobs"))
         var s = QueueSettings()
@@ -114,7 +115,7 @@ struct QueueBench: AsyncParsableCommand {
         try? FileManager.default.removeItem(atPath: outFile)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        process.arguments = ["bench", "worker", "--out", outFile, "--data-dir", dataDir] + (database.map { ["--database", $0] } ?? [])
+        process.arguments = ["bench", "worker", "--out", outFile, "--data-dir", dataDir, "--sqlite-synchronous", sqliteSynchronous] + (database.map { ["--database", $0] } ?? [])
         let launched = Date()
         try process.run()
         defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
@@ -163,9 +164,10 @@ struct BenchWorker: AsyncParsableCommand {
     @Option var out: String
     @Option var dataDir: String
     @Option var database: String?
+    @Option var sqliteSynchronous = "full"
 
     func run() async throws {
-        let store = try await StoreFactory.open(database: database, dataDir: dataDir)
+        let store = try await StoreFactory.open(database: database, dataDir: dataDir, sqliteSynchronous: SQLiteStore.Synchronous(rawValue: sqliteSynchronous.uppercased()) ?? .full)
         let fd = open(out, O_WRONLY | O_APPEND | O_CREAT, 0o644)
         // The peers' job body: one 36-byte "<enqueue_ts> <start_ts>\n" record, one write(2).
         let record = Handler(kind: "bench.record") { context in

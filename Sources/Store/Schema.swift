@@ -81,9 +81,9 @@ enum Schema {
             // Claiming reads only pending rows in priority order: a partial index keeps that cheap however many are done.
             "CREATE INDEX jobs_claim ON jobs (priority, eta, id) WHERE state = 'pending'",
             "CREATE INDEX jobs_lease ON jobs (lease_until) WHERE state = 'running'",
+            // Every index on jobs is rewritten on each state change, twice per job: keep only those that
+            // pay for themselves (counts per instance and state; everything else scans rarely).
             "CREATE INDEX jobs_instance_state ON jobs (instance_id, state)",
-            "CREATE INDEX jobs_company_state ON jobs (company_id, state)",
-            "CREATE INDEX jobs_state_updated ON jobs (state, updated_at)",
             // At most one active job per identity key, enforced by the database rather than read-then-insert.
             "CREATE UNIQUE INDEX jobs_identity ON jobs (identity_key) WHERE identity_key IS NOT NULL AND state IN ('pending', 'running', 'waiting')",
             """
