@@ -29,9 +29,9 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var options: SettingsOptions
 
     func run() async throws {
-        let sidecar = try await openSidecar(options)
-        print("schema version \(try await Migrator.currentVersion(sidecar.store)) (latest \(Migrator.latest)) at \(sidecar.store.location)")
-        await sidecar.store.close()
+        try await withSidecar(options) { sidecar in
+            print("schema version \(try await Migrator.currentVersion(sidecar.store)) (latest \(Migrator.latest)) at \(sidecar.store.location)")
+        }
     }
 }
 
@@ -45,10 +45,10 @@ struct APIKeyCommand: AsyncParsableCommand {
         @OptionGroup var options: SettingsOptions
 
         func run() async throws {
-            let sidecar = try await openSidecar(options)
-            let (id, key) = try await sidecar.keys.create(name: name)
-            print("uid \(id), login \(name)\n\(key)\nStore it now: it is not shown again.")
-            await sidecar.store.close()
+            try await withSidecar(options) { sidecar in
+                let (id, key) = try await sidecar.keys.create(name: name)
+                print("uid \(id), login \(name)\n\(key)\nStore it now: it is not shown again.")
+            }
         }
     }
 
@@ -57,14 +57,14 @@ struct APIKeyCommand: AsyncParsableCommand {
         @OptionGroup var options: SettingsOptions
 
         func run() async throws {
-            let sidecar = try await openSidecar(options)
-            print("ID  NAME                 PREFIX    CREATED              LAST USED            REVOKED")
-            for k in try await sidecar.keys.list() {
-                print([String(k.id).padding(toLength: 3, withPad: " ", startingAt: 0), k.name.padding(toLength: 20, withPad: " ", startingAt: 0),
-                       k.prefix.padding(toLength: 9, withPad: " ", startingAt: 0), Clock.odooString(k.createdAt),
-                       k.lastUsedAt.map(Clock.odooString) ?? "-                  ", k.revokedAt.map(Clock.odooString) ?? "-"].joined(separator: " "))
+            try await withSidecar(options) { sidecar in
+                print("ID  NAME                 PREFIX    CREATED              LAST USED            REVOKED")
+                for k in try await sidecar.keys.list() {
+                    print([String(k.id).padding(toLength: 3, withPad: " ", startingAt: 0), k.name.padding(toLength: 20, withPad: " ", startingAt: 0),
+                           k.prefix.padding(toLength: 9, withPad: " ", startingAt: 0), Clock.odooString(k.createdAt),
+                           k.lastUsedAt.map(Clock.odooString) ?? "-                  ", k.revokedAt.map(Clock.odooString) ?? "-"].joined(separator: " "))
+                }
             }
-            await sidecar.store.close()
         }
     }
 
@@ -74,11 +74,11 @@ struct APIKeyCommand: AsyncParsableCommand {
         @OptionGroup var options: SettingsOptions
 
         func run() async throws {
-            let sidecar = try await openSidecar(options)
-            let n = try await sidecar.keys.revoke(key)
-            await sidecar.store.close()
-            guard n > 0 else { throw CleanExit.message("error: no live key with id or name '\(key)'") }
-            print("revoked \(n) key\(n == 1 ? "" : "s")")
+            try await withSidecar(options) { sidecar in
+                let n = try await sidecar.keys.revoke(key)
+                guard n > 0 else { throw CLIError("no live key with id or name '\(key)'") }
+                print("revoked \(n) key\(n == 1 ? "" : "s")")
+            }
         }
     }
 }

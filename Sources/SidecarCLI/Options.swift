@@ -42,6 +42,25 @@ func openSidecar(_ options: SettingsOptions) async throws -> Sidecar {
         return try await Sidecar.open(settings: settings, environment: ProcessInfo.processInfo.environment,
                                       logger: Logger(label: "zoho-sidecar"))
     } catch {
-        throw CleanExit.message("error: \(Secrets.redact(String(describing: error)))")
+        throw CLIError(Secrets.redact(String(describing: error)))
     }
+}
+
+/// Opens the sidecar for a command and always closes its store, also when the command fails.
+func withSidecar<T>(_ options: SettingsOptions, _ body: (Sidecar) async throws -> T) async throws -> T {
+    let sidecar = try await openSidecar(options)
+    do {
+        let result = try await body(sidecar)
+        await sidecar.store.close()
+        return result
+    } catch {
+        await sidecar.store.close()
+        throw error
+    }
+}
+
+/// A command's failure: printed as "Error: …" with exit status 1.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
 }
