@@ -32,16 +32,22 @@ let package = Package(
         ]),
         // The durable job queue: enqueue, claim (SKIP LOCKED), workers, backoff, leases and rescue.
         .target(name: "Queue", dependencies: ["Core", "Store"]),
+        // Zoho: data centres, OAuth2 and the token keeper, the API client with limits, error classification.
+        .target(name: "ZohoAPI", dependencies: [
+            "Core", "Store", "Queue",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // Odoo's wire format: the JSON-RPC envelope, error shape, and the client to Odoo.
         .target(name: "OdooRPC", dependencies: [
             "Core",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // The models the sidecar exposes over Odoo's RPC: field metadata, domains → SQL, company access.
-        .target(name: "RPCModels", dependencies: ["Core", "Store", "OdooRPC", "Queue"]),
+        .target(name: "RPCModels", dependencies: ["Core", "Store", "OdooRPC", "Queue", "ZohoAPI"]),
         // HTTP transport: /jsonrpc, /json/2, health.
         .target(name: "Server", dependencies: [
-            "Core", "Store", "RPCModels", "OdooRPC", "Queue",
+            "Core", "Store", "RPCModels", "OdooRPC", "Queue", "ZohoAPI",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -63,7 +69,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "SidecarTests", dependencies: [
-            "Core", "Store", "RPCModels", "Server", "OdooRPC", "Simulator", "Queue",
+            "Core", "Store", "RPCModels", "Server", "OdooRPC", "Simulator", "Queue", "ZohoAPI",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),

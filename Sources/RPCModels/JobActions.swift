@@ -3,6 +3,7 @@ import Foundation
 import OdooRPC
 import Queue
 import Store
+import ZohoAPI
 
 /// `zoho.job`'s methods beyond CRUD: the queue's operations, over RPC.
 public enum JobActions {
@@ -94,11 +95,18 @@ public struct Components: Sendable {
     public var queue: JobQueue?
     public var handlers: HandlerRegistry
     public var workers: WorkerPool?
+    public var zoho: ZohoService?
 
-    public init(queue: JobQueue? = nil, handlers: HandlerRegistry = HandlerRegistry(), workers: WorkerPool? = nil) {
+    public init(queue: JobQueue? = nil, handlers: HandlerRegistry = HandlerRegistry(), workers: WorkerPool? = nil, zoho: ZohoService? = nil) {
         self.queue = queue
         self.handlers = handlers
         self.workers = workers
+        self.zoho = zoho
+    }
+
+    func requireZoho() throws -> ZohoService {
+        guard let zoho else { throw OdooFault(.userError, "Zoho access is not configured in this sidecar.") }
+        return zoho
     }
 
     func requireQueue() throws -> JobQueue {

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import Queue
 import RPCModels
+import ZohoAPI
 import ServiceLifecycle
 import Store
 
@@ -19,6 +20,10 @@ public enum SidecarSettings {
         Setting("max_body_bytes", default: "1048576", help: "Largest accepted /jsonrpc and JSON-2 request body.", validate: Setting.integer(1024...(64 << 20))),
         Setting("sqlite_synchronous", default: "full", help: "SQLite durability: full (fsync per commit) or normal (survives process crashes only).",
                 validate: Setting.oneOf(["full", "normal"])),
+        Setting("public_url", default: nil, help: "How browsers and Zoho reach this sidecar (default http://host:port); the OAuth redirect URI is <public_url>/zoho/oauth/callback."),
+        Setting("oauth_return_url", default: nil, help: "Where the browser goes after Zoho's consent when the instance names no return URL; {id} is the instance id (e.g. the Odoo instance form)."),
+        Setting("zoho_url_template", default: nil, help: "Talk to a Zoho stand-in instead of Zoho: a URL with {dc}, e.g. http://127.0.0.1:9100/{dc} for zoho-sim."),
+        Setting("token_refresh_margin_seconds", default: "600", help: "Refresh access tokens this long before they expire.", validate: Setting.integer(30...3000)),
         Setting("workers", default: "true", help: "Run job workers in this process (false: serve RPC and webhooks only).",
                 validate: Setting.oneOf(["true", "false"])),
         Setting("shutdown_grace_seconds", default: "30", help: "On SIGTERM, how long running jobs may finish before they are released.",
@@ -66,12 +71,14 @@ public struct Sidecar: Sendable {
     public let queue: JobQueue
     public let handlers: HandlerRegistry
     public let workers: WorkerPool?
+    public let zoho: ZohoService
     let shutdownGrace: Duration
 
     /// The models and their actions, as served over RPC.
     public static func registry() -> ModelRegistry {
         var registry = ModelRegistry()
         JobActions.register(on: &registry)
+        InstanceActions.register(on: &registry)
         return registry
     }
 
@@ -97,11 +104,17 @@ public struct Sidecar: Sendable {
         self.vault = vault
         self.logger = logger
         self.queue = JobQueue(store: store)
-        self.handlers = HandlerRegistry(BuiltinHandlers.all)
-        self.workers = settings["workers"] == "false" ? nil : WorkerPool(queue: queue, handlers: handlers, logger: logger)
         self.shutdownGrace = .seconds(settings.int("shutdown_grace_seconds") ?? 30)
+        let publicURL = settings["public_url"] ?? "http://\(settings["host"] ?? "127.0.0.1"):\(settings["port"] ?? "8169")"
+        self.zoho = ZohoService(store: store, vault: vault, queue: queue, endpoints: ZohoEndpoints(template: settings["zoho_url_template"]),
+                                redirectURI: publicURL + "/zoho/oauth/callback", returnURL: settings["oauth_return_url"],
+                                refreshMarginSeconds: Double(settings.int("token_refresh_margin_seconds") ?? 600), logger: logger)
+        var handlers = HandlerRegistry(BuiltinHandlers.all)
+        handlers.register(ZohoHandlers.ping(zoho))
+        self.handlers = handlers
+        self.workers = settings["workers"] == "false" ? nil : WorkerPool(queue: queue, handlers: handlers, logger: logger)
         self.models = ModelService(store: store, registry: Sidecar.registry(), vault: vault,
-                                   components: Components(queue: queue, handlers: handlers, workers: workers))
+                                   components: Components(queue: queue, handlers: handlers, workers: workers, zoho: zoho))
         self.keys = APIKeys(store: store)
         self.rpc = RPCEndpoint(models: models, keys: keys, version: Sidecar.version, logger: logger)
         self.server = ServerSettings(host: settings["host"] ?? "127.0.0.1", port: settings.int("port") ?? 8169,
@@ -110,12 +123,13 @@ public struct Sidecar: Sendable {
 
     /// Background services that run beside HTTP: the job workers.
     public var backgroundServices: [any Service] {
-        workers.map { [WorkerService(pool: $0, grace: shutdownGrace)] } ?? []
+        (workers.map { [WorkerService(pool: $0, grace: shutdownGrace)] } ?? []) + [TokenRefresher(keeper: zoho.keeper, logger: logger)]
     }
 
     /// The HTTP application; `onRunning` receives the bound port (useful with port 0).
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = HTTPServer.router(rpc: rpc, store: store, settings: server)
+        OAuthRoutes.add(to: router, flow: zoho.flow)
         return Application(
             router: router,
             configuration: .init(address: .hostname(server.host, port: server.port), serverName: "zoho-sidecar"),
@@ -135,6 +149,20 @@ struct WorkerService: Service {
             await pool.run()
         } onGracefulShutdown: {
             Task { await pool.stop(grace: grace) }
+        }
+    }
+}
+
+/// Refreshes tokens ahead of expiry, once a minute, until shutdown.
+struct TokenRefresher: Service {
+    let keeper: TokenKeeper
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let n = await keeper.refreshDue()
+            if n > 0 { logger.info("refreshed \(n) access token(s) ahead of expiry") }
+            try? await Task.sleep(for: .seconds(60))
         }
     }
 }

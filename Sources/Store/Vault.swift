@@ -48,6 +48,11 @@ public struct Vault: Sendable {
         return try Vault(base64Key: text)
     }
 
+    /// A key for another purpose (signing OAuth states), derived so the master key itself is never reused.
+    public func derivedKey(_ purpose: String) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: Data(purpose.utf8), using: key))
+    }
+
     public func seal(_ plaintext: String) throws -> [UInt8] {
         let box = try AES.GCM.seal(Data(plaintext.utf8), using: key)
         guard let combined = box.combined else { throw StoreError(.invalid, "AES-GCM produced no combined box") }

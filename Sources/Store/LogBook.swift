@@ -1,0 +1,17 @@
+import Core
+
+/// Writes the error centre (`zoho.log`): what went wrong, where, and why, masked.
+public struct LogBook: Sendable {
+    public let store: any Store
+
+    public init(store: any Store) { self.store = store }
+
+    public enum Level: String, Sendable { case debug, info, warning, error }
+
+    public func write(_ level: Level, _ message: String, companyID: Int64, instanceID: Int64? = nil, jobID: Int64? = nil,
+                      cause: String? = nil, source: String = "sidecar") async {
+        _ = try? await store.write(SQL("INSERT INTO logs (company_id, instance_id, job_id, level, source, message, cause, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                       [.int(companyID), SQLValue(instanceID), SQLValue(jobID), .text(level.rawValue), .text(source),
+                                        .text(Secrets.redact(message)), cause.map { .text(Secrets.redact($0)) } ?? .null, .int(Clock.now())]))
+    }
+}

@@ -1,0 +1,145 @@
+import Core
+import Crypto
+import Foundation
+import Queue
+import Store
+
+/// The authorization-code flow around an instance: a consent URL with a signed, single-use state
+/// bound to the instance, and the callback that exchanges the code and connects the instance.
+public struct OAuthFlow: Sendable {
+    let instances: Instances
+    let oauth: OAuthClient
+    let endpoints: ZohoEndpoints
+    let queue: JobQueue
+    /// The sidecar's own /zoho/oauth/callback, used when an instance names no redirect URI.
+    let defaultRedirectURI: String
+    /// Where the browser goes afterwards when the instance names no return URL; `{id}` is replaced.
+    let defaultReturnURL: String?
+    let stateTTLSeconds: Double = 600
+    private let signingKey: [UInt8]
+
+    public init(instances: Instances, oauth: OAuthClient, endpoints: ZohoEndpoints, queue: JobQueue,
+                defaultRedirectURI: String, defaultReturnURL: String?) {
+        self.instances = instances
+        self.oauth = oauth
+        self.endpoints = endpoints
+        self.queue = queue
+        self.defaultRedirectURI = defaultRedirectURI
+        self.defaultReturnURL = defaultReturnURL
+        self.signingKey = instances.vault.derivedKey("oauth-state")
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        public let instanceID: Int64?
+    }
+
+    /// Zoho's consent URL for the instance (access_type=offline, prompt=consent, a fresh state).
+    public func authorizationURL(_ instanceID: Int64) async throws -> String {
+        guard let i = try await instances.load(instanceID) else { throw ZohoError(.notConfigured, "instance \(instanceID) does not exist") }
+        guard let clientID = i.clientID, !clientID.isEmpty, i.clientSecret != nil else {
+            throw ZohoError(.notConfigured, "Set the client id and client secret from Zoho's API console before authorizing.")
+        }
+        guard let dc = endpoints.dataCenter(i.dataCenter) else { throw ZohoError(.notConfigured, "unknown data centre \(i.dataCenter)") }
+        let nonce = Random.token(bytes: 18)
+        let expires = Clock.now() + Int64(stateTTLSeconds * 1e6)
+        try await instances.store.execute(SQL("INSERT INTO oauth_states (nonce, instance_id, expires_at) VALUES (?, ?, ?)",
+                                              [.text(nonce), .int(instanceID), .int(expires)]))
+        return OAuthClient.consentURL(accountsServer: dc.accountsServer, clientID: clientID, scopes: i.scopes,
+                                      redirectURI: i.redirectURI ?? defaultRedirectURI, state: sign(nonce: nonce, instanceID: instanceID, expires: expires))
+    }
+
+    func sign(nonce: String, instanceID: Int64, expires: Micros) -> String {
+        let payload = "\(instanceID).\(expires).\(nonce)"
+        return payload + "." + mac(payload)
+    }
+
+    func mac(_ payload: String) -> String {
+        HMAC<SHA256>.authenticationCode(for: Data(payload.utf8), using: SymmetricKey(data: signingKey)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Checks the signature, then spends the state (single use, not expired). Returns the instance id.
+    func redeem(_ state: String?) async throws -> Int64 {
+        let parts = (state ?? "").split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 4, let id = Int64(parts[0]), let expires = Int64(parts[1]) else {
+            throw Failure(description: "The authorization request has no valid state. Start again from the instance's Authorize button.", instanceID: nil)
+        }
+        let payload = parts[0...2].joined(separator: ".")
+        guard Self.constantTimeEqual(mac(payload), parts[3]) else {
+            throw Failure(description: "The authorization state is not one this sidecar signed. Start again from the instance's Authorize button.", instanceID: nil)
+        }
+        guard expires > Clock.now() else {
+            throw Failure(description: "The authorization link expired. Start again from the instance's Authorize button.", instanceID: id)
+        }
+        let spent = try await instances.store.write(SQL("UPDATE oauth_states SET used_at = ? WHERE nonce = ? AND instance_id = ? AND used_at IS NULL AND expires_at > ? RETURNING instance_id",
+                                                        [.int(Clock.now()), .text(parts[2]), .int(id), .int(Clock.now())]))
+        guard spent.first?["instance_id"].int == id else {
+            throw Failure(description: "This authorization link was already used. Start again from the instance's Authorize button.", instanceID: id)
+        }
+        return id
+    }
+
+    public static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var diff = UInt8(x.count == y.count ? 0 : 1)
+        for i in 0..<max(x.count, y.count) { diff |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0) }
+        return diff == 0
+    }
+
+    public struct Outcome: Sendable {
+        public let instanceID: Int64?
+        public let connected: Bool
+        public let message: String
+        /// Where to send the browser, if anywhere.
+        public let returnURL: String?
+    }
+
+    /// The callback: `?code&location&accounts-server&state`, or `?error=access_denied&state`.
+    public func complete(query: [String: String]) async -> Outcome {
+        var instanceID: Int64?
+        do {
+            let id = try await redeem(query["state"])
+            instanceID = id
+            guard let instance = try await instances.load(id) else { throw Failure(description: "The instance no longer exists.", instanceID: nil) }
+            if let error = query["error"] {
+                let message = error == "access_denied" ? "The Zoho user refused access (access_denied). Authorize again to connect." : "Zoho answered the consent with an error: \(error)."
+                try await instances.setError(id, message)
+                return Outcome(instanceID: id, connected: false, message: message, returnURL: returnURL(instance, status: "error"))
+            }
+            guard let code = query["code"], !code.isEmpty else { throw Failure(description: "Zoho sent no authorization code.", instanceID: id) }
+            let location = query["location"] ?? instance.dataCenter
+            guard let server = endpoints.trustedAccountsServer(query["accounts-server"], location: location) else {
+                throw Failure(description: "Zoho named an accounts server (\(query["accounts-server"] ?? "-")) that does not belong to data centre '\(location)'; nothing was sent there.", instanceID: id)
+            }
+            guard let clientID = instance.clientID, let secret = instance.clientSecret else {
+                throw Failure(description: "The instance has no client id or secret.", instanceID: id)
+            }
+            let tokens = try await oauth.exchange(accountsServer: server, clientID: clientID, clientSecret: secret,
+                                                  redirectURI: instance.redirectURI ?? defaultRedirectURI, code: code)
+            guard let refresh = tokens.refreshToken else {
+                throw Failure(description: "Zoho issued no refresh token (was access_type=offline lost?). Authorize again.", instanceID: id)
+            }
+            guard let apiDomain = endpoints.trustedAPIDomain(tokens.apiDomain, location: location) else {
+                throw Failure(description: "Zoho returned an API domain (\(tokens.apiDomain ?? "-")) outside data centre '\(location)'.", instanceID: id)
+            }
+            try await instances.saveTokens(id, access: tokens.accessToken, refresh: refresh, expiresIn: tokens.expiresIn, accountsServer: server,
+                                           apiDomain: apiDomain, scopes: tokens.scope ?? instance.scopes, dataCenter: location)
+            try await queue.resumeInstance(id)
+            return Outcome(instanceID: id, connected: true, message: "Connected to Zoho (\(location.uppercased())).", returnURL: returnURL(instance, status: "connected"))
+        } catch {
+            let message = (error as? Failure)?.description ?? (error as? ZohoError)?.message ?? Secrets.redact("\(error)")
+            let id = instanceID ?? (error as? Failure)?.instanceID
+            if let id {
+                try? await instances.setState(id, (error as? ZohoError)?.kind == .transient ? "draft" : "error", error: message)
+            }
+            var back: String?
+            if let id, let instance = try? await instances.load(id) { back = returnURL(instance, status: "error") }
+            return Outcome(instanceID: id, connected: false, message: message, returnURL: back)
+        }
+    }
+
+    func returnURL(_ i: Instance, status: String) -> String? {
+        guard let base = i.returnURL ?? defaultReturnURL?.replacingOccurrences(of: "{id}", with: String(i.id)) else { return nil }
+        return base + (base.contains("?") ? "&" : "?") + "zoho_status=\(status)"
+    }
+}

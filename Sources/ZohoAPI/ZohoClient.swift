@@ -1,0 +1,76 @@
+import Core
+import Foundation
+import NIOHTTP1
+import Queue
+
+/// Calls Zoho's APIs for an instance: the right host (the token's api_domain), the OAuth header,
+/// one refresh-and-retry when Zoho calls the token invalid, Zoho's limits kept by the rate limiter,
+/// and every failure classified for the queue.
+public struct ZohoClient: Sendable {
+    public enum App: String, Sendable { case crm, books }
+
+    let keeper: TokenKeeper
+    let http: ZohoHTTP
+    let limiter: RateLimiter
+
+    public init(keeper: TokenKeeper, http: ZohoHTTP, limiter: RateLimiter = RateLimiter()) {
+        self.keeper = keeper
+        self.http = http
+        self.limiter = limiter
+    }
+
+    /// `path` is relative to the API domain, e.g. "/crm/v8/Contacts" or "/books/v3/contacts".
+    public func call(_ instanceID: Int64, _ app: App, _ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
+                     json: JSONValue? = nil, headers: [(String, String)] = []) async throws -> Exchange {
+        var (token, domain, instance) = try await keeper.access(instanceID)
+        var query = query
+        if app == .books, !query.contains(where: { $0.0 == "organization_id" }), let org = instance.booksOrganizationID {
+            query.append(("organization_id", org))
+        }
+        let limit: RateLimiter.Limit = app == .crm ? .crm(edition: instance.edition) : .books
+        for attempt in 0..<2 {
+            let url = Self.url(domain + path, query)
+            let auth = [("Authorization", "Zoho-oauthtoken \(token)")] + headers
+            let exchange = try await limiter.run("\(instanceID):\(app.rawValue)", limit: limit) {
+                try await http.send(method, url, headers: auth,
+                                    body: json.map { $0.serializedBytes() }, contentType: json == nil ? nil : "application/json")
+            }
+            if exchange.status == 401, attempt == 0, Self.isInvalidToken(exchange) {
+                (token, domain, instance) = try await keeper.access(instanceID, rejected: token)
+                continue
+            }
+            try Self.check(exchange)
+            return exchange
+        }
+        throw ZohoError(.needsReauth, "Zoho rejected a freshly refreshed token for instance \(instanceID)")
+    }
+
+    static func url(_ base: String, _ query: [(String, String)]) -> String {
+        guard !query.isEmpty else { return base }
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~,")
+        return base + "?" + query.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
+    }
+
+    static func isInvalidToken(_ e: Exchange) -> Bool {
+        let code = e.json?["code"]
+        return code == "INVALID_TOKEN" || code == "AUTHENTICATION_FAILURE" || e.json?["error"]?["message"] == "INVALID_OAUTHTOKEN"
+    }
+
+    /// Raises for anything but success, in the queue's terms.
+    static func check(_ e: Exchange) throws {
+        switch e.status {
+        case 200..<300, 304:
+            return
+        case 429:
+            let after = e.headers["retry-after"].flatMap(Double.init)
+            throw ZohoError(.throttled(retryAfter: after), "Zoho answered 429 (too many requests)\(after.map { "; retry after \($0) s" } ?? "")", exchange: e.record)
+        case 500...:
+            throw ZohoError(.transient, "Zoho answered HTTP \(e.status)", exchange: e.record)
+        default:
+            let code = e.json?["code"].map { $0.stringValue ?? $0.serialized() } ?? "HTTP_\(e.status)"
+            let message = e.json?["message"]?.stringValue ?? e.text.prefix(200).description
+            throw ZohoError(.rejected(code: code), "Zoho refused the request: \(code) \(message)", exchange: e.record)
+        }
+    }
+}
