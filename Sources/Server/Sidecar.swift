@@ -159,10 +159,12 @@ struct TokenRefresher: Service {
     let logger: Logger
 
     func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let n = await keeper.refreshDue()
-            if n > 0 { logger.info("refreshed \(n) access token(s) ahead of expiry") }
-            try? await Task.sleep(for: .seconds(60))
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let n = await keeper.refreshDue()
+                if n > 0 { logger.info("refreshed \(n) access token(s) ahead of expiry") }
+                try await Task.sleep(for: .seconds(60))
+            }
         }
     }
 }
