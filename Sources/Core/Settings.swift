@@ -40,7 +40,7 @@ public struct Settings: Sendable {
     public let sources: [String: Source]
 
     /// Environment variables with the prefix that are not settings but are still ours.
-    public static let reservedEnvironment: Set<String> = ["ZOHO_SIDECAR_MASTER_KEY", "ZOHO_SIDECAR_CONFIG"]
+    public static let reservedEnvironment: Set<String> = ["ZOHO_SIDECAR_MASTER_KEY", "ZOHO_SIDECAR_NEW_MASTER_KEY", "ZOHO_SIDECAR_CONFIG"]
 
     public static func resolve(_ catalogue: [Setting], flags: [String: String], environment: [String: String],
                                configFile: String?) throws -> Settings {

@@ -94,3 +94,40 @@ struct Docs: AsyncParsableCommand {
         print("wrote \(output)/models.md and \(output)/settings.md")
     }
 }
+
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "keys", abstract: "The master key that seals secrets at rest.", subcommands: [Rotate.self])
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-encrypt every stored secret under a new master key.",
+            discussion: """
+                With a key file (data_dir/master.key) the new key replaces it; the old one is kept as master.key.old
+                until you delete it. With ZOHO_SIDECAR_MASTER_KEY, pass the new key in ZOHO_SIDECAR_NEW_MASTER_KEY
+                and switch the variable after the command succeeds. Stop other sidecars first.
+                """)
+        @OptionGroup var options: SettingsOptions
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            try await withSidecar(options) { sidecar in
+                let dataDir = (try options.resolve())["data_dir"] ?? "./.zoho-sidecar"
+                let keyFile = (dataDir as NSString).appendingPathComponent("master.key")
+                let fromEnvironment = environment["ZOHO_SIDECAR_MASTER_KEY"] != nil
+                let newKey = environment["ZOHO_SIDECAR_NEW_MASTER_KEY"] ?? (fromEnvironment ? nil : Vault.generateKey())
+                guard let newKey else { throw CLIError("the master key comes from ZOHO_SIDECAR_MASTER_KEY: put the new key in ZOHO_SIDECAR_NEW_MASTER_KEY") }
+                let newVault = try Vault(base64Key: newKey)
+                let n = try await sidecar.vault.rotate(to: newVault, in: sidecar.store)
+                if !fromEnvironment {
+                    let fm = FileManager.default
+                    try? fm.removeItem(atPath: keyFile + ".old")
+                    try fm.moveItem(atPath: keyFile, toPath: keyFile + ".old")
+                    guard fm.createFile(atPath: keyFile, contents: Data((newKey + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+                        throw CLIError("secrets were re-sealed but \(keyFile) could not be written: restore it from the new key by hand")
+                    }
+                }
+                print("re-sealed \(n) secret(s) under the new master key\(fromEnvironment ? "; now set ZOHO_SIDECAR_MASTER_KEY to the new key" : " (old key kept in \(keyFile).old)")")
+            }
+        }
+    }
+}

@@ -79,3 +79,23 @@ public struct Vault: Sendable {
         ("instances", "webhook_secret_enc"), ("instances", "odoo_api_key_enc"),
     ]
 }
+
+extension Vault {
+    /// Re-seals every stored secret under `newVault` in one transaction: all or nothing, so a
+    /// failure half-way leaves everything readable with the old key. Returns how many values moved.
+    public func rotate(to newVault: Vault, in store: any Store) async throws -> Int {
+        let old = self
+        return try await store.transaction { tx in
+            var n = 0
+            for (table, column) in Vault.sealedColumns {
+                for row in try await tx.query(SQL("SELECT id, \(column) AS sealed FROM \(table) WHERE \(column) IS NOT NULL")) {
+                    guard let id = row["id"].int, let sealed = row["sealed"].blob else { continue }
+                    let plain = try old.unseal(sealed)
+                    try await tx.execute(SQL("UPDATE \(table) SET \(column) = ? WHERE id = ?", [.blob(try newVault.seal(plain)), .int(id)]))
+                    n += 1
+                }
+            }
+            return n
+        }
+    }
+}

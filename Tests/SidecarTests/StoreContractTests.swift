@@ -163,3 +163,18 @@ struct VaultTests {
         #expect(throws: StoreError.self) { try Vault.load(environment: ["ZOHO_SIDECAR_MASTER_KEY": "short"], keyFile: file) }
     }
 }
+
+@Suite("Key rotation")
+struct KeyRotationTests {
+    @Test("rotating re-seals every secret: readable with the new key, not with the old", arguments: TestStores.engines)
+    func rotate(engine: Engine) async throws {
+        try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
+            let id = try #require(try await s.execute("zoho.instance", "create", [["name": "x", "client_secret": "rotate-me-please"]]).intValue)
+            let newVault = try Vault(base64Key: Vault.generateKey())
+            #expect(try await s.sidecar.vault.rotate(to: newVault, in: s.sidecar.store) == 2, "client secret and webhook secret")
+            let sealed = try #require(try await s.sidecar.store.query(SQL("SELECT client_secret_enc FROM instances WHERE id = ?", [.int(id)])).first?[0].blob)
+            #expect(try newVault.unseal(sealed) == "rotate-me-please")
+            #expect(throws: StoreError.self) { try s.sidecar.vault.unseal(sealed) }
+        }
+    }
+}
