@@ -187,12 +187,15 @@ public struct ModelService: Sendable {
         case .secret: return false
         case .datetime: return value.int.map { .string(Clock.odooString($0)) } ?? false
         case .json:
+            // Stored payloads and exchanges are masked on the way in; masked again on the way out.
             guard let text = value.text else { return false }
-            return (try? JSONValue.parse(text)) ?? .string(text)
+            return Secrets.redact((try? JSONValue.parse(text)) ?? .string(text))
+        case .text:
+            return value.text.map { .string(Secrets.redact($0)) } ?? false
         case .many2one:
             guard let id = value.int else { return false }
             return [.int(id), .string(related?[id] ?? "\(field.name) #\(id)")]
-        case .char, .text, .selection:
+        case .char, .selection:
             return value.text.map { .string($0) } ?? (value.int.map { .string(String($0)) } ?? false)
         }
     }

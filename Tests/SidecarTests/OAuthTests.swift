@@ -115,6 +115,15 @@ struct OAuthTests {
                 _ = try await s.execute("zoho.instance", "write", [[.int(id)], ["client_secret": "not-the-secret"]])
                 let wrongSecret = try await Self.authorize(s, id)
                 #expect(wrongSecret.body.contains("invalid_client_secret"))
+
+                // The client id changed between consent and callback: Zoho answers invalid_client.
+                _ = try await s.execute("zoho.instance", "write", [[.int(id)], ["client_secret": .string(Self.secret)]])
+                let consentFirst = try await s.execute("zoho.instance", "action_authorize", [[.int(id)]])
+                let redirect = try await Browser.get(consentFirst["url"]!.stringValue!)
+                _ = try await s.execute("zoho.instance", "write", [[.int(id)], ["client_id": "1000.UNKNOWNCLIENT"]])
+                let wrongClient = try await Browser.get(redirect.location!)
+                #expect(wrongClient.body.contains("invalid_client"))
+                #expect(try await Self.state(s, id)["last_error"]?.stringValue?.contains("invalid_client") == true)
             }
         }
     }
@@ -257,10 +266,12 @@ struct OAuthTests {
     func noSecretsLeak(engine: Engine) async throws {
         try await TestZoho.with { zoho in
             try await Self.withConnectable(engine, zoho: zoho) { s, id, _ in
-                let answer = try await Self.authorize(s, id)
-                #expect(answer.status == 200)
+                let action = try await s.execute("zoho.instance", "action_authorize", [[.int(id)]])
+                let consent = try await Browser.get(action["url"]!.stringValue!)
+                let grantCode = try #require(URLComponents(string: consent.location!)?.queryItems?.first { $0.name == "code" }?.value)
+                #expect(try await Browser.get(consent.location!).status == 200)
                 let instance = try #require(try await s.sidecar.zoho.instances.load(id))
-                let secrets = [Self.secret, instance.accessToken!, instance.refreshToken!, instance.webhookSecret!]
+                let secrets = [Self.secret, grantCode, instance.accessToken!, instance.refreshToken!, instance.webhookSecret!]
                 _ = try await s.execute("zoho.job", "enqueue", [], ["kind": "zoho.ping", "instance_id": .int(id)])
                 try await Task.sleep(for: .milliseconds(300))
                 let rpc = try await s.execute("zoho.instance", "read", [[.int(id)]]).serialized()
