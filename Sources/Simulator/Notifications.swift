@@ -162,8 +162,7 @@ extension SimState {
         let delay = config.delayDeliveryMilliseconds
         let timeout = config.deliveryTimeoutSeconds
         let retries = config.deliveryRetries
-        let notifier = notifier
-        Task { await notifier.send(Array(batch), delayMilliseconds: delay, timeoutSeconds: timeout, retries: retries, state: self) }
+        notifier.send(Array(batch), delayMilliseconds: delay, timeoutSeconds: timeout, retries: retries, state: self)
     }
 
     func recordDelivery(_ d: Delivery) {

@@ -2,13 +2,36 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 
-/// Posts callbacks and webhooks to their URLs, one task per batch so a slow receiver holds up nothing else.
+/// Posts callbacks and webhooks to their URLs in the order the changes happened (reordering is a
+/// misbehaviour the control API switches on), one delivery after another, as Zoho's sender would.
 public final class Notifier: Sendable {
     let client: HTTPClient
+    struct Work: Sendable {
+        let batch: [SimState.Delivery]
+        let delayMilliseconds: Int
+        let timeoutSeconds: Double
+        let retries: Int
+        let state: SimState
+    }
+    private let queue: AsyncStream<Work>.Continuation
 
-    public init(client: HTTPClient = .shared) { self.client = client }
+    public init(client: HTTPClient = .shared) {
+        self.client = client
+        let (stream, continuation) = AsyncStream.makeStream(of: Work.self)
+        self.queue = continuation
+        Task { [client] in
+            for await work in stream {
+                await Self.deliver(work, client: client)
+            }
+        }
+    }
 
-    func send(_ batch: [SimState.Delivery], delayMilliseconds: Int, timeoutSeconds: Double, retries: Int, state: SimState) async {
+    func send(_ batch: [SimState.Delivery], delayMilliseconds: Int, timeoutSeconds: Double, retries: Int, state: SimState) {
+        queue.yield(Work(batch: batch, delayMilliseconds: delayMilliseconds, timeoutSeconds: timeoutSeconds, retries: retries, state: state))
+    }
+
+    static func deliver(_ work: Work, client: HTTPClient) async {
+        let (batch, delayMilliseconds, timeoutSeconds, retries, state) = (work.batch, work.delayMilliseconds, work.timeoutSeconds, work.retries, work.state)
         if delayMilliseconds > 0 { try? await Task.sleep(for: .milliseconds(delayMilliseconds)) }
         for var delivery in batch {
             for attempt in 0...retries {

@@ -227,9 +227,11 @@ struct OAuthTests {
                 _ = try await zoho.control("POST", "revoke", ["client_id": .string(clientID)])
                 try await Task.sleep(for: .seconds(1.2))
                 let jobs = try await (0..<3).asyncMap { _ in try await s.execute("zoho.job", "enqueue", [], ["kind": "zoho.ping", "instance_id": .int(id)]) }
-                try await eventually("jobs waiting") {
+                try await eventually("jobs waiting", timeout: .seconds(30)) {
                     try await s.execute("zoho.job", "search_count", [[["state", "=", "waiting"]]]) == 3
                 }
+                let seen = try await s.execute("zoho.job", "read", [.array(jobs), ["state", "last_error", "attempts"]])
+                #expect(seen.arrayValue?.allSatisfy { $0["state"] == "waiting" } == true, "\(seen.serialized())")
                 #expect(try await Self.state(s, id)["state"] == "needs_reauth")
                 #expect(try await s.execute("zoho.log", "search_count", [[["level", "=", "error"], ["instance_id", "=", .int(id)]]]) == 1, "one clear error")
                 #expect(try await s.execute("zoho.job", "search_count", [[["state", "=", "failed"]]]) == 0)
