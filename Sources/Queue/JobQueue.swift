@@ -179,25 +179,24 @@ public struct JobQueue: Sendable {
 
     // MARK: instance pauses
 
-    /// Zoho throttled this instance: every job of it waits until `until`.
+    /// Zoho throttled this instance: every job of it waits until `until` (a later pause wins).
+    /// One upsert, so concurrent jobs meeting the same 429 cannot trip over each other.
     public func pauseInstance(_ instanceID: Int64, until: Micros, reason: String) async throws {
-        try await store.transaction { tx in
-            let current = try await tx.scalar(SQL("SELECT until_at FROM instance_pauses WHERE instance_id = ?", [.int(instanceID)])).int
-            if let current {
-                if current < until {
-                    try await tx.execute(SQL("UPDATE instance_pauses SET until_at = ?, reason = ? WHERE instance_id = ?", [.int(until), .text(reason), .int(instanceID)]))
-                }
-            } else {
-                try await tx.execute(SQL("INSERT INTO instance_pauses (instance_id, until_at, reason) VALUES (?, ?, ?)", [.int(instanceID), .int(until), .text(reason)]))
-            }
-        }
+        try await store.execute(SQL("""
+            INSERT INTO instance_pauses (instance_id, until_at, reason) VALUES (?, ?, ?)
+            ON CONFLICT (instance_id) DO UPDATE SET until_at = excluded.until_at, reason = excluded.reason
+            WHERE instance_pauses.until_at < excluded.until_at
+            """, [.int(instanceID), .int(until), .text(reason)]))
     }
 
     /// The instance needs re-authorization: its pending jobs wait, and new ones stay paused.
+    /// Idempotent: every job that meets the revoked token may call it at once.
     public func holdForReauthorization(_ instanceID: Int64) async throws {
         try await store.transaction { tx in
-            try await tx.execute(SQL("DELETE FROM instance_pauses WHERE instance_id = ?", [.int(instanceID)]))
-            try await tx.execute(SQL("INSERT INTO instance_pauses (instance_id, until_at, reason) VALUES (?, ?, 'needs_reauth')", [.int(instanceID), .int(Int64.max)]))
+            try await tx.execute(SQL("""
+                INSERT INTO instance_pauses (instance_id, until_at, reason) VALUES (?, ?, 'needs_reauth')
+                ON CONFLICT (instance_id) DO UPDATE SET until_at = excluded.until_at, reason = excluded.reason
+                """, [.int(instanceID), .int(Int64.max)]))
             try await tx.execute(SQL("UPDATE jobs SET state = 'waiting', updated_at = ? WHERE instance_id = ? AND state = 'pending'", [.int(Clock.now()), .int(instanceID)]))
         }
     }

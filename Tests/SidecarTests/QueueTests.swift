@@ -300,3 +300,25 @@ extension Sequence {
         return out
     }
 }
+
+@Suite("Instance pauses")
+struct InstancePauseTests {
+    @Test("many jobs pausing or parking one instance at once never conflict", arguments: TestStores.engines)
+    func concurrentPauses(engine: Engine) async throws {
+        try await TestStores.withStore(engine) { store in
+            let queue = JobQueue(store: store)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<20 {
+                    group.addTask {
+                        if i % 2 == 0 { try await queue.holdForReauthorization(5) } else { try await queue.pauseInstance(5, until: Int64(i), reason: "429") }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await store.scalar(SQL("SELECT count(*) FROM instance_pauses")).int == 1)
+            try await queue.pauseInstance(6, until: 100, reason: "429")
+            try await queue.pauseInstance(6, until: 50, reason: "429")
+            #expect(try await store.scalar(SQL("SELECT until_at FROM instance_pauses WHERE instance_id = 6")).int == 100, "the later pause wins")
+        }
+    }
+}
