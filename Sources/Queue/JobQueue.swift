@@ -43,8 +43,9 @@ public struct JobQueue: Sendable {
         var ids: [Int64] = []
         ids.reserveCapacity(jobs.count)
         let keyed = jobs.contains { $0.identityKey != nil }
-        // Jobs with identity keys go one by one: each may resolve to an existing job.
-        let chunk = keyed ? 1 : 500
+        // Jobs with identity keys go one by one: each may resolve to an existing job. Others go in
+        // multi-row inserts as large as PostgreSQL's 65,535 parameters allow.
+        let chunk = keyed ? 1 : 5000
         var index = 0
         while index < jobs.count {
             let slice = jobs[index..<min(index + chunk, jobs.count)]
@@ -86,22 +87,21 @@ public struct JobQueue: Sendable {
     /// index and sort every pending job on each claim.
     public func claim(limit: Int, worker: String, leaseSeconds: Double) async throws -> [Job] {
         let now = Clock.now()
-        return try await store.transaction { tx in
-            // Losing a claim in a database crash only means the job runs again (it would be rescued
-            // anyway), so PostgreSQL need not wait for the disk before the job may start.
-            if tx.engine == .postgres { try await tx.execute(SQL("SET LOCAL synchronous_commit TO OFF")) }
-            let sql = SQL("""
-                UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = ?, lease_until = ?, started_at = ?, updated_at = ?
-                WHERE id IN (
-                    SELECT id FROM jobs\(tx.engine == .sqlite ? " INDEXED BY jobs_claim" : "")
-                    WHERE state = 'pending' AND eta <= ?
-                      AND (instance_id IS NULL OR instance_id NOT IN (SELECT instance_id FROM instance_pauses WHERE until_at > ?))
-                    ORDER BY priority, eta, id
-                    LIMIT ?\(tx.dialect.skipLocked))
-                RETURNING \(Job.columns)
-                """, [.text(worker), .int(now + Int64(leaseSeconds * 1e6)), .int(now), .int(now), .int(now), .int(now), .int(Int64(limit))])
-            return try await tx.query(sql).map(Job.init(row:)).sorted { ($0.priority, $0.eta, $0.id) < ($1.priority, $1.eta, $1.id) }
-        }
+        let postgres = store.engine == .postgres
+        // One statement, one round trip. On PostgreSQL it also skips waiting for the disk: losing a
+        // claim in a database crash only means the job runs again (the rescuer would requeue it anyway).
+        let sql = SQL("""
+            \(postgres ? "WITH fast AS (SELECT set_config('synchronous_commit', 'off', true)) " : "")UPDATE jobs
+            SET state = 'running', attempts = attempts + 1, worker = ?, lease_until = ?, started_at = ?, updated_at = ?\(postgres ? " FROM fast" : "")
+            WHERE id IN (
+                SELECT id FROM jobs\(postgres ? "" : " INDEXED BY jobs_claim")
+                WHERE state = 'pending' AND eta <= ?
+                  AND (instance_id IS NULL OR instance_id NOT IN (SELECT instance_id FROM instance_pauses WHERE until_at > ?))
+                ORDER BY priority, eta, id
+                LIMIT ?\(store.dialect.skipLocked))
+            RETURNING \(Job.columns)
+            """, [.text(worker), .int(now + Int64(leaseSeconds * 1e6)), .int(now), .int(now), .int(now), .int(now), .int(Int64(limit))])
+        return try await store.write(sql).map(Job.init(row:)).sorted { ($0.priority, $0.eta, $0.id) < ($1.priority, $1.eta, $1.id) }
     }
 
     /// Records the outcomes of jobs run by `worker`, in one transaction (group commit). A job whose
