@@ -16,9 +16,11 @@ public enum Clock {
         var seconds = time_t(micros / 1_000_000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return String(format: "%04d-%02d-%02d %02d:%02d:%02d",
-                      Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        // By hand rather than String(format:), which pulls in Foundation's formatting (and ICU) at start-up.
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let year = String(Int(parts.tm_year) + 1900)
+        return String(repeating: "0", count: max(0, 4 - year.count)) + year + "-" + two(parts.tm_mon + 1) + "-" + two(parts.tm_mday)
+            + " " + two(parts.tm_hour) + ":" + two(parts.tm_min) + ":" + two(parts.tm_sec)
     }
 
     /// Parses Odoo's "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DD" (UTC), and ISO-8601 with a 'T' and an offset.

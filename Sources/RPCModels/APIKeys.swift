@@ -21,7 +21,7 @@ public struct APIKeys: Sendable {
     }
 
     static func hash(_ key: String) -> String {
-        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(key.utf8)).hex
     }
 
     /// Creates a key and returns it in clear: the only time it is ever seen.

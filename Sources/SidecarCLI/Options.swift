@@ -14,6 +14,12 @@ struct SettingsOptions: ParsableArguments {
     @Option(help: "PostgreSQL URL; empty uses the embedded SQLite.") var database: String?
     @Option(help: "Largest accepted RPC request body in bytes (default 1048576).") var maxBodyBytes: String?
     @Option(help: "SQLite durability: full or normal (default full).") var sqliteSynchronous: String?
+    @Option(help: "Run job workers in this process: true or false (default true).") var workers: String?
+    @Option(help: "On SIGTERM, seconds running jobs may finish before release (default 30).") var shutdownGraceSeconds: String?
+    @Option(help: "How browsers and Zoho reach this sidecar (default http://host:port).") var publicUrl: String?
+    @Option(help: "Where the browser goes after consent; {id} is the instance id.") var oauthReturnUrl: String?
+    @Option(help: "Talk to a Zoho stand-in: a URL with {dc}, e.g. http://127.0.0.1:9100/{dc}.") var zohoUrlTemplate: String?
+    @Option(help: "Refresh access tokens this many seconds before expiry (default 600).") var tokenRefreshMarginSeconds: String?
     @Option(help: "Log level (default info).") var logLevel: String?
     @Option(help: "Log format: text or json (default text).") var logFormat: String?
 
@@ -21,7 +27,11 @@ struct SettingsOptions: ParsableArguments {
         let flags: [String: String?] = [
             "host": host, "port": port, "data_dir": dataDir, "database": database, "max_body_bytes": maxBodyBytes,
             "sqlite_synchronous": sqliteSynchronous, "log_level": logLevel, "log_format": logFormat,
+            "workers": workers, "shutdown_grace_seconds": shutdownGraceSeconds, "public_url": publicUrl,
+            "oauth_return_url": oauthReturnUrl, "zoho_url_template": zohoUrlTemplate, "token_refresh_margin_seconds": tokenRefreshMarginSeconds,
         ]
+        // Every setting of the catalogue has its flag here; a new setting without one is a bug caught at once.
+        precondition(Set(flags.keys) == Set(SidecarSettings.catalogue.map(\.key)), "SettingsOptions and SidecarSettings.catalogue disagree")
         let env = ProcessInfo.processInfo.environment
         do {
             return try Settings.resolve(SidecarSettings.catalogue, flags: flags.compactMapValues { $0 }, environment: env,

@@ -55,7 +55,7 @@ public struct OAuthFlow: Sendable {
     }
 
     func mac(_ payload: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(payload.utf8), using: SymmetricKey(data: signingKey)).map { String(format: "%02x", $0) }.joined()
+        HMAC<SHA256>.authenticationCode(for: Data(payload.utf8), using: SymmetricKey(data: signingKey)).hex
     }
 
     /// Checks the signature, then spends the state (single use, not expired). Returns the instance id.
