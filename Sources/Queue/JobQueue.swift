@@ -43,6 +43,9 @@ public struct JobQueue: Sendable {
         var ids: [Int64] = []
         ids.reserveCapacity(jobs.count)
         let keyed = jobs.contains { $0.identityKey != nil }
+        if !keyed, jobs.count > 1, tx.engine == .postgres {
+            return try await tx.query(unnestInsertSQL(jobs, defaultMaxAttempts: defaultMaxAttempts, now: now)).compactMap { $0["id"].int }
+        }
         // Jobs with identity keys go one by one: each may resolve to an existing job. Others go in
         // multi-row inserts as large as PostgreSQL's 65,535 parameters allow.
         let chunk = keyed ? 1 : 5000
@@ -67,6 +70,19 @@ public struct JobQueue: Sendable {
             index += chunk
         }
         return ids
+    }
+
+    /// PostgreSQL: a whole batch as seven array parameters expanded by `unnest` (rows come back in order).
+    static func unnestInsertSQL(_ jobs: [NewJob], defaultMaxAttempts: Int, now: Micros) -> SQL {
+        SQL("""
+            INSERT INTO jobs (company_id, instance_id, kind, payload, priority, eta, state, attempts, max_attempts, created_at, updated_at)
+            SELECT c, NULLIF(i, 0), k, p, pr, e, 'pending', 0, m, ?, ?
+            FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[]) AS t(c, i, k, p, pr, e, m)
+            RETURNING id
+            """, [.int(now), .int(now),
+                  .intArray(jobs.map(\.companyID)), .intArray(jobs.map { $0.instanceID ?? 0 }), .textArray(jobs.map(\.kind)),
+                  .textArray(jobs.map { $0.payload.serialized() }), .intArray(jobs.map { Int64($0.priority) }),
+                  .intArray(jobs.map { $0.eta ?? now }), .intArray(jobs.map { Int64($0.maxAttempts ?? defaultMaxAttempts) })])
     }
 
     static func insertSQL(_ jobs: ArraySlice<NewJob>, defaultMaxAttempts: Int, now: Micros) -> SQL {

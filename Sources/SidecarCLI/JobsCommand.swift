@@ -123,6 +123,7 @@ func show(_ value: SQLValue, column: String) -> String {
     case .double(let d): return String(d)
     case .text(let t): return Secrets.redact(t)
     case .blob: return "(sealed)"
+    case .intArray, .textArray: return "(array)"
     }
 }
 
@@ -137,6 +138,7 @@ func printRows(_ rows: [Row], json: Bool, columns: [String]) {
                     case .double(let d): return .double(d)
                     case .text(let t): return .string(Secrets.redact(t))
                     case .blob: return "(sealed)"
+                    case .intArray, .textArray: return "(array)"
                     }
                 }())
             }))

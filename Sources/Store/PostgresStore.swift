@@ -180,6 +180,8 @@ public final class PostgresStore: Store {
             case .double(let d): binds.append(d)
             case .text(let s): binds.append(s)
             case .blob(let b): binds.append(ByteBuffer(bytes: b))
+            case .intArray(let a): binds.append(a)
+            case .textArray(let a): binds.append(a)
             }
         }
         return PostgresQuery(unsafeSQL: text, binds: binds)

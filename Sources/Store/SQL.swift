@@ -7,6 +7,9 @@ public enum SQLValue: Sendable, Hashable {
     case double(Double)
     case text(String)
     case blob([UInt8])
+    /// PostgreSQL only: one array parameter for `unnest`, so a batch binds a handful of values, not thousands.
+    case intArray([Int64])
+    case textArray([String])
 
     public var int: Int64? {
         switch self {

@@ -139,6 +139,7 @@ public final class SQLiteStore: Store {
             case .double(let d): return .float(d)
             case .text(let s): return .text(s)
             case .blob(let b): return .blob(ByteBuffer(bytes: b))
+            case .intArray, .textArray: return .null  // PostgreSQL only; SQL for SQLite never binds arrays
             }
         }
         let rows: [SQLiteRow]

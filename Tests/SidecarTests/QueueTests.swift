@@ -322,3 +322,25 @@ struct InstancePauseTests {
         }
     }
 }
+
+@Suite("Batch enqueue")
+struct BatchEnqueueTests {
+    @Test("a batch's ids come back in input order, with every field stored", arguments: TestStores.engines)
+    func order(engine: Engine) async throws {
+        try await TestStores.withStore(engine) { store in
+            let queue = JobQueue(store: store)
+            let jobs = (0..<1200).map { NewJob(kind: "k\($0 % 3)", payload: ["n": .int(Int64($0))], companyID: 2, instanceID: $0 % 2 == 0 ? 9 : nil, priority: $0 % 5) }
+            let ids = try await queue.enqueue(jobs)
+            #expect(ids.count == 1200)
+            for (i, id) in ids.enumerated() where i % 97 == 0 {
+                let row = try #require(try await store.query(SQL("SELECT kind, payload, company_id, instance_id, priority, state FROM jobs WHERE id = ?", [.int(id)])).first)
+                #expect(row["payload"].text == "{\"n\":\(i)}")
+                #expect(row["kind"].text == "k\(i % 3)")
+                #expect(row["instance_id"] == (i % 2 == 0 ? .int(9) : .null))
+                #expect(row["priority"].int == Int64(i % 5))
+                #expect(row["company_id"].int == 2)
+                #expect(row["state"].text == "pending")
+            }
+        }
+    }
+}
