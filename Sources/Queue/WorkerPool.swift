@@ -266,9 +266,10 @@ public final class WorkerPool: Sendable {
             let now = ContinuousClock.now
             let overdue = state.withLock { s in s.running.values.filter { $0.deadline < now } }
             for r in overdue {
-                r.task.cancel()
+                // Record the timeout first, so the cancelled task's own ending is the one ignored.
                 let error = JobError(.retryable, "the job ran longer than its timeout of \(r.timeout) s and was stopped")
                 completed(r.job, retryOrFail(r.job, ErrorReport(error), settings))
+                r.task.cancel()
             }
         }
     }
