@@ -35,9 +35,7 @@ public enum Secrets {
         let b: [UInt8]
         var out: [UInt8] = []
         var i = 0
-        static let secretKeys: [[UInt8]] = ["client_secret", "refresh_token", "access_token", "api_key", "apikey", "webhook_secret",
-                                            "secret", "password", "passwd", "token", "authorization", "x-zoho-webhook-secret",
-                                            "master_key", "key"].map { Array($0.utf8) }
+        static let secretKeys: [[UInt8]] = Secrets.secretKeyNames.sorted { $0.count > $1.count }.map { Array($0.utf8) }
         static let schemes: [[UInt8]] = ["zoho-oauthtoken", "bearer", "basic"].map { Array($0.utf8) }
         static let star: [UInt8] = Array("***".utf8)
 
@@ -147,11 +145,12 @@ public enum Secrets {
         }
     }
 
-    public static func isSecretKey(_ key: String) -> Bool {
-        let k = key.lowercased()
-        return ["client_secret", "refresh_token", "access_token", "api_key", "apikey", "webhook_secret", "secret",
-                "password", "token", "authorization", "x-zoho-webhook-secret", "master_key"].contains(k)
-    }
+    /// Keys whose values are secrets, wherever they appear: `key=…` in text, `"key": …` in JSON.
+    static let secretKeyNames: Set<String> = ["client_secret", "refresh_token", "access_token", "api_key", "apikey", "webhook_secret",
+                                              "secret", "password", "passwd", "token", "authorization", "x-zoho-webhook-secret",
+                                              "master_key", "key"]
+
+    public static func isSecretKey(_ key: String) -> Bool { secretKeyNames.contains(key.lowercased()) }
 }
 
 public enum Random {

@@ -8,7 +8,7 @@ public struct JobQueue: Sendable {
     public let store: any Store
     /// Wakes workers of this process at once; PostgreSQL's NOTIFY wakes the others.
     public let signal: WakeSignal
-    static let notifyChannel = "zoho_sidecar_jobs"
+    static let notifyChannel = Migrator.jobsChannel
 
     public init(store: any Store, signal: WakeSignal = WakeSignal()) {
         self.store = store

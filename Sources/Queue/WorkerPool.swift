@@ -37,7 +37,6 @@ public final class WorkerPool: Sendable {
         var stopping = false
         var started = false
         var stopped = false
-        var processed = 0
         /// When the last claim found work: idle polling starts fast and slows down from here.
         var idleSince = ContinuousClock.now
 
@@ -71,8 +70,6 @@ public final class WorkerPool: Sendable {
     public var settings: QueueSettings { state.withLock { $0.settings } }
     public var isRunning: Bool { state.withLock { $0.started && !$0.stopped } }
     public var runningCount: Int { state.withLock { $0.running.count } }
-    /// Jobs finished (any outcome) since start.
-    public var processed: Int { state.withLock { $0.processed } }
 
     /// Picks up changed settings now (other sidecars on the database do so within `maintenanceInterval`).
     public func reloadSettings() async throws {
@@ -203,7 +200,6 @@ public final class WorkerPool: Sendable {
         let (startFlush, wake) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
             guard s.running.removeValue(forKey: job.id) != nil else { return (false, nil) }
             s.finished.append((job, outcome))
-            s.processed += 1
             let startFlush = !s.flushing
             if startFlush { s.flushing = true }
             var wake: CheckedContinuation<Void, Never>?

@@ -24,7 +24,8 @@ public struct RPCEndpoint: Sendable {
     public func call(service: String, method: String, args: [JSONValue]) async throws -> JSONValue {
         switch (service, method) {
         case ("common", "version"):
-            return ["server_version": .string(version), "server_version_info": [0, 1, 0, "final", 0, ""],
+            let parts = version.split(separator: ".").map { JSONValue.int(Int64($0) ?? 0) }
+            return ["server_version": .string(version), "server_version_info": .array(parts + ["final", 0, ""]),
                     "server_serie": .string(version), "protocol_version": 1, "server_name": "zoho-sidecar"]
         case ("common", "about"):
             return .string("zoho-sidecar \(version): Zoho ↔ Odoo connector sidecar")

@@ -115,11 +115,12 @@ extension SimState {
         if let since = r.query["last_modified_time"].flatMap(Clock.parseOdoo) { list = list.filter { $0.modified > since } }
         let column = r.query["sort_column"] ?? "contact_name"
         let ascending = (r.query["sort_order"] ?? "A") == "A"
+        let time: ((BooksContact) -> Micros)? = column == "last_modified_time" ? { $0.modified } : column == "created_time" ? { $0.created } : nil
+        let name = { (c: BooksContact) in c.fields["contact_name"]?.stringValue ?? "" }
         list.sort { a, b in
-            let (x, y) = column == "last_modified_time" ? (String(format: "%020lld", a.modified), String(format: "%020lld", b.modified))
-                : column == "created_time" ? (String(format: "%020lld", a.created), String(format: "%020lld", b.created))
-                : (a.fields["contact_name"]?.stringValue ?? "", b.fields["contact_name"]?.stringValue ?? "")
-            return x == y ? a.id < b.id : (ascending ? x < y : x > y)
+            if let time, time(a) != time(b) { return ascending ? time(a) < time(b) : time(a) > time(b) }
+            if time == nil, name(a) != name(b) { return ascending ? name(a) < name(b) : name(a) > name(b) }
+            return a.id < b.id
         }
         let slice = Array(list.dropFirst((page - 1) * perPage).prefix(perPage))
         return .json(200, ["code": 0, "message": "success", "contacts": .array(slice.map(presentContact)),

@@ -157,13 +157,11 @@ extension SimState {
         if let since { records = records.filter { $0.modified > since } }
         let sortBy = q["sort_by"] ?? "id"
         let ascending = q["sort_order"] == "asc"
+        // Ids have a fixed width, so they order as text; ties fall back to the id.
+        let time: ((CRMRecord) -> Micros)? = sortBy == "Modified_Time" ? { $0.modified } : sortBy == "Created_Time" ? { $0.created } : nil
         records.sort { a, b in
-            let (x, y): (String, String) = switch sortBy {
-            case "Modified_Time": (String(format: "%020lld", a.modified), String(format: "%020lld", b.modified))
-            case "Created_Time": (String(format: "%020lld", a.created), String(format: "%020lld", b.created))
-            default: (a.id, b.id)
-            }
-            return x == y ? (ascending ? a.id < b.id : a.id > b.id) : (ascending ? x < y : x > y)
+            if let time, time(a) != time(b) { return ascending ? time(a) < time(b) : time(a) > time(b) }
+            return ascending ? a.id < b.id : a.id > b.id
         }
         return paged(r, records.map { present($0, fields: fields) }, sortBy: sortBy, ascending: ascending, notModified: since != nil)
     }

@@ -174,6 +174,6 @@ extension SimState {
     public static func booksSignature(secret: String, query: [String: String], body: String) -> String {
         let message = query.keys.sorted().map { $0 + query[$0]! }.joined() + body
         let mac = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        return mac.map { String(format: "%02x", $0) }.joined()
+        return mac.hex
     }
 }

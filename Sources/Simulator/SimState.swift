@@ -126,7 +126,7 @@ public actor SimState {
                              query: Secrets.redact(request.query.keys.sorted().map { "\($0)=\(request.query[$0]!)" }.joined(separator: "&")),
                              status: status, authorization: auth, grantType: params["grant_type"])
         // Which refresh token a token request used, as a stable fingerprint (never the token itself).
-        if let rt = params["refresh_token"] { entry.refreshToken = String(SHA256.hash(data: Data(rt.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()) }
+        if let rt = params["refresh_token"] { entry.refreshToken = SHA256.hash(data: Data(rt.utf8)).prefix(6).hex }
         requestLog.append(entry)
         if requestLog.count > 20_000 { requestLog.removeFirst(requestLog.count - 20_000) }
     }

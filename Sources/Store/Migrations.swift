@@ -34,14 +34,15 @@ public struct MigrationReport: Sendable, Equatable {
 
 public enum Migrator {
     public static var latest: Int { Schema.migrations.last!.version }
+    public static var jobsChannel: String { Schema.jobsChannel }
 
     /// Applies every migration newer than the database's version, each in its own transaction.
     /// Safe when several sidecars start at once: Postgres serialises them with an advisory lock,
     /// SQLite with its write lock; a migration already applied by another process is skipped.
     public static func migrate(_ store: any Store) async throws -> MigrationReport {
-        try await store.execute(SQL("CREATE TABLE IF NOT EXISTS schema_migrations (version {int} PRIMARY KEY, name {text} NOT NULL, applied_at {int} NOT NULL)"
-            .replacingOccurrences(of: "{int}", with: store.engine == .sqlite ? "INTEGER" : "BIGINT")
-            .replacingOccurrences(of: "{text}", with: "TEXT")))
+        let ledger = Migration(version: 0, name: "ledger", statements: [
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version {int} PRIMARY KEY, name {text} NOT NULL, applied_at {int} NOT NULL)"])
+        try await store.execute(SQL(ledger.sql(for: store.engine)[0]))
         var applied: [Int] = []
         for migration in Schema.migrations {
             let did = try await store.transaction { tx in

@@ -132,14 +132,14 @@ public final class SQLiteStore: Store {
     }
 
     static func run(_ sql: SQL, on connection: SQLiteConnection, path: String) async throws -> [Row] {
-        let binds: [SQLiteData] = sql.binds.map {
+        let binds: [SQLiteData] = try sql.binds.map {
             switch $0 {
             case .null: return .null
             case .int(let i): return .integer(SQLiteInt64(i))
             case .double(let d): return .float(d)
             case .text(let s): return .text(s)
             case .blob(let b): return .blob(ByteBuffer(bytes: b))
-            case .intArray, .textArray: return .null  // PostgreSQL only; SQL for SQLite never binds arrays
+            case .intArray, .textArray: throw StoreError(.invalid, "array parameters are for PostgreSQL only")
             }
         }
         let rows: [SQLiteRow]

@@ -2,6 +2,9 @@
 /// AES-GCM sealed boxes (`{blob}`, see `Vault`); JSON documents are text. Every row that belongs to
 /// a company carries `company_id` (Odoo's `res.company` id).
 enum Schema {
+    /// The channel the jobs trigger notifies on PostgreSQL; idle workers LISTEN on it.
+    static let jobsChannel = "zoho_sidecar_jobs"
+
     static let migrations: [Migration] = [
         Migration(version: 1, name: "initial", statements: [
             """
@@ -201,7 +204,7 @@ enum Schema {
             // Every insert of jobs wakes idle workers of every sidecar on the database, at commit.
             """
             CREATE FUNCTION zoho_sidecar_jobs_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN PERFORM pg_notify('zoho_sidecar_jobs', ''); RETURN NULL; END $$
+            BEGIN PERFORM pg_notify('\(jobsChannel)', ''); RETURN NULL; END $$
             """,
             "CREATE TRIGGER jobs_notify AFTER INSERT ON jobs FOR EACH STATEMENT EXECUTE FUNCTION zoho_sidecar_jobs_notify()",
         ]),

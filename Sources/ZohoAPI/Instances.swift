@@ -75,7 +75,7 @@ public struct Instances: Sendable {
 
     public func clearTokens(_ id: Int64, state: String, error: String?) async throws {
         try await store.execute(SQL("UPDATE instances SET access_token_enc = NULL, refresh_token_enc = NULL, token_expires_at = NULL, state = ?, last_error = ?, updated_at = ? WHERE id = ?",
-                                    [.text(state), error.map { .text($0) } ?? .null, .int(Clock.now()), .int(id)]))
+                                    [.text(state), error.map { .text(Secrets.redact($0)) } ?? .null, .int(Clock.now()), .int(id)]))
     }
 
     /// A named lease shared by every sidecar on the database: true if `holder` now holds `name`.

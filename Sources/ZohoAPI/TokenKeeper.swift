@@ -83,8 +83,9 @@ public actor TokenKeeper {
         }
         let good = { (i: Instance) in i.accessToken != nil && i.accessToken != rejected && (i.tokenExpiresAt ?? 0) > validUntil }
         let lock = "refresh:\(id)"
-        let deadline = Clock.now() + 30_000_000
-        while !(try await instances.tryLock(lock, holder: holder, seconds: 30)) {
+        // The lease outlives the token request's own 30 s timeout, so it cannot lapse mid-refresh.
+        let deadline = Clock.now() + 60_000_000
+        while !(try await instances.tryLock(lock, holder: holder, seconds: 60)) {
             // Another sidecar is refreshing: wait for it, then use what it stored.
             try await Task.sleep(for: .milliseconds(50))
             if let now = try await instances.load(id), good(now) { return now }

@@ -44,8 +44,8 @@ public struct ZohoService: Sendable {
                     results[app] = ["ok": false, "message": .string("\(app) has no connection test yet")]
                     continue
                 }
-                let ms = (ContinuousClock.now - start).components.attoseconds / 1_000_000_000_000_000 + (ContinuousClock.now - start).components.seconds * 1000
-                results[app] = ["ok": true, "latency_ms": .int(ms), "detail": detail]
+                let elapsed = (ContinuousClock.now - start).components
+                results[app] = ["ok": true, "latency_ms": .int(elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000), "detail": detail]
             } catch {
                 results[app] = ["ok": false, "message": .string((error as? ZohoError)?.message ?? Secrets.redact("\(error)"))]
             }
