@@ -43,11 +43,18 @@ let package = Package(
             "Core",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
+        // The sync engine: job kinds and payloads, mappings, push / pull / reconcile.
+        .target(name: "Sync", dependencies: ["Core", "Store", "Queue", "ZohoAPI"]),
+        // The webhook gateway: proof of origin, parsing, dedup, burst limits, group-committed enqueue.
+        .target(name: "Webhooks", dependencies: [
+            "Core", "Store", "Queue", "ZohoAPI", "Sync",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // The models the sidecar exposes over Odoo's RPC: field metadata, domains → SQL, company access.
         .target(name: "RPCModels", dependencies: ["Core", "Store", "OdooRPC", "Queue", "ZohoAPI"]),
         // HTTP transport: /jsonrpc, /json/2, health.
         .target(name: "Server", dependencies: [
-            "Core", "Store", "RPCModels", "OdooRPC", "Queue", "ZohoAPI",
+            "Core", "Store", "RPCModels", "OdooRPC", "Queue", "ZohoAPI", "Webhooks",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -69,7 +76,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "SidecarTests", dependencies: [
-            "Core", "Store", "RPCModels", "Server", "OdooRPC", "Simulator", "Queue", "ZohoAPI",
+            "Core", "Store", "RPCModels", "Server", "OdooRPC", "Simulator", "Queue", "ZohoAPI", "Webhooks", "Sync",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),

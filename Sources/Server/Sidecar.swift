@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import Queue
 import RPCModels
+import Webhooks
 import ZohoAPI
 import ServiceLifecycle
 import Store
@@ -28,6 +29,16 @@ public enum SidecarSettings {
                 validate: Setting.oneOf(["true", "false"])),
         Setting("shutdown_grace_seconds", default: "30", help: "On SIGTERM, how long running jobs may finish before they are released.",
                 validate: Setting.integer(0...3600)),
+        Setting("webhook_max_body_bytes", default: "524288", help: "Largest accepted webhook body; larger ones get 413.", validate: Setting.integer(1024...(16 << 20))),
+        Setting("webhook_dedup_window_seconds", default: "86400", help: "How long a webhook delivered again is recognised as a duplicate (acknowledged, not enqueued).",
+                validate: Setting.integer(1...(30 * 86400))),
+        Setting("webhook_rate", default: "500", help: "Webhook deliveries per second per instance; beyond rate and burst the sender gets 429 with Retry-After.",
+                validate: Setting.integer(1...1_000_000)),
+        Setting("webhook_burst", default: "1000", help: "Webhook deliveries an instance may send at once above its rate.", validate: Setting.integer(1...10_000_000)),
+        Setting("webhook_retention_days", default: "30", help: "Days the webhook audit log (zoho.webhook.event) is kept.", validate: Setting.integer(1...3650)),
+        Setting("channel_lifetime_hours", default: "144", help: "Lifetime asked for CRM notification channels (Zoho allows at most 168 and silently gives 1 h beyond it).",
+                validate: Setting.integer(2...167)),
+        Setting("channel_renew_before_hours", default: "24", help: "Renew CRM notification channels this long before they expire.", validate: Setting.integer(1...166)),
         Setting("log_level", default: "info", help: "trace, debug, info, notice, warning, error or critical.",
                 validate: Setting.oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])),
         Setting("log_format", default: "text", help: "text or json (one JSON object per line).", validate: Setting.oneOf(["text", "json"])),
@@ -72,6 +83,9 @@ public struct Sidecar: Sendable {
     public let handlers: HandlerRegistry
     public let workers: WorkerPool?
     public let zoho: ZohoService
+    public let webhooks: WebhookGateway
+    let webhookSettings: WebhookSettings
+    let webhookRetentionDays: Double
     let shutdownGrace: Duration
 
     /// The models and their actions, as served over RPC.
@@ -107,8 +121,15 @@ public struct Sidecar: Sendable {
         self.shutdownGrace = .seconds(settings.int("shutdown_grace_seconds") ?? 30)
         let publicURL = settings["public_url"] ?? "http://\(settings["host"] ?? "127.0.0.1"):\(settings["port"] ?? "8169")"
         self.zoho = ZohoService(store: store, vault: vault, queue: queue, endpoints: ZohoEndpoints(template: settings["zoho_url_template"]),
-                                redirectURI: publicURL + "/zoho/oauth/callback", returnURL: settings["oauth_return_url"],
-                                refreshMarginSeconds: Double(settings.int("token_refresh_margin_seconds") ?? 600), logger: logger)
+                                publicURL: publicURL, returnURL: settings["oauth_return_url"],
+                                refreshMarginSeconds: Double(settings.int("token_refresh_margin_seconds") ?? 600),
+                                channelLifetimeSeconds: Double(settings.int("channel_lifetime_hours") ?? 144) * 3600,
+                                channelRenewBeforeSeconds: Double(settings.int("channel_renew_before_hours") ?? 24) * 3600, logger: logger)
+        self.webhookSettings = WebhookSettings(maxBodyBytes: settings.int("webhook_max_body_bytes") ?? 512 * 1024,
+                                               dedupWindowSeconds: Double(settings.int("webhook_dedup_window_seconds") ?? 86_400),
+                                               rate: Double(settings.int("webhook_rate") ?? 500), burst: Double(settings.int("webhook_burst") ?? 1_000))
+        self.webhookRetentionDays = Double(settings.int("webhook_retention_days") ?? 30)
+        self.webhooks = WebhookGateway(store: store, instances: zoho.instances, queue: queue, settings: webhookSettings, logger: logger)
         var handlers = HandlerRegistry(BuiltinHandlers.all)
         handlers.register(ZohoHandlers.ping(zoho))
         self.handlers = handlers
@@ -121,15 +142,18 @@ public struct Sidecar: Sendable {
                                      maxBodyBytes: settings.int("max_body_bytes") ?? 1 << 20)
     }
 
-    /// Background services that run beside HTTP: the job workers.
+    /// Background services that run beside HTTP: the job workers, token refresh, and housekeeping.
     public var backgroundServices: [any Service] {
-        (workers.map { [WorkerService(pool: $0, grace: shutdownGrace)] } ?? []) + [TokenRefresher(keeper: zoho.keeper, logger: logger)]
+        (workers.map { [WorkerService(pool: $0, grace: shutdownGrace)] } ?? [])
+            + [TokenRefresher(keeper: zoho.keeper, logger: logger),
+               Housekeeper(store: store, channels: zoho.channels, webhookRetentionDays: webhookRetentionDays, logger: logger)]
     }
 
     /// The HTTP application; `onRunning` receives the bound port (useful with port 0).
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = HTTPServer.router(rpc: rpc, store: store, settings: server)
         OAuthRoutes.add(to: router, flow: zoho.flow)
+        WebhookRoutes.add(to: router, gateway: webhooks, maxBodyBytes: webhookSettings.maxBodyBytes)
         return Application(
             router: router,
             configuration: .init(address: .hostname(server.host, port: server.port), serverName: "zoho-sidecar"),
@@ -145,7 +169,7 @@ struct WorkerService: Service {
     let grace: Duration
 
     func run() async throws {
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             await pool.run()
         } onGracefulShutdown: {
             Task { await pool.stop(grace: grace) }
@@ -163,6 +187,29 @@ struct TokenRefresher: Service {
             while !Task.isCancelled {
                 let n = await keeper.refreshDue()
                 if n > 0 { logger.info("refreshed \(n) access token(s) ahead of expiry") }
+                try await Task.sleep(for: .seconds(60))
+            }
+        }
+    }
+}
+
+/// Once a minute: notification channels subscribed and renewed, expired webhook dedup keys and old
+/// audit rows removed. Every step is idempotent, so several sidecars on one database may all run it.
+struct Housekeeper: Service {
+    let store: any Store
+    let channels: NotificationChannels
+    let webhookRetentionDays: Double
+    let logger: Logger
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await channels.maintain()
+                do {
+                    _ = try await WebhookRetention.purge(store, retentionDays: webhookRetentionDays)
+                } catch {
+                    logger.warning("webhook retention: \(Secrets.redact("\(error)"))")
+                }
                 try await Task.sleep(for: .seconds(60))
             }
         }

@@ -20,6 +20,13 @@ struct SettingsOptions: ParsableArguments {
     @Option(help: "Where the browser goes after consent; {id} is the instance id.") var oauthReturnUrl: String?
     @Option(help: "Talk to a Zoho stand-in: a URL with {dc}, e.g. http://127.0.0.1:9100/{dc}.") var zohoUrlTemplate: String?
     @Option(help: "Refresh access tokens this many seconds before expiry (default 600).") var tokenRefreshMarginSeconds: String?
+    @Option(help: "Largest accepted webhook body in bytes (default 524288).") var webhookMaxBodyBytes: String?
+    @Option(help: "Seconds a webhook delivered again is recognised as a duplicate (default 86400).") var webhookDedupWindowSeconds: String?
+    @Option(help: "Webhook deliveries per second per instance before 429 (default 500).") var webhookRate: String?
+    @Option(help: "Webhook deliveries an instance may send at once above the rate (default 1000).") var webhookBurst: String?
+    @Option(help: "Days the webhook audit log is kept (default 30).") var webhookRetentionDays: String?
+    @Option(help: "Lifetime in hours asked for CRM notification channels (default 144).") var channelLifetimeHours: String?
+    @Option(help: "Renew CRM notification channels this many hours before expiry (default 24).") var channelRenewBeforeHours: String?
     @Option(help: "Log level (default info).") var logLevel: String?
     @Option(help: "Log format: text or json (default text).") var logFormat: String?
 
@@ -29,6 +36,9 @@ struct SettingsOptions: ParsableArguments {
             "sqlite_synchronous": sqliteSynchronous, "log_level": logLevel, "log_format": logFormat,
             "workers": workers, "shutdown_grace_seconds": shutdownGraceSeconds, "public_url": publicUrl,
             "oauth_return_url": oauthReturnUrl, "zoho_url_template": zohoUrlTemplate, "token_refresh_margin_seconds": tokenRefreshMarginSeconds,
+            "webhook_max_body_bytes": webhookMaxBodyBytes, "webhook_dedup_window_seconds": webhookDedupWindowSeconds,
+            "webhook_rate": webhookRate, "webhook_burst": webhookBurst, "webhook_retention_days": webhookRetentionDays,
+            "channel_lifetime_hours": channelLifetimeHours, "channel_renew_before_hours": channelRenewBeforeHours,
         ]
         // Every setting of the catalogue has its flag here; a new setting without one is a bug caught at once.
         precondition(Set(flags.keys) == Set(SidecarSettings.catalogue.map(\.key)), "SettingsOptions and SidecarSettings.catalogue disagree")

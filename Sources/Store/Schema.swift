@@ -208,5 +208,29 @@ enum Schema {
             """,
             "CREATE TRIGGER jobs_notify AFTER INSERT ON jobs FOR EACH STATEMENT EXECUTE FUNCTION zoho_sidecar_jobs_notify()",
         ]),
+        Migration(version: 2, name: "webhook gateway", statements: [
+            // Which proofs of origin an instance's webhooks may present (see Webhooks.Authenticity).
+            "ALTER TABLE instances ADD COLUMN webhook_accept_secret {int} NOT NULL DEFAULT 1",
+            "ALTER TABLE instances ADD COLUMN webhook_accept_token {int} NOT NULL DEFAULT 1",
+            "ALTER TABLE instances ADD COLUMN webhook_accept_signature {int} NOT NULL DEFAULT 1",
+            // The CRM modules Zoho should notify the sidecar about (one notification channel each).
+            "ALTER TABLE instances ADD COLUMN watch_modules {text} NOT NULL DEFAULT '[\"Accounts\",\"Contacts\"]'",
+            // CRM notification channels the sidecar holds, renewed before they expire.
+            """
+            CREATE TABLE channels (
+                id {pk},
+                company_id {int} NOT NULL,
+                instance_id {int} NOT NULL,
+                module {text} NOT NULL,
+                channel_id {text} NOT NULL,
+                expires_at {int} NOT NULL,
+                renewed_at {int} NOT NULL,
+                UNIQUE (instance_id, module)
+            )
+            """,
+            "CREATE INDEX channels_expiry ON channels (expires_at)",
+            "CREATE INDEX webhook_dedup_expiry ON webhook_dedup (expires_at)",
+            "CREATE INDEX webhook_events_company ON webhook_events (company_id, received_at)",
+        ]),
     ]
 }

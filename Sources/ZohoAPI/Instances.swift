@@ -25,6 +25,15 @@ public struct Instance: Sendable {
     public let refreshToken: String?
     public let tokenExpiresAt: Micros?
     public let webhookSecret: String?
+    /// Which proofs of origin its webhooks may present.
+    public let acceptsSecret: Bool
+    public let acceptsChannelToken: Bool
+    public let acceptsSignature: Bool
+    /// CRM modules with a notification channel.
+    public let watchModules: [String]
+
+    /// Webhooks reach it only while it is active and not disabled.
+    public var receivesWebhooks: Bool { active && state != "disabled" }
 }
 
 /// Reads and updates instances for the OAuth and API layers (the RPC layer writes the user's fields).
@@ -47,7 +56,10 @@ public struct Instances: Sendable {
             returnURL: r["return_url"].text, apps: (r["apps"].text.flatMap { try? JSONValue.parse($0) }?.arrayValue ?? []).compactMap(\.stringValue),
             booksOrganizationID: r["books_organization_id"].text, state: r["state"].text ?? "draft", accountsServer: r["accounts_server"].text,
             apiDomain: r["api_domain"].text, grantedScopes: r["granted_scopes"].text, accessToken: try open("access_token_enc"), refreshToken: try open("refresh_token_enc"),
-            tokenExpiresAt: r["token_expires_at"].int, webhookSecret: try open("webhook_secret_enc"))
+            tokenExpiresAt: r["token_expires_at"].int, webhookSecret: try open("webhook_secret_enc"),
+            acceptsSecret: (r["webhook_accept_secret"].int ?? 1) != 0, acceptsChannelToken: (r["webhook_accept_token"].int ?? 1) != 0,
+            acceptsSignature: (r["webhook_accept_signature"].int ?? 1) != 0,
+            watchModules: (r["watch_modules"].text.flatMap { try? JSONValue.parse($0) }?.arrayValue ?? []).compactMap(\.stringValue))
     }
 
     /// Stores tokens from Zoho, sealed; a refresh keeps the refresh token it already has.

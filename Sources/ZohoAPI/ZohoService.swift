@@ -14,15 +14,23 @@ public struct ZohoService: Sendable {
     public let keeper: TokenKeeper
     public let client: ZohoClient
     public let endpoints: ZohoEndpoints
+    public let channels: NotificationChannels
+    let logger: Logger
 
-    public init(store: any Store, vault: Vault, queue: JobQueue, endpoints: ZohoEndpoints, redirectURI: String, returnURL: String?,
-                refreshMarginSeconds: Double, http: ZohoHTTP = ZohoHTTP(), logger: Logger = Logger(label: "zoho-sidecar.zoho")) {
+    /// `publicURL` is how browsers and Zoho reach the sidecar: the OAuth redirect and the notification URLs hang off it.
+    public init(store: any Store, vault: Vault, queue: JobQueue, endpoints: ZohoEndpoints, publicURL: String, returnURL: String?,
+                refreshMarginSeconds: Double, channelLifetimeSeconds: Double = 6 * 86_400, channelRenewBeforeSeconds: Double = 86_400,
+                http: ZohoHTTP = ZohoHTTP(), logger: Logger = Logger(label: "zoho-sidecar.zoho")) {
+        let redirectURI = publicURL + "/zoho/oauth/callback"
         self.instances = Instances(store: store, vault: vault)
         self.oauth = OAuthClient(http: http)
         self.endpoints = endpoints
         self.flow = OAuthFlow(instances: instances, oauth: oauth, endpoints: endpoints, queue: queue, defaultRedirectURI: redirectURI, defaultReturnURL: returnURL)
         self.keeper = TokenKeeper(instances: instances, oauth: oauth, endpoints: endpoints, queue: queue, marginSeconds: refreshMarginSeconds, logger: logger)
         self.client = ZohoClient(keeper: keeper, http: http)
+        self.channels = NotificationChannels(store: store, instances: instances, client: client, publicURL: publicURL,
+                                             lifetimeSeconds: channelLifetimeSeconds, renewBeforeSeconds: channelRenewBeforeSeconds, logger: logger)
+        self.logger = logger
     }
 
     /// One cheap call per enabled app: reachability, latency, organisation name, granted scopes.
@@ -66,7 +74,14 @@ public struct ZohoService: Sendable {
         try await queue.holdForReauthorization(id)
     }
 
+    /// Stops the instance: its webhooks get 404, its jobs wait, and Zoho stops notifying (best effort:
+    /// a channel Zoho cannot be told about lapses within its expiry anyway).
     public func disable(_ id: Int64, queue: JobQueue) async throws {
+        do {
+            try await channels.unsubscribe(id)
+        } catch {
+            logger.warning("instance \(id): notification channels not disabled at Zoho: \((error as? ZohoError)?.message ?? Secrets.redact("\(error)"))")
+        }
         try await instances.setState(id, "disabled", error: nil)
         try await queue.holdForReauthorization(id)
     }

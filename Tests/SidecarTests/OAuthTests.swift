@@ -170,7 +170,7 @@ struct OAuthTests {
                 _ = try await Self.authorize(s, id)
                 // A second sidecar: its own keeper, client and connections, the same database.
                 let other = ZohoService(store: s.sidecar.store, vault: s.sidecar.vault, queue: s.sidecar.queue,
-                                        endpoints: ZohoEndpoints(template: zoho.template), redirectURI: "", returnURL: nil, refreshMarginSeconds: 600)
+                                        endpoints: ZohoEndpoints(template: zoho.template), publicURL: "", returnURL: nil, refreshMarginSeconds: 600)
                 // Expired for both sidecars, as far as the database says.
                 try await s.sidecar.store.execute(SQL("UPDATE instances SET token_expires_at = 0 WHERE id = ?", [.int(id)]))
                 let before = try await zoho.tokenRequests("refresh_token")

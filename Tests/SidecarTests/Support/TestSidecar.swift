@@ -15,6 +15,8 @@ struct TestSidecar {
     let sidecar: Sidecar
     let port: Int
     let dataDir: String
+    /// The PostgreSQL URL (with its private schema) when the engine is PostgreSQL.
+    let databaseURL: String?
     let apiKey: String
     let uid: Int64
     let logLines: LogCapture
@@ -44,7 +46,7 @@ struct TestSidecar {
         }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw StoreError(.unavailable, "server did not start") }
-        let server = TestSidecar(sidecar: sidecar, port: port, dataDir: dir, apiKey: key, uid: id, logLines: capture, task: task)
+        let server = TestSidecar(sidecar: sidecar, port: port, dataDir: dir, databaseURL: flags["database"], apiKey: key, uid: id, logLines: capture, task: task)
         do {
             let result = try await body(server)
             await server.stop()

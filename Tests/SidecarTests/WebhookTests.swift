@@ -1,0 +1,257 @@
+import AsyncHTTPClient
+import Core
+import Foundation
+import NIOCore
+import Simulator
+import Store
+import Sync
+import Queue
+import Testing
+import Webhooks
+import ZohoAPI
+
+@Suite("Webhook gateway")
+struct WebhookTests {
+    /// A fresh instance and its webhook secret.
+    static func instance(_ s: TestSidecar, _ values: [String: JSONValue] = [:], company: Int64 = 1) async throws -> (id: Int64, secret: String) {
+        let id = try #require(try await s.execute("zoho.instance", "create", [.object(["name": "Hooks"].merging(values) { _, b in b })],
+                                                  companies: [company]).intValue)
+        let secret = try #require(try await s.execute("zoho.instance", "action_show_webhook_secret", [[.int(id)]], companies: [company])["webhook_secret"]?.stringValue)
+        return (id, secret)
+    }
+
+    static func notification(ids: [String], operation: String = "update", time: Int64 = 1_718_117_126_473, token: String? = nil, module: String = "Contacts") -> String {
+        var body: [String: JSONValue] = ["server_time": .int(time), "query_params": [:], "module": .string(module),
+                                         "resource_uri": .string("https://www.zohoapis.com/crm/v2/\(module)"), "ids": .array(ids.map { .string($0) }),
+                                         "affected_fields": [], "operation": .string(operation), "channel_id": "1000000068001"]
+        if let token { body["token"] = .string(token) }
+        return JSONValue.object(body).serialized()
+    }
+
+    static func events(_ s: TestSidecar, _ id: Int64) async throws -> [JSONValue] {
+        try await s.execute("zoho.webhook.event", "search_read", [[["instance_id", "=", .int(id)]]],
+                            ["fields": ["verdict", "job_id", "app", "object", "size", "body_sha256", "detail", "dedup_key"], "order": "id"]).arrayValue ?? []
+    }
+
+    static func pullJobs(_ s: TestSidecar, _ id: Int64) async throws -> [JSONValue] {
+        try await s.execute("zoho.job", "search_read", [[["instance_id", "=", .int(id)], ["kind", "=", .string(SyncJobs.pull)]]],
+                            ["fields": ["payload", "state", "priority"], "order": "id"]).arrayValue ?? []
+    }
+
+    static func payload(_ job: JSONValue) throws -> JSONValue {
+        try #require(job["payload"])
+    }
+
+    @Test("a CRM notification with the channel token is committed with its pull job before the 200", arguments: TestStores.engines)
+    func acceptsNotification(engine: Engine) async throws {
+        try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
+            let (id, secret) = try await Self.instance(s)
+            let token = NotificationChannels.token(secret: secret)
+            let reply = try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: Self.notification(ids: ["5725767000003000010", "5725767000003000011"], token: token))
+            #expect(reply.status == 200, "\(reply.text)")
+            #expect(reply.body["status"] == "accepted")
+            let jobs = try await Self.pullJobs(s, id)
+            #expect(jobs.count == 1)
+            let payload = try Self.payload(jobs[0])
+            #expect(payload["ids"] == ["5725767000003000010", "5725767000003000011"])
+            #expect(payload["operation"] == "update")
+            #expect(payload["object"] == "Contacts")
+            #expect(payload["source"] == "webhook")
+            #expect(reply.body["jobs"] == .array([jobs[0]["id"]!]))
+            let audit = try await Self.events(s, id)
+            #expect(audit.count == 1)
+            #expect(audit[0]["verdict"] == "accepted")
+            #expect(audit[0]["job_id"]?[0] == jobs[0]["id"])
+            #expect(audit[0]["body_sha256"]?.stringValue?.count == 64)
+            #expect(!reply.text.contains(token) && !(audit.map { $0.serialized() }.joined().contains(token)), "the token is never echoed or stored")
+        }
+    }
+
+    @Test("the shared secret works as header or ?key=; workflow webhooks arrive as JSON or form", arguments: TestStores.engines)
+    func acceptsSecretAndWorkflowBodies(engine: Engine) async throws {
+        try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
+            let (id, secret) = try await Self.instance(s)
+            let json = try await s.post("/zoho/webhook/\(id)/crm/Leads", body: #"{"id":"5725767000000000001","Email":"a@example.com"}"#,
+                                        headers: [("X-Zoho-Webhook-Secret", secret)])
+            #expect(json.status == 200, "\(json.text)")
+            let escaped = secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let form = try await s.post("/zoho/webhook/\(id)/crm/Leads?key=\(escaped)", body: "id=5725767000000000002&Last_Name=O%27Brien+Jr&operation=create",
+                                        headers: [("Content-Type", "application/x-www-form-urlencoded")])
+            #expect(form.status == 200, "\(form.text)")
+            let payloads = try await Self.pullJobs(s, id).map(Self.payload)
+            #expect(payloads.map { $0["ids"] } == [["5725767000000000001"], ["5725767000000000002"]])
+            #expect(payloads.map { $0["operation"] } == ["change", "insert"])
+            #expect(payloads.allSatisfy { $0["object"] == "Leads" })
+        }
+    }
+
+    @Test("a Books default payload signed with X-Zoho-Webhook-Signature is accepted; a tampered one is not", arguments: TestStores.engines)
+    func booksSignature(engine: Engine) async throws {
+        try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
+            let (id, secret) = try await Self.instance(s, ["apps": ["books"]])
+            let body = #"{"contact":{"contact_id":"460000000026049","contact_name":"Bowman and Co"}}"#
+            // The simulator's signer is the reference: Zoho Billing's documented scheme.
+            let signature = SimState.booksSignature(secret: secret, query: ["org": "10234695"], body: body)
+            let good = try await s.post("/zoho/webhook/\(id)/books/contact?org=10234695", body: body, headers: [("X-Zoho-Webhook-Signature", signature)])
+            #expect(good.status == 200, "\(good.text)")
+            let tampered = try await s.post("/zoho/webhook/\(id)/books/contact?org=10234695", body: body.replacingOccurrences(of: "Bowman", with: "Bowmen"),
+                                            headers: [("X-Zoho-Webhook-Signature", signature)])
+            #expect(tampered.status == 401)
+            let jobs = try await Self.pullJobs(s, id)
+            #expect(jobs.count == 1)
+            #expect(try Self.payload(jobs[0])["ids"] == ["460000000026049"])
+            #expect(try Self.payload(jobs[0])["app"] == "books")
+        }
+    }
+
+    @Test("wrong or missing proofs get 401, are audited and counted, and enqueue nothing; no secret reaches the log", arguments: TestStores.engines)
+    func refusesImpostors(engine: Engine) async throws {
+        try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
+            let (id, secret) = try await Self.instance(s)
+            let body = Self.notification(ids: ["1"])
+            let wrongHeader = "not-" + secret
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: body).status == 401)
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: body, headers: [("X-Zoho-Webhook-Secret", wrongHeader)]).status == 401)
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts?key=guess", body: body).status == 401)
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: Self.notification(ids: ["1"], token: "forged")).status == 401)
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: body, headers: [("X-Zoho-Webhook-Signature", String(repeating: "0", count: 64))]).status == 401)
+            // A proof switched off for the instance no longer counts.
+            _ = try await s.execute("zoho.instance", "write", [[.int(id)], ["webhook_accept_secret": false]])
+            try await Task.sleep(for: .milliseconds(2100))  // the gateway's instance cache
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: body, headers: [("X-Zoho-Webhook-Secret", secret)]).status == 401)
+            #expect(try await Self.pullJobs(s, id).isEmpty)
+            let audit = try await Self.events(s, id)
+            #expect(audit.count == 6)
+            #expect(audit.allSatisfy { $0["verdict"] == "unauthorized" && $0["job_id"] == false })
+            #expect(s.sidecar.webhooks.counts["unauthorized"] == 6)
+            let logged = s.logLines.all.joined(separator: "\n")
+            #expect(logged.contains("webhook refused: unauthorized"))
+            #expect(!logged.contains(secret) && !logged.contains(wrongHeader))
+        }
+    }
+
+    @Test("unknown or disabled instances get 404, other methods 405, malformed bodies 400, oversized ones 413", arguments: TestStores.engines)
+    func refusesBadRequests(engine: Engine) async throws {
+        try await TestSidecar.with(engine, settings: ["workers": "false", "webhook_max_body_bytes": "2048"]) { s in
+            let (id, secret) = try await Self.instance(s)
+            let auth = [("X-Zoho-Webhook-Secret", secret)]
+            #expect(try await s.post("/zoho/webhook/999/crm/Contacts", body: "{}", headers: auth).status == 404)
+            #expect(try await s.post("/zoho/webhook/abc/crm/Contacts", body: "{}", headers: auth).status == 404)
+            #expect(try await s.post("/zoho/webhook/\(id)/mail/Contacts", body: "{}", headers: auth).status == 404)
+            #expect(try await s.get("/zoho/webhook/\(id)/crm/Contacts").status == 405)
+            let malformed = try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: #"{"ids": ["#, headers: auth)
+            #expect(malformed.status == 400)
+            let noID = try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: #"{"Email":"x@example.com"}"#, headers: auth)
+            #expect(noID.status == 400)
+            #expect(noID.body["message"]?.stringValue?.contains("field named id") == true)
+            let hostile = try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: #"{"id":"1'; DROP TABLE jobs; --"}"#, headers: auth)
+            #expect(hostile.status == 400)
+            let big = try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: "{\"id\":\"1\",\"pad\":\"" + String(repeating: "x", count: 4096) + "\"}", headers: auth)
+            #expect(big.status == 413)
+            #expect(try await Self.pullJobs(s, id).isEmpty)
+            #expect(try await Self.events(s, id).map { $0["verdict"] } == ["rejected", "rejected", "rejected", "rejected"])
+            _ = try await s.execute("zoho.instance", "action_disable", [[.int(id)]])
+            try await Task.sleep(for: .milliseconds(2100))
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: #"{"id":"1"}"#, headers: auth).status == 404)
+        }
+    }
+
+    @Test("the same event delivered again, also concurrently, is acknowledged once and enqueued once", arguments: TestStores.engines)
+    func deduplicates(engine: Engine) async throws {
+        try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
+            let (id, secret) = try await Self.instance(s)
+            let token = NotificationChannels.token(secret: secret)
+            let body = Self.notification(ids: ["42"], token: token)
+            let statuses = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<40 { group.addTask { try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: body).body["status"]?.stringValue ?? "?" } }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == "accepted" }.count == 1)
+            #expect(statuses.filter { $0 == "duplicate" }.count == 39)
+            // A later event for the same record (new server_time) is a new event.
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: Self.notification(ids: ["42"], time: 1_718_117_999_000, token: token)).body["status"] == "accepted")
+            // Workflow webhooks without a notification key are recognised by their body.
+            let hook = #"{"id":"43"}"#
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Leads", body: hook, headers: [("X-Zoho-Webhook-Secret", secret)]).body["status"] == "accepted")
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Leads", body: hook, headers: [("X-Zoho-Webhook-Secret", secret)]).body["status"] == "duplicate")
+            #expect(try await Self.pullJobs(s, id).count == 3)
+            let verdicts = try await Self.events(s, id).compactMap { $0["verdict"]?.stringValue }
+            #expect(verdicts.filter { $0 == "duplicate" }.count == 40)
+        }
+    }
+
+    @Test("a dedup key expires after the window and the event is taken again", arguments: TestStores.engines)
+    func dedupWindow(engine: Engine) async throws {
+        try await TestSidecar.with(engine, settings: ["workers": "false", "webhook_dedup_window_seconds": "1"]) { s in
+            let (id, secret) = try await Self.instance(s)
+            let auth = [("X-Zoho-Webhook-Secret", secret)]
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Leads", body: #"{"id":"7"}"#, headers: auth).body["status"] == "accepted")
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Leads", body: #"{"id":"7"}"#, headers: auth).body["status"] == "duplicate")
+            try await Task.sleep(for: .milliseconds(1200))
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Leads", body: #"{"id":"7"}"#, headers: auth).body["status"] == "accepted")
+            let purged = try await WebhookRetention.purge(s.sidecar.store, retentionDays: 30)
+            #expect(purged.events == 0)
+        }
+    }
+
+    @Test("beyond rate and burst an instance gets 429 with Retry-After; other instances are unaffected", arguments: TestStores.engines)
+    func limitsBursts(engine: Engine) async throws {
+        try await TestSidecar.with(engine, settings: ["workers": "false", "webhook_rate": "1", "webhook_burst": "3"]) { s in
+            let (a, secretA) = try await Self.instance(s)
+            let (b, secretB) = try await Self.instance(s)
+            var statuses: [Int] = []
+            for i in 0..<5 {
+                statuses.append(try await s.post("/zoho/webhook/\(a)/crm/Leads", body: #"{"id":"\#(i)"}"#, headers: [("X-Zoho-Webhook-Secret", secretA)]).status)
+            }
+            #expect(statuses == [200, 200, 200, 429, 429])
+            var request = HTTPClientRequest(url: s.baseURL + "/zoho/webhook/\(a)/crm/Leads")
+            request.method = .POST
+            request.headers.add(name: "X-Zoho-Webhook-Secret", value: secretA)
+            request.body = .bytes(ByteBuffer(string: #"{"id":"9"}"#))
+            let limited = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            #expect(limited.status.code == 429)
+            #expect(limited.headers.first(name: "retry-after").flatMap(Int.init) ?? 0 >= 1)
+            #expect(try await s.post("/zoho/webhook/\(b)/crm/Leads", body: #"{"id":"1"}"#, headers: [("X-Zoho-Webhook-Secret", secretB)]).status == 200)
+            #expect(try await Self.pullJobs(s, a).count == 3)
+            // Refusals are audited, sampled per second: the log cannot grow as fast as a flood.
+            let limitedRows = try await Self.events(s, a).filter { $0["verdict"] == "limited" }
+            #expect((1...3).contains(limitedRows.count))
+        }
+    }
+
+    @Test("a notification for 250 records becomes three pull jobs of at most 100", arguments: TestStores.engines)
+    func splitsLargeNotifications(engine: Engine) async throws {
+        try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
+            let (id, secret) = try await Self.instance(s)
+            let ids = (0..<250).map { String(5_725_767_000_000_000_000 + Int64($0)) }
+            let reply = try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: Self.notification(ids: ids, token: NotificationChannels.token(secret: secret)))
+            #expect(reply.body["jobs"]?.arrayValue?.count == 3)
+            let payloads = try await Self.pullJobs(s, id).map(Self.payload)
+            #expect(payloads.map { $0["ids"]?.arrayValue?.count } == [100, 100, 50])
+            #expect(payloads.flatMap { $0["ids"]?.arrayValue ?? [] }.compactMap(\.stringValue) == ids)
+        }
+    }
+
+    @Test("two sidecars on one PostgreSQL accept a delivery sent to both exactly once")
+    func dedupAcrossSidecars() async throws {
+        guard TestStores.engines.contains(.postgres) else { return }
+        try await TestSidecar.with(.postgres, settings: ["workers": "false"]) { s in
+            let (id, secret) = try await Self.instance(s)
+            // The second sidecar: its own connections, instance cache and gateway, on the same database.
+            let store = try await PostgresStore.connect(url: try #require(s.databaseURL), maxConnections: 4)
+            let other = WebhookGateway(store: store, instances: Instances(store: store, vault: s.sidecar.vault), queue: JobQueue(store: store),
+                                       settings: WebhookSettings(), logger: s.sidecar.logger)
+            let token = NotificationChannels.token(secret: secret)
+            for n in 0..<30 {
+                let body = Self.notification(ids: ["\(n)"], token: token)
+                async let there = other.receive(Delivery(instance: "\(id)", app: "crm", object: "Contacts", query: [], contentType: "application/json",
+                                                         secretHeader: nil, signatureHeader: nil, body: Array(body.utf8), declaredSize: nil))
+                let here = try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: body)
+                let replies = [here.body["status"], await there.body["status"]]
+                #expect(replies.filter { $0 == "accepted" }.count == 1 && replies.filter { $0 == "duplicate" }.count == 1, "delivery \(n): \(replies)")
+            }
+            await store.close()
+            #expect(try await Self.pullJobs(s, id).count == 30)
+        }
+    }
+}
