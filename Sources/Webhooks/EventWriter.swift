@@ -39,7 +39,7 @@ struct Overloaded: Error {}
 final class EventWriter: Sendable {
     struct Waiting {
         var entry: AuditEntry
-        var reply: CheckedContinuation<WriteOutcome, any Error>?
+        var reply: CheckedContinuation<WriteOutcome, any Error>
     }
 
     struct State {
@@ -72,11 +72,6 @@ final class EventWriter: Sendable {
         }
     }
 
-    /// Writes the entry in the next transaction without waiting for it (sampled refusals).
-    func record(_ entry: AuditEntry) {
-        submit(Waiting(entry: entry, reply: nil))
-    }
-
     private func submit(_ waiting: Waiting) {
         let start = state.withLock { s -> Bool? in
             guard s.pending.count < maxPending else { return nil }
@@ -86,7 +81,7 @@ final class EventWriter: Sendable {
             return true
         }
         switch start {
-        case nil: waiting.reply?.resume(throwing: Overloaded())
+        case nil: waiting.reply.resume(throwing: Overloaded())
         case true?: Task { await drain() }
         case false?: break
         }
@@ -104,9 +99,9 @@ final class EventWriter: Sendable {
             do {
                 let outcomes = try await store.transaction { tx in try await Self.flush(batch.map(\.entry), window: self.dedupWindow, tx) }
                 if outcomes.contains(where: { if case .accepted = $0 { true } else { false } }) { signal.fire() }
-                for (w, outcome) in zip(batch, outcomes) { w.reply?.resume(returning: outcome) }
+                for (w, outcome) in zip(batch, outcomes) { w.reply.resume(returning: outcome) }
             } catch {
-                for w in batch { w.reply?.resume(throwing: error) }
+                for w in batch { w.reply.resume(throwing: error) }
             }
         }
     }

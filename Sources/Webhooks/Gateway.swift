@@ -101,7 +101,7 @@ public final class WebhookGateway: Sendable {
         var entry = AuditEntry(instanceID: id, companyID: instance.companyID, app: d.app, object: d.object, receivedAt: now,
                                bodySHA256: "", dedupKey: nil, size: d.body?.count ?? d.declaredSize ?? 0, verdict: .rejected, detail: nil)
         guard let bytes = d.body else {
-            return refuse(entry, .rejected, 413, "body larger than \(settings.maxBodyBytes) bytes")
+            return await refuse(entry, .rejected, 413, "body larger than \(settings.maxBodyBytes) bytes")
         }
         let body = WebhookBody(bytes: bytes, contentType: d.contentType)
         entry.bodySHA256 = body.sha256
@@ -109,15 +109,15 @@ public final class WebhookGateway: Sendable {
         let presented = Authenticity.Presented(secretHeader: d.secretHeader, signatureHeader: d.signatureHeader, query: d.query)
         if let reason = Authenticity.refusal(instance, presented: presented, body: body, event: try? parsed.get()) {
             logger.warning("webhook refused: unauthorized", metadata: ["instance": "\(id)", "app": "\(d.app)", "object": "\(d.object)", "reason": "\(reason)"])
-            return refuse(entry, .unauthorized, 401, reason)
+            return await refuse(entry, .unauthorized, 401, reason)
         }
         let event: WebhookEvent
         switch parsed {
         case .success(let e): event = e
-        case .failure(let error): return refuse(entry, .rejected, 400, error.message)
+        case .failure(let error): return await refuse(entry, .rejected, 400, error.message)
         }
         if let wait = limiter.take(id) {
-            return refuse(entry, .limited, 429, "more than \(Int(settings.rate)) deliveries per second (burst \(Int(settings.burst)))", retryAfter: wait)
+            return await refuse(entry, .limited, 429, "more than \(Int(settings.rate)) deliveries per second (burst \(Int(settings.burst)))", retryAfter: wait)
         }
         entry.verdict = .accepted
         entry.object = event.object
@@ -143,12 +143,14 @@ public final class WebhookGateway: Sendable {
         }
     }
 
-    private func refuse(_ entry: AuditEntry, _ verdict: Verdict, _ status: Int, _ reason: String, retryAfter: Int? = nil) -> Reply {
+    private func refuse(_ entry: AuditEntry, _ verdict: Verdict, _ status: Int, _ reason: String, retryAfter: Int? = nil) async -> Reply {
         if let suppressed = sampler.admit(entry.instanceID, verdict) {
             var row = entry
             row.verdict = verdict
             row.detail = suppressed > 0 ? "\(reason) (and \(suppressed) similar since the last entry)" : reason
-            writer.record(row)
+            // Sampled rows are few; waiting for them keeps the audit log in step with the answers. A store
+            // that cannot take them must not turn a refusal into an error.
+            _ = try? await writer.write(row)
         }
         let error: JSONValue = switch verdict {
         case .unauthorized: "unauthorized"

@@ -52,20 +52,27 @@ public enum WebhookParser {
             return try notification(json)
         }
         let fields = try flatFields(body)
-        let id: String?
+        var ids: [String] = []
         switch app {
         case "books":
             // The default payload wraps the entity under its name; a custom body may carry the id at the top.
             let entity = fields[object]?.objectValue ?? fields.values.compactMap(\.objectValue).first(where: { $0.keys.contains { $0.hasSuffix("_id") } })
-            id = (entity?["\(object)_id"] ?? entity?["id"] ?? fields["\(object)_id"] ?? fields["id"]).flatMap(text)
+            ids = [entity?["\(object)_id"] ?? entity?["id"] ?? fields["\(object)_id"] ?? fields["id"]].compactMap { $0.flatMap(text) }
         default:
-            id = ["id", "Id", "ID", "record_id", "recordId"].lazy.compactMap { fields[$0].flatMap(text) }.first
+            // A workflow webhook carries the fields its admin chose: one id, or a list of them.
+            if let list = fields["ids"] {
+                ids = list.arrayValue?.compactMap(text) ?? list.stringValue?.split(separator: ",").map { String($0) } ?? []
+            } else {
+                ids = ["id", "Id", "ID", "record_id", "recordId"].lazy.compactMap { fields[$0].flatMap(text) }.first.map { [$0] } ?? []
+            }
         }
-        guard let id else {
-            throw MalformedWebhook(message: "no record id in the body: send the record's id in a field named \(app == "books" ? "\(object)_id" : "id")")
+        guard !ids.isEmpty else {
+            throw MalformedWebhook(message: "no record id in the body: send the record's id in a field named \(app == "books" ? "\(object)_id" : "id (or a list named ids)")")
         }
         let operation = fields["operation"].flatMap(text).map(normalised) ?? "change"
-        return WebhookEvent(object: object, ids: [try checked(id)], operation: operation, dedupKey: body.sha256, channelToken: nil)
+        var checkedIDs: [String] = []
+        for id in ids { checkedIDs.append(try checked(id)) }
+        return WebhookEvent(object: object, ids: checkedIDs, operation: operation, dedupKey: body.sha256, channelToken: nil)
     }
 
     /// A CRM notification callback (facts §7a): `ids` may batch several records.

@@ -52,7 +52,7 @@ public struct Instances: Sendable {
         return Instance(
             id: id, companyID: r["company_id"].int ?? 0, name: r["name"].text ?? "", active: (r["active"].int ?? 1) != 0,
             dataCenter: r["data_center"].text ?? "us", edition: r["edition"].text ?? "enterprise", clientID: r["client_id"].text,
-            clientSecret: try open("client_secret_enc"), scopes: r["scopes"].text ?? "ZohoCRM.modules.ALL", redirectURI: r["redirect_uri"].text,
+            clientSecret: try open("client_secret_enc"), scopes: r["scopes"].text ?? "ZohoCRM.modules.ALL,ZohoCRM.notifications.ALL", redirectURI: r["redirect_uri"].text,
             returnURL: r["return_url"].text, apps: (r["apps"].text.flatMap { try? JSONValue.parse($0) }?.arrayValue ?? []).compactMap(\.stringValue),
             booksOrganizationID: r["books_organization_id"].text, state: r["state"].text ?? "draft", accountsServer: r["accounts_server"].text,
             apiDomain: r["api_domain"].text, grantedScopes: r["granted_scopes"].text, accessToken: try open("access_token_enc"), refreshToken: try open("refresh_token_enc"),

@@ -20,7 +20,7 @@ struct OAuthTests {
             let clientID = client["client_id"]!.stringValue!
             let id = try #require(try await s.execute("zoho.instance", "create", [[
                 "name": "Acme", "data_center": .string(dc), "client_id": .string(clientID), "client_secret": .string(secret),
-                "redirect_uri": .string(redirect), "scopes": "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.org.READ",
+                "redirect_uri": .string(redirect), "scopes": "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.org.READ,ZohoCRM.notifications.ALL",
             ]]).intValue)
             return try await body(s, id, clientID)
         }
