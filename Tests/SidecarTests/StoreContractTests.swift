@@ -36,6 +36,26 @@ struct StoreContractTests {
         }
     }
 
+    @Test("SQLite: commits do not checkpoint; the background checkpointer copies the WAL into the database file")
+    func backgroundCheckpoint() async throws {
+        try await TestStores.withStore(.sqlite) { store in
+            let path = try #require((store as? SQLiteStore)?.path)
+            func size(_ file: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0 }
+            try await Task.sleep(for: .milliseconds(400))  // the migrations' pages settle first
+            let before = size(path)
+            for n in 0..<300 {
+                try await store.execute(SQL("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, 0)", [.text("k\(n)"), .text(String(repeating: "v", count: 2000))]))
+            }
+            #expect(size(path + "-wal") > 300 * 2000, "the commits went to the WAL")
+            var grown = false
+            for _ in 0..<50 where !grown {
+                try await Task.sleep(for: .milliseconds(100))
+                grown = size(path) > before + 300 * 2000
+            }
+            #expect(grown, "the database file received the WAL's pages without any commit checkpointing")
+        }
+    }
+
     @Test("a transaction that throws leaves nothing behind", arguments: TestStores.engines)
     func rollbackOnThrow(engine: Engine) async throws {
         struct Boom: Error {}
