@@ -44,17 +44,25 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // The sync engine: job kinds and payloads, mappings, push / pull / reconcile.
-        .target(name: "Sync", dependencies: ["Core", "Store", "Queue", "ZohoAPI"]),
+        .target(name: "Sync", dependencies: [
+            "Core", "Store", "Queue", "ZohoAPI", "OdooRPC",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // A small Odoo for CI (res.partner over /jsonrpc and JSON-2), where a real one cannot run.
+        .target(name: "OdooStandIn", dependencies: [
+            "Core", "OdooRPC",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         // The webhook gateway: proof of origin, parsing, dedup, burst limits, group-committed enqueue.
         .target(name: "Webhooks", dependencies: [
             "Core", "Store", "Queue", "ZohoAPI", "Sync",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The models the sidecar exposes over Odoo's RPC: field metadata, domains → SQL, company access.
-        .target(name: "RPCModels", dependencies: ["Core", "Store", "OdooRPC", "Queue", "ZohoAPI"]),
+        .target(name: "RPCModels", dependencies: ["Core", "Store", "OdooRPC", "Queue", "ZohoAPI", "Sync"]),
         // HTTP transport: /jsonrpc, /json/2, health.
         .target(name: "Server", dependencies: [
-            "Core", "Store", "RPCModels", "OdooRPC", "Queue", "ZohoAPI", "Webhooks",
+            "Core", "Store", "RPCModels", "OdooRPC", "Queue", "ZohoAPI", "Webhooks", "Sync",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -76,7 +84,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "SidecarTests", dependencies: [
-            "Core", "Store", "RPCModels", "Server", "OdooRPC", "Simulator", "Queue", "ZohoAPI", "Webhooks", "Sync",
+            "Core", "Store", "RPCModels", "Server", "OdooRPC", "Simulator", "Queue", "ZohoAPI", "Webhooks", "Sync", "OdooStandIn",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),

@@ -4,6 +4,8 @@ import Hummingbird
 import Logging
 import Queue
 import RPCModels
+import OdooRPC
+import Sync
 import Webhooks
 import ZohoAPI
 import ServiceLifecycle
@@ -39,6 +41,11 @@ public enum SidecarSettings {
         Setting("channel_lifetime_hours", default: "144", help: "Lifetime asked for CRM notification channels (Zoho allows at most 168 and silently gives 1 h beyond it).",
                 validate: Setting.integer(2...167)),
         Setting("channel_renew_before_hours", default: "24", help: "Renew CRM notification channels this long before they expire.", validate: Setting.integer(1...166)),
+        Setting("odoo_url", default: nil, help: "The Odoo the sidecar syncs with when an instance names none, e.g. http://127.0.0.1:8069."),
+        Setting("odoo_db", default: nil, help: "That Odoo's database."),
+        Setting("odoo_user", default: nil, help: "The Odoo login the sidecar writes as."),
+        Setting("odoo_api_key", default: nil, help: "That user's Odoo API key (prefer the environment variable or the config file to a flag)."),
+        Setting("odoo_api", default: "jsonrpc", help: "How to call Odoo: jsonrpc (Odoo 8–21) or json2 (Odoo 19+).", validate: Setting.oneOf(["jsonrpc", "json2"])),
         Setting("log_level", default: "info", help: "trace, debug, info, notice, warning, error or critical.",
                 validate: Setting.oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])),
         Setting("log_format", default: "text", help: "text or json (one JSON object per line).", validate: Setting.oneOf(["text", "json"])),
@@ -84,6 +91,7 @@ public struct Sidecar: Sendable {
     public let workers: WorkerPool?
     public let zoho: ZohoService
     public let webhooks: WebhookGateway
+    public let sync: SyncEngine
     let webhookSettings: WebhookSettings
     let webhookRetentionDays: Double
     let shutdownGrace: Duration
@@ -93,6 +101,7 @@ public struct Sidecar: Sendable {
         var registry = ModelRegistry()
         JobActions.register(on: &registry)
         InstanceActions.register(on: &registry)
+        SyncActions.register(on: &registry)
         return registry
     }
 
@@ -130,7 +139,12 @@ public struct Sidecar: Sendable {
                                                rate: Double(settings.int("webhook_rate") ?? 500), burst: Double(settings.int("webhook_burst") ?? 1_000))
         self.webhookRetentionDays = Double(settings.int("webhook_retention_days") ?? 30)
         self.webhooks = WebhookGateway(store: store, instances: zoho.instances, queue: queue, settings: webhookSettings, logger: logger)
-        var handlers = HandlerRegistry(BuiltinHandlers.all)
+        var fallbackOdoo: OdooConnection?
+        if let url = settings["odoo_url"], let db = settings["odoo_db"], let user = settings["odoo_user"], let key = settings["odoo_api_key"] {
+            fallbackOdoo = OdooConnection(url: url, database: db, user: user, apiKey: key, api: settings["odoo_api"] == "json2" ? .json2 : .jsonrpc)
+        }
+        self.sync = SyncEngine(store: store, zoho: zoho, odoo: OdooTargets(store: store, vault: vault, fallback: fallbackOdoo))
+        var handlers = HandlerRegistry(BuiltinHandlers.all + sync.handlers)
         handlers.register(ZohoHandlers.ping(zoho))
         self.handlers = handlers
         self.workers = settings["workers"] == "false" ? nil : WorkerPool(queue: queue, handlers: handlers, logger: logger)

@@ -27,6 +27,11 @@ struct SettingsOptions: ParsableArguments {
     @Option(help: "Days the webhook audit log is kept (default 30).") var webhookRetentionDays: String?
     @Option(help: "Lifetime in hours asked for CRM notification channels (default 144).") var channelLifetimeHours: String?
     @Option(help: "Renew CRM notification channels this many hours before expiry (default 24).") var channelRenewBeforeHours: String?
+    @Option(help: "Odoo to sync with when an instance names none, e.g. http://127.0.0.1:8069.") var odooUrl: String?
+    @Option(help: "That Odoo's database.") var odooDb: String?
+    @Option(help: "The Odoo login the sidecar writes as.") var odooUser: String?
+    @Option(help: "That user's Odoo API key (prefer ZOHO_SIDECAR_ODOO_API_KEY).") var odooApiKey: String?
+    @Option(help: "How to call Odoo: jsonrpc or json2 (default jsonrpc).") var odooApi: String?
     @Option(help: "Log level (default info).") var logLevel: String?
     @Option(help: "Log format: text or json (default text).") var logFormat: String?
 
@@ -39,6 +44,7 @@ struct SettingsOptions: ParsableArguments {
             "webhook_max_body_bytes": webhookMaxBodyBytes, "webhook_dedup_window_seconds": webhookDedupWindowSeconds,
             "webhook_rate": webhookRate, "webhook_burst": webhookBurst, "webhook_retention_days": webhookRetentionDays,
             "channel_lifetime_hours": channelLifetimeHours, "channel_renew_before_hours": channelRenewBeforeHours,
+            "odoo_url": odooUrl, "odoo_db": odooDb, "odoo_user": odooUser, "odoo_api_key": odooApiKey, "odoo_api": odooApi,
         ]
         // Every setting of the catalogue has its flag here; a new setting without one is a bug caught at once.
         precondition(Set(flags.keys) == Set(SidecarSettings.catalogue.map(\.key)), "SettingsOptions and SidecarSettings.catalogue disagree")

@@ -299,6 +299,7 @@ extension SimState {
             case .success(let ok):
                 results.append(ok.result)
                 changes.append((ok.id, ok.inserted ? "insert" : "update", ok.changed))
+                writeCounts[ok.inserted ? "inserts" : ok.changed.isEmpty ? "noop_updates" : "updates", default: 0] += 1
             }
         }
         notify(dc: r.dc, module: module, changes: changes)

@@ -68,6 +68,8 @@ extension SimState {
             let since = r.query["since"].flatMap { Int64($0) } ?? 0
             let list = requestLog.filter { $0.path.hasPrefix(prefix) && $0.time >= since }
             return .json(200, Self.snakeJSON(list))
+        case "GET stats":
+            return .json(200, .object(writeCounts.mapValues { .int(Int64($0)) }))
         case "GET deliveries":
             return .json(200, Self.snakeJSON(deliveries))
         case _ where r0 == "crm" && r2 == "edition" && route.count == 3:
@@ -168,7 +170,7 @@ extension SimState {
 
     func reset() {
         clients = [:]; grants = [:]; grantTimes = [:]; refreshTokens = [:]; accessTokens = [:]
-        faults = []; requestLog = []; deliveries = []; pendingDeliveries = []; clockOffsetMicros = 0
+        faults = []; requestLog = []; deliveries = []; writeCounts = [:]; pendingDeliveries = []; clockOffsetMicros = 0
         (orgs, books) = Self.freshOrganisations()
         rng = SeededRandom(seed: seed)
     }

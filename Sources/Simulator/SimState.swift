@@ -23,6 +23,8 @@ public actor SimState {
     var faults: [Fault] = []
     var requestLog: [LogEntry] = []
     var deliveries: [Delivery] = []
+    /// Record writes by kind; `noop_updates` are updates that changed nothing (an echo, seen from Zoho).
+    var writeCounts: [String: Int] = [:]
     var pendingDeliveries: [Delivery] = []
     let notifier: Notifier
     var lastSavedFingerprint = -1

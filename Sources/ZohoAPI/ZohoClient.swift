@@ -20,8 +20,10 @@ public struct ZohoClient: Sendable {
     }
 
     /// `path` is relative to the API domain, e.g. "/crm/v8/Contacts" or "/books/v3/contacts".
+    /// `recordResults`: a batch write that Zoho refused record by record (400 with a `data` list) is
+    /// returned for the caller to read each record's result, not thrown.
     public func call(_ instanceID: Int64, _ app: App, _ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
-                     json: JSONValue? = nil, headers: [(String, String)] = []) async throws -> Exchange {
+                     json: JSONValue? = nil, headers: [(String, String)] = [], recordResults: Bool = false) async throws -> Exchange {
         var (token, domain, instance) = try await keeper.access(instanceID)
         var query = query
         if app == .books, !query.contains(where: { $0.0 == "organization_id" }), let org = instance.booksOrganizationID {
@@ -39,6 +41,7 @@ public struct ZohoClient: Sendable {
                 (token, domain, instance) = try await keeper.access(instanceID, rejected: token)
                 continue
             }
+            if recordResults, exchange.status == 400, exchange.json?["data"]?.arrayValue != nil { return exchange }
             try Self.check(exchange)
             return exchange
         }

@@ -1,0 +1,211 @@
+import AsyncHTTPClient
+import Core
+import Foundation
+import NIOCore
+import Synchronization
+
+/// Where an Odoo is and how to log in. `apiKey` is an Odoo API key (or the password) of `user`.
+public struct OdooConnection: Sendable, Equatable {
+    public enum API: String, Sendable {
+        /// `/jsonrpc` with `execute_kw`: Odoo 8 to 21.
+        case jsonrpc
+        /// `/json/2/<model>/<method>` with a bearer key: Odoo 19 and later.
+        case json2
+    }
+
+    public var url: String
+    public var database: String
+    public var user: String
+    public var apiKey: String
+    public var api: API
+
+    public init(url: String, database: String, user: String, apiKey: String, api: API = .jsonrpc) {
+        self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
+        self.database = database
+        self.user = user
+        self.apiKey = apiKey
+        self.api = api
+    }
+}
+
+/// Odoo could not be reached (or answered something that is not Odoo): worth retrying later.
+public struct OdooUnavailable: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Calls Odoo the way any external client does: `/jsonrpc` (`common.authenticate`, then
+/// `object.execute_kw`) or JSON-2 on Odoo 19+. Connections are pooled by the HTTP client; reads are
+/// retried on transport errors; Odoo's error envelope becomes an `OdooFault`. Every write carries
+/// `zoho_skip_push` in its context, so Odoo does not send the sidecar's own writes back to it.
+public final class OdooClient: Sendable {
+    public let connection: OdooConnection
+    let http: HTTPClient
+    let timeout: TimeAmount
+    private let uidCache = Mutex<Int64?>(nil)
+    private let requestID = Atomic<Int64>(0)
+
+    public static let skipPushContext: [String: JSONValue] = ["zoho_skip_push": true]
+    static let readMethods: Set<String> = ["search", "search_read", "search_count", "read", "fields_get", "name_search", "name_get", "default_get"]
+
+    public init(_ connection: OdooConnection, http: HTTPClient = .shared, timeoutSeconds: Int64 = 30) {
+        self.connection = connection
+        self.http = http
+        self.timeout = .seconds(timeoutSeconds)
+        Secrets.register(connection.apiKey)
+    }
+
+    // MARK: the generic call
+
+    /// `model.method(*args, **kwargs)`. Writes (anything not a known read) get `zoho_skip_push` in their context.
+    public func call(_ model: String, _ method: String, _ args: [JSONValue] = [], _ kwargs: [String: JSONValue] = [:]) async throws -> JSONValue {
+        let isRead = Self.readMethods.contains(method)
+        var withContext = kwargs
+        if !isRead {
+            var context = kwargs["context"]?.objectValue ?? [:]
+            context.merge(Self.skipPushContext) { _, new in new }
+            withContext["context"] = .object(context)
+        }
+        let kwargs = withContext
+        // A read can be repeated safely; a write only when the request never left (connection refused).
+        return try await retrying(idempotent: isRead) {
+            switch self.connection.api {
+            case .jsonrpc:
+                let uid = try await self.uid()
+                return try await self.jsonrpc("object", "execute_kw", [.string(self.connection.database), .int(uid), .string(self.connection.apiKey),
+                                                                      .string(model), .string(method), .array(args), .object(kwargs)])
+            case .json2:
+                return try await self.json2(model, method, Self.named(method, args, kwargs))
+            }
+        }
+    }
+
+    public func version() async throws -> JSONValue {
+        try await retrying(idempotent: true) { try await self.jsonrpc("common", "version", []) }
+    }
+
+    /// The user id, from `common.authenticate` once per client (JSON-2 needs none).
+    public func uid() async throws -> Int64 {
+        if let uid = uidCache.withLock({ $0 }) { return uid }
+        let result = try await jsonrpc("common", "authenticate", [.string(connection.database), .string(connection.user), .string(connection.apiKey), [:]])
+        guard let uid = result.intValue else { throw OdooFault.accessDenied() }
+        uidCache.withLock { $0 = uid }
+        return uid
+    }
+
+    // MARK: conveniences
+
+    public func searchRead(_ model: String, domain: JSONValue, fields: [String], limit: Int? = nil, offset: Int = 0, order: String? = nil,
+                           context: [String: JSONValue] = [:]) async throws -> [JSONValue] {
+        var kwargs: [String: JSONValue] = ["fields": .array(fields.map { .string($0) }), "offset": .int(Int64(offset))]
+        if let limit { kwargs["limit"] = .int(Int64(limit)) }
+        if let order { kwargs["order"] = .string(order) }
+        if !context.isEmpty { kwargs["context"] = .object(context) }
+        return try await call(model, "search_read", [domain], kwargs).arrayValue ?? []
+    }
+
+    public func read(_ model: String, _ ids: [Int64], fields: [String], context: [String: JSONValue] = [:]) async throws -> [JSONValue] {
+        guard !ids.isEmpty else { return [] }
+        var kwargs: [String: JSONValue] = ["fields": .array(fields.map { .string($0) })]
+        if !context.isEmpty { kwargs["context"] = .object(context) }
+        return try await call(model, "read", [.array(ids.map { .int($0) })], kwargs).arrayValue ?? []
+    }
+
+    public func create(_ model: String, _ values: [[String: JSONValue]]) async throws -> [Int64] {
+        let result = try await call(model, "create", [.array(values.map { .object($0) })])
+        return result.arrayValue?.compactMap(\.intValue) ?? result.intValue.map { [$0] } ?? []
+    }
+
+    public func write(_ model: String, _ ids: [Int64], _ values: [String: JSONValue]) async throws {
+        _ = try await call(model, "write", [.array(ids.map { .int($0) }), .object(values)])
+    }
+
+    public func unlink(_ model: String, _ ids: [Int64]) async throws {
+        _ = try await call(model, "unlink", [.array(ids.map { .int($0) })])
+    }
+
+    // MARK: wire
+
+    func jsonrpc(_ service: String, _ method: String, _ args: [JSONValue]) async throws -> JSONValue {
+        let id = requestID.wrappingAdd(1, ordering: .relaxed).newValue
+        let reply = try await post(connection.url + "/jsonrpc", Envelope.request(id: id, service: service, method: method, args: args), headers: [])
+        if let error = reply.body["error"] {
+            throw OdooFault(data: error["data"] ?? .null) ?? OdooFault(.serverError, error["message"]?.stringValue ?? "Odoo answered an error")
+        }
+        guard reply.status == 200, let result = reply.body["result"] else {
+            throw OdooUnavailable(message: "\(connection.url)/jsonrpc answered HTTP \(reply.status) without a JSON-RPC result")
+        }
+        return result
+    }
+
+    func json2(_ model: String, _ method: String, _ body: JSONValue) async throws -> JSONValue {
+        let reply = try await post("\(connection.url)/json/2/\(model)/\(method)", body,
+                                   headers: [("Authorization", "bearer \(connection.apiKey)"), ("X-Odoo-Database", connection.database)])
+        if (200..<300).contains(reply.status) { return reply.body }
+        if let fault = OdooFault(data: reply.body) { throw fault }
+        if reply.status == 401 { throw OdooFault.accessDenied() }
+        throw OdooUnavailable(message: "\(connection.url)/json/2/\(model)/\(method) answered HTTP \(reply.status)")
+    }
+
+    func post(_ url: String, _ body: JSONValue, headers: [(String, String)]) async throws -> (status: Int, body: JSONValue) {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        for (k, v) in headers { request.headers.add(name: k, value: v) }
+        request.body = .bytes(ByteBuffer(bytes: body.serializedBytes()))
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: timeout)
+        } catch {
+            throw TransportFailure(url: url, error: error)
+        }
+        let bytes: ByteBuffer
+        do {
+            bytes = try await response.body.collect(upTo: 64 << 20)
+        } catch {
+            throw OdooUnavailable(message: "reading Odoo's answer from \(url) failed: \(Secrets.redact("\(error)"))")
+        }
+        return (Int(response.status.code), (try? JSONValue.parse(bytes.readableBytesView)) ?? .null)
+    }
+
+    struct TransportFailure: Error {
+        let url: String
+        let error: any Error
+        /// True when the request certainly never reached Odoo.
+        var neverSent: Bool {
+            guard let e = error as? HTTPClientError else { return "\(error)".contains("connectionRefused") || "\(error)".contains("Connection refused") }
+            return e == .connectTimeout || "\(e)".contains("connect")
+        }
+    }
+
+    func retrying(idempotent: Bool, attempts: Int = 3, _ body: @Sendable () async throws -> JSONValue) async throws -> JSONValue {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await body()
+            } catch let failure as TransportFailure {
+                guard attempt < attempts, idempotent || failure.neverSent else {
+                    throw OdooUnavailable(message: "Odoo at \(connection.url) is unreachable: \(Secrets.redact("\(failure.error)"))")
+                }
+                try await Task.sleep(for: .milliseconds(100 * (1 << attempt)))
+            }
+        }
+    }
+
+    /// JSON-2 takes named arguments: the positional ones of the common ORM methods get their names.
+    static func named(_ method: String, _ args: [JSONValue], _ kwargs: [String: JSONValue]) -> JSONValue {
+        let names: [String] = switch method {
+        case "search", "search_read", "search_count": ["domain", "fields"]
+        case "read": ["ids", "fields"]
+        case "write": ["ids", "vals"]
+        case "create": ["vals_list"]
+        case "unlink": ["ids"]
+        case "fields_get": ["allfields", "attributes"]
+        default: ["ids"]
+        }
+        var body = kwargs
+        for (name, value) in zip(names, args) where body[name] == nil { body[name] = value }
+        return .object(body)
+    }
+}

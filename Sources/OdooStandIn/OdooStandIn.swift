@@ -1,0 +1,324 @@
+import Core
+import Foundation
+import Hummingbird
+import NIOCore
+import OdooRPC
+
+/// A small Odoo for CI, where a real one cannot run: `/jsonrpc` and JSON-2 for `res.partner` and
+/// `res.country`, as `../shared/odoo-facts.md` describes the wire (empty values are `false`,
+/// many2one values `[id, name]`, `write_date` to the second, archived records hidden unless asked,
+/// errors in Odoo's envelope with HTTP 200). Like the addon, it forwards writes made without
+/// `zoho_skip_push` to a callback after "commit", so tests can see every echo the sidecar would cause.
+public actor OdooStandIn {
+    public struct Write: Sendable {
+        public let operation: String
+        public let model: String
+        public let ids: [Int64]
+        public let values: [String: JSONValue]
+        public let skipPush: Bool
+    }
+
+    public static let database = "standin"
+    public static let login = "admin"
+    public static let uid: Int64 = 2
+
+    let apiKey: String
+    var tables: [String: [Int64: [String: JSONValue]]] = ["res.partner": [:], "res.country": [:]]
+    var nextID: [String: Int64] = ["res.partner": 100, "res.country": 1]
+    /// Every write, in order, with whether it carried `zoho_skip_push`.
+    public private(set) var writes: [Write] = []
+    /// When set, every request fails as if Odoo were down.
+    public var down = false
+    /// What the addon does after commit: tell the sidecar which records changed.
+    var forward: (@Sendable (_ model: String, _ ids: [Int64], _ operation: String) async -> Void)?
+    /// Seconds added to the clock, to age `write_date` in tests.
+    var clockOffset: Int64 = 0
+
+    public init(apiKey: String) {
+        self.apiKey = apiKey
+        Secrets.register(apiKey)
+        var countries: [Int64: [String: JSONValue]] = [:]
+        for (i, (code, name)) in [("BE", "Belgium"), ("DE", "Germany"), ("FR", "France"), ("GB", "United Kingdom"), ("IN", "India"), ("US", "United States")].enumerated() {
+            let id = Int64(i + 1)
+            countries[id] = ["id": .int(id), "name": .string(name), "code": .string(code), "write_date": "2024-01-01 00:00:00"]
+        }
+        tables["res.country"] = countries
+        nextID["res.country"] = Int64(countries.count + 1)
+    }
+
+    public func setForward(_ f: (@Sendable (_ model: String, _ ids: [Int64], _ operation: String) async -> Void)?) { forward = f }
+    public func setDown(_ value: Bool) { down = value }
+    public func advanceClock(seconds: Int64) { clockOffset += seconds }
+    public func resetWrites() { writes = [] }
+
+    /// A record as `read` returns it (many2one as `[id, name]`, empty as `false`), archived ones included.
+    public func record(_ model: String, _ id: Int64) -> [String: JSONValue]? { tables[model]?[id].map { present(model, $0, fields: nil) } }
+    public func all(_ model: String) -> [[String: JSONValue]] { (tables[model] ?? [:]).keys.sorted().compactMap { record(model, $0) } }
+
+    // MARK: fields
+
+    static let fields: [String: [String: String]] = [
+        "res.partner": ["name": "char", "email": "char", "phone": "char", "mobile": "char", "function": "char", "website": "char",
+                        "street": "char", "city": "char", "zip": "char", "country_id": "many2one:res.country", "parent_id": "many2one:res.partner",
+                        "is_company": "boolean", "active": "boolean", "company_id": "many2one:res.company", "comment": "text",
+                        "write_date": "datetime", "create_date": "datetime", "display_name": "char", "id": "integer"],
+        "res.country": ["name": "char", "code": "char", "id": "integer", "display_name": "char", "write_date": "datetime"],
+    ]
+
+    var now: String { Clock.odooString(Clock.now() + clockOffset * 1_000_000) }
+
+    func insert(_ model: String, _ values: [String: JSONValue]) -> Int64 {
+        let id = nextID[model]!
+        nextID[model] = id + 1
+        var row: [String: JSONValue] = ["id": .int(id), "create_date": .string(now), "write_date": .string(now)]
+        if model == "res.partner" { row["active"] = true; row["is_company"] = false; row["company_id"] = .int(1) }
+        for (k, v) in values { row[k] = Self.stored(v) }
+        tables[model]![id] = row
+        return id
+    }
+
+    /// many2one values are stored as ids; `false` and `null` as absent.
+    static func stored(_ v: JSONValue) -> JSONValue {
+        if v == false || v.isNull { return .null }
+        if let list = v.arrayValue, let id = list.first?.intValue { return .int(id) }
+        return v
+    }
+
+    func present(_ model: String, _ row: [String: JSONValue], fields: [String]?) -> [String: JSONValue] {
+        let spec = Self.fields[model]!
+        let names = fields.flatMap { $0.isEmpty ? nil : $0 } ?? spec.keys.sorted()
+        var out: [String: JSONValue] = ["id": row["id"]!]
+        for f in names where spec[f] != nil {
+            let kind = spec[f]!
+            let value = row[f] ?? .null
+            if f == "display_name" {
+                out[f] = row["name"] ?? false
+            } else if kind.hasPrefix("many2one:") {
+                let target = String(kind.dropFirst("many2one:".count))
+                if let id = value.intValue {
+                    let name = target == "res.company" ? .string("My Company") : (tables[target]?[id]?["name"] ?? .string("?"))
+                    out[f] = [.int(id), name]
+                } else {
+                    out[f] = false
+                }
+            } else if kind == "boolean" {
+                out[f] = .bool(value.boolValue ?? false)
+            } else {
+                out[f] = value.isNull ? false : value
+            }
+        }
+        return out
+    }
+
+    // MARK: the ORM methods
+
+    public func execute(_ model: String, _ method: String, _ args: [JSONValue], _ kwargs: [String: JSONValue]) async throws -> JSONValue {
+        guard let spec = Self.fields[model] else { throw OdooFault(.userError, "Object \(model) doesn't exist") }
+        let context = kwargs["context"]?.objectValue ?? [:]
+        let skip = context["zoho_skip_push"]?.boolValue == true
+        func ids(_ v: JSONValue?) -> [Int64] { v?.arrayValue?.compactMap(\.intValue) ?? v?.intValue.map { [$0] } ?? [] }
+        func checkExists(_ list: [Int64]) throws {
+            let missing = list.filter { tables[model]![$0] == nil }
+            if !missing.isEmpty {
+                throw OdooFault(.missingError, "Record does not exist or has been deleted.\n(Record: \(model)(\(missing.map(String.init).joined(separator: ", "))), User: 2)")
+            }
+        }
+        switch method {
+        case "search", "search_read", "search_count":
+            let domain = args.first ?? kwargs["domain"] ?? []
+            var matched = try tables[model]!.values.filter { try StandInDomain.matches($0, domain, spec: spec, activeTest: context["active_test"]?.boolValue ?? true) }
+            let order = kwargs["order"]?.stringValue ?? "id"
+            matched.sort { a, b in StandInDomain.less(a, b, order: order) }
+            if method == "search_count" { return .int(Int64(matched.count)) }
+            let offset = kwargs["offset"]?.intValue.map(Int.init) ?? 0
+            matched = Array(matched.dropFirst(offset))
+            if let limit = kwargs["limit"]?.intValue, limit > 0 { matched = Array(matched.prefix(Int(limit))) }
+            if method == "search" { return .array(matched.map { $0["id"]! }) }
+            let fields = (args.count > 1 ? args[1] : kwargs["fields"])?.arrayValue?.compactMap(\.stringValue)
+            return .array(matched.map { .object(present(model, $0, fields: fields)) })
+        case "read":
+            let list = ids(args.first ?? kwargs["ids"])
+            try checkExists(list)
+            let fields = (args.count > 1 ? args[1] : kwargs["fields"])?.arrayValue?.compactMap(\.stringValue)
+            return .array(list.map { .object(present(model, tables[model]![$0]!, fields: fields)) })
+        case "create":
+            let input = args.first ?? kwargs["vals_list"] ?? kwargs["vals"] ?? [:]
+            let list = input.arrayValue ?? [input]
+            var created: [Int64] = []
+            for v in list {
+                guard let values = v.objectValue else { throw OdooFault(.valueError, "create expects a dict or a list of dicts") }
+                try Self.checkFields(model, values.keys, spec: spec)
+                if model == "res.partner", (values["name"]?.stringValue ?? "").isEmpty, values["is_company"]?.boolValue == true {
+                    throw OdooFault(.validationError, "Contacts require a name")
+                }
+                created.append(insert(model, values))
+            }
+            writes.append(Write(operation: "create", model: model, ids: created, values: list.first?.objectValue ?? [:], skipPush: skip))
+            await after(model, created, "create", skip: skip)
+            return input.arrayValue != nil ? .array(created.map { .int($0) }) : .int(created[0])
+        case "write":
+            let list = ids(args.first ?? kwargs["ids"])
+            guard let values = (args.count > 1 ? args[1] : kwargs["vals"])?.objectValue else { throw OdooFault(.valueError, "write expects values") }
+            try checkExists(list)
+            try Self.checkFields(model, values.keys, spec: spec)
+            for id in list {
+                for (k, v) in values { tables[model]![id]![k] = Self.stored(v) }
+                tables[model]![id]!["write_date"] = .string(now)
+            }
+            writes.append(Write(operation: "write", model: model, ids: list, values: values, skipPush: skip))
+            await after(model, list, "write", skip: skip)
+            return true
+        case "unlink":
+            let list = ids(args.first ?? kwargs["ids"])
+            try checkExists(list)
+            for id in list { tables[model]![id] = nil }
+            writes.append(Write(operation: "unlink", model: model, ids: list, values: [:], skipPush: skip))
+            await after(model, list, "unlink", skip: skip)
+            return true
+        case "fields_get":
+            return .object(spec.mapValues { kind in ["type": .string(kind.hasPrefix("many2one") ? "many2one" : kind), "string": .string(kind)] })
+        default:
+            throw OdooFault(.valueError, "The method '\(method)' does not exist on the model '\(model)'")
+        }
+    }
+
+    static func checkFields(_ model: String, _ names: Dictionary<String, JSONValue>.Keys, spec: [String: String]) throws {
+        for name in names where spec[name] == nil {
+            throw OdooFault(.valueError, "Invalid field '\(name)' on model '\(model)'")
+        }
+    }
+
+    /// The addon's post-commit forwarding, skipped for the sidecar's own writes.
+    func after(_ model: String, _ ids: [Int64], _ operation: String, skip: Bool) async {
+        guard !skip, model == "res.partner", let forward, !ids.isEmpty else { return }
+        Task { await forward(model, ids, operation) }
+    }
+
+    // MARK: entry points
+
+    func rpc(_ service: String, _ method: String, _ args: [JSONValue]) async throws -> JSONValue {
+        switch (service, method) {
+        case ("common", "version"):
+            return ["server_version": "17.0", "server_version_info": [17, 0, 0, "final", 0, ""], "server_serie": "17.0", "protocol_version": 1]
+        case ("common", "login"), ("common", "authenticate"):
+            guard args.count >= 3, args[0].stringValue == Self.database, args[1].stringValue == Self.login, args[2].stringValue == apiKey else { return false }
+            return .int(Self.uid)
+        case ("object", "execute_kw"), ("object", "execute"):
+            guard args.count >= 5, args[0].stringValue == Self.database, args[1].intValue == Self.uid, args[2].stringValue == apiKey else {
+                throw OdooFault.accessDenied()
+            }
+            return try await execute(args[3].stringValue ?? "", args[4].stringValue ?? "",
+                                     args.count > 5 ? args[5].arrayValue ?? [] : [], args.count > 6 ? args[6].objectValue ?? [:] : [:])
+        default:
+            throw OdooFault(.keyError, "'\(service)'")
+        }
+    }
+
+    func json2(_ model: String, _ method: String, bearer: String?, body: JSONValue) async throws -> JSONValue {
+        guard bearer == apiKey else { throw OdooFault.accessDenied() }
+        var kwargs = body.objectValue ?? [:]
+        var args: [JSONValue] = []
+        switch method {
+        case "search", "search_read", "search_count": args = [kwargs.removeValue(forKey: "domain") ?? []]
+        case "read", "write", "unlink": args = [kwargs.removeValue(forKey: "ids") ?? []]
+            if method == "write" { args.append(kwargs.removeValue(forKey: "vals") ?? [:]) }
+        case "create": args = [kwargs.removeValue(forKey: "vals_list") ?? []]
+        default: break
+        }
+        return try await execute(model, method, args, kwargs)
+    }
+
+    /// The HTTP surface on 127.0.0.1; `onRunning` receives the bound port.
+    public func application(port: Int = 0, onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
+        let router = Router()
+        router.post("/jsonrpc") { request, _ -> Response in
+            let body = try? JSONValue.parse(try await request.body.collect(upTo: 16 << 20).readableBytesView)
+            let id = body?["id"] ?? .null
+            do {
+                guard await !self.down else { return Response(status: .serviceUnavailable) }
+                let params = body?["params"]
+                let result = try await self.rpc(params?["service"]?.stringValue ?? "", params?["method"]?.stringValue ?? "", params?["args"]?.arrayValue ?? [])
+                return Self.json(Envelope.result(id: id, result))
+            } catch let fault as OdooFault {
+                return Self.json(Envelope.error(id: id, fault))
+            }
+        }
+        router.post("/json/2/:model/:method") { request, context -> Response in
+            guard await !self.down else { return Response(status: .serviceUnavailable) }
+            let body = (try? JSONValue.parse(try await request.body.collect(upTo: 16 << 20).readableBytesView)) ?? [:]
+            let bearer = request.headers[.authorization].flatMap { $0.split(separator: " ", maxSplits: 1).last.map(String.init) }
+            do {
+                return Self.json(try await self.json2(context.parameters.get("model") ?? "", context.parameters.get("method") ?? "", bearer: bearer, body: body))
+            } catch let fault as OdooFault {
+                return Self.json(fault.data, status: HTTPResponse.Status(code: fault.httpStatus))
+            }
+        }
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "odoo-standin"),
+                           onServerRunning: { await onRunning($0.localAddress?.port ?? 0) })
+    }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serializedBytes())))
+    }
+}
+
+/// Odoo domains over in-memory rows: enough of the language for what the sidecar sends.
+enum StandInDomain {
+    static func matches(_ row: [String: JSONValue], _ domain: JSONValue, spec: [String: String], activeTest: Bool) throws -> Bool {
+        var items = domain.arrayValue ?? []
+        let mentionsActive = items.contains { $0.arrayValue?.first?.stringValue == "active" }
+        if activeTest, spec["active"] != nil, !mentionsActive, row["active"]?.boolValue == false { return false }
+        guard !items.isEmpty else { return true }
+        func next() throws -> Bool {
+            guard !items.isEmpty else { throw OdooFault(.valueError, "Invalid domain") }
+            let item = items.removeFirst()
+            switch item.stringValue {
+            case "&": let a = try next(); let b = try next(); return a && b
+            case "|": let a = try next(); let b = try next(); return a || b
+            case "!": return try !next()
+            default: return try leaf(row, item, spec: spec)
+            }
+        }
+        var result = true
+        while !items.isEmpty { result = try next() && result }
+        return result
+    }
+
+    static func leaf(_ row: [String: JSONValue], _ item: JSONValue, spec: [String: String]) throws -> Bool {
+        guard let parts = item.arrayValue, parts.count == 3, let field = parts[0].stringValue, let op = parts[1].stringValue else {
+            throw OdooFault(.valueError, "Invalid leaf \(item.serialized())")
+        }
+        guard spec[field] != nil else { throw OdooFault(.valueError, "Invalid field res.partner.\(field) in leaf \(item.serialized())") }
+        let value = field == "id" ? row["id"]! : (row[field] ?? .null)
+        let target = OdooStandIn.stored(parts[2])
+        func text(_ v: JSONValue) -> String? { v.stringValue ?? v.intValue.map(String.init) }
+        switch op {
+        case "=": return value == target || (target.isNull && value == false) || (value.isNull && target == false)
+        case "!=": return !(value == target || (target.isNull && value == false) || (value.isNull && target == false))
+        case "in": return (parts[2].arrayValue ?? []).contains { OdooStandIn.stored($0) == value }
+        case "not in": return !(parts[2].arrayValue ?? []).contains { OdooStandIn.stored($0) == value }
+        case ">", ">=", "<", "<=":
+            let (a, b) = (text(value) ?? "", text(target) ?? "")
+            if let x = value.intValue, let y = target.intValue { return op == ">" ? x > y : op == ">=" ? x >= y : op == "<" ? x < y : x <= y }
+            return op == ">" ? a > b : op == ">=" ? a >= b : op == "<" ? a < b : a <= b
+        case "ilike", "like", "not ilike", "not like":
+            let hit = (text(value) ?? "").lowercased().contains((text(target) ?? "").lowercased())
+            return op.hasPrefix("not") ? !hit : hit
+        case "=ilike", "=like": return (text(value) ?? "").lowercased() == (text(target) ?? "").lowercased()
+        default: throw OdooFault(.valueError, "Invalid operator \(op)")
+        }
+    }
+
+    static func less(_ a: [String: JSONValue], _ b: [String: JSONValue], order: String) -> Bool {
+        for term in order.split(separator: ",") {
+            let words = term.split(separator: " ")
+            guard let field = words.first.map(String.init) else { continue }
+            let desc = words.count > 1 && words[1].lowercased() == "desc"
+            let x = a[field] ?? .null, y = b[field] ?? .null
+            if x == y { continue }
+            let lt: Bool = if let i = x.intValue, let j = y.intValue { i < j } else { (x.stringValue ?? "") < (y.stringValue ?? "") }
+            return desc ? !lt : lt
+        }
+        return (a["id"]?.intValue ?? 0) < (b["id"]?.intValue ?? 0)
+    }
+}

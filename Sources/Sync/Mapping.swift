@@ -1,0 +1,186 @@
+import Core
+import Foundation
+
+/// How one Odoo model and one Zoho module correspond: declared as data (JSON), never as code.
+/// Values are compared in Odoo's terms (a string, an id, a boolean, or null for empty), so a field
+/// pair is in step exactly when both sides map to the same value.
+public struct Mapping: Sendable, Equatable {
+    public enum Direction: String, Sendable { case both, toZoho = "to_zoho", toOdoo = "to_odoo" }
+    /// Who wins when both sides changed since the last sync.
+    public enum Policy: String, Sendable { case newest, odoo, zoho }
+
+    public struct FieldPair: Sendable, Equatable {
+        public enum Transform: Sendable, Equatable {
+            case plain
+            /// Odoo's one `name` ↔ Zoho's first and last name (split at the last space).
+            case nameSplit
+            /// Odoo value ↔ Zoho value through a fixed table.
+            case selection([String: String])
+            /// Odoo's `country_id` ↔ a country name in Zoho.
+            case country
+            /// A many2one ↔ a Zoho lookup, through the bindings of another mapping.
+            case lookup(mapping: String)
+        }
+
+        public let odoo: String
+        public let zoho: [String]
+        public let direction: Direction
+        public let transform: Transform
+
+        var toZoho: Bool { direction != .toOdoo }
+        var toOdoo: Bool { direction != .toZoho }
+    }
+
+    public let name: String
+    public let odooModel: String
+    /// Which records of the model belong to this mapping (an Odoo domain).
+    public let odooDomain: JSONValue
+    /// Values a record created in Odoo from Zoho gets besides its mapped fields.
+    public let odooDefaults: [String: JSONValue]
+    public let app: String
+    public let object: String
+    /// First linking: records with equal values here are the same record.
+    public let matchOdoo: String
+    public let matchZoho: String
+    public let policy: Policy
+    /// A record deleted in Odoo: "delete" it in Zoho too, or "keep" it.
+    public let onOdooDelete: String
+    /// A record deleted in Zoho: "archive" or "delete" it in Odoo, or "keep" it.
+    public let onZohoDelete: String
+    public let fields: [FieldPair]
+
+    /// Every Odoo field the mapping reads.
+    public var odooFields: [String] { Array(Set(fields.map(\.odoo) + [matchOdoo, "write_date", "active"])).sorted() }
+    /// Every Zoho field the mapping reads.
+    public var zohoFields: [String] { Array(Set(fields.flatMap(\.zoho) + [matchZoho, "Modified_Time"])).sorted() }
+}
+
+extension Mapping {
+    /// The identity of a mapping without its fields, for bindings made by hand.
+    public static func adHoc(model: String, app: String, object: String) -> Mapping {
+        Mapping(name: "manual", odooModel: model, odooDomain: [], odooDefaults: [:], app: app, object: object, matchOdoo: "id", matchZoho: "id",
+                policy: .newest, onOdooDelete: "keep", onZohoDelete: "keep", fields: [])
+    }
+}
+
+public struct MappingError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
+
+extension Mapping {
+    /// Reads a mapping from its JSON form (see `BuiltinMappings` for examples).
+    public init(json: JSONValue) throws {
+        func text(_ key: String, default value: String? = nil) throws -> String {
+            guard let s = json[key]?.stringValue ?? value else { throw MappingError(description: "mapping \(json["name"]?.stringValue ?? "?"): \(key) is required") }
+            return s
+        }
+        name = try text("name")
+        odooModel = try text("odoo_model")
+        odooDomain = json["odoo_domain"] ?? []
+        odooDefaults = json["odoo_defaults"]?.objectValue ?? [:]
+        app = try text("app")
+        object = try text("object")
+        matchOdoo = try text("match_odoo")
+        matchZoho = try text("match_zoho")
+        guard let policy = Policy(rawValue: try text("conflict", default: "newest")) else {
+            throw MappingError(description: "mapping \(name): conflict must be newest, odoo or zoho")
+        }
+        self.policy = policy
+        onOdooDelete = try text("on_odoo_delete", default: "delete")
+        onZohoDelete = try text("on_zoho_delete", default: "archive")
+        guard ["delete", "keep"].contains(onOdooDelete), ["archive", "delete", "keep"].contains(onZohoDelete) else {
+            throw MappingError(description: "mapping \(name): on_odoo_delete is delete or keep; on_zoho_delete is archive, delete or keep")
+        }
+        var pairs: [FieldPair] = []
+        for f in json["fields"]?.arrayValue ?? [] {
+            guard let odoo = f["odoo"]?.stringValue else { throw MappingError(description: "mapping \(name): a field pair without odoo") }
+            let zoho = f["zoho"]?.arrayValue?.compactMap(\.stringValue) ?? f["zoho"]?.stringValue.map { [$0] } ?? []
+            guard !zoho.isEmpty else { throw MappingError(description: "mapping \(name): field \(odoo) has no zoho side") }
+            guard let direction = Direction(rawValue: f["direction"]?.stringValue ?? "both") else {
+                throw MappingError(description: "mapping \(name): field \(odoo): direction is both, to_zoho or to_odoo")
+            }
+            let transform: FieldPair.Transform
+            switch f["transform"]?.stringValue {
+            case nil, "plain"?: transform = .plain
+            case "name_split"?:
+                guard zoho.count == 2 else { throw MappingError(description: "mapping \(name): name_split needs two Zoho fields (first, last)") }
+                transform = .nameSplit
+            case "selection"?: transform = .selection(f["values"]?.objectValue?.compactMapValues(\.stringValue) ?? [:])
+            case "country"?: transform = .country
+            case "lookup"?:
+                guard let other = f["mapping"]?.stringValue else { throw MappingError(description: "mapping \(name): lookup \(odoo) names no mapping") }
+                transform = .lookup(mapping: other)
+            case let other?: throw MappingError(description: "mapping \(name): unknown transform \(other)")
+            }
+            pairs.append(FieldPair(odoo: odoo, zoho: zoho, direction: direction, transform: transform))
+        }
+        guard !pairs.isEmpty else { throw MappingError(description: "mapping \(name) maps no field") }
+        fields = pairs
+    }
+}
+
+/// The mappings shipped with the sidecar: partners with CRM Accounts and Contacts, and with Books contacts.
+public enum BuiltinMappings {
+    public static let json = """
+    [
+      {
+        "name": "crm_accounts", "odoo_model": "res.partner", "odoo_domain": [["is_company", "=", true]],
+        "odoo_defaults": {"is_company": true}, "app": "crm", "object": "Accounts",
+        "match_odoo": "name", "match_zoho": "Account_Name", "conflict": "newest",
+        "on_odoo_delete": "delete", "on_zoho_delete": "archive",
+        "fields": [
+          {"odoo": "name", "zoho": "Account_Name"},
+          {"odoo": "phone", "zoho": "Phone"},
+          {"odoo": "website", "zoho": "Website"},
+          {"odoo": "street", "zoho": "Billing_Street"},
+          {"odoo": "city", "zoho": "Billing_City"},
+          {"odoo": "zip", "zoho": "Billing_Code"},
+          {"odoo": "country_id", "zoho": "Billing_Country", "transform": "country"},
+          {"odoo": "comment", "zoho": "Description", "direction": "to_zoho"}
+        ]
+      },
+      {
+        "name": "crm_contacts", "odoo_model": "res.partner", "odoo_domain": [["is_company", "=", false]],
+        "odoo_defaults": {"is_company": false}, "app": "crm", "object": "Contacts",
+        "match_odoo": "email", "match_zoho": "Email", "conflict": "newest",
+        "on_odoo_delete": "delete", "on_zoho_delete": "archive",
+        "fields": [
+          {"odoo": "name", "zoho": ["First_Name", "Last_Name"], "transform": "name_split"},
+          {"odoo": "email", "zoho": "Email"},
+          {"odoo": "phone", "zoho": "Phone"},
+          {"odoo": "mobile", "zoho": "Mobile"},
+          {"odoo": "function", "zoho": "Title"},
+          {"odoo": "parent_id", "zoho": "Account_Name", "transform": "lookup", "mapping": "crm_accounts"},
+          {"odoo": "street", "zoho": "Mailing_Street"},
+          {"odoo": "city", "zoho": "Mailing_City"},
+          {"odoo": "zip", "zoho": "Mailing_Zip"},
+          {"odoo": "country_id", "zoho": "Mailing_Country", "transform": "country"}
+        ]
+      },
+      {
+        "name": "books_contacts", "odoo_model": "res.partner", "odoo_domain": [],
+        "app": "books", "object": "contact",
+        "match_odoo": "name", "match_zoho": "contact_name", "conflict": "newest",
+        "on_odoo_delete": "keep", "on_zoho_delete": "keep",
+        "fields": [
+          {"odoo": "name", "zoho": "contact_name"},
+          {"odoo": "email", "zoho": "email"},
+          {"odoo": "phone", "zoho": "phone"},
+          {"odoo": "website", "zoho": "website"},
+          {"odoo": "is_company", "zoho": "contact_type", "transform": "selection", "values": {"true": "business", "false": "individual"}, "direction": "to_zoho"}
+        ]
+      }
+    ]
+    """
+
+    public static let all: [Mapping] = {
+        // The shipped text is part of the build; a mistake in it must stop the tests, not a customer's sync.
+        let list = try! JSONValue.parse(json).arrayValue!
+        return list.map { try! Mapping(json: $0) }
+    }()
+
+    /// The mappings an instance runs: those of its enabled apps.
+    public static func forApps(_ apps: [String]) -> [Mapping] { all.filter { apps.contains($0.app) } }
+
+    public static func named(_ name: String) -> Mapping? { all.first { $0.name == name } }
+}

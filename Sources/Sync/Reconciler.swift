@@ -1,0 +1,89 @@
+import Core
+
+/// What to write so that an Odoo record and a Zoho record agree, decided field pair by field pair.
+struct Decision: Sendable {
+    /// Zoho fields to write (all of them when the Zoho record is to be created).
+    var zoho: [String: JSONValue] = [:]
+    /// Odoo fields to write (all of them, defaults included, when the Odoo record is to be created).
+    var odoo: [String: JSONValue] = [:]
+    /// The values both sides hold afterwards, in Odoo's terms, for the two-way pairs: hashed onto the binding.
+    var agreed: [String: JSONValue] = [:]
+    var hash: String { Values.hash(agreed) }
+    var direction: String? { !zoho.isEmpty ? "push" : !odoo.isEmpty ? "pull" : nil }
+}
+
+/// Decides a pair. One-way fields always flow from their source. A two-way field that differs goes
+/// from the side that changed since the last agreed state (the binding's hash); when both or neither
+/// changed, the mapping's policy decides (by default the newer write wins). Writing only what differs
+/// is what makes the sync converge with no echo: once both sides agree, nothing is written again.
+enum Reconciler {
+    static func decide(_ m: Mapping, odoo: JSONValue?, zoho: JSONValue?, binding: Binding?, lookups: Lookups) -> Decision {
+        var d = Decision()
+        let pairs = m.fields
+        func odooValue(_ p: Mapping.FieldPair, _ record: JSONValue) -> JSONValue {
+            let v = Values.odooSide(p, record)
+            // A reference Zoho cannot express (an unbound company, an unknown country) compares as empty.
+            switch p.transform {
+            case .lookup(let other): return v.intValue.flatMap { lookups.zohoIDs[other]?[$0] } == nil ? .null : v
+            case .country: return v.intValue.flatMap { lookups.countryName[$0] } == nil ? .null : v
+            default: return v
+            }
+        }
+        guard let odoo else {
+            guard let zoho else { return d }
+            for p in pairs {
+                let z = Values.zohoSide(p, zoho, lookups)
+                if p.toOdoo, !z.isNull { d.odoo[p.odoo] = Values.toOdoo(p, z) }
+                if p.direction == .both { d.agreed[p.odoo] = z }
+            }
+            d.odoo.merge(m.odooDefaults) { mine, _ in mine }
+            return d
+        }
+        guard let zoho else {
+            for p in pairs {
+                let o = odooValue(p, odoo)
+                if p.toZoho { for (k, v) in Values.toZoho(p, o, lookups) where !v.isNull { d.zoho[k] = v } }
+                if p.direction == .both { d.agreed[p.odoo] = o }
+            }
+            return d
+        }
+        let both = pairs.filter { $0.direction == .both }
+        let odooHash = Values.hash(Dictionary(uniqueKeysWithValues: both.map { ($0.odoo, odooValue($0, odoo)) }))
+        let zohoHash = Values.hash(Dictionary(uniqueKeysWithValues: both.map { ($0.odoo, Values.zohoSide($0, zoho, lookups)) }))
+        let odooChanged = binding?.hasChanged(odooHash) ?? true
+        let zohoChanged = binding?.hasChanged(zohoHash) ?? true
+        let odooWins: Bool
+        if odooChanged != zohoChanged {
+            odooWins = odooChanged
+        } else {
+            switch m.policy {
+            case .odoo: odooWins = true
+            case .zoho: odooWins = false
+            case .newest:
+                let o = odoo["write_date"]?.stringValue.flatMap(Clock.parseOdoo) ?? 0
+                let z = zoho["Modified_Time"]?.stringValue.flatMap(Clock.parseOdoo) ?? zoho["last_modified_time"]?.stringValue.flatMap(Clock.parseOdoo) ?? 0
+                odooWins = o >= z
+            }
+        }
+        // First linking (nothing agreed yet): an empty value never erases the other side's.
+        let firstLink = binding?.syncHash == nil
+        for p in pairs {
+            let o = odooValue(p, odoo)
+            let z = Values.zohoSide(p, zoho, lookups)
+            let value: JSONValue
+            if o == z {
+                value = o
+            } else if firstLink, p.direction == .both, o.isNull || z.isNull {
+                if o.isNull { d.odoo[p.odoo] = Values.toOdoo(p, z); value = z } else { d.zoho.merge(Values.toZoho(p, o, lookups)) { _, new in new }; value = o }
+            } else if p.direction == .toZoho || (p.direction == .both && odooWins) {
+                d.zoho.merge(Values.toZoho(p, o, lookups)) { _, new in new }
+                value = o
+            } else {
+                d.odoo[p.odoo] = Values.toOdoo(p, z)
+                value = z
+            }
+            if p.direction == .both { d.agreed[p.odoo] = value }
+        }
+        return d
+    }
+}

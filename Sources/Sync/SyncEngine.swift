@@ -1,0 +1,331 @@
+import Core
+import Foundation
+import Logging
+import OdooRPC
+import Queue
+import Store
+import Synchronization
+import ZohoAPI
+
+/// "These Odoo records changed": read again from Odoo, so the payload carries no record data.
+public struct PushRequest: Codable, Sendable, Equatable {
+    public var model: String
+    public var ids: [Int64]
+    /// create, write or unlink as Odoo reported it.
+    public var operation: String
+    public var source: String
+
+    public init(model: String, ids: [Int64], operation: String, source: String) {
+        self.model = model
+        self.ids = ids
+        self.operation = operation
+        self.source = source
+    }
+
+    public var json: JSONValue {
+        ["model": .string(model), "ids": .array(ids.map { .int($0) }), "operation": .string(operation), "source": .string(source)]
+    }
+}
+
+/// How the sidecar reaches Odoo for an instance: the instance's own settings, else the sidecar-wide ones.
+public final class OdooTargets: Sendable {
+    public let fallback: OdooConnection?
+    let store: any Store
+    let vault: Vault
+    private let clients = Mutex<[String: OdooClient]>([:])
+
+    public init(store: any Store, vault: Vault, fallback: OdooConnection?) {
+        self.store = store
+        self.vault = vault
+        self.fallback = fallback
+    }
+
+    public func client(for instanceID: Int64) async throws -> OdooClient {
+        let row = try await store.query(SQL("SELECT odoo_url, odoo_db, odoo_user, odoo_api_key_enc FROM instances WHERE id = ?", [.int(instanceID)])).first
+        var connection = fallback
+        if let url = row?["odoo_url"].text, !url.isEmpty, let db = row?["odoo_db"].text, let user = row?["odoo_user"].text,
+           let key = try row?["odoo_api_key_enc"].blob.map({ try vault.unseal($0) }) {
+            connection = OdooConnection(url: url, database: db, user: user, apiKey: key)
+        }
+        guard let connection else {
+            throw JobError(.permanent, "instance \(instanceID) has no Odoo to sync with: set odoo_url, odoo_db, odoo_user and odoo_api_key on it or for the sidecar")
+        }
+        let key = "\(connection.url)|\(connection.database)|\(connection.user)|\(connection.apiKey.hashValue)"
+        return clients.withLock { all in
+            if let c = all[key] { return c }
+            let c = OdooClient(connection)
+            all[key] = c
+            return c
+        }
+    }
+}
+
+/// The two-way sync: push and pull jobs both read the current state of both sides and make them agree
+/// (see `Reconciler`), so a job can be repeated, arrive late or out of order and still converge.
+public struct SyncEngine: Sendable {
+    let store: any Store
+    let zoho: ZohoService
+    let odoo: OdooTargets
+    let bindings: Bindings
+    let log: LogBook
+    let mappings: [Mapping]
+    let lock: SyncLock
+
+    public init(store: any Store, zoho: ZohoService, odoo: OdooTargets, mappings: [Mapping] = BuiltinMappings.all) {
+        self.store = store
+        self.zoho = zoho
+        self.odoo = odoo
+        self.bindings = Bindings(store: store)
+        self.log = LogBook(store: store)
+        self.mappings = mappings
+        self.lock = SyncLock(instances: zoho.instances)
+    }
+
+    public var handlers: [Handler] {
+        [
+            .typed(SyncJobs.push, PushRequest.self, timeoutSeconds: 240) { request, context in try await push(request, job: context.job) },
+            .typed(SyncJobs.pull, PullRequest.self, timeoutSeconds: 240) { request, context in try await pull(request, job: context.job) },
+        ]
+    }
+
+    /// Runs the pairs of every mapping of the instance on `model` for these Odoo records.
+    func push(_ request: PushRequest, job: Job) async throws -> JSONValue {
+        let instance = try await requireInstance(job)
+        var report = Report()
+        for m in mappings where m.odooModel == request.model && instance.apps.contains(m.app) {
+            report = try await lock.run("sync:\(instance.id):\(m.name)") { [report] in
+                var r = report
+                try await sync(m, instance: instance, odooIDs: request.ids, zohoIDs: [], job: job, report: &r)
+                return r
+            }
+        }
+        return report.json
+    }
+
+    func pull(_ request: PullRequest, job: Job) async throws -> JSONValue {
+        let instance = try await requireInstance(job)
+        var report = Report()
+        for m in mappings where m.app == request.app && m.object == request.object && instance.apps.contains(m.app) {
+            report = try await lock.run("sync:\(instance.id):\(m.name)") { [report] in
+                var r = report
+                try await sync(m, instance: instance, odooIDs: [], zohoIDs: request.ids, job: job, report: &r)
+                return r
+            }
+        }
+        return report.json
+    }
+
+    func requireInstance(_ job: Job) async throws -> Instance {
+        guard let id = job.instanceID, let instance = try await zoho.instances.load(id) else {
+            throw JobError(.permanent, "job \(job.id) names no existing instance")
+        }
+        return instance
+    }
+
+    struct Report: Sendable {
+        var created = 0, updated = 0, deleted = 0, unchanged = 0, echoes = 0, failed: [String] = []
+        var json: JSONValue {
+            ["created": .int(Int64(created)), "updated": .int(Int64(updated)), "deleted": .int(Int64(deleted)), "echoes": .int(Int64(echoes)),
+             "unchanged": .int(Int64(unchanged)), "failed": .array(failed.map { .string($0) })]
+        }
+    }
+
+    /// One pair per record named on either side: bound partners found, unbound ones matched or created,
+    /// deletions carried over per the mapping, then the writes each side needs, in batches.
+    func sync(_ m: Mapping, instance: Instance, odooIDs: [Int64], zohoIDs: [String], job: Job, report: inout Report) async throws {
+        let client = try await odoo.client(for: instance.id)
+        let zohoAPI = ZohoRecords(client: zoho.client, instanceID: instance.id)
+        let company: JSONValue = ["|", ["company_id", "=", false], ["company_id", "=", .int(instance.companyID)]]
+        let inactiveToo: [String: JSONValue] = ["active_test": false]
+
+        // Everything bound to what was named.
+        var byOdoo = try await bindings.byOdoo(instance.id, m, odooIDs)
+        var byZoho = try await bindings.byZoho(instance.id, m, zohoIDs)
+        for b in byOdoo.values { byZoho[b.zohoID] = b }
+        for b in byZoho.values { byOdoo[b.odooID] = b }
+        let allOdooIDs = Array(Set(odooIDs + byZoho.values.map(\.odooID))).sorted()
+        let allZohoIDs = Array(Set(zohoIDs + byOdoo.values.map(\.zohoID))).sorted()
+
+        // Both sides as they are now.
+        var odooRecords: [Int64: JSONValue] = [:]
+        for chunk in allOdooIDs.chunked(500) {
+            let domain: JSONValue = .array([["id", "in", .array(chunk.map { .int($0) })]] + (m.odooDomain.arrayValue ?? []) + (company.arrayValue ?? []))
+            for r in try await client.searchRead(m.odooModel, domain: domain, fields: m.odooFields, context: inactiveToo) {
+                if let id = r["id"]?.intValue { odooRecords[id] = r }
+            }
+        }
+        let missingInOdoo = allOdooIDs.filter { odooRecords[$0] == nil }
+        let existingElsewhere = missingInOdoo.isEmpty ? [] : Set(try await client.call(m.odooModel, "search", [[["id", "in", .array(missingInOdoo.map { .int($0) })]]],
+                                                                                       ["context": .object(inactiveToo)]).arrayValue?.compactMap(\.intValue) ?? [])
+        var zohoRecords = try await zohoAPI.fetch(m, allZohoIDs)
+
+        // Deletions: a bound record gone on one side.
+        for id in missingInOdoo where !existingElsewhere.contains(id) {
+            guard let b = byOdoo[id] else { continue }
+            if m.onOdooDelete == "delete", zohoRecords[b.zohoID] != nil { try await zohoAPI.delete(m, [b.zohoID]); report.deleted += 1 }
+            zohoRecords[b.zohoID] = nil
+            try await bindings.remove(b.id)
+            byOdoo[id] = nil; byZoho[b.zohoID] = nil
+        }
+        for zid in allZohoIDs where zohoRecords[zid] == nil {
+            guard let b = byZoho[zid] else { continue }
+            if let record = odooRecords[b.odooID] {
+                switch m.onZohoDelete {
+                case "archive" where record["active"]?.boolValue != false:
+                    try await client.write(m.odooModel, [b.odooID], ["active": false]); report.deleted += 1
+                case "delete": try await client.unlink(m.odooModel, [b.odooID]); report.deleted += 1
+                default: break
+                }
+            }
+            odooRecords[b.odooID] = nil
+            try await bindings.remove(b.id)
+            byOdoo[b.odooID] = nil; byZoho[zid] = nil
+        }
+
+        // First linking by the match key, so an existing record is bound rather than duplicated.
+        let unboundKeys = odooRecords.filter { byOdoo[$0.key] == nil && $0.value["active"]?.boolValue != false }
+            .compactMap { id, r in Values.empty(r[m.matchOdoo] ?? .null).stringValue.map { (id, $0) } }
+        let matches = try await zohoAPI.match(m, Array(Set(unboundKeys.map(\.1))))
+        for (id, key) in unboundKeys.sorted(by: { $0.0 < $1.0 }) {
+            guard let found = matches[key.lowercased()], let zid = found["id"]?.stringValue ?? found["\(m.object)_id"]?.stringValue,
+                  byZoho[zid] == nil else { continue }
+            zohoRecords[zid] = found
+            let b = try await bindings.set(instanceID: instance.id, companyID: instance.companyID, m, odooID: id, zohoID: zid, hash: nil,
+                                           direction: "match", zohoModifiedTime: nil, odooWriteDate: nil)
+            byOdoo[id] = b; byZoho[zid] = b
+        }
+        for (zid, record) in zohoRecords where byZoho[zid] == nil {
+            guard let key = Values.empty(record[m.matchZoho] ?? .null).stringValue else { continue }
+            let domain: JSONValue = .array([[.string(m.matchOdoo), "=", .string(key)]] + (m.odooDomain.arrayValue ?? []) + (company.arrayValue ?? []))
+            guard let found = try await client.searchRead(m.odooModel, domain: domain, fields: m.odooFields, limit: 1).first,
+                  let id = found["id"]?.intValue, byOdoo[id] == nil else { continue }
+            odooRecords[id] = found
+            let b = try await bindings.set(instanceID: instance.id, companyID: instance.companyID, m, odooID: id, zohoID: zid, hash: nil,
+                                           direction: "match", zohoModifiedTime: nil, odooWriteDate: nil)
+            byOdoo[id] = b; byZoho[zid] = b
+        }
+
+        let lookups = try await self.lookups(m, instance: instance, client: client, odoo: Array(odooRecords.values), zoho: Array(zohoRecords.values))
+
+        // Decide every pair.
+        var zohoCreates: [(odooID: Int64, values: [String: JSONValue], decision: Decision)] = []
+        var zohoUpdates: [(binding: Binding, values: [String: JSONValue], decision: Decision)] = []
+        var odooCreates: [(zohoID: String, decision: Decision)] = []
+        var odooWrites: [(binding: Binding, decision: Decision)] = []
+        var settled: [(binding: Binding, decision: Decision)] = []
+        for (id, record) in odooRecords where byOdoo[id] == nil {
+            // An archived record that was never synced stays out of Zoho.
+            guard record["active"]?.boolValue != false else { continue }
+            let d = Reconciler.decide(m, odoo: record, zoho: nil, binding: nil, lookups: lookups)
+            zohoCreates.append((id, d.zoho, d))
+        }
+        for (zid, record) in zohoRecords where byZoho[zid] == nil {
+            odooCreates.append((zid, Reconciler.decide(m, odoo: nil, zoho: record, binding: nil, lookups: lookups)))
+        }
+        for b in byOdoo.values {
+            guard let o = odooRecords[b.odooID], let z = zohoRecords[b.zohoID] else { continue }
+            // The origin stamp: Zoho still shows the Modified_Time of the sidecar's own last write, so this
+            // is (at most) that write coming back. Counted, but the values still decide: times have only
+            // second precision, and a person's edit in the same second must not be lost.
+            if let stamp = b.zohoModifiedTime, stamp == (z["Modified_Time"] ?? z["last_modified_time"])?.stringValue { report.echoes += 1 }
+            let d = Reconciler.decide(m, odoo: o, zoho: z, binding: b, lookups: lookups)
+            if !d.zoho.isEmpty { zohoUpdates.append((b, d.zoho, d)) }
+            if !d.odoo.isEmpty { odooWrites.append((b, d)) }
+            if d.zoho.isEmpty, d.odoo.isEmpty { settled.append((b, d)) }
+        }
+
+        // Zoho first, in batches: each record's result applies to it alone.
+        var writtenZoho: [Int64: String] = [:]  // binding id → Modified_Time
+        var failedBindings = Set<Int64>()
+        let created = try await zohoAPI.create(m, zohoCreates.map(\.values))
+        for (c, r) in zip(zohoCreates, created) {
+            guard let zid = r.id, r.error == nil else {
+                report.failed.append("\(m.odooModel),\(c.odooID) → \(m.object): \(r.error ?? "no id")")
+                await log.write(.error, "\(m.name): Odoo \(m.odooModel) \(c.odooID) could not be created in Zoho: \(r.error ?? "no id")",
+                                companyID: instance.companyID, instanceID: instance.id, jobID: job.id, source: "sync")
+                continue
+            }
+            try await bindings.set(instanceID: instance.id, companyID: instance.companyID, m, odooID: c.odooID, zohoID: zid, hash: c.decision.hash,
+                                   direction: "push", zohoModifiedTime: r.modifiedTime, odooWriteDate: odooRecords[c.odooID]?["write_date"]?.stringValue)
+            report.created += 1
+        }
+        let updated = try await zohoAPI.update(m, zohoUpdates.map { ($0.binding.zohoID, $0.values) })
+        for (u, r) in zip(zohoUpdates, updated) {
+            if let error = r.error {
+                failedBindings.insert(u.binding.id)
+                report.failed.append("\(m.odooModel),\(u.binding.odooID) → \(m.object) \(u.binding.zohoID): \(error)")
+                await log.write(.error, "\(m.name): Zoho \(m.object) \(u.binding.zohoID) could not be updated: \(error)",
+                                companyID: instance.companyID, instanceID: instance.id, jobID: job.id, source: "sync")
+                continue
+            }
+            writtenZoho[u.binding.id] = r.modifiedTime ?? ""
+            report.updated += 1
+        }
+
+        // Then Odoo, with zoho_skip_push so it does not send the change back.
+        var odooIDsWritten: [Int64] = []
+        if !odooCreates.isEmpty {
+            let ids = try await client.create(m.odooModel, odooCreates.map(\.decision.odoo))
+            for (c, id) in zip(odooCreates, ids) {
+                try await bindings.set(instanceID: instance.id, companyID: instance.companyID, m, odooID: id, zohoID: c.zohoID, hash: c.decision.hash,
+                                       direction: "pull", zohoModifiedTime: zohoRecords[c.zohoID].flatMap { ($0["Modified_Time"] ?? $0["last_modified_time"])?.stringValue },
+                                       odooWriteDate: nil)
+                odooIDsWritten.append(id)
+                report.created += 1
+            }
+        }
+        for w in odooWrites {
+            do {
+                try await client.write(m.odooModel, [w.binding.odooID], w.decision.odoo)
+                odooIDsWritten.append(w.binding.odooID)
+                report.updated += 1
+            } catch let fault as OdooFault {
+                failedBindings.insert(w.binding.id)
+                report.failed.append("\(m.object) \(w.binding.zohoID) → \(m.odooModel),\(w.binding.odooID): \(fault.message)")
+                await log.write(.error, "\(m.name): Odoo \(m.odooModel) \(w.binding.odooID) could not be written: \(fault.message)",
+                                companyID: instance.companyID, instanceID: instance.id, jobID: job.id, source: "sync")
+            }
+        }
+        // Odoo's new write_dates, for the origin stamp.
+        var writeDates: [Int64: String] = [:]
+        for r in try await client.read(m.odooModel, Array(Set(odooIDsWritten)), fields: ["write_date"], context: inactiveToo) {
+            if let id = r["id"]?.intValue, let date = r["write_date"]?.stringValue { writeDates[id] = date }
+        }
+        for id in odooIDsWritten {
+            guard let b = try await bindings.byOdoo(instance.id, m, [id])[id], let date = writeDates[id] else { continue }
+            try await bindings.update(b.id, hash: b.syncHash ?? "", direction: nil, zohoModifiedTime: nil, odooWriteDate: date)
+        }
+        // Agreed state onto each binding that was decided.
+        for (b, d) in zohoUpdates.map({ ($0.binding, $0.decision) }) + odooWrites.map({ ($0.binding, $0.decision) }) + settled {
+            guard !failedBindings.contains(b.id) else { continue }
+            try await bindings.update(b.id, hash: d.hash, direction: d.direction,
+                                      zohoModifiedTime: writtenZoho[b.id].flatMap { $0.isEmpty ? nil : $0 } ?? zohoRecords[b.zohoID].flatMap { ($0["Modified_Time"] ?? $0["last_modified_time"])?.stringValue },
+                                      odooWriteDate: writeDates[b.odooID] ?? odooRecords[b.odooID]?["write_date"]?.stringValue)
+            if d.zoho.isEmpty, d.odoo.isEmpty { report.unchanged += 1 }
+        }
+    }
+
+    /// Countries and the bindings that lookups need, for the records at hand.
+    func lookups(_ m: Mapping, instance: Instance, client: OdooClient, odoo: [JSONValue], zoho: [JSONValue]) async throws -> Lookups {
+        var l = Lookups()
+        if m.fields.contains(where: { $0.transform == .country }) {
+            for c in try await client.searchRead("res.country", domain: [], fields: ["name", "code"]) {
+                guard let id = c["id"]?.intValue, let name = c["name"]?.stringValue else { continue }
+                l.countryName[id] = name
+                l.countryID[name.lowercased()] = id
+                if let code = c["code"]?.stringValue { l.countryID[code.lowercased()] = id }
+            }
+        }
+        for p in m.fields {
+            guard case .lookup(let other) = p.transform, let target = mappings.first(where: { $0.name == other }) else { continue }
+            let odooRefs = odoo.compactMap { $0[p.odoo]?.arrayValue?.first?.intValue }
+            let zohoRefs = zoho.compactMap { r in r[p.zoho[0]].flatMap { $0["id"]?.stringValue ?? $0.stringValue } }
+            let found = Array(try await bindings.byOdoo(instance.id, target, odooRefs).values) + Array(try await bindings.byZoho(instance.id, target, zohoRefs).values)
+            for b in found {
+                l.zohoIDs[other, default: [:]][b.odooID] = b.zohoID
+                l.odooIDs[other, default: [:]][b.zohoID] = b.odooID
+            }
+        }
+        return l
+    }
+}

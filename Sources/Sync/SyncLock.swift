@@ -1,0 +1,38 @@
+import Core
+import Foundation
+import Synchronization
+import ZohoAPI
+
+/// One sync at a time per instance and mapping, across every sidecar on the database. A pull that
+/// arrives (from Zoho's callback) while the push that created the record is still storing its binding
+/// must wait for it, or it would take the new Zoho record for a stranger and create it again in Odoo.
+final class SyncLock: Sendable {
+    let instances: Instances
+    private let local = Mutex<[String: AsyncLock]>([:])
+
+    init(instances: Instances) { self.instances = instances }
+
+    func run<T: Sendable>(_ name: String, _ body: @Sendable () async throws -> T) async throws -> T {
+        // In this process: an async mutex, so waiting costs nothing. Across processes: a lease row.
+        let lock = local.withLock { all in
+            if let l = all[name] { return l }
+            let l = AsyncLock()
+            all[name] = l
+            return l
+        }
+        return try await lock.withLock {
+            let holder = UUID().uuidString
+            while !(try await instances.tryLock(name, holder: holder, seconds: 300)) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            do {
+                let result = try await body()
+                await instances.unlock(name, holder: holder)
+                return result
+            } catch {
+                await instances.unlock(name, holder: holder)
+                throw error
+            }
+        }
+    }
+}

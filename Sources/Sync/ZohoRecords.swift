@@ -1,0 +1,146 @@
+import Core
+import Foundation
+import ZohoAPI
+
+/// One record's outcome in a batch write: Zoho answers per record, and a bad record fails alone.
+struct RecordResult: Sendable {
+    var id: String?
+    var modifiedTime: String?
+    var error: String?
+}
+
+/// Reads and writes records of a mapped Zoho module: CRM in batches of 100, Books one at a time
+/// (its API has no batch writes).
+struct ZohoRecords: Sendable {
+    let client: ZohoClient
+    let instanceID: Int64
+
+    /// The records that exist, by id; an id missing from the answer was deleted.
+    func fetch(_ m: Mapping, _ ids: [String]) async throws -> [String: JSONValue] {
+        var found: [String: JSONValue] = [:]
+        switch m.app {
+        case "crm":
+            for chunk in ids.chunked(SyncJobs.batchLimit) {
+                let exchange = try await client.call(instanceID, .crm, .GET, "/crm/v8/\(m.object)",
+                                                     query: [("ids", chunk.joined(separator: ",")), ("fields", m.zohoFields.joined(separator: ","))])
+                for r in exchange.json?["data"]?.arrayValue ?? [] { if let id = r["id"]?.stringValue { found[id] = r } }
+            }
+        default:
+            for id in ids {
+                do {
+                    let exchange = try await client.call(instanceID, .books, .GET, "/books/v3/\(m.object)s/\(id)")
+                    if let record = exchange.json?[m.object] { found[id] = record }
+                } catch let error as ZohoError where Self.isNotFound(error) {
+                    continue
+                }
+            }
+        }
+        return found
+    }
+
+    /// The records whose match field equals one of `values`, keyed by the lowercased value. CRM takes
+    /// ten conditions per search, so 100 new records cost ten searches, not a hundred.
+    func match(_ m: Mapping, _ values: [String]) async throws -> [String: JSONValue] {
+        var found: [String: JSONValue] = [:]
+        switch m.app {
+        case "crm":
+            for chunk in values.sorted().chunked(10) {
+                let criteria = chunk.map { v in
+                    let escaped = v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "(", with: "\\(")
+                        .replacingOccurrences(of: ")", with: "\\)").replacingOccurrences(of: ",", with: "\\,")
+                    return "(\(m.matchZoho):equals:\(escaped))"
+                }.joined(separator: "or")
+                let exchange = try await client.call(instanceID, .crm, .GET, "/crm/v8/\(m.object)/search",
+                                                     query: [("criteria", chunk.count == 1 ? criteria : "(\(criteria))"), ("fields", m.zohoFields.joined(separator: ","))])
+                for r in exchange.json?["data"]?.arrayValue ?? [] {
+                    if let key = r[m.matchZoho]?.stringValue?.lowercased(), found[key] == nil { found[key] = r }
+                }
+            }
+        default:
+            for v in values {
+                let exchange = try await client.call(instanceID, .books, .GET, "/books/v3/\(m.object)s", query: [(m.matchZoho, v)])
+                if let r = exchange.json?["\(m.object)s"]?.arrayValue?.first(where: { $0[m.matchZoho]?.stringValue == v }) { found[v.lowercased()] = r }
+            }
+        }
+        return found
+    }
+
+    /// Creates records; results in input order.
+    func create(_ m: Mapping, _ records: [[String: JSONValue]]) async throws -> [RecordResult] {
+        try await write(m, records.map { (nil, $0) })
+    }
+
+    /// Updates records by id; results in input order.
+    func update(_ m: Mapping, _ records: [(id: String, values: [String: JSONValue])]) async throws -> [RecordResult] {
+        try await write(m, records.map { ($0.id, $0.values) })
+    }
+
+    private func write(_ m: Mapping, _ records: [(id: String?, values: [String: JSONValue])]) async throws -> [RecordResult] {
+        var results: [RecordResult] = []
+        switch m.app {
+        case "crm":
+            for slice in records.chunked(SyncJobs.batchLimit) {
+                let chunk = Array(slice)
+                let creating = chunk[0].id == nil
+                let data: [JSONValue] = chunk.map { r in
+                    var o = r.values
+                    if let id = r.id { o["id"] = .string(id) }
+                    return .object(o)
+                }
+                let exchange = try await client.call(instanceID, .crm, creating ? .POST : .PUT, "/crm/v8/\(m.object)", json: ["data": .array(data)],
+                                                     recordResults: true)
+                let rows = exchange.json?["data"]?.arrayValue ?? []
+                results += chunk.indices.map { i in i < rows.count ? Self.result(rows[i]) : RecordResult(error: "Zoho gave no result for this record") }
+            }
+        default:
+            for r in records {
+                do {
+                    let path = r.id.map { "/books/v3/\(m.object)s/\($0)" } ?? "/books/v3/\(m.object)s"
+                    let exchange = try await client.call(instanceID, .books, r.id == nil ? .POST : .PUT, path, json: .object(r.values))
+                    let record = exchange.json?[m.object]
+                    results.append(RecordResult(id: record?["\(m.object)_id"]?.stringValue ?? r.id, modifiedTime: record?["last_modified_time"]?.stringValue))
+                } catch let error as ZohoError {
+                    guard case .rejected = error.kind else { throw error }
+                    results.append(RecordResult(error: error.message))
+                }
+            }
+        }
+        return results
+    }
+
+    func delete(_ m: Mapping, _ ids: [String]) async throws {
+        switch m.app {
+        case "crm":
+            for chunk in ids.chunked(SyncJobs.batchLimit) {
+                _ = try await client.call(instanceID, .crm, .DELETE, "/crm/v8/\(m.object)", query: [("ids", chunk.joined(separator: ","))])
+            }
+        default:
+            for id in ids {
+                do {
+                    _ = try await client.call(instanceID, .books, .DELETE, "/books/v3/\(m.object)s/\(id)")
+                } catch let error as ZohoError where Self.isNotFound(error) {
+                    continue
+                }
+            }
+        }
+    }
+
+    static func result(_ row: JSONValue) -> RecordResult {
+        if row["status"] == "success" {
+            return RecordResult(id: row["details"]?["id"]?.stringValue, modifiedTime: row["details"]?["Modified_Time"]?.stringValue)
+        }
+        let details = row["details"].map { " \($0.serialized())" } ?? ""
+        return RecordResult(error: "\(row["code"]?.stringValue ?? "ERROR") \(row["message"]?.stringValue ?? "")\(details)")
+    }
+
+    static func isNotFound(_ error: ZohoError) -> Bool {
+        if case .rejected(let code) = error.kind { return code == "1002" || code == "HTTP_404" }
+        return false
+    }
+}
+
+extension Array {
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

@@ -1,0 +1,273 @@
+import Core
+import Foundation
+import OdooStandIn
+import Simulator
+import Store
+@testable import Sync
+import Testing
+import ZohoAPI
+
+/// A connected instance between the simulated Zoho and the Odoo stand-in, with notification channels
+/// pointing at the sidecar and Odoo forwarding its users' writes, as the addon does.
+struct SyncHarness {
+    let s: TestSidecar
+    let zoho: TestZoho
+    let odoo: TestOdoo
+    let instance: Int64
+
+    static func with<T>(_ engine: Engine, settings: [String: String] = [:], _ configure: @escaping (inout SimConfig) -> Void = { _ in },
+                        _ body: (SyncHarness) async throws -> T) async throws -> T {
+        try await TestZoho.with(configure) { zoho in
+            try await TestOdoo.with { odoo in
+                try await OAuthTests.withConnectable(engine, zoho: zoho, settings: odoo.settings.merging(settings) { _, b in b }) { s, id, _ in
+                    _ = try await OAuthTests.authorize(s, id)
+                    let channels = NotificationChannels(store: s.sidecar.store, instances: s.sidecar.zoho.instances, client: s.sidecar.zoho.client,
+                                                        publicURL: s.baseURL, logger: s.sidecar.logger)
+                    try await channels.subscribe(id)
+                    await odoo.odoo.setForward { model, ids, operation in
+                        _ = try? await s.execute("zoho.job", "enqueue_push", [.string(model), .array(ids.map { .int($0) }), .string(operation)])
+                    }
+                    let h = SyncHarness(s: s, zoho: zoho, odoo: odoo, instance: id)
+                    try await h.settle()
+                    return try await body(h)
+                }
+            }
+        }
+    }
+
+    /// Waits until no job is pending or running and none appeared for a moment (callbacks and forwards are asynchronous).
+    func settle(timeout: Double = 60) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        var quiet = 0
+        while quiet < 4 {
+            guard Date() < deadline else { Issue.record("jobs did not settle within \(timeout) s"); return }
+            let busy = try await s.execute("zoho.job", "search_count", [[["state", "in", ["pending", "running"]]]]).intValue ?? 0
+            quiet = busy == 0 ? quiet + 1 : 0
+            try await Task.sleep(for: .milliseconds(busy == 0 ? 100 : 50))
+        }
+    }
+
+    func zohoRecords(_ module: String) async throws -> [JSONValue] {
+        try await zoho.control("GET", "crm/eu/\(module)").arrayValue ?? []
+    }
+
+    func bindings(_ domain: JSONValue = []) async throws -> [JSONValue] {
+        try await s.execute("zoho.binding", "search_read", [domain], ["fields": ["odoo_id", "zoho_id", "zoho_object", "sync_hash", "last_direction"]]).arrayValue ?? []
+    }
+
+    func failedJobs() async throws -> [JSONValue] {
+        try await s.execute("zoho.job", "search_read", [[["state", "=", "failed"]]], ["fields": ["kind", "last_error"]]).arrayValue ?? []
+    }
+}
+
+@Suite("Two-way sync")
+struct SyncTests {
+    @Test("an Odoo person created, edited and deleted reaches Zoho Contacts; nothing echoes back", arguments: TestStores.engines)
+    func odooToZohoContacts(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            let id = try await h.odoo.userCreate(["name": "Ada King Lovelace", "email": "ada@example.com", "phone": "+44 20 1"])
+            try await h.settle()
+            var contacts = try await h.zohoRecords("Contacts")
+            #expect(contacts.count == 1)
+            #expect(contacts.first?["First_Name"] == "Ada King")
+            #expect(contacts.first?["Last_Name"] == "Lovelace")
+            #expect(contacts.first?["Email"] == "ada@example.com")
+            let bound = try await h.bindings()
+            #expect(bound.count == 1 && bound.first?["odoo_id"] == .int(id) && bound.first?["zoho_id"] == contacts.first?["id"])
+            #expect(bound.first?["sync_hash"]?.stringValue?.count == 64)
+
+            try await h.odoo.userWrite(id, ["phone": "+44 20 2", "function": "Analyst"])
+            try await h.settle()
+            contacts = try await h.zohoRecords("Contacts")
+            #expect(contacts.first?["Phone"] == "+44 20 2")
+            #expect(contacts.first?["Title"] == "Analyst")
+
+            try await h.odoo.userUnlink(id)
+            try await h.settle()
+            #expect(try await h.zohoRecords("Contacts").isEmpty, "deleted in Zoho too")
+            #expect(try await h.bindings().isEmpty, "the binding went with the record")
+
+            let sidecarWrites = await h.odoo.odoo.writes.filter { $0.skipPush }
+            #expect(sidecarWrites.isEmpty, "Zoho's callbacks for the sidecar's own writes changed nothing in Odoo: \(sidecarWrites.map(\.values))")
+            #expect(try await h.zoho.control("GET", "stats")["noop_updates"] == nil, "no Zoho write that changes nothing")
+            #expect(try await h.failedJobs().isEmpty)
+        }
+    }
+
+    @Test("a Zoho contact created, edited and deleted reaches Odoo with zoho_skip_push; a deletion archives", arguments: TestStores.engines)
+    func zohoToOdooContacts(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            let zid = try #require(try await h.zoho.control("POST", "crm/eu/Contacts", ["First_Name": "Grace", "Last_Name": "Hopper", "Email": "grace@example.com",
+                                                                                          "Mailing_Country": "United States"])["id"]?.stringValue)
+            try await h.settle()
+            var partners = await h.odoo.odoo.all("res.partner")
+            #expect(partners.count == 1)
+            let pid = try #require(partners.first?["id"]?.intValue)
+            #expect(partners.first?["name"] == "Grace Hopper")
+            #expect(partners.first?["email"] == "grace@example.com")
+            #expect(partners.first?["is_company"] == false)
+            #expect(partners.first?["country_id"]?[0] == 6, "the country by name")
+
+            _ = try await h.zoho.control("PUT", "crm/eu/Contacts/\(zid)", ["Phone": "555-0100", "Last_Name": "Hopper-Murray"])
+            try await h.settle()
+            partners = await h.odoo.odoo.all("res.partner")
+            #expect(partners.first?["phone"] == "555-0100")
+            #expect(partners.first?["name"] == "Grace Hopper-Murray")
+
+            _ = try await h.zoho.control("DELETE", "crm/eu/Contacts/\(zid)")
+            try await h.settle()
+            #expect(await h.odoo.odoo.record("res.partner", pid)?["active"] == false, "archived, not deleted")
+            #expect(try await h.bindings().isEmpty)
+
+            let writes = await h.odoo.odoo.writes
+            #expect(writes.allSatisfy { $0.skipPush }, "every write the sidecar made carried zoho_skip_push")
+            #expect(try await h.zoho.control("GET", "stats")["updates"] == nil, "nothing was pushed back to Zoho")
+            #expect(try await h.failedJobs().isEmpty)
+        }
+    }
+
+    @Test("a company and its person: the contact's Account_Name follows the partner's parent through the bindings", arguments: TestStores.engines)
+    func accountsAndLookups(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            let company = try await h.odoo.userCreate(["name": "Analytical Engines Ltd", "is_company": true, "city": "London", "country_id": 4])
+            try await h.settle()
+            let accounts = try await h.zohoRecords("Accounts")
+            #expect(accounts.count == 1)
+            #expect(accounts.first?["Account_Name"] == "Analytical Engines Ltd")
+            #expect(accounts.first?["Billing_Country"] == "United Kingdom")
+            let person = try await h.odoo.userCreate(["name": "Charles Babbage", "email": "cb@example.com", "parent_id": .int(company)])
+            try await h.settle()
+            let contact = try #require(try await h.zohoRecords("Contacts").first)
+            #expect(contact["Account_Name"]?["id"] == accounts.first?["id"])
+            // And back: moving the contact to another account in Zoho moves the partner.
+            let other = try #require(try await h.zoho.control("POST", "crm/eu/Accounts", ["Account_Name": "Difference Engines"])["id"]?.stringValue)
+            try await h.settle()
+            _ = try await h.zoho.control("PUT", "crm/eu/Contacts/\(contact["id"]!.stringValue!)", ["Account_Name": ["id": .string(other)]])
+            try await h.settle()
+            let moved = try #require(await h.odoo.odoo.record("res.partner", person))
+            let newCompany = try #require(await h.odoo.odoo.all("res.partner").first { $0["name"] == "Difference Engines" })
+            #expect(moved["parent_id"]?[0] == newCompany["id"])
+            #expect(newCompany["is_company"] == true)
+            #expect(try await h.failedJobs().isEmpty)
+        }
+    }
+
+    @Test("250 records go to Zoho in 3 write calls; a bad record fails alone and is logged", arguments: TestStores.engines)
+    func batchesAndRecordErrors(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            var ids: [Int64] = []
+            for n in 0..<250 {
+                // Written as the sidecar would (no forward): the push below is the only one.
+                let values: [String: JSONValue] = ["name": .string("Batch Person \(n)"), "email": n == 137 ? "not-an-email" : .string("p\(n)@example.com")]
+                ids.append(try await h.odoo.odoo.execute("res.partner", "create", [.object(values)], ["context": ["zoho_skip_push": true]]).intValue!)
+            }
+            let since = Clock.now()
+            let jobs = try await h.s.execute("zoho.job", "enqueue_push", ["res.partner", .array(ids.map { .int($0) }), "create"])
+            #expect(jobs.arrayValue?.count == 3, "one job per 100 records")
+            try await h.settle()
+            let writes = try await h.zoho.control("GET", "requests?path_prefix=/api/crm/v8/Contacts&since=\(since)").arrayValue ?? []
+            #expect(writes.filter { $0["method"] == "POST" }.count == 3, "three batch creates for 250 records")
+            #expect(try await h.zohoRecords("Contacts").count == 249)
+            #expect(try await h.bindings().count == 249)
+            let logs = try await h.s.execute("zoho.log", "search_read", [[["level", "=", "error"]]], ["fields": ["message"]]).arrayValue ?? []
+            #expect(logs.count == 1)
+            #expect(logs.first?["message"]?.stringValue?.contains("res.partner \(ids[137])") == true, "\(logs)")
+        }
+    }
+
+    @Test("a record that exists on both sides is linked by its match key, not duplicated", arguments: TestStores.engines)
+    func linksByMatchKey(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            // In Odoo already (not forwarded), then created in Zoho with the same email.
+            let pid = try await h.odoo.odoo.execute("res.partner", "create", [["name": "Same Person", "email": "same@example.com"]],
+                                                    ["context": ["zoho_skip_push": true]]).intValue
+            _ = try await h.zoho.control("POST", "crm/eu/Contacts", ["First_Name": "Same", "Last_Name": "Person", "Email": "same@example.com", "Phone": "42"])
+            try await h.settle()
+            let partners = await h.odoo.odoo.all("res.partner")
+            #expect(partners.count == 1, "linked, not created again")
+            #expect(partners.first?["phone"] == "42", "then synced")
+            #expect(try await h.bindings().map { $0["odoo_id"] } == [pid.map { .int($0) } ?? .null])
+            #expect(try await h.zohoRecords("Contacts").count == 1)
+        }
+    }
+
+    @Test("records of another company are not synced by this company's instance", arguments: TestStores.engines)
+    func companyIsolation(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            let mine = try await h.odoo.userCreate(["name": "Mine Person", "email": "mine@example.com"])
+            let theirs = try await h.odoo.userCreate(["name": "Their Person", "email": "theirs@example.com", "company_id": 2])
+            try await h.settle()
+            let names = try await h.zohoRecords("Contacts").compactMap { $0["Last_Name"]?.stringValue }
+            #expect(names == ["Person"])
+            #expect(try await h.bindings().map { $0["odoo_id"] } == [.int(mine)])
+            _ = theirs
+        }
+    }
+}
+
+@Suite("Sync decisions")
+struct ReconcilerTests {
+    static let contacts = BuiltinMappings.named("crm_contacts")!
+
+    static func policy(_ p: String) throws -> Mapping {
+        var json = try JSONValue.parse(BuiltinMappings.json).arrayValue![1]
+        if case .object(var o) = json { o["conflict"] = .string(p); json = .object(o) }
+        return try Mapping(json: json)
+    }
+
+    static let odoo: JSONValue = ["id": 7, "name": "Ada Lovelace", "email": "ada@example.com", "phone": "1", "write_date": "2026-01-01 10:00:00"]
+    static let zoho: JSONValue = ["id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "2",
+                                  "Modified_Time": "2026-01-01T12:00:00+02:00"]
+
+    @Test("equal sides write nothing")
+    func agreement() throws {
+        var z = Self.zoho
+        if case .object(var o) = z { o["Phone"] = "1"; z = .object(o) }
+        let d = Reconciler.decide(Self.contacts, odoo: Self.odoo, zoho: z, binding: nil, lookups: Lookups())
+        #expect(d.zoho.isEmpty && d.odoo.isEmpty)
+    }
+
+    @Test("both changed: newest wins by write time; odoo and zoho policies override")
+    func policies() throws {
+        // Zoho's 12:00+02:00 is 10:00 UTC, the same second as Odoo's: a tie goes to Odoo under "newest".
+        let newest = Reconciler.decide(try Self.policy("newest"), odoo: Self.odoo, zoho: Self.zoho, binding: nil, lookups: Lookups())
+        #expect(newest.zoho == ["Phone": "1"] && newest.odoo.isEmpty)
+        var later = Self.zoho
+        if case .object(var o) = later { o["Modified_Time"] = "2026-01-01T12:00:01+02:00"; later = .object(o) }
+        let zohoNewer = Reconciler.decide(try Self.policy("newest"), odoo: Self.odoo, zoho: later, binding: nil, lookups: Lookups())
+        #expect(zohoNewer.odoo == ["phone": "2"] && zohoNewer.zoho.isEmpty)
+        let odooWins = Reconciler.decide(try Self.policy("odoo"), odoo: Self.odoo, zoho: later, binding: nil, lookups: Lookups())
+        #expect(odooWins.zoho == ["Phone": "1"])
+        let zohoWins = Reconciler.decide(try Self.policy("zoho"), odoo: Self.odoo, zoho: Self.zoho, binding: nil, lookups: Lookups())
+        #expect(zohoWins.odoo == ["phone": "2"])
+    }
+
+    @Test("only one side changed since the agreed hash: that side wins whatever the clocks say")
+    func changedSideWins() throws {
+        // Agreed state: phone "2" on both. Odoo then changed to "1" (older clock); Zoho still holds "2".
+        var agreed = Self.odoo
+        if case .object(var o) = agreed { o["phone"] = "2"; agreed = .object(o) }
+        let base = Reconciler.decide(Self.contacts, odoo: agreed, zoho: Self.zoho, binding: nil, lookups: Lookups())
+        #expect(base.zoho.isEmpty && base.odoo.isEmpty)
+        let binding = try Self.binding(hash: base.hash)
+        let d = Reconciler.decide(try Self.policy("zoho"), odoo: Self.odoo, zoho: Self.zoho, binding: binding, lookups: Lookups())
+        #expect(d.zoho == ["Phone": "1"], "Odoo changed, Zoho did not: Odoo's value goes to Zoho even under the zoho policy")
+    }
+
+    @Test("name split and join round-trip; one-way fields flow one way only")
+    func transforms() throws {
+        let pair = Self.contacts.fields[0]
+        #expect(Values.toZoho(pair, "Mary Ann Smith", Lookups()) == ["First_Name": "Mary Ann", "Last_Name": "Smith"])
+        #expect(Values.toZoho(pair, "Cher", Lookups()) == ["First_Name": .null, "Last_Name": "Cher"])
+        #expect(Values.zohoSide(pair, ["First_Name": "Jane", "Last_Name": "van Dyke"], Lookups()) == "Jane van Dyke")
+        let accounts = BuiltinMappings.named("crm_accounts")!
+        let d = Reconciler.decide(accounts, odoo: ["id": 1, "name": "A", "comment": "internal", "write_date": "2026-01-01 00:00:00"],
+                                  zoho: ["id": "z", "Account_Name": "A", "Description": "edited in Zoho", "Modified_Time": "2027-01-01T00:00:00+00:00"],
+                                  binding: nil, lookups: Lookups())
+        #expect(d.zoho == ["Description": "internal"] && d.odoo.isEmpty, "comment is to_zoho: Zoho's edit never comes back")
+    }
+
+    static func binding(hash: String) throws -> Binding {
+        Binding(id: 1, instanceID: 1, odooModel: "res.partner", odooID: 7, app: "crm", object: "Contacts", zohoID: "z1", syncHash: hash)
+    }
+}
