@@ -36,6 +36,21 @@ public enum SyncActions {
             return .array(try await queue.enqueue(jobs, defaultMaxAttempts: settings.maxAttempts).map { .int($0) })
         }
 
+        // The instance form's sync buttons: catch up now, or page through everything (the initial import/export).
+        for (method, full) in [("action_sync_now", false), ("action_initial_sync", true)] {
+            registry.register(method, on: SidecarModels.instance.name) { call in
+                try await call.service.checkAccess(call.model, call.ids, call.env, operation: method)
+                let queue = try call.service.components.requireQueue()
+                var ids: [JSONValue] = []
+                for id in call.ids {
+                    let jobs = try await SyncJobs.reconcileJobs(call.service.store, full: full, instanceID: id)
+                    guard !jobs.isEmpty else { throw OdooFault(.userError, "Instance \(id) is not connected: authorize it first.") }
+                    ids += try await queue.enqueue(jobs).map { .int($0) }
+                }
+                return .array(ids)
+            }
+        }
+
         let binding = SidecarModels.binding.name
         registry.register("has_changed", on: binding, parameters: ["ids", "sync_hash"]) { call in
             try await call.service.checkAccess(call.model, call.ids, call.env, operation: "read")

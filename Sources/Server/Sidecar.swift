@@ -46,6 +46,8 @@ public enum SidecarSettings {
         Setting("odoo_user", default: nil, help: "The Odoo login the sidecar writes as."),
         Setting("odoo_api_key", default: nil, help: "That user's Odoo API key (prefer the environment variable or the config file to a flag)."),
         Setting("odoo_api", default: "jsonrpc", help: "How to call Odoo: jsonrpc (Odoo 8–21) or json2 (Odoo 19+).", validate: Setting.oneOf(["jsonrpc", "json2"])),
+        Setting("reconcile_interval_seconds", default: "300", help: "How often every mapping is reconciled from its cursors (catching missed webhooks and forwards); 0: never.",
+                validate: Setting.integer(0...86_400)),
         Setting("log_level", default: "info", help: "trace, debug, info, notice, warning, error or critical.",
                 validate: Setting.oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])),
         Setting("log_format", default: "text", help: "text or json (one JSON object per line).", validate: Setting.oneOf(["text", "json"])),
@@ -94,6 +96,7 @@ public struct Sidecar: Sendable {
     public let sync: SyncEngine
     let webhookSettings: WebhookSettings
     let webhookRetentionDays: Double
+    let reconcileInterval: Int
     let shutdownGrace: Duration
 
     /// The models and their actions, as served over RPC.
@@ -138,6 +141,7 @@ public struct Sidecar: Sendable {
                                                dedupWindowSeconds: Double(settings.int("webhook_dedup_window_seconds") ?? 86_400),
                                                rate: Double(settings.int("webhook_rate") ?? 500), burst: Double(settings.int("webhook_burst") ?? 1_000))
         self.webhookRetentionDays = Double(settings.int("webhook_retention_days") ?? 30)
+        self.reconcileInterval = settings.int("reconcile_interval_seconds") ?? 300
         self.webhooks = WebhookGateway(store: store, instances: zoho.instances, queue: queue, settings: webhookSettings, logger: logger)
         var fallbackOdoo: OdooConnection?
         if let url = settings["odoo_url"], let db = settings["odoo_db"], let user = settings["odoo_user"], let key = settings["odoo_api_key"] {
@@ -161,6 +165,7 @@ public struct Sidecar: Sendable {
         (workers.map { [WorkerService(pool: $0, grace: shutdownGrace)] } ?? [])
             + [TokenRefresher(keeper: zoho.keeper, logger: logger),
                Housekeeper(store: store, channels: zoho.channels, webhookRetentionDays: webhookRetentionDays, logger: logger)]
+            + (reconcileInterval > 0 ? [ReconcileScheduler(queue: queue, interval: reconcileInterval, logger: logger)] : [])
     }
 
     /// The HTTP application; `onRunning` receives the bound port (useful with port 0).
@@ -225,6 +230,27 @@ struct Housekeeper: Service {
                     logger.warning("webhook retention: \(Secrets.redact("\(error)"))")
                 }
                 try await Task.sleep(for: .seconds(60))
+            }
+        }
+    }
+}
+
+/// Enqueues a reconciliation of every mapping of every connected instance at a fixed interval; the
+/// identity key keeps at most one waiting per mapping, so several sidecars may all run this.
+struct ReconcileScheduler: Service {
+    let queue: JobQueue
+    let interval: Int
+    let logger: Logger
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(interval))
+                do {
+                    _ = try await queue.enqueue(try await SyncJobs.reconcileJobs(queue.store, full: false))
+                } catch {
+                    logger.warning("reconciliation not scheduled: \(Secrets.redact("\(error)"))")
+                }
             }
         }
     }

@@ -32,6 +32,7 @@ struct SettingsOptions: ParsableArguments {
     @Option(help: "The Odoo login the sidecar writes as.") var odooUser: String?
     @Option(help: "That user's Odoo API key (prefer ZOHO_SIDECAR_ODOO_API_KEY).") var odooApiKey: String?
     @Option(help: "How to call Odoo: jsonrpc or json2 (default jsonrpc).") var odooApi: String?
+    @Option(help: "Seconds between reconciliations of every mapping; 0: never (default 300).") var reconcileIntervalSeconds: String?
     @Option(help: "Log level (default info).") var logLevel: String?
     @Option(help: "Log format: text or json (default text).") var logFormat: String?
 
@@ -45,6 +46,7 @@ struct SettingsOptions: ParsableArguments {
             "webhook_rate": webhookRate, "webhook_burst": webhookBurst, "webhook_retention_days": webhookRetentionDays,
             "channel_lifetime_hours": channelLifetimeHours, "channel_renew_before_hours": channelRenewBeforeHours,
             "odoo_url": odooUrl, "odoo_db": odooDb, "odoo_user": odooUser, "odoo_api_key": odooApiKey, "odoo_api": odooApi,
+            "reconcile_interval_seconds": reconcileIntervalSeconds,
         ]
         // Every setting of the catalogue has its flag here; a new setting without one is a bug caught at once.
         precondition(Set(flags.keys) == Set(SidecarSettings.catalogue.map(\.key)), "SettingsOptions and SidecarSettings.catalogue disagree")

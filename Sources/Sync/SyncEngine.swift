@@ -85,6 +85,7 @@ public struct SyncEngine: Sendable {
         [
             .typed(SyncJobs.push, PushRequest.self, timeoutSeconds: 240) { request, context in try await push(request, job: context.job) },
             .typed(SyncJobs.pull, PullRequest.self, timeoutSeconds: 240) { request, context in try await pull(request, job: context.job) },
+            .typed(SyncJobs.reconcile, ReconcileRequest.self) { request, context in try await reconcile(request, job: context.job) },
         ]
     }
 

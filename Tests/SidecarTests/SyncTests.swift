@@ -191,6 +191,58 @@ struct SyncTests {
         }
     }
 
+    @Test("missed webhooks and lost forwards are caught by reconciliation from the cursors", arguments: TestStores.engines)
+    func reconciliationCatchesUp(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            let first = try await h.odoo.userCreate(["name": "First Person", "email": "first@example.com"])
+            try await h.settle()
+            _ = try await h.s.execute("zoho.instance", "action_sync_now", [[.int(h.instance)]])
+            try await h.settle()
+            // Zoho stops notifying (the channel lapsed) and Odoo's forward is lost (the sidecar was down).
+            try await h.s.sidecar.zoho.channels.unsubscribe(h.instance)
+            let zid = try #require(try await h.zoho.control("POST", "crm/eu/Contacts", ["Last_Name": "Missed", "Email": "missed@example.com"])["id"]?.stringValue)
+            _ = try await h.odoo.odoo.execute("res.partner", "write", [[.int(first)], ["phone": "+1 555 0199"]], ["context": ["zoho_skip_push": true]])
+            try await Task.sleep(for: .milliseconds(1100))  // write_date and Modified_Time have second precision
+            try await h.settle()
+            #expect(await h.odoo.odoo.all("res.partner").count == 1, "nothing arrived by itself")
+            _ = try await h.s.execute("zoho.instance", "action_sync_now", [[.int(h.instance)]])
+            try await h.settle()
+            let partners = await h.odoo.odoo.all("res.partner")
+            #expect(partners.contains { $0["email"] == "missed@example.com" }, "the missed Zoho contact reached Odoo")
+            let contact = try await h.zohoRecords("Contacts").first { $0["Email"] == "first@example.com" }
+            #expect(contact?["Phone"] == "+1 555 0199", "the lost Odoo edit reached Zoho")
+            #expect(try await h.bindings().contains { $0["zoho_id"] == .string(zid) })
+            let progress = try await h.s.execute("zoho.instance", "read", [[.int(h.instance)], ["sync_progress"]])[0]?["sync_progress"]
+            #expect(progress?["crm_contacts"]?["state"] == "done")
+            #expect(try await h.failedJobs().isEmpty)
+        }
+    }
+
+    @Test("the initial sync pages through both sides, links equal records and reports progress", arguments: TestStores.engines)
+    func initialSync(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            try await h.s.sidecar.zoho.channels.unsubscribe(h.instance)
+            for n in 0..<30 {
+                _ = try await h.odoo.odoo.execute("res.partner", "create", [["name": .string("Odoo Only \(n)"), "email": .string("o\(n)@example.com")]],
+                                                  ["context": ["zoho_skip_push": true]])
+                _ = try await h.zoho.control("POST", "crm/eu/Contacts", ["Last_Name": .string("Zoho Only \(n)"), "Email": .string("z\(n)@example.com")])
+            }
+            for n in 0..<5 {
+                _ = try await h.odoo.odoo.execute("res.partner", "create", [["name": .string("Both \(n)"), "email": .string("b\(n)@example.com")]],
+                                                  ["context": ["zoho_skip_push": true]])
+                _ = try await h.zoho.control("POST", "crm/eu/Contacts", ["First_Name": "Both", "Last_Name": .string("\(n)"), "Email": .string("b\(n)@example.com")])
+            }
+            _ = try await h.s.execute("zoho.instance", "action_initial_sync", [[.int(h.instance)]])
+            try await h.settle()
+            #expect(await h.odoo.odoo.all("res.partner").count == 65)
+            #expect(try await h.zohoRecords("Contacts").count == 65)
+            #expect(try await h.bindings().count == 65)
+            let progress = try await h.s.execute("zoho.instance", "read", [[.int(h.instance)], ["sync_progress"]])[0]?["sync_progress"]
+            #expect(progress?["crm_contacts"]?["state"] == "done")
+            #expect(progress?["crm_contacts"]?["done"] == progress?["crm_contacts"]?["total"])
+        }
+    }
+
     @Test("records of another company are not synced by this company's instance", arguments: TestStores.engines)
     func companyIsolation(engine: Engine) async throws {
         try await SyncHarness.with(engine) { h in
