@@ -232,5 +232,10 @@ enum Schema {
             "CREATE INDEX webhook_dedup_expiry ON webhook_dedup (expires_at)",
             "CREATE INDEX webhook_events_company ON webhook_events (company_id, received_at)",
         ]),
+        Migration(version: 3, name: "sync base values", statements: [
+            // The values both sides last agreed on (JSON, per Odoo field): the base of the three-way merge
+            // that lets an edit in Odoo and another in Zoho, to different fields, both survive.
+            "ALTER TABLE bindings ADD COLUMN sync_values {text}",
+        ]),
     ]
 }

@@ -13,9 +13,9 @@ struct Decision: Sendable {
 }
 
 /// Decides a pair. One-way fields always flow from their source. A two-way field that differs goes
-/// from the side that changed since the last agreed state (the binding's hash); when both or neither
-/// changed, the mapping's policy decides (by default the newer write wins). Writing only what differs
-/// is what makes the sync converge with no echo: once both sides agree, nothing is written again.
+/// from the side that changed it since the last agreed values (stored on the binding); when both
+/// changed it, the mapping's policy decides (by default the newer write wins). Writing only what
+/// differs is what makes the sync converge with no echo: once both sides agree, nothing is written.
 enum Reconciler {
     static func decide(_ m: Mapping, odoo: JSONValue?, zoho: JSONValue?, binding: Binding?, lookups: Lookups) -> Decision {
         var d = Decision()
@@ -47,40 +47,51 @@ enum Reconciler {
             }
             return d
         }
-        let both = pairs.filter { $0.direction == .both }
-        let odooHash = Values.hash(Dictionary(uniqueKeysWithValues: both.map { ($0.odoo, odooValue($0, odoo)) }))
-        let zohoHash = Values.hash(Dictionary(uniqueKeysWithValues: both.map { ($0.odoo, Values.zohoSide($0, zoho, lookups)) }))
-        let odooChanged = binding?.hasChanged(odooHash) ?? true
-        let zohoChanged = binding?.hasChanged(zohoHash) ?? true
-        let odooWins: Bool
-        if odooChanged != zohoChanged {
-            odooWins = odooChanged
-        } else {
+        // Three-way merge against what both sides last agreed on: a field changed on one side only takes
+        // that side's value, so an edit in Odoo and another in Zoho to different fields both survive.
+        // A field changed on both sides (or a pair never agreed on) goes to the policy's side.
+        let base = binding?.syncValues
+        let odooWins: Bool = {
             switch m.policy {
-            case .odoo: odooWins = true
-            case .zoho: odooWins = false
+            case .odoo: return true
+            case .zoho: return false
             case .newest:
                 let o = odoo["write_date"]?.stringValue.flatMap(Clock.parseOdoo) ?? 0
                 let z = zoho["Modified_Time"]?.stringValue.flatMap(Clock.parseOdoo) ?? zoho["last_modified_time"]?.stringValue.flatMap(Clock.parseOdoo) ?? 0
-                odooWins = o >= z
+                return o >= z
             }
-        }
-        // First linking (nothing agreed yet): an empty value never erases the other side's.
-        let firstLink = binding?.syncHash == nil
+        }()
         for p in pairs {
             let o = odooValue(p, odoo)
             let z = Values.zohoSide(p, zoho, lookups)
             let value: JSONValue
             if o == z {
                 value = o
-            } else if firstLink, p.direction == .both, o.isNull || z.isNull {
-                if o.isNull { d.odoo[p.odoo] = Values.toOdoo(p, z); value = z } else { d.zoho.merge(Values.toZoho(p, o, lookups)) { _, new in new }; value = o }
-            } else if p.direction == .toZoho || (p.direction == .both && odooWins) {
+            } else if p.direction == .toZoho {
                 d.zoho.merge(Values.toZoho(p, o, lookups)) { _, new in new }
                 value = o
-            } else {
+            } else if p.direction == .toOdoo {
                 d.odoo[p.odoo] = Values.toOdoo(p, z)
                 value = z
+            } else {
+                let agreed = base?[p.odoo]
+                let takeOdoo: Bool
+                if let agreed, z == agreed {
+                    takeOdoo = true  // only Odoo changed
+                } else if let agreed, o == agreed {
+                    takeOdoo = false  // only Zoho changed
+                } else if base == nil, o.isNull || z.isNull {
+                    takeOdoo = z.isNull  // first linking: an empty value never erases the other side's
+                } else {
+                    takeOdoo = odooWins
+                }
+                if takeOdoo {
+                    d.zoho.merge(Values.toZoho(p, o, lookups)) { _, new in new }
+                    value = o
+                } else {
+                    d.odoo[p.odoo] = Values.toOdoo(p, z)
+                    value = z
+                }
             }
             if p.direction == .both { d.agreed[p.odoo] = value }
         }

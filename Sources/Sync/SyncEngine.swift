@@ -246,7 +246,7 @@ public struct SyncEngine: Sendable {
                                 companyID: instance.companyID, instanceID: instance.id, jobID: job.id, source: "sync")
                 continue
             }
-            try await bindings.set(instanceID: instance.id, companyID: instance.companyID, m, odooID: c.odooID, zohoID: zid, hash: c.decision.hash,
+            try await bindings.set(instanceID: instance.id, companyID: instance.companyID, m, odooID: c.odooID, zohoID: zid, hash: c.decision.hash, values: c.decision.agreed,
                                    direction: "push", zohoModifiedTime: r.modifiedTime, odooWriteDate: odooRecords[c.odooID]?["write_date"]?.stringValue)
             report.created += 1
         }
@@ -268,7 +268,7 @@ public struct SyncEngine: Sendable {
         if !odooCreates.isEmpty {
             let ids = try await client.create(m.odooModel, odooCreates.map(\.decision.odoo))
             for (c, id) in zip(odooCreates, ids) {
-                try await bindings.set(instanceID: instance.id, companyID: instance.companyID, m, odooID: id, zohoID: c.zohoID, hash: c.decision.hash,
+                try await bindings.set(instanceID: instance.id, companyID: instance.companyID, m, odooID: id, zohoID: c.zohoID, hash: c.decision.hash, values: c.decision.agreed,
                                        direction: "pull", zohoModifiedTime: zohoRecords[c.zohoID].flatMap { ($0["Modified_Time"] ?? $0["last_modified_time"])?.stringValue },
                                        odooWriteDate: nil)
                 odooIDsWritten.append(id)
@@ -294,12 +294,12 @@ public struct SyncEngine: Sendable {
         }
         for id in odooIDsWritten {
             guard let b = try await bindings.byOdoo(instance.id, m, [id])[id], let date = writeDates[id] else { continue }
-            try await bindings.update(b.id, hash: b.syncHash ?? "", direction: nil, zohoModifiedTime: nil, odooWriteDate: date)
+            try await bindings.update(b.id, hash: nil, direction: nil, zohoModifiedTime: nil, odooWriteDate: date)
         }
         // Agreed state onto each binding that was decided.
         for (b, d) in zohoUpdates.map({ ($0.binding, $0.decision) }) + odooWrites.map({ ($0.binding, $0.decision) }) + settled {
             guard !failedBindings.contains(b.id) else { continue }
-            try await bindings.update(b.id, hash: d.hash, direction: d.direction,
+            try await bindings.update(b.id, hash: d.hash, values: d.agreed, direction: d.direction,
                                       zohoModifiedTime: writtenZoho[b.id].flatMap { $0.isEmpty ? nil : $0 } ?? zohoRecords[b.zohoID].flatMap { ($0["Modified_Time"] ?? $0["last_modified_time"])?.stringValue },
                                       odooWriteDate: writeDates[b.odooID] ?? odooRecords[b.odooID]?["write_date"]?.stringValue)
             if d.zoho.isEmpty, d.odoo.isEmpty { report.unchanged += 1 }

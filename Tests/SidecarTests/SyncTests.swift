@@ -294,16 +294,28 @@ struct ReconcilerTests {
         #expect(zohoWins.odoo == ["phone": "2"])
     }
 
-    @Test("only one side changed since the agreed hash: that side wins whatever the clocks say")
+    @Test("a field changed on one side only takes that side's value whatever the clocks and the policy say")
     func changedSideWins() throws {
-        // Agreed state: phone "2" on both. Odoo then changed to "1" (older clock); Zoho still holds "2".
+        // Agreed: phone "2" on both. Odoo then changed phone to "1" (older clock); Zoho changed nothing.
         var agreed = Self.odoo
         if case .object(var o) = agreed { o["phone"] = "2"; agreed = .object(o) }
         let base = Reconciler.decide(Self.contacts, odoo: agreed, zoho: Self.zoho, binding: nil, lookups: Lookups())
         #expect(base.zoho.isEmpty && base.odoo.isEmpty)
-        let binding = try Self.binding(hash: base.hash)
-        let d = Reconciler.decide(try Self.policy("zoho"), odoo: Self.odoo, zoho: Self.zoho, binding: binding, lookups: Lookups())
+        let d = Reconciler.decide(try Self.policy("zoho"), odoo: Self.odoo, zoho: Self.zoho, binding: Self.binding(base), lookups: Lookups())
         #expect(d.zoho == ["Phone": "1"], "Odoo changed, Zoho did not: Odoo's value goes to Zoho even under the zoho policy")
+    }
+
+    @Test("edits to different fields on the two sides both survive (no lost update)")
+    func fieldLevelMerge() throws {
+        let base = Reconciler.decide(Self.contacts, odoo: Self.odoo, zoho: ["id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "1"],
+                                     binding: nil, lookups: Lookups())
+        // Odoo changes the phone; Zoho, later, the title.
+        let odoo: JSONValue = ["id": 7, "name": "Ada Lovelace", "email": "ada@example.com", "phone": "9", "write_date": "2026-01-01 10:00:00"]
+        let zoho: JSONValue = ["id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "1", "Title": "Countess",
+                               "Modified_Time": "2026-01-01T11:00:00+00:00"]
+        let d = Reconciler.decide(Self.contacts, odoo: odoo, zoho: zoho, binding: Self.binding(base), lookups: Lookups())
+        #expect(d.zoho == ["Phone": "9"])
+        #expect(d.odoo == ["function": "Countess"])
     }
 
     @Test("name split and join round-trip; one-way fields flow one way only")
@@ -319,7 +331,7 @@ struct ReconcilerTests {
         #expect(d.zoho == ["Description": "internal"] && d.odoo.isEmpty, "comment is to_zoho: Zoho's edit never comes back")
     }
 
-    static func binding(hash: String) throws -> Binding {
-        Binding(id: 1, instanceID: 1, odooModel: "res.partner", odooID: 7, app: "crm", object: "Contacts", zohoID: "z1", syncHash: hash)
+    static func binding(_ agreed: Decision) -> Binding {
+        Binding(id: 1, instanceID: 1, odooModel: "res.partner", odooID: 7, app: "crm", object: "Contacts", zohoID: "z1", syncHash: agreed.hash, syncValues: agreed.agreed)
     }
 }
