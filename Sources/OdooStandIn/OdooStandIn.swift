@@ -27,6 +27,8 @@ public actor OdooStandIn {
     var nextID: [String: Int64] = ["res.partner": 100, "res.country": 1]
     /// Every write, in order, with whether it carried `zoho_skip_push`.
     public private(set) var writes: [Write] = []
+    /// Writes that changed nothing (every value already as written): an echo, seen from Odoo.
+    public private(set) var noopWrites = 0
     /// When set, every request fails as if Odoo were down.
     public var down = false
     /// What the addon does after commit: tell the sidecar which records changed.
@@ -161,6 +163,7 @@ public actor OdooStandIn {
             guard let values = (args.count > 1 ? args[1] : kwargs["vals"])?.objectValue else { throw OdooFault(.valueError, "write expects values") }
             try checkExists(list)
             try Self.checkFields(model, values.keys, spec: spec)
+            if list.allSatisfy({ id in values.allSatisfy { k, v in (tables[model]![id]![k] ?? .null) == Self.stored(v) } }) { noopWrites += 1 }
             for id in list {
                 for (k, v) in values { tables[model]![id]![k] = Self.stored(v) }
                 tables[model]![id]!["write_date"] = .string(now)
