@@ -97,90 +97,13 @@ final class EventWriter: Sendable {
             }
             if batch.isEmpty { return }
             do {
-                let entries = batch.map(\.entry)
-                let outcomes = store.engine == .postgres
-                    ? try await Self.flushPostgres(entries, window: dedupWindow, store)
-                    : try await store.transaction { tx in try await Self.flush(entries, window: self.dedupWindow, tx) }
+                let outcomes = try await store.transaction { tx in try await Self.flush(batch.map(\.entry), window: self.dedupWindow, tx) }
                 if outcomes.contains(where: { if case .accepted = $0 { true } else { false } }) { signal.fire() }
                 for (w, outcome) in zip(batch, outcomes) { w.reply.resume(returning: outcome) }
             } catch {
                 for w in batch { w.reply.resume(throwing: error) }
             }
         }
-    }
-
-    /// PostgreSQL: the whole batch in one statement (one round trip, its own transaction): the same
-    /// three steps as `flush`, as data-modifying CTEs over array parameters. Five round trips per batch
-    /// were most of a delivery's latency at half load.
-    static func flushPostgres(_ entries: [AuditEntry], window: Micros, _ store: any Store) async throws -> [WriteOutcome] {
-        let now = Clock.now()
-        var verdicts = entries.map(\.verdict.rawValue)
-        var seen = Set<String>()
-        for (i, e) in entries.enumerated() where e.verdict == .accepted {
-            if let key = e.dedupKey, !seen.insert("\(e.instanceID)|\(key)").inserted { verdicts[i] = Verdict.duplicate.rawValue }
-        }
-        var jobs: [(owner: Int64, job: NewJob)] = []
-        for (i, e) in entries.enumerated() where verdicts[i] == Verdict.accepted.rawValue {
-            jobs += e.jobs.map { (Int64(i), $0) }
-        }
-        let sql = SQL("""
-            WITH e AS (
-                SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[])
-                    AS t(idx, company, inst, app, object, received, sha, key, size, verdict, detail)
-            ),
-            won AS (
-                INSERT INTO webhook_dedup (instance_id, dedup_key, expires_at)
-                SELECT inst, key, ? FROM e WHERE verdict = 'accepted' AND key <> '' ORDER BY inst, key
-                ON CONFLICT (instance_id, dedup_key) DO UPDATE SET expires_at = excluded.expires_at WHERE webhook_dedup.expires_at < ?
-                RETURNING instance_id, dedup_key
-            ),
-            ok AS (
-                SELECT e.idx FROM e WHERE e.verdict = 'accepted'
-                  AND (e.key = '' OR EXISTS (SELECT 1 FROM won WHERE won.instance_id = e.inst AND won.dedup_key = e.key))
-            ),
-            j AS (
-                SELECT t.*, row_number() OVER (ORDER BY t.seq) AS rn
-                FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[])
-                    AS t(owner, seq, company, inst, kind, payload, priority, eta, max_attempts)
-                WHERE t.owner IN (SELECT idx FROM ok)
-            ),
-            ins AS (
-                INSERT INTO jobs (company_id, instance_id, kind, payload, priority, eta, state, attempts, max_attempts, created_at, updated_at)
-                SELECT company, NULLIF(inst, 0), kind, payload, priority, eta, 'pending', 0, max_attempts, ?, ? FROM j ORDER BY rn
-                RETURNING id
-            ),
-            jid AS (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM ins),
-            owned AS (SELECT j.owner, array_agg(jid.id ORDER BY jid.id) AS ids FROM j JOIN jid USING (rn) GROUP BY j.owner),
-            ev AS (
-                INSERT INTO webhook_events (company_id, instance_id, app, object, received_at, body_sha256, dedup_key, size, verdict, job_id, detail)
-                SELECT e.company, e.inst, e.app, e.object, e.received, e.sha, NULLIF(e.key, ''), e.size,
-                       CASE WHEN e.verdict = 'accepted' AND e.idx NOT IN (SELECT idx FROM ok) THEN 'duplicate' ELSE e.verdict END,
-                       owned.ids[1], NULLIF(e.detail, '')
-                FROM e LEFT JOIN owned ON owned.owner = e.idx
-            )
-            SELECT e.idx, e.idx IN (SELECT idx FROM ok) AS accepted, array_to_string(owned.ids, ',') AS ids
-            FROM e LEFT JOIN owned ON owned.owner = e.idx
-            """, [
-                .intArray(entries.indices.map { Int64($0) }), .intArray(entries.map(\.companyID)), .intArray(entries.map(\.instanceID)),
-                .textArray(entries.map(\.app)), .textArray(entries.map(\.object)), .intArray(entries.map(\.receivedAt)),
-                .textArray(entries.map(\.bodySHA256)), .textArray(entries.map { $0.dedupKey ?? "" }), .intArray(entries.map { Int64($0.size) }),
-                .textArray(verdicts), .textArray(entries.map { $0.detail.map(Secrets.redact) ?? "" }),
-                .int(now + window), .int(now),
-                .intArray(jobs.map(\.owner)), .intArray(jobs.indices.map { Int64($0) }), .intArray(jobs.map(\.job.companyID)),
-                .intArray(jobs.map { $0.job.instanceID ?? 0 }), .textArray(jobs.map(\.job.kind)), .textArray(jobs.map { $0.job.payload.serialized() }),
-                .intArray(jobs.map { Int64($0.job.priority) }), .intArray(jobs.map { $0.job.eta ?? now }), .intArray(jobs.map { Int64($0.job.maxAttempts ?? 5) }),
-                .int(now), .int(now),
-            ])
-        var outcomes = Array(repeating: WriteOutcome.recorded, count: entries.count)
-        for row in try await store.write(sql) {
-            guard let i = row["idx"].int.map(Int.init), entries.indices.contains(i) else { continue }
-            if row["accepted"].int == 1 {
-                outcomes[i] = .accepted(jobs: (row["ids"].text ?? "").split(separator: ",").compactMap { Int64($0) })
-            } else if entries[i].verdict == .accepted {
-                outcomes[i] = .duplicate
-            }
-        }
-        return outcomes
     }
 
     /// One transaction for a batch: claim the dedup keys, insert the jobs of the deliveries that won
