@@ -43,6 +43,7 @@ public final class OdooClient: Sendable {
     let http: HTTPClient
     let timeout: TimeAmount
     private let uidCache = Mutex<Int64?>(nil)
+    private let referenceCache = Mutex<[String: (at: ContinuousClock.Instant, rows: [JSONValue])]>([:])
     private let requestID = Atomic<Int64>(0)
 
     public static let skipPushContext: [String: JSONValue] = ["zoho_skip_push": true]
@@ -102,6 +103,15 @@ public final class OdooClient: Sendable {
         if let order { kwargs["order"] = .string(order) }
         if !context.isEmpty { kwargs["context"] = .object(context) }
         return try await call(model, "search_read", [domain], kwargs).arrayValue ?? []
+    }
+
+    /// All records of a model that rarely changes (countries, states), read at most once per `ttl`.
+    public func referenceData(_ model: String, fields: [String], ttl: Duration = .seconds(600)) async throws -> [JSONValue] {
+        let key = model + "|" + fields.joined(separator: ",")
+        if let hit = referenceCache.withLock({ $0[key] }), ContinuousClock.now - hit.at < ttl { return hit.rows }
+        let rows = try await searchRead(model, domain: [], fields: fields)
+        referenceCache.withLock { $0[key] = (ContinuousClock.now, rows) }
+        return rows
     }
 
     public func read(_ model: String, _ ids: [Int64], fields: [String], context: [String: JSONValue] = [:]) async throws -> [JSONValue] {

@@ -92,6 +92,7 @@ public struct SyncEngine: Sendable {
     /// Runs the pairs of every mapping of the instance on `model` for these Odoo records.
     func push(_ request: PushRequest, job: Job) async throws -> JSONValue {
         let instance = try await requireInstance(job)
+        _ = try await odoo.client(for: instance.id)
         var report = Report()
         for m in mappings where m.odooModel == request.model && instance.apps.contains(m.app) {
             report = try await lock.run("sync:\(instance.id):\(m.name)") { [report] in
@@ -105,6 +106,7 @@ public struct SyncEngine: Sendable {
 
     func pull(_ request: PullRequest, job: Job) async throws -> JSONValue {
         let instance = try await requireInstance(job)
+        _ = try await odoo.client(for: instance.id)
         var report = Report()
         for m in mappings where m.app == request.app && m.object == request.object && instance.apps.contains(m.app) {
             report = try await lock.run("sync:\(instance.id):\(m.name)") { [report] in
@@ -310,7 +312,7 @@ public struct SyncEngine: Sendable {
     func lookups(_ m: Mapping, instance: Instance, client: OdooClient, odoo: [JSONValue], zoho: [JSONValue]) async throws -> Lookups {
         var l = Lookups()
         if m.fields.contains(where: { $0.transform == .country }) {
-            for c in try await client.searchRead("res.country", domain: [], fields: ["name", "code"]) {
+            for c in try await client.referenceData("res.country", fields: ["name", "code"]) {
                 guard let id = c["id"]?.intValue, let name = c["name"]?.stringValue else { continue }
                 l.countryName[id] = name
                 l.countryID[name.lowercased()] = id

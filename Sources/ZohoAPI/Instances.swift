@@ -101,6 +101,12 @@ public struct Instances: Sendable {
         return rows.first?["holder"].text == holder
     }
 
+    /// Extends a lease `holder` holds; false when it lost it.
+    public func renewLock(_ name: String, holder: String, seconds: Double) async throws -> Bool {
+        try await store.execute(SQL("UPDATE locks SET expires_at = ? WHERE name = ? AND holder = ?",
+                                    [.int(Clock.now() + Int64(seconds * 1e6)), .text(name), .text(holder)])) == 1
+    }
+
     public func unlock(_ name: String, holder: String) async {
         _ = try? await store.execute(SQL("DELETE FROM locks WHERE name = ? AND holder = ?", [.text(name), .text(holder)]))
     }
