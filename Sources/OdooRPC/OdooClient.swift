@@ -68,7 +68,6 @@ public final class OdooClient: Sendable {
             withContext["context"] = .object(context)
         }
         let kwargs = withContext
-        // A read can be repeated safely; a write only when the request never left (connection refused).
         return try await retrying(idempotent: isRead) {
             switch self.connection.api {
             case .jsonrpc:
@@ -181,13 +180,16 @@ public final class OdooClient: Sendable {
     struct TransportFailure: Error {
         let url: String
         let error: any Error
-        /// True when the request certainly never reached Odoo.
-        var neverSent: Bool {
-            guard let e = error as? HTTPClientError else { return "\(error)".contains("connectionRefused") || "\(error)".contains("Connection refused") }
-            return e == .connectTimeout || "\(e)".contains("connect")
+        /// The HTTP client already retries connecting until the deadline: a failure to connect, or a
+        /// spent deadline, is not worth another attempt now (the job's backoff will come back later).
+        var worthRetrying: Bool {
+            guard let e = error as? HTTPClientError else { return !"\(error)".lowercased().contains("connect") }
+            return e != .connectTimeout && e != .deadlineExceeded
         }
     }
 
+    /// Reads are repeated after a transport error mid-request (a dropped connection); writes are not,
+    /// since Odoo may have applied them.
     func retrying(idempotent: Bool, attempts: Int = 3, _ body: @Sendable () async throws -> JSONValue) async throws -> JSONValue {
         var attempt = 0
         while true {
@@ -195,7 +197,7 @@ public final class OdooClient: Sendable {
             do {
                 return try await body()
             } catch let failure as TransportFailure {
-                guard attempt < attempts, idempotent || failure.neverSent else {
+                guard attempt < attempts, idempotent, failure.worthRetrying else {
                     throw OdooUnavailable(message: "Odoo at \(connection.url) is unreachable: \(Secrets.redact("\(failure.error)"))")
                 }
                 try await Task.sleep(for: .milliseconds(100 * (1 << attempt)))

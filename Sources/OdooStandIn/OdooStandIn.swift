@@ -128,6 +128,7 @@ public actor OdooStandIn {
         switch method {
         case "search", "search_read", "search_count":
             let domain = args.first ?? kwargs["domain"] ?? []
+            try StandInDomain.validate(domain, model: model, spec: spec)
             var matched = try tables[model]!.values.filter { try StandInDomain.matches($0, domain, spec: spec, activeTest: context["active_test"]?.boolValue ?? true) }
             let order = kwargs["order"]?.stringValue ?? "id"
             matched.sort { a, b in StandInDomain.less(a, b, order: order) }
@@ -267,6 +268,17 @@ public actor OdooStandIn {
 
 /// Odoo domains over in-memory rows: enough of the language for what the sidecar sends.
 enum StandInDomain {
+    /// Odoo checks every leaf's field before searching, whether or not any record exists.
+    static func validate(_ domain: JSONValue, model: String, spec: [String: String]) throws {
+        for item in domain.arrayValue ?? [] {
+            guard let parts = item.arrayValue else { continue }
+            guard parts.count == 3, let field = parts[0].stringValue, parts[1].stringValue != nil else {
+                throw OdooFault(.valueError, "Invalid leaf \(item.serialized())")
+            }
+            guard spec[field] != nil else { throw OdooFault(.valueError, "Invalid field \(model).\(field) in leaf \(item.serialized())") }
+        }
+    }
+
     static func matches(_ row: [String: JSONValue], _ domain: JSONValue, spec: [String: String], activeTest: Bool) throws -> Bool {
         var items = domain.arrayValue ?? []
         let mentionsActive = items.contains { $0.arrayValue?.first?.stringValue == "active" }
@@ -291,7 +303,6 @@ enum StandInDomain {
         guard let parts = item.arrayValue, parts.count == 3, let field = parts[0].stringValue, let op = parts[1].stringValue else {
             throw OdooFault(.valueError, "Invalid leaf \(item.serialized())")
         }
-        guard spec[field] != nil else { throw OdooFault(.valueError, "Invalid field res.partner.\(field) in leaf \(item.serialized())") }
         let value = field == "id" ? row["id"]! : (row[field] ?? .null)
         let target = OdooStandIn.stored(parts[2])
         func text(_ v: JSONValue) -> String? { v.stringValue ?? v.intValue.map(String.init) }

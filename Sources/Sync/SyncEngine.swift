@@ -83,10 +83,22 @@ public struct SyncEngine: Sendable {
 
     public var handlers: [Handler] {
         [
-            .typed(SyncJobs.push, PushRequest.self, timeoutSeconds: 240) { request, context in try await push(request, job: context.job) },
-            .typed(SyncJobs.pull, PullRequest.self, timeoutSeconds: 240) { request, context in try await pull(request, job: context.job) },
-            .typed(SyncJobs.reconcile, ReconcileRequest.self) { request, context in try await reconcile(request, job: context.job) },
+            .typed(SyncJobs.push, PushRequest.self, timeoutSeconds: 240) { request, context in try await Self.classified { try await push(request, job: context.job) } },
+            .typed(SyncJobs.pull, PullRequest.self, timeoutSeconds: 240) { request, context in try await Self.classified { try await pull(request, job: context.job) } },
+            .typed(SyncJobs.reconcile, ReconcileRequest.self) { request, context in try await Self.classified { try await reconcile(request, job: context.job) } },
         ]
+    }
+
+    /// Failures in the queue's terms: Zoho's own classification; Odoo refusing the login is a setting to
+    /// fix (permanent); Odoo unreachable, or anything else, is worth retrying.
+    static func classified(_ body: () async throws -> JSONValue) async throws -> JSONValue {
+        do {
+            return try await body()
+        } catch let error as ZohoError {
+            throw error.jobError
+        } catch let fault as OdooFault where fault.kind == .accessDenied {
+            throw JobError(.permanent, "Odoo refused the sidecar's login: check odoo_db, odoo_user and odoo_api_key", cause: fault)
+        }
     }
 
     /// Runs the pairs of every mapping of the instance on `model` for these Odoo records.
