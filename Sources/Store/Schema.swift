@@ -237,5 +237,10 @@ enum Schema {
             // that lets an edit in Odoo and another in Zoho, to different fields, both survive.
             "ALTER TABLE bindings ADD COLUMN sync_values {text}",
         ]),
+        Migration(version: 4, name: "zoho read time", statements: [
+            // Zoho's Modified_Time of the record as the sidecar last read it before writing to it: with the
+            // Modified_Time of that write, the window in which a person's edit could have been overwritten.
+            "ALTER TABLE bindings ADD COLUMN zoho_read_time {text}",
+        ]),
     ]
 }

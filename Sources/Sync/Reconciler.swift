@@ -17,6 +17,25 @@ struct Decision: Sendable {
 /// changed it, the mapping's policy decides (by default the newer write wins). Writing only what
 /// differs is what makes the sync converge with no echo: once both sides agree, nothing is written.
 enum Reconciler {
+    /// A person's Zoho edit that the sidecar's own write overwrote (Zoho has no conditional write, so a
+    /// change between the sync's read and its write is lost in Zoho). Recognised from Zoho's callback:
+    /// the change came after the state the sidecar read and after the Odoo edit it pushed, before its
+    /// write, and Zoho has not changed since. Returns the Zoho record as the person left it (with the
+    /// change's time as Modified_Time) and the Zoho fields to put back; nil when nothing was overwritten.
+    static func overwritten(_ m: Mapping, zoho: JSONValue, change: ZohoChange?, binding: Binding?) -> (zoho: JSONValue, restore: [String: JSONValue])? {
+        guard m.policy != .odoo, let change, let b = binding, let read = b.zohoReadTime.flatMap(Clock.parseOdoo),
+              let written = b.zohoModifiedTime.flatMap(Clock.parseOdoo), written > read,
+              zoho["Modified_Time"]?.stringValue.flatMap(Clock.parseOdoo) == written else { return nil }
+        let time = change.time * 1000
+        let odooEdit = b.odooWriteDate.flatMap(Clock.parseOdoo) ?? .max
+        guard time > read, time > odooEdit, time < written + 1_000_000 else { return nil }
+        let restore = change.values.filter { field, value in zoho[field] != value && m.zohoFields.contains(field) }
+        guard !restore.isEmpty, case .object(var record) = zoho else { return nil }
+        record.merge(restore) { _, person in person }
+        record["Modified_Time"] = .string(Clock.odooString(time).replacingOccurrences(of: " ", with: "T") + "+00:00")
+        return (.object(record), restore)
+    }
+
     static func decide(_ m: Mapping, odoo: JSONValue?, zoho: JSONValue?, binding: Binding?, lookups: Lookups) -> Decision {
         var d = Decision()
         let pairs = m.fields

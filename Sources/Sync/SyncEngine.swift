@@ -123,7 +123,7 @@ public struct SyncEngine: Sendable {
         for m in mappings where m.app == request.app && m.object == request.object && instance.apps.contains(m.app) {
             report = try await lock.run("sync:\(instance.id):\(m.name)") { [report] in
                 var r = report
-                try await sync(m, instance: instance, odooIDs: [], zohoIDs: request.ids, job: job, report: &r)
+                try await sync(m, instance: instance, odooIDs: [], zohoIDs: request.ids, zohoChanges: request.changes ?? [:], job: job, report: &r)
                 return r
             }
         }
@@ -138,16 +138,17 @@ public struct SyncEngine: Sendable {
     }
 
     struct Report: Sendable {
-        var created = 0, updated = 0, deleted = 0, unchanged = 0, echoes = 0, failed: [String] = []
+        var created = 0, updated = 0, deleted = 0, unchanged = 0, echoes = 0, restored = 0, failed: [String] = []
         var json: JSONValue {
-            ["created": .int(Int64(created)), "updated": .int(Int64(updated)), "deleted": .int(Int64(deleted)), "echoes": .int(Int64(echoes)),
+            ["created": .int(Int64(created)), "updated": .int(Int64(updated)), "deleted": .int(Int64(deleted)), "echoes": .int(Int64(echoes)), "restored": .int(Int64(restored)),
              "unchanged": .int(Int64(unchanged)), "failed": .array(failed.map { .string($0) })]
         }
     }
 
     /// One pair per record named on either side: bound partners found, unbound ones matched or created,
     /// deletions carried over per the mapping, then the writes each side needs, in batches.
-    func sync(_ m: Mapping, instance: Instance, odooIDs: [Int64], zohoIDs: [String], job: Job, report: inout Report) async throws {
+    func sync(_ m: Mapping, instance: Instance, odooIDs: [Int64], zohoIDs: [String], zohoChanges: [String: ZohoChange] = [:], job: Job,
+              report: inout Report) async throws {
         let client = try await odoo.client(for: instance.id)
         let zohoAPI = ZohoRecords(client: zoho.client, instanceID: instance.id)
         let company: JSONValue = ["|", ["company_id", "=", false], ["company_id", "=", .int(instance.companyID)]]
@@ -243,7 +244,15 @@ public struct SyncEngine: Sendable {
             // is (at most) that write coming back. Counted, but the values still decide: times have only
             // second precision, and a person's edit in the same second must not be lost.
             if let stamp = b.zohoModifiedTime, stamp == (z["Modified_Time"] ?? z["last_modified_time"])?.stringValue { report.echoes += 1 }
-            let d = Reconciler.decide(m, odoo: o, zoho: z, binding: b, lookups: lookups)
+            var d: Decision
+            if let (asLeft, restore) = Reconciler.overwritten(m, zoho: z, change: zohoChanges[b.zohoID], binding: b) {
+                // Decided as the person left Zoho; Zoho gets those values back.
+                d = Reconciler.decide(m, odoo: o, zoho: asLeft, binding: b, lookups: lookups)
+                d.zoho.merge(restore) { decided, _ in decided }
+                report.restored += 1
+            } else {
+                d = Reconciler.decide(m, odoo: o, zoho: z, binding: b, lookups: lookups)
+            }
             if !d.zoho.isEmpty { zohoUpdates.append((b, d.zoho, d)) }
             if !d.odoo.isEmpty { odooWrites.append((b, d)) }
             if d.zoho.isEmpty, d.odoo.isEmpty { settled.append((b, d)) }
@@ -315,7 +324,8 @@ public struct SyncEngine: Sendable {
             guard !failedBindings.contains(b.id) else { continue }
             try await bindings.update(b.id, hash: d.hash, values: d.agreed, direction: d.direction,
                                       zohoModifiedTime: writtenZoho[b.id].flatMap { $0.isEmpty ? nil : $0 } ?? zohoRecords[b.zohoID].flatMap { ($0["Modified_Time"] ?? $0["last_modified_time"])?.stringValue },
-                                      odooWriteDate: writeDates[b.odooID] ?? odooRecords[b.odooID]?["write_date"]?.stringValue)
+                                      odooWriteDate: writeDates[b.odooID] ?? odooRecords[b.odooID]?["write_date"]?.stringValue,
+                                      zohoReadTime: zohoRecords[b.zohoID].flatMap { ($0["Modified_Time"] ?? $0["last_modified_time"])?.stringValue })
             if d.zoho.isEmpty, d.odoo.isEmpty { report.unchanged += 1 }
         }
     }

@@ -125,8 +125,10 @@ public final class WebhookGateway: Sendable {
         entry.detail = "\(event.operation) \(event.ids.count) record(s)"
         entry.jobs = stride(from: 0, to: event.ids.count, by: SyncJobs.batchLimit).map { start in
             let ids = Array(event.ids[start..<min(start + SyncJobs.batchLimit, event.ids.count)])
-            return NewJob(kind: SyncJobs.pull, payload: PullRequest(app: d.app, object: event.object, ids: ids, operation: event.operation, source: "webhook").json,
-                          companyID: instance.companyID, instanceID: id, priority: 5)
+            let changes = event.changes.filter { ids.contains($0.key) }
+            return NewJob(kind: SyncJobs.pull, payload: PullRequest(app: d.app, object: event.object, ids: ids, operation: event.operation, source: "webhook",
+                                                                    changes: changes.isEmpty ? nil : changes).json,
+                          companyID: instance.companyID, instanceID: id)
         }
         do {
             switch try await writer.write(entry) {

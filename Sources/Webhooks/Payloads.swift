@@ -1,6 +1,7 @@
 import Core
 import Crypto
 import Foundation
+import Sync
 
 /// A delivery understood: which records changed and how, and what recognises it if Zoho sends it again.
 public struct WebhookEvent: Sendable, Equatable {
@@ -14,6 +15,8 @@ public struct WebhookEvent: Sendable, Equatable {
     public var dedupKey: String
     /// The channel token a CRM notification presents, to be checked against the instance's.
     public var channelToken: String?
+    /// The changed values per record, when the channel asked for them (`affected_values`).
+    public var changes: [String: ZohoChange] = [:]
 }
 
 /// Why a body could not be taken: the sender gets this message with the 400.
@@ -90,7 +93,13 @@ public enum WebhookParser {
         let channel = json["channel_id"].flatMap(text) ?? ""
         let serverTime = json["server_time"].flatMap(text) ?? ""
         let key = SHA256.hash(data: Data("crm-notification|\(channel)|\(ids.sorted().joined(separator: ","))|\(operation)|\(serverTime)".utf8)).hex
-        return WebhookEvent(object: module, ids: ids, operation: operation, dedupKey: key, channelToken: json["token"]?.stringValue)
+        var changes: [String: ZohoChange] = [:]
+        if let time = json["server_time"]?.intValue {
+            for item in json["affected_values"]?.arrayValue ?? [] {
+                if let id = item["record_id"].flatMap(text), let values = item["values"]?.objectValue { changes[id] = ZohoChange(time: time, values: values) }
+            }
+        }
+        return WebhookEvent(object: module, ids: ids, operation: operation, dedupKey: key, channelToken: json["token"]?.stringValue, changes: changes)
     }
 
     /// The top-level fields of a JSON object or a form.

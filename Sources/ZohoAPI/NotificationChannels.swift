@@ -59,7 +59,8 @@ public struct NotificationChannels: Sendable {
                 "channel_id": .int(Int64(channelID) ?? 0), "events": [.string("\(module).all")],
                 "channel_expiry": .string(Clock.odooString(askedExpiry).replacingOccurrences(of: " ", with: "T") + "+00:00"),
                 "token": .string(Self.token(secret: secret)), "notify_url": .string(notifyURL(instanceID, module: module)),
-                "return_affected_field_values": false,
+                // The new values ride along, so the sync can tell a person's edit that its own write overwrote.
+                "return_affected_field_values": true,
             ]]]
             let exchange = try await client.call(instanceID, .crm, known == nil ? .POST : .PUT, "/crm/v8/actions/watch", json: body)
             // Zoho answers with the expiry it granted: trust that, not what was asked.

@@ -331,6 +331,29 @@ struct ReconcilerTests {
         #expect(d.zoho == ["Description": "internal"] && d.odoo.isEmpty, "comment is to_zoho: Zoho's edit never comes back")
     }
 
+    @Test("a person's Zoho edit overwritten by the sync's own write is recognised from the callback and put back")
+    func overwrittenEdit() throws {
+        // The sync read Zoho at 10:00:00 (Modified_Time), pushed Odoo's phone edit of 09:59:58 and wrote at 10:00:05;
+        // Zoho's callback says a person set Mobile at 10:00:03, between the read and the write.
+        let b = Binding(id: 1, instanceID: 1, odooModel: "res.partner", odooID: 7, app: "crm", object: "Contacts", zohoID: "z1", syncHash: nil,
+                        syncValues: ["name": "Ada Lovelace", "email": "ada@example.com", "phone": "2", "mobile": .null],
+                        zohoModifiedTime: "2026-01-01T10:00:05+00:00", odooWriteDate: "2026-01-01 09:59:58", zohoReadTime: "2026-01-01T10:00:00+00:00")
+        let zoho: JSONValue = ["id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "2", "Mobile": .null,
+                               "Modified_Time": "2026-01-01T15:30:05+05:30"]
+        let change = ZohoChange(time: 1_767_261_603_000, values: ["Mobile": "555"])  // 2026-01-01 10:00:03 UTC
+        let found = try #require(Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b))
+        #expect(found.restore == ["Mobile": "555"])
+        let odoo: JSONValue = ["id": 7, "name": "Ada Lovelace", "email": "ada@example.com", "phone": "2", "write_date": "2026-01-01 09:59:58"]
+        let d = Reconciler.decide(Self.contacts, odoo: odoo, zoho: found.zoho, binding: b, lookups: Lookups())
+        #expect(d.odoo == ["mobile": "555"], "Odoo gets the person's value")
+        // Not when Zoho changed again since the write, nor when the change is older than the Odoo edit the sync pushed.
+        var later = zoho
+        if case .object(var o) = later { o["Modified_Time"] = "2026-01-01T10:00:09+00:00"; later = .object(o) }
+        #expect(Reconciler.overwritten(Self.contacts, zoho: later, change: change, binding: b) == nil)
+        let older = ZohoChange(time: 1_767_261_597_000, values: ["Mobile": "555"])  // 09:59:57
+        #expect(Reconciler.overwritten(Self.contacts, zoho: zoho, change: older, binding: b) == nil)
+    }
+
     static func binding(_ agreed: Decision) -> Binding {
         Binding(id: 1, instanceID: 1, odooModel: "res.partner", odooID: 7, app: "crm", object: "Contacts", zohoID: "z1", syncHash: agreed.hash, syncValues: agreed.agreed)
     }
