@@ -83,20 +83,12 @@ extension SyncEngine {
         var done = 0
         try await progress(instance.id, m, done: 0, total: total, state: "running")
         for chunk in zohoWork.chunked(SyncJobs.batchLimit) {
-            report = try await lock.run("sync:\(instance.id):\(m.name)") { [report] in
-                var r = report
-                try await sync(m, instance: instance, odooIDs: [], zohoIDs: Array(chunk), job: job, report: &r)
-                return r
-            }
+            report = try await syncLocked(m, instance: instance, odooIDs: [], zohoIDs: Array(chunk), job: job, report: report)
             done += chunk.count
             try await progress(instance.id, m, done: done, total: total, state: "running")
         }
         for chunk in odooWork.chunked(SyncJobs.batchLimit) {
-            report = try await lock.run("sync:\(instance.id):\(m.name)") { [report] in
-                var r = report
-                try await sync(m, instance: instance, odooIDs: Array(chunk), zohoIDs: [], job: job, report: &r)
-                return r
-            }
+            report = try await syncLocked(m, instance: instance, odooIDs: Array(chunk), zohoIDs: [], job: job, report: report)
             done += chunk.count
             try await progress(instance.id, m, done: done, total: total, state: "running")
         }

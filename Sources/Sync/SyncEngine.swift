@@ -107,11 +107,7 @@ public struct SyncEngine: Sendable {
         _ = try await odoo.client(for: instance.id)
         var report = Report()
         for m in mappings where m.odooModel == request.model && instance.apps.contains(m.app) {
-            report = try await lock.run("sync:\(instance.id):\(m.name)") { [report] in
-                var r = report
-                try await sync(m, instance: instance, odooIDs: request.ids, zohoIDs: [], job: job, report: &r)
-                return r
-            }
+            report = try await syncLocked(m, instance: instance, odooIDs: request.ids, zohoIDs: [], job: job, report: report)
         }
         return report.json
     }
@@ -121,13 +117,19 @@ public struct SyncEngine: Sendable {
         _ = try await odoo.client(for: instance.id)
         var report = Report()
         for m in mappings where m.app == request.app && m.object == request.object && instance.apps.contains(m.app) {
-            report = try await lock.run("sync:\(instance.id):\(m.name)") { [report] in
-                var r = report
-                try await sync(m, instance: instance, odooIDs: [], zohoIDs: request.ids, zohoChanges: request.changes ?? [:], job: job, report: &r)
-                return r
-            }
+            report = try await syncLocked(m, instance: instance, odooIDs: [], zohoIDs: request.ids, zohoChanges: request.changes ?? [:], job: job, report: report)
         }
         return report.json
+    }
+
+    /// `sync` under the instance's and mapping's lock; returns the report with this run's counts added.
+    func syncLocked(_ m: Mapping, instance: Instance, odooIDs: [Int64], zohoIDs: [String], zohoChanges: [String: ZohoChange] = [:], job: Job,
+                    report: Report) async throws -> Report {
+        try await lock.run("sync:\(instance.id):\(m.name)") {
+            var r = report
+            try await sync(m, instance: instance, odooIDs: odooIDs, zohoIDs: zohoIDs, zohoChanges: zohoChanges, job: job, report: &r)
+            return r
+        }
     }
 
     func requireInstance(_ job: Job) async throws -> Instance {
