@@ -29,12 +29,8 @@ public actor OdooStandIn {
     public private(set) var writes: [Write] = []
     /// Writes that changed nothing (every value already as written): an echo, seen from Odoo.
     public private(set) var noopWrites = 0
-    /// When set, every request fails as if Odoo were down.
-    public var down = false
     /// What the addon does after commit: tell the sidecar which records changed.
     var forward: (@Sendable (_ model: String, _ ids: [Int64], _ operation: String) async -> Void)?
-    /// Seconds added to the clock, to age `write_date` in tests.
-    var clockOffset: Int64 = 0
 
     public init(apiKey: String) {
         self.apiKey = apiKey
@@ -49,8 +45,6 @@ public actor OdooStandIn {
     }
 
     public func setForward(_ f: (@Sendable (_ model: String, _ ids: [Int64], _ operation: String) async -> Void)?) { forward = f }
-    public func setDown(_ value: Bool) { down = value }
-    public func advanceClock(seconds: Int64) { clockOffset += seconds }
     public func resetWrites() { writes = [] }
 
     /// A record as `read` returns it (many2one as `[id, name]`, empty as `false`), archived ones included.
@@ -67,7 +61,7 @@ public actor OdooStandIn {
         "res.country": ["name": "char", "code": "char", "id": "integer", "display_name": "char", "write_date": "datetime"],
     ]
 
-    var now: String { Clock.odooString(Clock.now() + clockOffset * 1_000_000) }
+    var now: String { Clock.odooString(Clock.now()) }
 
     func insert(_ model: String, _ values: [String: JSONValue]) -> Int64 {
         let id = nextID[model]!
@@ -239,7 +233,6 @@ public actor OdooStandIn {
             let body = try? JSONValue.parse(try await request.body.collect(upTo: 16 << 20).readableBytesView)
             let id = body?["id"] ?? .null
             do {
-                guard await !self.down else { return Response(status: .serviceUnavailable) }
                 let params = body?["params"]
                 let result = try await self.rpc(params?["service"]?.stringValue ?? "", params?["method"]?.stringValue ?? "", params?["args"]?.arrayValue ?? [])
                 return Self.json(Envelope.result(id: id, result))
@@ -248,7 +241,6 @@ public actor OdooStandIn {
             }
         }
         router.post("/json/2/:model/:method") { request, context -> Response in
-            guard await !self.down else { return Response(status: .serviceUnavailable) }
             let body = (try? JSONValue.parse(try await request.body.collect(upTo: 16 << 20).readableBytesView)) ?? [:]
             let bearer = request.headers[.authorization].flatMap { $0.split(separator: " ", maxSplits: 1).last.map(String.init) }
             do {

@@ -160,12 +160,27 @@ public struct Sidecar: Sendable {
                                      maxBodyBytes: settings.int("max_body_bytes") ?? 1 << 20)
     }
 
-    /// Background services that run beside HTTP: the job workers, token refresh, and housekeeping.
+    /// Background services that run beside HTTP: the job workers, and the periodic rounds: tokens
+    /// refreshed ahead of expiry; notification channels kept subscribed and webhook tables trimmed;
+    /// reconciliation of every mapping scheduled.
     public var backgroundServices: [any Service] {
-        (workers.map { [WorkerService(pool: $0, grace: shutdownGrace)] } ?? [])
-            + [TokenRefresher(keeper: zoho.keeper, logger: logger),
-               Housekeeper(store: store, channels: zoho.channels, webhookRetentionDays: webhookRetentionDays, logger: logger)]
-            + (reconcileInterval > 0 ? [ReconcileScheduler(queue: queue, interval: reconcileInterval, logger: logger)] : [])
+        let (keeper, channels, store, queue, logger, retention) = (zoho.keeper, zoho.channels, store, queue, logger, webhookRetentionDays)
+        var services: [any Service] = workers.map { [WorkerService(pool: $0, grace: shutdownGrace)] } ?? []
+        services.append(Periodic(name: "token refresh", interval: .seconds(60), logger: logger) {
+            let n = await keeper.refreshDue()
+            if n > 0 { logger.info("refreshed \(n) access token(s) ahead of expiry") }
+        })
+        services.append(Periodic(name: "housekeeping", interval: .seconds(60), logger: logger) {
+            await channels.maintain()
+            _ = try await WebhookRetention.purge(store, retentionDays: retention)
+        })
+        if reconcileInterval > 0 {
+            // At most one waiting reconciliation per mapping (identity key), however many sidecars schedule it.
+            services.append(Periodic(name: "reconciliation schedule", interval: .seconds(reconcileInterval), waitFirst: true, logger: logger) {
+                _ = try await queue.enqueue(try await SyncJobs.reconcileJobs(queue.store, full: false))
+            })
+        }
+        return services
     }
 
     /// The HTTP application; `onRunning` receives the bound port (useful with port 0).
@@ -196,61 +211,27 @@ struct WorkerService: Service {
     }
 }
 
-/// Refreshes tokens ahead of expiry, once a minute, until shutdown.
-struct TokenRefresher: Service {
-    let keeper: TokenKeeper
+/// Work repeated at a fixed interval until shutdown. A round that fails is logged (masked) and the
+/// next one comes as usual; every round here is idempotent, so several sidecars on one database may
+/// all run them.
+struct Periodic: Service {
+    let name: String
+    let interval: Duration
+    /// Wait one interval before the first round (work that start-up has no reason to do at once).
+    var waitFirst = false
     let logger: Logger
+    let round: @Sendable () async throws -> Void
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
+            if waitFirst { try await Task.sleep(for: interval) }
             while !Task.isCancelled {
-                let n = await keeper.refreshDue()
-                if n > 0 { logger.info("refreshed \(n) access token(s) ahead of expiry") }
-                try await Task.sleep(for: .seconds(60))
-            }
-        }
-    }
-}
-
-/// Once a minute: notification channels subscribed and renewed, expired webhook dedup keys and old
-/// audit rows removed. Every step is idempotent, so several sidecars on one database may all run it.
-struct Housekeeper: Service {
-    let store: any Store
-    let channels: NotificationChannels
-    let webhookRetentionDays: Double
-    let logger: Logger
-
-    func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                await channels.maintain()
                 do {
-                    _ = try await WebhookRetention.purge(store, retentionDays: webhookRetentionDays)
+                    try await round()
                 } catch {
-                    logger.warning("webhook retention: \(Secrets.redact("\(error)"))")
+                    logger.warning("\(name): \(Secrets.redact("\(error)"))")
                 }
-                try await Task.sleep(for: .seconds(60))
-            }
-        }
-    }
-}
-
-/// Enqueues a reconciliation of every mapping of every connected instance at a fixed interval; the
-/// identity key keeps at most one waiting per mapping, so several sidecars may all run this.
-struct ReconcileScheduler: Service {
-    let queue: JobQueue
-    let interval: Int
-    let logger: Logger
-
-    func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(interval))
-                do {
-                    _ = try await queue.enqueue(try await SyncJobs.reconcileJobs(queue.store, full: false))
-                } catch {
-                    logger.warning("reconciliation not scheduled: \(Secrets.redact("\(error)"))")
-                }
+                try await Task.sleep(for: interval)
             }
         }
     }

@@ -7,6 +7,8 @@ import Webhooks
 /// `POST /zoho/webhook/<instance id>/<app>/<object>`; any other method gets 405.
 enum WebhookRoutes {
     static let path: RouterPath = "/zoho/webhook/:instance/:app/:object"
+    static let secretHeader = HTTPField.Name("X-Zoho-Webhook-Secret")!
+    static let signatureHeader = HTTPField.Name("X-Zoho-Webhook-Signature")!
 
     static func add(to router: Router<BasicRequestContext>, gateway: WebhookGateway, maxBodyBytes: Int) {
         router.post(path) { request, context -> Response in
@@ -19,8 +21,8 @@ enum WebhookRoutes {
             let reply = await gateway.receive(Delivery(
                 instance: context.parameters.get("instance") ?? "", app: context.parameters.get("app") ?? "",
                 object: context.parameters.get("object") ?? "", query: request.uri.query.map { FormEncoding.pairs($0) } ?? [],
-                contentType: request.headers[.contentType], secretHeader: request.headers[HTTPField.Name("X-Zoho-Webhook-Secret")!],
-                signatureHeader: request.headers[HTTPField.Name("X-Zoho-Webhook-Signature")!], body: body,
+                contentType: request.headers[.contentType], secretHeader: request.headers[secretHeader],
+                signatureHeader: request.headers[signatureHeader], body: body,
                 declaredSize: request.headers[.contentLength].flatMap { Int($0) }))
             var response = HTTPServer.json(reply.body, status: HTTPResponse.Status(code: reply.status))
             if let after = reply.retryAfter { response.headers[.retryAfter] = String(after) }

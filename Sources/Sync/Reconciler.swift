@@ -76,7 +76,7 @@ enum Reconciler {
             case .zoho: return false
             case .newest:
                 let o = odoo["write_date"]?.stringValue.flatMap(Clock.parseOdoo) ?? 0
-                let z = zoho["Modified_Time"]?.stringValue.flatMap(Clock.parseOdoo) ?? zoho["last_modified_time"]?.stringValue.flatMap(Clock.parseOdoo) ?? 0
+                let z = SyncEngine.modifiedTime(zoho).flatMap(Clock.parseOdoo) ?? 0
                 return o >= z
             }
         }()

@@ -245,7 +245,7 @@ public struct SyncEngine: Sendable {
             // The origin stamp: Zoho still shows the Modified_Time of the sidecar's own last write, so this
             // is (at most) that write coming back. Counted, but the values still decide: times have only
             // second precision, and a person's edit in the same second must not be lost.
-            if let stamp = b.zohoModifiedTime, stamp == (z["Modified_Time"] ?? z["last_modified_time"])?.stringValue { report.echoes += 1 }
+            if let stamp = b.zohoModifiedTime, stamp == Self.modifiedTime(z) { report.echoes += 1 }
             var d: Decision
             if let (asLeft, restore) = Reconciler.overwritten(m, zoho: z, change: zohoChanges[b.zohoID], binding: b) {
                 // Decided as the person left Zoho; Zoho gets those values back.
@@ -290,12 +290,13 @@ public struct SyncEngine: Sendable {
 
         // Then Odoo, with zoho_skip_push so it does not send the change back.
         var odooIDsWritten: [Int64] = []
+        var createdInOdoo: [Binding] = []
         if !odooCreates.isEmpty {
             let ids = try await client.create(m.odooModel, odooCreates.map(\.decision.odoo))
             for (c, id) in zip(odooCreates, ids) {
-                try await bindings.set(instanceID: instance.id, companyID: instance.companyID, m, odooID: id, zohoID: c.zohoID, hash: c.decision.hash, values: c.decision.agreed,
-                                       direction: "pull", zohoModifiedTime: zohoRecords[c.zohoID].flatMap { ($0["Modified_Time"] ?? $0["last_modified_time"])?.stringValue },
-                                       odooWriteDate: nil)
+                createdInOdoo.append(try await bindings.set(instanceID: instance.id, companyID: instance.companyID, m, odooID: id, zohoID: c.zohoID,
+                                                            hash: c.decision.hash, values: c.decision.agreed, direction: "pull",
+                                                            zohoModifiedTime: zohoRecords[c.zohoID].flatMap(Self.modifiedTime), odooWriteDate: nil))
                 odooIDsWritten.append(id)
                 report.created += 1
             }
@@ -317,19 +318,25 @@ public struct SyncEngine: Sendable {
         for r in try await client.read(m.odooModel, Array(Set(odooIDsWritten)), fields: ["write_date"], context: inactiveToo) {
             if let id = r["id"]?.intValue, let date = r["write_date"]?.stringValue { writeDates[id] = date }
         }
-        for id in odooIDsWritten {
-            guard let b = try await bindings.byOdoo(instance.id, m, [id])[id], let date = writeDates[id] else { continue }
+        // Records created in Odoo get theirs here; written ones below, with their agreed state.
+        for b in createdInOdoo {
+            guard let date = writeDates[b.odooID] else { continue }
             try await bindings.update(b.id, hash: nil, direction: nil, zohoModifiedTime: nil, odooWriteDate: date)
         }
         // Agreed state onto each binding that was decided.
         for (b, d) in zohoUpdates.map({ ($0.binding, $0.decision) }) + odooWrites.map({ ($0.binding, $0.decision) }) + settled {
             guard !failedBindings.contains(b.id) else { continue }
             try await bindings.update(b.id, hash: d.hash, values: d.agreed, direction: d.direction,
-                                      zohoModifiedTime: writtenZoho[b.id].flatMap { $0.isEmpty ? nil : $0 } ?? zohoRecords[b.zohoID].flatMap { ($0["Modified_Time"] ?? $0["last_modified_time"])?.stringValue },
+                                      zohoModifiedTime: writtenZoho[b.id].flatMap { $0.isEmpty ? nil : $0 } ?? zohoRecords[b.zohoID].flatMap(Self.modifiedTime),
                                       odooWriteDate: writeDates[b.odooID] ?? odooRecords[b.odooID]?["write_date"]?.stringValue,
-                                      zohoReadTime: zohoRecords[b.zohoID].flatMap { ($0["Modified_Time"] ?? $0["last_modified_time"])?.stringValue })
+                                      zohoReadTime: zohoRecords[b.zohoID].flatMap(Self.modifiedTime))
             if d.zoho.isEmpty, d.odoo.isEmpty { report.unchanged += 1 }
         }
+    }
+
+    /// A Zoho record's last change: CRM's Modified_Time, Books' last_modified_time.
+    static func modifiedTime(_ record: JSONValue) -> String? {
+        (record["Modified_Time"] ?? record["last_modified_time"])?.stringValue
     }
 
     /// Countries and the bindings that lookups need, for the records at hand.
