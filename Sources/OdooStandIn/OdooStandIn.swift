@@ -30,7 +30,7 @@ public actor OdooStandIn {
     /// Writes that changed nothing (every value already as written): an echo, seen from Odoo.
     public private(set) var noopWrites = 0
     /// What the addon does after commit: tell the sidecar which records changed.
-    var forward: (@Sendable (_ model: String, _ ids: [Int64], _ operation: String) async -> Void)?
+    var forward: (@Sendable (_ model: String, _ ids: [Int64], _ operation: String, _ fields: [String]) async -> Void)?
 
     public init(apiKey: String) {
         self.apiKey = apiKey
@@ -44,7 +44,7 @@ public actor OdooStandIn {
         nextID["res.country"] = Int64(countries.count + 1)
     }
 
-    public func setForward(_ f: (@Sendable (_ model: String, _ ids: [Int64], _ operation: String) async -> Void)?) { forward = f }
+    public func setForward(_ f: (@Sendable (_ model: String, _ ids: [Int64], _ operation: String, _ fields: [String]) async -> Void)?) { forward = f }
     public func resetWrites() { writes = [] }
 
     /// A record as `read` returns it (many2one as `[id, name]`, empty as `false`), archived ones included.
@@ -151,7 +151,7 @@ public actor OdooStandIn {
                 created.append(insert(model, values))
             }
             writes.append(Write(operation: "create", model: model, ids: created, values: list.first?.objectValue ?? [:], skipPush: skip))
-            await after(model, created, "create", skip: skip)
+            await after(model, created, "create", fields: [], skip: skip)
             return input.arrayValue != nil ? .array(created.map { .int($0) }) : .int(created[0])
         case "write":
             let list = ids(args.first ?? kwargs["ids"])
@@ -164,14 +164,14 @@ public actor OdooStandIn {
                 tables[model]![id]!["write_date"] = .string(now)
             }
             writes.append(Write(operation: "write", model: model, ids: list, values: values, skipPush: skip))
-            await after(model, list, "write", skip: skip)
+            await after(model, list, "write", fields: values.keys.sorted(), skip: skip)
             return true
         case "unlink":
             let list = ids(args.first ?? kwargs["ids"])
             try checkExists(list)
             for id in list { tables[model]![id] = nil }
             writes.append(Write(operation: "unlink", model: model, ids: list, values: [:], skipPush: skip))
-            await after(model, list, "unlink", skip: skip)
+            await after(model, list, "unlink", fields: [], skip: skip)
             return true
         case "fields_get":
             return .object(spec.mapValues { kind in ["type": .string(kind.hasPrefix("many2one") ? "many2one" : kind), "string": .string(kind)] })
@@ -186,10 +186,10 @@ public actor OdooStandIn {
         }
     }
 
-    /// The addon's post-commit forwarding, skipped for the sidecar's own writes.
-    func after(_ model: String, _ ids: [Int64], _ operation: String, skip: Bool) async {
+    /// The addon's post-commit forwarding (with the fields written), skipped for the sidecar's own writes.
+    func after(_ model: String, _ ids: [Int64], _ operation: String, fields: [String], skip: Bool) async {
         guard !skip, model == "res.partner", let forward, !ids.isEmpty else { return }
-        Task { await forward(model, ids, operation) }
+        Task { await forward(model, ids, operation, fields) }
     }
 
     // MARK: entry points

@@ -3,6 +3,7 @@ import Foundation
 import OdooRPC
 import Queue
 import Store
+import Sync
 import ZohoAPI
 
 /// `zoho.job`'s methods beyond CRUD: the queue's operations, over RPC.
@@ -96,12 +97,15 @@ public struct Components: Sendable {
     public var handlers: HandlerRegistry
     public var workers: WorkerPool?
     public var zoho: ZohoService?
+    public var odoo: OdooTargets?
 
-    public init(queue: JobQueue? = nil, handlers: HandlerRegistry = HandlerRegistry(), workers: WorkerPool? = nil, zoho: ZohoService? = nil) {
+    public init(queue: JobQueue? = nil, handlers: HandlerRegistry = HandlerRegistry(), workers: WorkerPool? = nil, zoho: ZohoService? = nil,
+                odoo: OdooTargets? = nil) {
         self.queue = queue
         self.handlers = handlers
         self.workers = workers
         self.zoho = zoho
+        self.odoo = odoo
     }
 
     func requireZoho() throws -> ZohoService {

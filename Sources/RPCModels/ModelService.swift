@@ -29,6 +29,7 @@ public struct ModelService: Sendable {
         "fields_get": ["allfields", "attributes"],
         "name_search": ["name", "args", "operator", "limit"],
         "default_get": ["fields_list"],
+        "read_group": ["domain", "fields", "groupby", "offset", "limit", "orderby", "lazy"],
     ]
 
     /// Merges positional `args` into named arguments by the method's signature.
@@ -78,6 +79,11 @@ public struct ModelService: Sendable {
                                         limit: int(arguments["limit"]) ?? 100, env: env)
         case "default_get":
             return defaultGet(model, fields: try fieldList(arguments["fields_list"]) ?? [], env: env)
+        case "read_group":
+            let groupby = arguments["groupby"].flatMap { $0.stringValue.map { [$0] } ?? $0.arrayValue?.compactMap(\.stringValue) } ?? []
+            return try await readGroup(model, domain: try Domain.parse(arguments["domain"]), domainJSON: arguments["domain"] ?? [],
+                                       fields: try fieldList(arguments["fields"]) ?? [], groupby: groupby, offset: int(arguments["offset"]),
+                                       limit: int(arguments["limit"]), orderby: arguments["orderby"]?.stringValue, lazy: arguments["lazy"]?.boolValue ?? true, env: env)
         default:
             guard let action = registry.action(method, on: model.name) else {
                 throw OdooFault(.valueError, "The method '\(method)' does not exist on the model '\(model.name)'")

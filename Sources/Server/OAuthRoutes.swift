@@ -11,7 +11,7 @@ enum OAuthRoutes {
             for (k, v) in request.uri.queryParameters { query[String(k)] = String(v) }
             let outcome = await flow.complete(query: query)
             if let url = outcome.returnURL {
-                return Response(status: .found, headers: [.location: url + "&zoho_message=" + (outcome.message.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")])
+                return Response(status: .found, headers: [.location: url])
             }
             let title = outcome.connected ? "Connected to Zoho" : "Zoho authorization failed"
             let html = "<!doctype html><html><head><meta charset=\"utf-8\"><title>\(title)</title></head><body><h1>\(title)</h1><p>\(escape(outcome.message))</p><p>You can close this window.</p></body></html>"

@@ -105,6 +105,7 @@ public struct Sidecar: Sendable {
         JobActions.register(on: &registry)
         InstanceActions.register(on: &registry)
         SyncActions.register(on: &registry)
+        HealthCheck.register(on: &registry)
         return registry
     }
 
@@ -147,13 +148,14 @@ public struct Sidecar: Sendable {
         if let url = settings["odoo_url"], let db = settings["odoo_db"], let user = settings["odoo_user"], let key = settings["odoo_api_key"] {
             fallbackOdoo = OdooConnection(url: url, database: db, user: user, apiKey: key, api: settings["odoo_api"] == "json2" ? .json2 : .jsonrpc)
         }
-        self.sync = SyncEngine(store: store, zoho: zoho, odoo: OdooTargets(store: store, vault: vault, fallback: fallbackOdoo))
+        let odooTargets = OdooTargets(store: store, vault: vault, fallback: fallbackOdoo)
+        self.sync = SyncEngine(store: store, zoho: zoho, odoo: odooTargets)
         var handlers = HandlerRegistry(BuiltinHandlers.all + sync.handlers)
         handlers.register(ZohoHandlers.ping(zoho))
         self.handlers = handlers
         self.workers = settings["workers"] == "false" ? nil : WorkerPool(queue: queue, handlers: handlers, logger: logger)
         self.models = ModelService(store: store, registry: Sidecar.registry(), vault: vault,
-                                   components: Components(queue: queue, handlers: handlers, workers: workers, zoho: zoho))
+                                   components: Components(queue: queue, handlers: handlers, workers: workers, zoho: zoho, odoo: odooTargets))
         self.keys = APIKeys(store: store)
         self.rpc = RPCEndpoint(models: models, keys: keys, version: Sidecar.version, logger: logger)
         self.server = ServerSettings(host: settings["host"] ?? "127.0.0.1", port: settings.int("port") ?? 8169,
@@ -173,6 +175,7 @@ public struct Sidecar: Sendable {
         services.append(Periodic(name: "housekeeping", interval: .seconds(60), logger: logger) {
             await channels.maintain()
             _ = try await WebhookRetention.purge(store, retentionDays: retention)
+            _ = try await FieldClock.purge(store, olderThanDays: retention)
         })
         if reconcileInterval > 0 {
             // At most one waiting reconciliation per mapping (identity key), however many sidecars schedule it.

@@ -242,5 +242,25 @@ enum Schema {
             // Modified_Time of that write, the window in which a person's edit could have been overwritten.
             "ALTER TABLE bindings ADD COLUMN zoho_read_time {text}",
         ]),
+        Migration(version: 5, name: "field change times", statements: [
+            // When each field last changed on each side, as learnt from callbacks and forwards (see Sync.FieldClock).
+            """
+            CREATE TABLE field_changes (
+                instance_id {int} NOT NULL,
+                side {text} NOT NULL,
+                object {text} NOT NULL,
+                record_id {text} NOT NULL,
+                field {text} NOT NULL,
+                changed_at {int} NOT NULL,
+                read_at {int},
+                fingerprint {text},
+                written_fingerprint {text},
+                PRIMARY KEY (instance_id, side, object, record_id, field)
+            )
+            """,
+            "CREATE INDEX field_changes_time ON field_changes (changed_at)",
+            // Superseded by the per-field windows of the sidecar's writes (side zoho_write above).
+            "ALTER TABLE bindings DROP COLUMN zoho_read_time",
+        ]),
     ]
 }

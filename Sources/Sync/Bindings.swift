@@ -17,11 +17,9 @@ public struct Binding: Sendable, Equatable {
     /// that still shows them has not changed since (the origin stamp that recognises echoes).
     public let zohoModifiedTime: String?
     public let odooWriteDate: String?
-    /// Zoho's Modified_Time as read just before the sidecar's last write to the record.
-    public let zohoReadTime: String?
 
     init(id: Int64, instanceID: Int64, odooModel: String, odooID: Int64, app: String, object: String, zohoID: String, syncHash: String?,
-         syncValues: [String: JSONValue]? = nil, zohoModifiedTime: String? = nil, odooWriteDate: String? = nil, zohoReadTime: String? = nil) {
+         syncValues: [String: JSONValue]? = nil, zohoModifiedTime: String? = nil, odooWriteDate: String? = nil) {
         self.id = id
         self.instanceID = instanceID
         self.odooModel = odooModel
@@ -33,7 +31,6 @@ public struct Binding: Sendable, Equatable {
         self.syncValues = syncValues
         self.zohoModifiedTime = zohoModifiedTime
         self.odooWriteDate = odooWriteDate
-        self.zohoReadTime = zohoReadTime
     }
 
     init(row: Row) {
@@ -48,7 +45,6 @@ public struct Binding: Sendable, Equatable {
         syncValues = row["sync_values"].text.flatMap { try? JSONValue.parse($0) }?.objectValue
         zohoModifiedTime = row["zoho_modified_time"].text
         odooWriteDate = row["odoo_write_date"].text
-        zohoReadTime = row["zoho_read_time"].text
     }
 
     /// True when `hash` differs from what was last agreed (or nothing was).
@@ -62,7 +58,7 @@ public struct Bindings: Sendable {
 
     public init(store: any Store) { self.store = store }
 
-    static let columns = "id, instance_id, odoo_model, odoo_id, zoho_app, zoho_object, zoho_id, sync_hash, sync_values, zoho_modified_time, odoo_write_date, zoho_read_time"
+    static let columns = "id, instance_id, odoo_model, odoo_id, zoho_app, zoho_object, zoho_id, sync_hash, sync_values, zoho_modified_time, odoo_write_date"
 
     public func byOdoo(_ instanceID: Int64, _ m: Mapping, _ ids: [Int64]) async throws -> [Int64: Binding] {
         guard !ids.isEmpty else { return [:] }
@@ -98,8 +94,7 @@ public struct Bindings: Sendable {
     }
 
     /// Records a completed sync of a bound pair.
-    public func update(_ id: Int64, hash: String?, values: [String: JSONValue]? = nil, direction: String?, zohoModifiedTime: String?, odooWriteDate: String?,
-                       zohoReadTime: String? = nil) async throws {
+    public func update(_ id: Int64, hash: String?, values: [String: JSONValue]? = nil, direction: String?, zohoModifiedTime: String?, odooWriteDate: String?) async throws {
         let now = Clock.now()
         var sets = [SQL("updated_at = ?", [.int(now)]), SQL("last_sync_at = ?", [.int(now)])]
         if let hash { sets.append(SQL("sync_hash = ?", [.text(hash)])) }
@@ -107,7 +102,6 @@ public struct Bindings: Sendable {
         if let direction { sets += [SQL("last_direction = ?", [.text(direction)]), SQL("origin_stamp = ?", [.text(direction)]), SQL("origin_at = ?", [.int(now)])] }
         if let zohoModifiedTime { sets.append(SQL("zoho_modified_time = ?", [.text(zohoModifiedTime)])) }
         if let odooWriteDate { sets.append(SQL("odoo_write_date = ?", [.text(odooWriteDate)])) }
-        if let zohoReadTime { sets.append(SQL("zoho_read_time = ?", [.text(zohoReadTime)])) }
         try await store.execute(SQL("UPDATE bindings SET ") + .joined(sets, separator: ", ") + SQL(" WHERE id = ?", [.int(id)]))
     }
 

@@ -14,29 +14,57 @@ struct Decision: Sendable {
 
 /// Decides a pair. One-way fields always flow from their source. A two-way field that differs goes
 /// from the side that changed it since the last agreed values (stored on the binding); when both
-/// changed it, the mapping's policy decides (by default the newer write wins). Writing only what
+/// changed it, the mapping's policy decides (by default the side that wrote that field last). Writing only what
 /// differs is what makes the sync converge with no echo: once both sides agree, nothing is written.
 enum Reconciler {
-    /// A person's Zoho edit that the sidecar's own write overwrote (Zoho has no conditional write, so a
-    /// change between the sync's read and its write is lost in Zoho). Recognised from Zoho's callback:
-    /// the change came after the state the sidecar read and after the Odoo edit it pushed, before its
-    /// write, and Zoho has not changed since. Returns the Zoho record as the person left it (with the
-    /// change's time as Modified_Time) and the Zoho fields to put back; nil when nothing was overwritten.
-    static func overwritten(_ m: Mapping, zoho: JSONValue, change: ZohoChange?, binding: Binding?) -> (zoho: JSONValue, restore: [String: JSONValue])? {
-        guard m.policy != .odoo, let change, let b = binding, let read = b.zohoReadTime.flatMap(Clock.parseOdoo),
-              let written = b.zohoModifiedTime.flatMap(Clock.parseOdoo), written > read,
-              zoho["Modified_Time"]?.stringValue.flatMap(Clock.parseOdoo) == written else { return nil }
+    /// A person's Zoho edits that the sidecar's own writes overwrote (Zoho has no conditional write, so a
+    /// change between a sync's read and its write of the same field is lost in Zoho). Recognised from
+    /// Zoho's callback, field by field: the change came inside the window of the sidecar's last write of
+    /// the field (after the read it was decided on, before the write's Modified_Time), after Odoo's last
+    /// edit of the field, Zoho still shows the value the sidecar wrote, and no later change to the field
+    /// was reported. Returns the Zoho fields to put back.
+    static func overwritten(_ m: Mapping, zoho: JSONValue, change: ZohoChange?, binding: Binding?, lookups: Lookups, latest: FieldTimes) -> [String: JSONValue] {
+        guard m.policy != .odoo, let change, let agreed = binding?.syncValues, case .object(var asLeft) = zoho else { return [:] }
         let time = change.time * 1000
-        let odooEdit = b.odooWriteDate.flatMap(Clock.parseOdoo) ?? .max
-        guard time > read, time > odooEdit, time < written + 1_000_000 else { return nil }
-        let restore = change.values.filter { field, value in zoho[field] != value && m.zohoFields.contains(field) }
-        guard !restore.isEmpty, case .object(var record) = zoho else { return nil }
-        record.merge(restore) { _, person in person }
-        record["Modified_Time"] = .string(Clock.odooString(time).replacingOccurrences(of: " ", with: "T") + "+00:00")
-        return (.object(record), restore)
+        var restore: [String: JSONValue] = [:]
+        for p in m.fields where p.direction != .toZoho {
+            let fields = p.zoho.filter { change.values[$0] != nil }
+            guard !fields.isEmpty, let value = agreed[p.odoo], Values.zohoSide(p, zoho, lookups) == value,
+                  time > (latest.odoo[p.odoo] ?? binding?.odooWriteDate.flatMap(Clock.parseOdoo) ?? 0),
+                  fields.allSatisfy({ f in
+                      guard let w = latest.zohoWrites[f] else { return false }
+                      let windowEnd = w.written + 1_000_000  // Modified_Time has second precision
+                      // Echoes are not a person's edit: the echo of this write shows the value written, the
+                      // echo of an earlier one the value Zoho had when this write read it.
+                      let value = FieldClock.fingerprint(change.values[f])
+                      return time > w.read && time < windowEnd && (latest.zoho[f] ?? 0) < windowEnd && value != w.readFingerprint && value != w.writtenFingerprint
+                  }) else { continue }
+            var candidate = asLeft
+            for f in fields { candidate[f] = change.values[f] }
+            guard Values.zohoSide(p, .object(candidate), lookups) != value else { continue }
+            asLeft = candidate
+            for f in fields { restore[f] = change.values[f] }
+        }
+        return restore
     }
 
-    static func decide(_ m: Mapping, odoo: JSONValue?, zoho: JSONValue?, binding: Binding?, lookups: Lookups) -> Decision {
+    /// When each field last changed on each side (`FieldClock`), and the windows of the sidecar's own
+    /// last writes to Zoho, in microseconds.
+    struct FieldTimes: Sendable {
+        struct Window: Sendable {
+            var read: Micros
+            var written: Micros
+            /// `FieldClock.fingerprint` of the field's value when read, and of the value written.
+            var readFingerprint: String?
+            var writtenFingerprint: String?
+        }
+
+        var odoo: [String: Micros] = [:]
+        var zoho: [String: Micros] = [:]
+        var zohoWrites: [String: Window] = [:]
+    }
+
+    static func decide(_ m: Mapping, odoo: JSONValue?, zoho: JSONValue?, binding: Binding?, lookups: Lookups, times: FieldTimes = FieldTimes()) -> Decision {
         var d = Decision()
         let pairs = m.fields
         func odooValue(_ p: Mapping.FieldPair, _ record: JSONValue) -> JSONValue {
@@ -70,16 +98,19 @@ enum Reconciler {
         // that side's value, so an edit in Odoo and another in Zoho to different fields both survive.
         // A field changed on both sides (or a pair never agreed on) goes to the policy's side.
         let base = binding?.syncValues
-        let odooWins: Bool = {
+        let odooRecordTime = odoo["write_date"]?.stringValue.flatMap(Clock.parseOdoo) ?? 0
+        let zohoRecordTime = SyncEngine.modifiedTime(zoho).flatMap(Clock.parseOdoo) ?? 0
+        // The side that changed the field last; a record's own time stands in where the field's is unknown.
+        func odooWins(_ p: Mapping.FieldPair) -> Bool {
             switch m.policy {
             case .odoo: return true
             case .zoho: return false
             case .newest:
-                let o = odoo["write_date"]?.stringValue.flatMap(Clock.parseOdoo) ?? 0
-                let z = SyncEngine.modifiedTime(zoho).flatMap(Clock.parseOdoo) ?? 0
+                let o = times.odoo[p.odoo] ?? odooRecordTime
+                let z = p.zoho.compactMap { times.zoho[$0] }.max() ?? zohoRecordTime
                 return o >= z
             }
-        }()
+        }
         for p in pairs {
             let o = odooValue(p, odoo)
             let z = Values.zohoSide(p, zoho, lookups)
@@ -102,7 +133,7 @@ enum Reconciler {
                 } else if base == nil, o.isNull || z.isNull {
                     takeOdoo = z.isNull  // first linking: an empty value never erases the other side's
                 } else {
-                    takeOdoo = odooWins
+                    takeOdoo = odooWins(p)
                 }
                 if takeOdoo {
                     d.zoho.merge(Values.toZoho(p, o, lookups)) { _, new in new }

@@ -164,7 +164,9 @@ public struct SyncEngine: Sendable {
         let allOdooIDs = Array(Set(odooIDs + byZoho.values.map(\.odooID))).sorted()
         let allZohoIDs = Array(Set(zohoIDs + byOdoo.values.map(\.zohoID))).sorted()
 
-        // Both sides as they are now.
+        // Both sides as they are now: Zoho first (its calls may wait for the rate limiter), then Odoo, so
+        // the two reads are as close in time as they can be.
+        var zohoRecords = try await zohoAPI.fetch(m, allZohoIDs)
         var odooRecords: [Int64: JSONValue] = [:]
         for chunk in allOdooIDs.chunked(500) {
             let domain: JSONValue = .array([["id", "in", .array(chunk.map { .int($0) })]] + (m.odooDomain.arrayValue ?? []) + (company.arrayValue ?? []))
@@ -175,7 +177,6 @@ public struct SyncEngine: Sendable {
         let missingInOdoo = allOdooIDs.filter { odooRecords[$0] == nil }
         let existingElsewhere = missingInOdoo.isEmpty ? [] : Set(try await client.call(m.odooModel, "search", [[["id", "in", .array(missingInOdoo.map { .int($0) })]]],
                                                                                        ["context": .object(inactiveToo)]).arrayValue?.compactMap(\.intValue) ?? [])
-        var zohoRecords = try await zohoAPI.fetch(m, allZohoIDs)
 
         // Deletions: a bound record gone on one side.
         for id in missingInOdoo where !existingElsewhere.contains(id) {
@@ -240,21 +241,40 @@ public struct SyncEngine: Sendable {
         for (zid, record) in zohoRecords where byZoho[zid] == nil {
             odooCreates.append((zid, Reconciler.decide(m, odoo: nil, zoho: record, binding: nil, lookups: lookups)))
         }
+        let odooTimes = try await FieldClock.latest(store, instanceID: instance.id, side: .odoo, object: m.odooModel, ids: byOdoo.keys.map { String($0) })
+        let zohoTimes = try await FieldClock.latest(store, instanceID: instance.id, side: .zoho, object: m.object, ids: byOdoo.values.map(\.zohoID))
+        let zohoWrites = try await FieldClock.latest(store, instanceID: instance.id, side: .zohoWrite, object: m.object, ids: byOdoo.values.map(\.zohoID))
         for b in byOdoo.values {
             guard let o = odooRecords[b.odooID], let z = zohoRecords[b.zohoID] else { continue }
+            // A Zoho value the last known change did not set came from a later one, not reported yet: it is
+            // at most as old as the record's Modified_Time.
+            let zohoRecordTime = Self.modifiedTime(z).flatMap(Clock.parseOdoo) ?? 0
+            let latest = Reconciler.FieldTimes(odoo: (odooTimes[String(b.odooID)] ?? [:]).mapValues { $0.time * 1000 },
+                                               zoho: (zohoTimes[b.zohoID] ?? [:]).mapValues { c in
+                                                   c.fingerprint == nil || c.fingerprint == FieldClock.fingerprint(z[c.field]) ? c.time * 1000 : max(c.time * 1000, zohoRecordTime)
+                                               },
+                                               zohoWrites: (zohoWrites[b.zohoID] ?? [:]).mapValues {
+                                                   .init(read: ($0.readAt ?? 0) * 1000, written: $0.time * 1000, readFingerprint: $0.fingerprint, writtenFingerprint: $0.writtenFingerprint)
+                                               })
+            // Only changes after the pair last agreed count in the decision.
+            let agreedOdoo = b.odooWriteDate.flatMap(Clock.parseOdoo) ?? 0, agreedZoho = b.zohoModifiedTime.flatMap(Clock.parseOdoo) ?? 0
+            var times = Reconciler.FieldTimes(odoo: latest.odoo.filter { $0.value > agreedOdoo }, zoho: latest.zoho.filter { $0.value > agreedZoho })
             // The origin stamp: Zoho still shows the Modified_Time of the sidecar's own last write, so this
             // is (at most) that write coming back. Counted, but the values still decide: times have only
             // second precision, and a person's edit in the same second must not be lost.
             if let stamp = b.zohoModifiedTime, stamp == Self.modifiedTime(z) { report.echoes += 1 }
-            var d: Decision
-            if let (asLeft, restore) = Reconciler.overwritten(m, zoho: z, change: zohoChanges[b.zohoID], binding: b) {
-                // Decided as the person left Zoho; Zoho gets those values back.
-                d = Reconciler.decide(m, odoo: o, zoho: asLeft, binding: b, lookups: lookups)
-                d.zoho.merge(restore) { decided, _ in decided }
+            // A person's edit the sidecar's last write overwrote is decided as the person left it, and put back.
+            let change = zohoChanges[b.zohoID]
+            let restore = Reconciler.overwritten(m, zoho: z, change: change, binding: b, lookups: lookups, latest: latest)
+            var asLeft = z
+            if !restore.isEmpty, let change, case .object(var record) = z {
+                record.merge(restore) { _, person in person }
+                asLeft = .object(record)
+                for f in restore.keys { times.zoho[f] = change.time * 1000 }
                 report.restored += 1
-            } else {
-                d = Reconciler.decide(m, odoo: o, zoho: z, binding: b, lookups: lookups)
             }
+            var d = Reconciler.decide(m, odoo: o, zoho: asLeft, binding: b, lookups: lookups, times: times)
+            d.zoho.merge(restore) { decided, _ in decided }
             if !d.zoho.isEmpty { zohoUpdates.append((b, d.zoho, d)) }
             if !d.odoo.isEmpty { odooWrites.append((b, d)) }
             if d.zoho.isEmpty, d.odoo.isEmpty { settled.append((b, d)) }
@@ -263,6 +283,7 @@ public struct SyncEngine: Sendable {
         // Zoho first, in batches: each record's result applies to it alone.
         var writtenZoho: [Int64: String] = [:]  // binding id → Modified_Time
         var failedBindings = Set<Int64>()
+        var ownWrites: [FieldChange] = []
         let created = try await zohoAPI.create(m, zohoCreates.map(\.values))
         for (c, r) in zip(zohoCreates, created) {
             guard let zid = r.id, r.error == nil else {
@@ -275,7 +296,22 @@ public struct SyncEngine: Sendable {
                                    direction: "push", zohoModifiedTime: r.modifiedTime, odooWriteDate: odooRecords[c.odooID]?["write_date"]?.stringValue)
             report.created += 1
         }
-        let updated = try await zohoAPI.update(m, zohoUpdates.map { ($0.binding.zohoID, $0.values) })
+        // What the sidecar writes to Zoho and on which read it was decided, to recognise a person's edit it overwrote.
+        func windows(_ u: (binding: Binding, values: [String: JSONValue], decision: Decision), written: Micros) -> [FieldChange] {
+            guard let read = zohoRecords[u.binding.zohoID].flatMap(Self.modifiedTime).flatMap(Clock.parseOdoo) else { return [] }
+            return u.values.map { field, value in
+                FieldChange(instanceID: instance.id, side: .zohoWrite, object: m.object, recordID: u.binding.zohoID, field: field, time: written / 1000,
+                            readAt: read / 1000, fingerprint: FieldClock.fingerprint(zohoRecords[u.binding.zohoID]?[field]), writtenFingerprint: FieldClock.fingerprint(value))
+            }
+        }
+        let updated: [RecordResult]
+        do {
+            updated = try await zohoAPI.update(m, zohoUpdates.map { ($0.binding.zohoID, $0.values) })
+        } catch {
+            // Zoho may have applied the writes before the failure (a dropped connection): their windows count.
+            try? await FieldClock.record(zohoUpdates.flatMap { windows($0, written: Clock.now()) }, store)
+            throw error
+        }
         for (u, r) in zip(zohoUpdates, updated) {
             if let error = r.error {
                 failedBindings.insert(u.binding.id)
@@ -285,8 +321,10 @@ public struct SyncEngine: Sendable {
                 continue
             }
             writtenZoho[u.binding.id] = r.modifiedTime ?? ""
+            ownWrites += windows(u, written: r.modifiedTime.flatMap(Clock.parseOdoo) ?? Clock.now())
             report.updated += 1
         }
+        try await FieldClock.record(ownWrites, store)
 
         // Then Odoo, with zoho_skip_push so it does not send the change back.
         var odooIDsWritten: [Int64] = []
@@ -301,7 +339,22 @@ public struct SyncEngine: Sendable {
                 report.created += 1
             }
         }
-        for w in odooWrites {
+        // A person may have edited Odoo since it was read (the Zoho writes above take time). Fields they changed
+        // are left as they are, so an older value never overwrites a newer one.
+        if !odooWrites.isEmpty {
+            let fresh = try await client.read(m.odooModel, odooWrites.map(\.binding.odooID), fields: m.odooFields, context: inactiveToo)
+            let now = Dictionary(fresh.compactMap { r in r["id"]?.intValue.map { ($0, r) } }, uniquingKeysWith: { a, _ in a })
+            for i in odooWrites.indices {
+                let id = odooWrites[i].binding.odooID
+                guard let current = now[id], let before = odooRecords[id] else { continue }
+                // The field stays as the pair last agreed it: both sides changed it, for the next sync to decide.
+                for field in odooWrites[i].decision.odoo.keys where current[field] != before[field] {
+                    odooWrites[i].decision.odoo[field] = nil
+                    odooWrites[i].decision.agreed[field] = odooWrites[i].binding.syncValues?[field]
+                }
+            }
+        }
+        for w in odooWrites where !w.decision.odoo.isEmpty {
             do {
                 try await client.write(m.odooModel, [w.binding.odooID], w.decision.odoo)
                 odooIDsWritten.append(w.binding.odooID)
@@ -328,8 +381,7 @@ public struct SyncEngine: Sendable {
             guard !failedBindings.contains(b.id) else { continue }
             try await bindings.update(b.id, hash: d.hash, values: d.agreed, direction: d.direction,
                                       zohoModifiedTime: writtenZoho[b.id].flatMap { $0.isEmpty ? nil : $0 } ?? zohoRecords[b.zohoID].flatMap(Self.modifiedTime),
-                                      odooWriteDate: writeDates[b.odooID] ?? odooRecords[b.odooID]?["write_date"]?.stringValue,
-                                      zohoReadTime: zohoRecords[b.zohoID].flatMap(Self.modifiedTime))
+                                      odooWriteDate: writeDates[b.odooID] ?? odooRecords[b.odooID]?["write_date"]?.stringValue)
             if d.zoho.isEmpty, d.odoo.isEmpty { report.unchanged += 1 }
         }
     }

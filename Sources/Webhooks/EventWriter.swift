@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Queue
 import Store
+import Sync
 import Synchronization
 
 /// The verdicts of the audit log.
@@ -22,6 +23,8 @@ struct AuditEntry: Sendable {
     var verdict: Verdict
     var detail: String?
     var jobs: [NewJob] = []
+    /// The field change times the delivery reports, kept with its jobs.
+    var fieldChanges: [FieldChange] = []
 }
 
 enum WriteOutcome: Sendable, Equatable {
@@ -145,6 +148,7 @@ final class EventWriter: Sendable {
             owners.append((i, e.jobs.count))
         }
         let ids = try await JobQueue.insert(jobs, tx)
+        try await FieldClock.record(owners.flatMap { entries[$0.index].fieldChanges }, tx)
         var offset = 0
         for (i, count) in owners {
             outcomes[i] = .accepted(jobs: Array(ids[offset..<offset + count]))

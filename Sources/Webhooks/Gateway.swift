@@ -130,6 +130,10 @@ public final class WebhookGateway: Sendable {
                                                                     changes: changes.isEmpty ? nil : changes).json,
                           companyID: instance.companyID, instanceID: id)
         }
+        entry.fieldChanges = event.changes.flatMap { record, change in
+            change.values.map { FieldChange(instanceID: id, side: .zoho, object: event.object, recordID: record, field: $0.key, time: change.time,
+                                            fingerprint: FieldClock.fingerprint($0.value)) }
+        }
         do {
             switch try await writer.write(entry) {
             case .accepted(let jobs):

@@ -104,7 +104,7 @@ public struct OAuthFlow: Sendable {
             if let error = query["error"] {
                 let message = error == "access_denied" ? "The Zoho user refused access (access_denied). Authorize again to connect." : "Zoho answered the consent with an error: \(error)."
                 try await instances.setError(id, message)
-                return Outcome(instanceID: id, connected: false, message: message, returnURL: returnURL(instance, status: "error"))
+                return Outcome(instanceID: id, connected: false, message: message, returnURL: returnURL(instance, status: "error", message: message))
             }
             guard let code = query["code"], !code.isEmpty else { throw Failure(description: "Zoho sent no authorization code.", instanceID: id) }
             let location = query["location"] ?? instance.dataCenter
@@ -125,7 +125,8 @@ public struct OAuthFlow: Sendable {
             try await instances.saveTokens(id, access: tokens.accessToken, refresh: refresh, expiresIn: tokens.expiresIn, accountsServer: server,
                                            apiDomain: apiDomain, scopes: tokens.scope ?? instance.scopes, dataCenter: location)
             try await queue.resumeInstance(id)
-            return Outcome(instanceID: id, connected: true, message: "Connected to Zoho (\(location.uppercased())).", returnURL: returnURL(instance, status: "connected"))
+            let message = "Connected to Zoho (\(location.uppercased()))."
+            return Outcome(instanceID: id, connected: true, message: message, returnURL: returnURL(instance, status: "connected", message: message))
         } catch {
             let message = (error as? Failure)?.description ?? (error as? ZohoError)?.message ?? Secrets.redact("\(error)")
             let id = instanceID ?? (error as? Failure)?.instanceID
@@ -133,13 +134,18 @@ public struct OAuthFlow: Sendable {
                 try? await instances.setState(id, (error as? ZohoError)?.kind == .transient ? "draft" : "error", error: message)
             }
             var back: String?
-            if let id, let instance = try? await instances.load(id) { back = returnURL(instance, status: "error") }
+            if let id, let instance = try? await instances.load(id) { back = returnURL(instance, status: "error", message: message) }
             return Outcome(instanceID: id, connected: false, message: message, returnURL: back)
         }
     }
 
-    func returnURL(_ i: Instance, status: String) -> String? {
+    /// The instance's return URL with the outcome in its query, ahead of any fragment (Odoo's
+    /// `/web#id=…&model=…` keeps its route).
+    func returnURL(_ i: Instance, status: String, message: String) -> String? {
         guard let base = i.returnURL ?? defaultReturnURL?.replacingOccurrences(of: "{id}", with: String(i.id)) else { return nil }
-        return base + (base.contains("?") ? "&" : "?") + "zoho_status=\(status)"
+        let parts = base.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)
+        let head = String(parts[0])
+        let query = "zoho_status=\(status)&zoho_message=" + (message.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        return head + (head.contains("?") ? "&" : "?") + query + (parts.count > 1 ? "#" + parts[1] : "")
     }
 }

@@ -65,6 +65,23 @@ struct OAuthTests {
         }
     }
 
+    @Test("after consent the browser goes back to the return URL (Odoo's /web#… form) with the outcome in its query", arguments: TestStores.engines)
+    func returnsToOdoo(engine: Engine) async throws {
+        try await TestZoho.with { zoho in
+            try await Self.withConnectable(engine, zoho: zoho) { s, id, _ in
+                _ = try await s.execute("zoho.instance", "write", [[.int(id)], ["return_url": .string("http://odoo.test/web#id=\(id)&model=zoho.instance&view_type=form")]])
+                let answer = try await Self.authorize(s, id)
+                #expect(answer.status == 302)
+                let location = try #require(answer.location)
+                let back = try #require(URLComponents(string: location))
+                #expect(back.path == "/web")
+                #expect(back.fragment == "id=\(id)&model=zoho.instance&view_type=form", "Odoo's route stays in the fragment")
+                #expect(back.queryItems?.first { $0.name == "zoho_status" }?.value == "connected")
+                #expect(back.queryItems?.first { $0.name == "zoho_message" }?.value == "Connected to Zoho (EU).")
+            }
+        }
+    }
+
     @Test("every data centre: consent, tokens and API calls go to that data centre", arguments: ["us", "in", "au", "jp", "ca", "sa", "cn", "uk"])
     func dataCentres(dc: String) async throws {
         try await TestZoho.with { zoho in

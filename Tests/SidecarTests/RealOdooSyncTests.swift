@@ -46,8 +46,8 @@ struct RealOdooSyncTests {
     }
 
     /// What the addon does after commit.
-    static func forward(_ s: TestSidecar, _ ids: [Int64], _ operation: String) async throws {
-        _ = try await s.execute("zoho.job", "enqueue_push", ["res.partner", .array(ids.map { .int($0) }), .string(operation)])
+    static func forward(_ s: TestSidecar, _ ids: [Int64], _ operation: String, fields: [String] = []) async throws {
+        _ = try await s.execute("zoho.job", "enqueue_push", ["res.partner", .array(ids.map { .int($0) }), .string(operation), .array(fields.map { .string($0) })])
     }
 
     static func partner(email: String) async throws -> JSONValue? {
@@ -109,12 +109,14 @@ struct RealOdooSyncTests {
                 try await Self.settle(s)
                 let started = ContinuousClock.now
                 var edits = 0
+                var last: [String: String] = [:]  // email → the last value written, on either side
                 for round in 0..<10 {
                     for (i, e) in emails.enumerated() {
                         let value = "r\(round)-\(i)"
+                        last[e] = value
                         if (round + i) % 2 == 0, let p = try await Self.partner(email: e)?["id"]?.intValue {
                             _ = try await RealOdoo.user("res.partner", "write", [[.int(p)], ["phone": .string(value)]])
-                            try await Self.forward(s, [p], "write")
+                            try await Self.forward(s, [p], "write", fields: ["phone"])
                         } else if let c = try await contact(e)?["id"]?.stringValue {
                             _ = try await zoho.control("PUT", "crm/eu/Contacts/\(c)", ["Phone": .string(value)])
                         }
@@ -125,11 +127,13 @@ struct RealOdooSyncTests {
                 _ = try await s.execute("zoho.instance", "action_sync_now", [[.int(id)]])
                 try await Self.settle(s)
                 let converge = ContinuousClock.now - started
-                var mismatches = 0
+                var mismatches = 0, lost = 0
                 for e in emails {
                     let p = try await Self.partner(email: e), c = try await contact(e)
                     if p == nil || c == nil || p?["phone"]?.stringValue != c?["Phone"]?.stringValue { mismatches += 1 }
+                    if p?["phone"]?.stringValue != last[e] { lost += 1 }
                 }
+                #expect(lost == 0, "every record ends with its last edit")
                 let contacts = try await zoho.control("GET", "crm/eu/Contacts").arrayValue?.filter { ($0["Email"]?.stringValue ?? "").hasSuffix("-\(nonce)@example.com") } ?? []
                 let stats = try await zoho.control("GET", "stats")
                 #expect(mismatches == 0)
@@ -137,7 +141,7 @@ struct RealOdooSyncTests {
                 #expect(stats["noop_updates"] == nil, "no echo write to Zoho")
                 let failed = try await s.execute("zoho.job", "search_count", [[["state", "=", "failed"]]]).intValue ?? -1
                 #expect(failed == 0)
-                print("REAL_ODOO records=\(emails.count) edits=\(edits) mismatches=\(mismatches) zoho_echo_writes=\(stats["noop_updates"]?.intValue ?? 0) failed_jobs=\(failed) converge_s=\(converge.components.seconds)")
+                print("REAL_ODOO records=\(emails.count) edits=\(edits) mismatches=\(mismatches) lost_updates=\(lost) zoho_echo_writes=\(stats["noop_updates"]?.intValue ?? 0) failed_jobs=\(failed) converge_s=\(converge.components.seconds)")
             }
         }
     }

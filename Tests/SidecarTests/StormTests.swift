@@ -102,15 +102,7 @@ struct StormTests {
                 }
             }
             #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
-            // Known gap: when the same field was edited on both sides between two syncs of a record, the policy
-            // "newest" compares record-level times (Odoo's write_date, Zoho's Modified_Time), which an edit of
-            // another field of the same record also moves. Under this storm (about seven edits per record in
-            // ten seconds, and a two-minute backlog at the sidecar's own 10 calls/s to Zoho) a few per cent of
-            // edits lose that way. Per-field change times (Zoho's callbacks carry them; the addon's forward
-            // could) would settle it.
-            withKnownIssue("a field edited on both sides between syncs is decided by record-level times", isIntermittent: true) {
-                #expect(lost.isEmpty, "\(lost.count) lost updates, e.g. \(lost.prefix(5))")
-            }
+            #expect(lost.isEmpty, "\(lost.count) lost updates, e.g. \(lost.prefix(5))")
             let stats = try await h.zoho.control("GET", "stats")
             let odooEchoes = await h.odoo.odoo.noopWrites
             #expect(stats["noop_updates"] == nil, "Zoho writes that changed nothing")

@@ -24,8 +24,8 @@ struct SyncHarness {
                     let channels = NotificationChannels(store: s.sidecar.store, instances: s.sidecar.zoho.instances, client: s.sidecar.zoho.client,
                                                         publicURL: s.baseURL, logger: s.sidecar.logger)
                     try await channels.subscribe(id)
-                    await odoo.odoo.setForward { model, ids, operation in
-                        _ = try? await s.execute("zoho.job", "enqueue_push", [.string(model), .array(ids.map { .int($0) }), .string(operation)])
+                    await odoo.odoo.setForward { model, ids, operation, fields in
+                        _ = try? await s.execute("zoho.job", "enqueue_push", [.string(model), .array(ids.map { .int($0) }), .string(operation), .array(fields.map { .string($0) })])
                     }
                     let h = SyncHarness(s: s, zoho: zoho, odoo: odoo, instance: id)
                     try await h.settle()
@@ -318,6 +318,24 @@ struct ReconcilerTests {
         #expect(d.odoo == ["function": "Countess"])
     }
 
+    @Test("a field edited on both sides goes to the side that edited that field last, not the side whose record changed last")
+    func fieldTimesDecide() throws {
+        let base = Reconciler.decide(Self.contacts, odoo: Self.odoo, zoho: ["id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "1"],
+                                     binding: nil, lookups: Lookups())
+        // Odoo set the phone to "8" at 10:00:00 and its title at 10:00:05 (write_date moves); Zoho set the phone to "9" at 10:00:02.
+        let odoo: JSONValue = ["id": 7, "name": "Ada Lovelace", "email": "ada@example.com", "phone": "8", "function": "Countess", "write_date": "2026-01-01 10:00:05"]
+        let zoho: JSONValue = ["id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "9", "Title": "Countess",
+                               "Modified_Time": "2026-01-01T10:00:02+00:00"]
+        let at = { (s: String) in Clock.parseOdoo(s)! }
+        let byRecord = Reconciler.decide(Self.contacts, odoo: odoo, zoho: zoho, binding: Self.binding(base), lookups: Lookups())
+        #expect(byRecord.zoho["Phone"] == "8", "without field times the record's later write_date wins")
+        let times = Reconciler.FieldTimes(odoo: ["phone": at("2026-01-01 10:00:00"), "function": at("2026-01-01 10:00:05")],
+                                          zoho: ["Phone": at("2026-01-01 10:00:02")])
+        let byField = Reconciler.decide(Self.contacts, odoo: odoo, zoho: zoho, binding: Self.binding(base), lookups: Lookups(), times: times)
+        #expect(byField.odoo == ["phone": "9"], "Zoho's phone is the later edit of that field")
+        #expect(byField.zoho.isEmpty)
+    }
+
     @Test("name split and join round-trip; one-way fields flow one way only")
     func transforms() throws {
         let pair = Self.contacts.fields[0]
@@ -331,27 +349,50 @@ struct ReconcilerTests {
         #expect(d.zoho == ["Description": "internal"] && d.odoo.isEmpty, "comment is to_zoho: Zoho's edit never comes back")
     }
 
-    @Test("a person's Zoho edit overwritten by the sync's own write is recognised from the callback and put back")
+    @Test("a person's Zoho edit overwritten by the sync's own write of that field is recognised from the callback and put back")
     func overwrittenEdit() throws {
         // The sync read Zoho at 10:00:00 (Modified_Time), pushed Odoo's phone edit of 09:59:58 and wrote at 10:00:05;
-        // Zoho's callback says a person set Mobile at 10:00:03, between the read and the write.
+        // Zoho's callback says a person set Phone at 10:00:03, between the read and the write: the write overwrote it.
         let b = Binding(id: 1, instanceID: 1, odooModel: "res.partner", odooID: 7, app: "crm", object: "Contacts", zohoID: "z1", syncHash: nil,
                         syncValues: ["name": "Ada Lovelace", "email": "ada@example.com", "phone": "2", "mobile": .null],
-                        zohoModifiedTime: "2026-01-01T10:00:05+00:00", odooWriteDate: "2026-01-01 09:59:58", zohoReadTime: "2026-01-01T10:00:00+00:00")
+                        zohoModifiedTime: "2026-01-01T10:00:05+00:00", odooWriteDate: "2026-01-01 09:59:58")
         let zoho: JSONValue = ["id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "2", "Mobile": .null,
                                "Modified_Time": "2026-01-01T15:30:05+05:30"]
-        let change = ZohoChange(time: 1_767_261_603_000, values: ["Mobile": "555"])  // 2026-01-01 10:00:03 UTC
-        let found = try #require(Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b))
-        #expect(found.restore == ["Mobile": "555"])
+        let at = { (s: String) in Clock.parseOdoo(s)! }
+        let change = ZohoChange(time: at("2026-01-01 10:00:03") / 1000, values: ["Phone": "555"])
+        let window = Reconciler.FieldTimes.Window(read: at("2026-01-01 10:00:00"), written: at("2026-01-01 10:00:05"))
+        let known = Reconciler.FieldTimes(odoo: ["phone": at("2026-01-01 09:59:58")], zoho: ["Phone": at("2026-01-01 10:00:03")], zohoWrites: ["Phone": window])
+        let restore = Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: known)
+        #expect(restore == ["Phone": "555"])
+        var asLeft = zoho
+        if case .object(var o) = asLeft { o["Phone"] = "555"; asLeft = .object(o) }
         let odoo: JSONValue = ["id": 7, "name": "Ada Lovelace", "email": "ada@example.com", "phone": "2", "write_date": "2026-01-01 09:59:58"]
-        let d = Reconciler.decide(Self.contacts, odoo: odoo, zoho: found.zoho, binding: b, lookups: Lookups())
-        #expect(d.odoo == ["mobile": "555"], "Odoo gets the person's value")
-        // Not when Zoho changed again since the write, nor when the change is older than the Odoo edit the sync pushed.
-        var later = zoho
-        if case .object(var o) = later { o["Modified_Time"] = "2026-01-01T10:00:09+00:00"; later = .object(o) }
-        #expect(Reconciler.overwritten(Self.contacts, zoho: later, change: change, binding: b) == nil)
-        let older = ZohoChange(time: 1_767_261_597_000, values: ["Mobile": "555"])  // 09:59:57
-        #expect(Reconciler.overwritten(Self.contacts, zoho: zoho, change: older, binding: b) == nil)
+        let d = Reconciler.decide(Self.contacts, odoo: odoo, zoho: asLeft, binding: b, lookups: Lookups())
+        #expect(d.odoo == ["phone": "555"], "Odoo gets the person's value")
+
+        // Not when a person changed the field again after the write, nor when the change is older than Odoo's
+        // edit of the field, nor when the write was decided after the change, nor for the echo of an earlier
+        // write, nor when the sync did not write that field (Zoho then shows the person's value).
+        let changedAgain = Reconciler.FieldTimes(odoo: known.odoo, zoho: ["Phone": at("2026-01-01 10:00:09")], zohoWrites: known.zohoWrites)
+        #expect(Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: changedAgain).isEmpty)
+        let odooLater = Reconciler.FieldTimes(odoo: ["phone": at("2026-01-01 10:00:04")], zoho: known.zoho, zohoWrites: known.zohoWrites)
+        #expect(Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: odooLater).isEmpty)
+        let readAfter = Reconciler.FieldTimes(odoo: known.odoo, zoho: known.zoho,
+                                              zohoWrites: ["Phone": .init(read: at("2026-01-01 10:00:04"), written: at("2026-01-01 10:00:05"))])
+        #expect(Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: readAfter).isEmpty,
+                "the write was decided on a read that already saw the person's edit")
+        let echo = Reconciler.FieldTimes(odoo: known.odoo, zoho: known.zoho,
+                                         zohoWrites: ["Phone": .init(read: window.read, written: window.written, readFingerprint: FieldClock.fingerprint("555"))])
+        #expect(Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: echo).isEmpty,
+                "the change shows the value Zoho had when the write read it: the echo of an earlier write, not a person's edit")
+        let ownEcho = Reconciler.FieldTimes(odoo: known.odoo, zoho: known.zoho,
+                                            zohoWrites: ["Phone": .init(read: window.read, written: window.written, writtenFingerprint: FieldClock.fingerprint("555"))])
+        #expect(Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: ownEcho).isEmpty,
+                "the change shows the value the write wrote: its own echo")
+        let mobile = ZohoChange(time: change.time, values: ["Mobile": "777"])
+        var kept = zoho
+        if case .object(var o) = kept { o["Mobile"] = "777"; kept = .object(o) }
+        #expect(Reconciler.overwritten(Self.contacts, zoho: kept, change: mobile, binding: b, lookups: Lookups(), latest: known).isEmpty)
     }
 
     static func binding(_ agreed: Decision) -> Binding {

@@ -1,0 +1,21 @@
+from odoo import fields, models
+
+LEVELS = [("debug", "Debug"), ("info", "Info"), ("warning", "Warning"), ("error", "Error")]
+
+
+class ZohoLog(models.Model):
+    """The sidecar's error centre: what went wrong, where, and why (secrets masked)."""
+
+    _name = "zoho.log"
+    _inherit = "zoho.sidecar.model"
+    _description = "Zoho Log"
+    _auto = False
+    _order = "id desc"
+
+    instance_id = fields.Many2one("zoho.instance", readonly=True)
+    job_id = fields.Many2one("zoho.job", readonly=True)
+    level = fields.Selection(LEVELS, readonly=True)
+    source = fields.Char(readonly=True)
+    message = fields.Text(readonly=True)
+    cause = fields.Text("Cause Chain", readonly=True)
+    stack = fields.Text(readonly=True)

@@ -1,0 +1,3 @@
+from . import test_forwarding
+from . import test_sidecar_views
+from . import test_screens

@@ -1,0 +1,116 @@
+from odoo import Command
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import TransactionCase, new_test_user, tagged
+
+from .common import configure, require_sidecar
+
+SPEC = {"name": {}, "apps": {}, "state": {}, "company_id": {"fields": {"display_name": {}}}}
+
+
+@tagged("post_install", "-at_install")
+class TestSidecarViews(TransactionCase):
+    """The models whose records live in the sidecar behave as Odoo models for the web client."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sidecar = require_sidecar()
+        configure(cls.env)
+        cls.company_a = cls.env.company
+        cls.company_b = cls.env["res.company"].create({"name": "Zoho Test B"})
+        cls.manager = new_test_user(cls.env, "zoho_manager", groups="base.group_user,zoho_connector_core.group_zoho_manager",
+                                    company_id=cls.company_a.id, company_ids=[Command.set([cls.company_a.id, cls.company_b.id])])
+        cls.user_a = new_test_user(cls.env, "zoho_user_a", groups="base.group_user,zoho_connector_core.group_zoho_user",
+                                   company_id=cls.company_a.id, company_ids=[Command.set([cls.company_a.id])])
+        cls.tag = "views-%s" % cls.sidecar.execute("zoho.instance", "search_count", [])
+
+    def instances(self, user=None, companies=None):
+        model = self.env["zoho.instance"].with_user(user or self.manager)
+        if companies:
+            model = model.with_context(allowed_company_ids=companies.ids)
+        return model
+
+    def test_list_form_and_save_go_through_the_sidecar(self):
+        instances = self.instances()
+        saved = instances.browse().web_save({"name": "EU %s" % self.tag, "apps": "crm, books", "data_center": "eu"}, SPEC)
+        record = saved[0]
+        self.assertEqual((record["apps"], record["state"]), ("crm, books", "draft"))
+        self.assertEqual(record["company_id"], {"id": self.company_a.id, "display_name": self.company_a.name})
+        listed = instances.web_search_read([("name", "=", "EU %s" % self.tag)], SPEC, limit=80, order="name desc")
+        self.assertEqual([r["id"] for r in listed["records"]], [record["id"]])
+        self.assertEqual(listed["length"], 1)
+        # the sidecar has it: any other RPC client sees the same record
+        self.assertEqual(self.sidecar.execute("zoho.instance", "read", [record["id"]], ["apps"])[0]["apps"], ["crm", "books"])
+        instances.browse(record["id"]).web_save({"scopes": "ZohoCRM.modules.ALL"}, {"scopes": {}})
+        self.assertEqual(instances.browse(record["id"]).web_read({"scopes": {}})[0]["scopes"], "ZohoCRM.modules.ALL")
+
+    def test_paging_sorting_and_grouping(self):
+        instances = self.instances()
+        ids = instances.create([{"name": "Page %s %02d" % (self.tag, n)} for n in range(5)]).ids
+        domain = [("name", "like", "Page %s" % self.tag)]
+        page = instances.web_search_read(domain, {"name": {}}, offset=2, limit=2, order="name desc")
+        self.assertEqual([r["id"] for r in page["records"]], [ids[2], ids[1]])
+        self.assertEqual(page["length"], 5)
+        jobs = self.env["zoho.job"].with_user(self.manager)
+        for _ in range(3):
+            self.sidecar.execute("zoho.job", "create", {"kind": "noop", "instance_id": ids[0], "eta": "2100-01-01 00:00:00"})
+        groups = jobs.web_read_group([("instance_id", "=", ids[0])], ["state"], ["state"])
+        self.assertEqual([(g["state"], g["state_count"]) for g in groups["groups"]], [("pending", 3)])
+        self.assertEqual(groups["length"], 1)
+        in_group = jobs.web_search_read(groups["groups"][0]["__domain"], {"kind": {}, "instance_id": {"fields": {"display_name": {}}}})
+        self.assertEqual(in_group["length"], 3)
+        self.assertEqual(in_group["records"][0]["instance_id"]["display_name"], "Page %s 00" % self.tag)
+
+    def test_buttons_call_the_sidecar(self):
+        instance = self.instances().create({"name": "Buttons %s" % self.tag})
+        report = instance.action_health_check()
+        self.assertEqual(report["tag"], "display_notification")
+        self.assertIn("store", report["params"]["message"])
+        self.assertIn("not authorized yet", report["params"]["message"])
+        instance.action_disable()
+        self.assertEqual(instance.read(["state"])[0]["state"], "disabled")
+        instance.action_enable()
+        self.assertEqual(instance.read(["state"])[0]["state"], "draft")
+        job = self.env["zoho.job"].with_user(self.manager).browse(
+            self.sidecar.execute("zoho.job", "create", {"kind": "noop", "instance_id": instance.id, "eta": "2100-01-01 00:00:00"}))
+        job.action_cancel()
+        self.assertEqual(job.read(["state"])[0]["state"], "cancelled")
+        job.action_retry()
+        self.assertEqual(job.read(["state"])[0]["state"], "pending")
+
+    def test_sidecar_errors_are_odoo_errors_with_its_message(self):
+        with self.assertRaisesRegex(ValidationError, "apps"):
+            self.instances().create({"name": "Bad %s" % self.tag, "apps": "crm, nope"})
+        with self.assertRaises(UserError):
+            self.instances().browse(10**9).action_health_check()
+
+    def test_secrets_are_write_only(self):
+        instance = self.instances().create({"name": "Secret %s" % self.tag, "client_secret": "s3cr3t-value"})
+        values = instance.web_read({"client_secret": {}, "client_secret_set": {}})[0]
+        self.assertEqual((values["client_secret"], values["client_secret_set"]), (False, True))
+        instance.write({"client_secret": ""})  # an empty form field leaves the secret alone
+        self.assertTrue(instance.web_read({"client_secret_set": {}})[0]["client_secret_set"])
+
+    def test_users_see_only_their_companies_and_only_managers_change_instances(self):
+        in_a = self.instances(companies=self.company_a).create({"name": "In A %s" % self.tag})
+        in_b = self.instances(companies=self.company_b).create({"name": "In B %s" % self.tag})
+        domain = [("name", "like", self.tag), ("name", "like", "In ")]
+        seen_by_user = self.instances(self.user_a).web_search_read(domain, {"name": {}})
+        self.assertEqual([r["id"] for r in seen_by_user["records"]], [in_a.id])
+        with self.assertRaises(AccessError):
+            self.instances(self.user_a).browse(in_b.id).web_read({"name": {}})
+        both = self.instances(companies=self.company_a | self.company_b).web_search_read(domain, {"name": {}}, order="id")
+        self.assertEqual([r["id"] for r in both["records"]], [in_a.id, in_b.id])
+        only_b = self.instances(companies=self.company_b).web_search_read(domain, {"name": {}})
+        self.assertEqual([r["id"] for r in only_b["records"]], [in_b.id])
+        with self.assertRaises(AccessError):
+            self.instances(self.user_a).create({"name": "Not allowed"})
+        with self.assertRaises(AccessError):
+            self.instances(self.user_a).browse(in_a.id).write({"name": "Renamed"})
+
+    def test_dashboard_shows_instances_failures_and_a_chart(self):
+        self.instances().create({"name": "Dash %s" % self.tag})
+        dashboard = self.env["zoho.dashboard"].with_user(self.manager).create({})
+        self.assertIn("Dash %s" % self.tag, dashboard.summary)
+        self.assertIn("job(s) failed in the last 24 hours", dashboard.summary)
+        self.assertIn("<svg", dashboard.jobs_chart)
