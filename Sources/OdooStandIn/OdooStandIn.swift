@@ -30,7 +30,10 @@ public actor OdooStandIn {
     /// Writes that changed nothing (every value already as written): an echo, seen from Odoo.
     public private(set) var noopWrites = 0
     /// What the addon does after commit: tell the sidecar which records changed.
-    var forward: (@Sendable (_ model: String, _ ids: [Int64], _ operation: String, _ fields: [String]) async -> Void)?
+    var forward: (@Sendable (_ model: String, _ ids: [Int64], _ operation: String, _ values: [String: JSONValue]) async -> Void)?
+    /// Runs just before a write made with zoho_skip_push is applied: lets a test land a person's edit in
+    /// the moment between the sidecar's last read and its write.
+    var beforeSidecarWrite: (@Sendable (_ ids: [Int64], _ values: [String: JSONValue]) async -> Void)?
 
     public init(apiKey: String) {
         self.apiKey = apiKey
@@ -44,8 +47,9 @@ public actor OdooStandIn {
         nextID["res.country"] = Int64(countries.count + 1)
     }
 
-    public func setForward(_ f: (@Sendable (_ model: String, _ ids: [Int64], _ operation: String, _ fields: [String]) async -> Void)?) { forward = f }
+    public func setForward(_ f: (@Sendable (_ model: String, _ ids: [Int64], _ operation: String, _ values: [String: JSONValue]) async -> Void)?) { forward = f }
     public func resetWrites() { writes = [] }
+    public func setBeforeSidecarWrite(_ f: (@Sendable (_ ids: [Int64], _ values: [String: JSONValue]) async -> Void)?) { beforeSidecarWrite = f }
 
     /// A record as `read` returns it (many2one as `[id, name]`, empty as `false`), archived ones included.
     public func record(_ model: String, _ id: Int64) -> [String: JSONValue]? { tables[model]?[id].map { present(model, $0, fields: nil) } }
@@ -151,11 +155,12 @@ public actor OdooStandIn {
                 created.append(insert(model, values))
             }
             writes.append(Write(operation: "create", model: model, ids: created, values: list.first?.objectValue ?? [:], skipPush: skip))
-            await after(model, created, "create", fields: [], skip: skip)
+            await after(model, created, "create", values: [:], skip: skip)
             return input.arrayValue != nil ? .array(created.map { .int($0) }) : .int(created[0])
         case "write":
             let list = ids(args.first ?? kwargs["ids"])
             guard let values = (args.count > 1 ? args[1] : kwargs["vals"])?.objectValue else { throw OdooFault(.valueError, "write expects values") }
+            if skip, let hook = beforeSidecarWrite { await hook(list, values) }
             try checkExists(list)
             try Self.checkFields(model, values.keys, spec: spec)
             if list.allSatisfy({ id in values.allSatisfy { k, v in (tables[model]![id]![k] ?? .null) == Self.stored(v) } }) { noopWrites += 1 }
@@ -164,14 +169,14 @@ public actor OdooStandIn {
                 tables[model]![id]!["write_date"] = .string(now)
             }
             writes.append(Write(operation: "write", model: model, ids: list, values: values, skipPush: skip))
-            await after(model, list, "write", fields: values.keys.sorted(), skip: skip)
+            await after(model, list, "write", values: values, skip: skip)
             return true
         case "unlink":
             let list = ids(args.first ?? kwargs["ids"])
             try checkExists(list)
             for id in list { tables[model]![id] = nil }
             writes.append(Write(operation: "unlink", model: model, ids: list, values: [:], skipPush: skip))
-            await after(model, list, "unlink", fields: [], skip: skip)
+            await after(model, list, "unlink", values: [:], skip: skip)
             return true
         case "fields_get":
             return .object(spec.mapValues { kind in ["type": .string(kind.hasPrefix("many2one") ? "many2one" : kind), "string": .string(kind)] })
@@ -186,10 +191,10 @@ public actor OdooStandIn {
         }
     }
 
-    /// The addon's post-commit forwarding (with the fields written), skipped for the sidecar's own writes.
-    func after(_ model: String, _ ids: [Int64], _ operation: String, fields: [String], skip: Bool) async {
+    /// The addon's post-commit forwarding (with the values written), skipped for the sidecar's own writes.
+    func after(_ model: String, _ ids: [Int64], _ operation: String, values: [String: JSONValue], skip: Bool) async {
         guard !skip, model == "res.partner", let forward, !ids.isEmpty else { return }
-        Task { await forward(model, ids, operation, fields) }
+        Task { await forward(model, ids, operation, values) }
     }
 
     // MARK: entry points

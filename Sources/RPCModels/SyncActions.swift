@@ -8,7 +8,7 @@ import Sync
 /// binding helpers of `zoho.binding`.
 public enum SyncActions {
     public static func register(on registry: inout ModelRegistry) {
-        registry.register("enqueue_push", on: SidecarModels.job.name, parameters: ["model", "ids", "operation", "fields"]) { call in
+        registry.register("enqueue_push", on: SidecarModels.job.name, parameters: ["model", "ids", "operation", "fields", "values"]) { call in
             let queue = try call.service.components.requireQueue()
             guard let model = call.arguments["model"]?.stringValue,
                   let ids = call.arguments["ids"]?.arrayValue?.compactMap(\.intValue), !ids.isEmpty else {
@@ -22,8 +22,10 @@ public enum SyncActions {
             var sql = SQL("SELECT id, company_id, apps FROM instances WHERE active = 1 AND state <> 'disabled'")
             if let companies = call.env.companies { sql.append(SQL(" AND company_id IN (") + .list(companies.map { .int($0) }) + SQL(")")) }
             let rows = try await call.service.store.query(sql + SQL(" ORDER BY id"))
-            // The fields written, when the caller says: a field edited on both sides goes to the side that wrote it last.
-            let fields = call.arguments["fields"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            // The fields written, when the caller says, and the values written where it knows them: a field
+            // edited on both sides goes to the side that wrote it last, and a value not among these came later.
+            let values = call.arguments["values"]?.objectValue ?? [:]
+            let fields = Set((call.arguments["fields"]?.arrayValue?.compactMap(\.stringValue) ?? []) + values.keys).sorted()
             let now = Clock.now() / 1000
             var jobs: [NewJob] = []
             var changes: [FieldChange] = []
@@ -31,7 +33,11 @@ public enum SyncActions {
                 let apps = (row["apps"].text.flatMap { try? JSONValue.parse($0) }?.arrayValue ?? []).compactMap(\.stringValue)
                 guard let id = row["id"].int, BuiltinMappings.forApps(apps).contains(where: { $0.odooModel == model }) else { continue }
                 if operation == "write" {
-                    changes += ids.flatMap { record in fields.map { FieldChange(instanceID: id, side: .odoo, object: model, recordID: String(record), field: $0, time: now) } }
+                    changes += ids.flatMap { record in
+                        fields.map { FieldChange(instanceID: id, side: .odoo, object: model, recordID: String(record), field: $0, time: now,
+                                                 fingerprint: values[$0].map { FieldClock.fingerprint($0) },
+                                                 value: values[$0].flatMap { $0.serialized().utf8.count <= 2000 ? $0 : nil }) }
+                    }
                 }
                 for chunk in stride(from: 0, to: ids.count, by: SyncJobs.batchLimit) {
                     let part = Array(ids[chunk..<min(chunk + SyncJobs.batchLimit, ids.count)])

@@ -255,6 +255,7 @@ enum Schema {
                 read_at {int},
                 fingerprint {text},
                 written_fingerprint {text},
+                value {text},
                 PRIMARY KEY (instance_id, side, object, record_id, field)
             )
             """,

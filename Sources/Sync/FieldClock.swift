@@ -7,9 +7,9 @@ import Store
 /// edit of any other field also moves; with these, a field edited on both sides between two syncs goes
 /// to the side that edited that field last.
 public struct FieldChange: Sendable, Equatable {
-    /// A change in Odoo, a change in Zoho, or the sidecar's own write to Zoho (with the time of the read
-    /// it was decided on: a person's Zoho edit in between was overwritten).
-    public enum Side: String, Sendable { case odoo, zoho, zohoWrite = "zoho_write" }
+    /// A change in Odoo, a change in Zoho, or the sidecar's own write to either (with the time of the
+    /// read it was decided on: a person's edit in between was overwritten).
+    public enum Side: String, Sendable { case odoo, zoho, zohoWrite = "zoho_write", odooWrite = "odoo_write" }
 
     public var instanceID: Int64
     public var side: Side
@@ -26,9 +26,11 @@ public struct FieldChange: Sendable, Equatable {
     public var fingerprint: String?
     /// For the sidecar's writes: `fingerprint` of the value written.
     public var writtenFingerprint: String?
+    /// For Odoo's changes: the value written, when short (to put back a person's edit the sidecar overwrote).
+    public var value: JSONValue?
 
     public init(instanceID: Int64, side: Side, object: String, recordID: String, field: String, time: Int64, readAt: Int64? = nil, fingerprint: String? = nil,
-                writtenFingerprint: String? = nil) {
+                writtenFingerprint: String? = nil, value: JSONValue? = nil) {
         self.instanceID = instanceID
         self.side = side
         self.object = object
@@ -38,6 +40,7 @@ public struct FieldChange: Sendable, Equatable {
         self.readAt = readAt
         self.fingerprint = fingerprint
         self.writtenFingerprint = writtenFingerprint
+        self.value = value
     }
 }
 
@@ -52,12 +55,12 @@ public enum FieldClock {
         }
         guard !latest.isEmpty else { return }
         let rows = latest.sorted { $0.key < $1.key }.map(\.value).map {
-            SQL("(?, ?, ?, ?, ?, ?, ?, ?, ?)", [.int($0.instanceID), .text($0.side.rawValue), .text($0.object), .text($0.recordID), .text($0.field), .int($0.time),
-                                                SQLValue($0.readAt), SQLValue($0.fingerprint), SQLValue($0.writtenFingerprint)])
+            SQL("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [.int($0.instanceID), .text($0.side.rawValue), .text($0.object), .text($0.recordID), .text($0.field), .int($0.time),
+                                                   SQLValue($0.readAt), SQLValue($0.fingerprint), SQLValue($0.writtenFingerprint), SQLValue($0.value.map { $0.serialized() })])
         }
         for chunk in rows.chunked(1000) {
-            try await db.execute(SQL("INSERT INTO field_changes (instance_id, side, object, record_id, field, changed_at, read_at, fingerprint, written_fingerprint) VALUES ") + .joined(Array(chunk), separator: ", ")
-                                 + SQL(" ON CONFLICT (instance_id, side, object, record_id, field) DO UPDATE SET changed_at = excluded.changed_at, read_at = excluded.read_at, fingerprint = excluded.fingerprint, written_fingerprint = excluded.written_fingerprint WHERE field_changes.changed_at < excluded.changed_at"))
+            try await db.execute(SQL("INSERT INTO field_changes (instance_id, side, object, record_id, field, changed_at, read_at, fingerprint, written_fingerprint, value) VALUES ") + .joined(Array(chunk), separator: ", ")
+                                 + SQL(" ON CONFLICT (instance_id, side, object, record_id, field) DO UPDATE SET changed_at = excluded.changed_at, read_at = excluded.read_at, fingerprint = excluded.fingerprint, written_fingerprint = excluded.written_fingerprint, value = excluded.value WHERE field_changes.changed_at < excluded.changed_at"))
         }
     }
 
@@ -66,12 +69,13 @@ public enum FieldClock {
         guard !ids.isEmpty else { return [:] }
         var out: [String: [String: FieldChange]] = [:]
         for chunk in ids.chunked(500) {
-            let rows = try await db.query(SQL("SELECT record_id, field, changed_at, read_at, fingerprint, written_fingerprint FROM field_changes WHERE instance_id = ? AND side = ? AND object = ? AND record_id IN (",
+            let rows = try await db.query(SQL("SELECT record_id, field, changed_at, read_at, fingerprint, written_fingerprint, value FROM field_changes WHERE instance_id = ? AND side = ? AND object = ? AND record_id IN (",
                                               [.int(instanceID), .text(side.rawValue), .text(object)]) + .list(chunk.map { .text($0) }) + SQL(")"))
             for r in rows {
                 guard let id = r["record_id"].text, let field = r["field"].text, let t = r["changed_at"].int else { continue }
                 out[id, default: [:]][field] = FieldChange(instanceID: instanceID, side: side, object: object, recordID: id, field: field, time: t, readAt: r["read_at"].int,
-                                                         fingerprint: r["fingerprint"].text, writtenFingerprint: r["written_fingerprint"].text)
+                                                         fingerprint: r["fingerprint"].text, writtenFingerprint: r["written_fingerprint"].text,
+                                                         value: r["value"].text.flatMap { try? JSONValue.parse($0) })
             }
         }
         return out

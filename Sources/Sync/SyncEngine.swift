@@ -244,12 +244,15 @@ public struct SyncEngine: Sendable {
         let odooTimes = try await FieldClock.latest(store, instanceID: instance.id, side: .odoo, object: m.odooModel, ids: byOdoo.keys.map { String($0) })
         let zohoTimes = try await FieldClock.latest(store, instanceID: instance.id, side: .zoho, object: m.object, ids: byOdoo.values.map(\.zohoID))
         let zohoWrites = try await FieldClock.latest(store, instanceID: instance.id, side: .zohoWrite, object: m.object, ids: byOdoo.values.map(\.zohoID))
+        let odooOwnWrites = try await FieldClock.latest(store, instanceID: instance.id, side: .odooWrite, object: m.odooModel, ids: byOdoo.keys.map { String($0) })
         for b in byOdoo.values {
             guard let o = odooRecords[b.odooID], let z = zohoRecords[b.zohoID] else { continue }
-            // A Zoho value the last known change did not set came from a later one, not reported yet: it is
-            // at most as old as the record's Modified_Time.
-            let zohoRecordTime = Self.modifiedTime(z).flatMap(Clock.parseOdoo) ?? 0
-            let latest = Reconciler.FieldTimes(odoo: (odooTimes[String(b.odooID)] ?? [:]).mapValues { $0.time * 1000 },
+            // A value the last known change did not set came from a later one, not reported yet: it is at
+            // most as old as the record's Modified_Time or write_date.
+            let zohoRecordTime = Self.modifiedTime(z).flatMap(Clock.parseOdoo) ?? 0, odooRecordTime = o["write_date"]?.stringValue.flatMap(Clock.parseOdoo) ?? 0
+            let latest = Reconciler.FieldTimes(odoo: (odooTimes[String(b.odooID)] ?? [:]).mapValues { c in
+                                                   c.fingerprint == nil || c.fingerprint == FieldClock.fingerprint(o[c.field]) ? c.time * 1000 : max(c.time * 1000, odooRecordTime)
+                                               },
                                                zoho: (zohoTimes[b.zohoID] ?? [:]).mapValues { c in
                                                    c.fingerprint == nil || c.fingerprint == FieldClock.fingerprint(z[c.field]) ? c.time * 1000 : max(c.time * 1000, zohoRecordTime)
                                                },
@@ -273,8 +276,28 @@ public struct SyncEngine: Sendable {
                 for f in restore.keys { times.zoho[f] = change.time * 1000 }
                 report.restored += 1
             }
-            var d = Reconciler.decide(m, odoo: o, zoho: asLeft, binding: b, lookups: lookups, times: times)
+            // Likewise in Odoo: a person's edit the sidecar's last write of the field overwrote (it came after
+            // the read just before that write, was not what the sync had read, and Odoo still shows what the
+            // sidecar wrote).
+            var odooAsLeft = o
+            var odooRestore: [String: JSONValue] = [:]
+            if case .object(var record) = o {
+                for p in m.fields where p.direction != .toOdoo {
+                    guard let c = odooTimes[String(b.odooID)]?[p.odoo], let value = c.value, let w = odooOwnWrites[String(b.odooID)]?[p.odoo],
+                          let read = w.readAt, c.time > read, w.writtenFingerprint == FieldClock.fingerprint(o[p.odoo]),
+                          c.fingerprint != w.writtenFingerprint, c.fingerprint != w.fingerprint else { continue }
+                    record[p.odoo] = value
+                    odooRestore[p.odoo] = value
+                    times.odoo[p.odoo] = c.time * 1000
+                }
+                if !odooRestore.isEmpty {
+                    odooAsLeft = .object(record)
+                    report.restored += 1
+                }
+            }
+            var d = Reconciler.decide(m, odoo: odooAsLeft, zoho: asLeft, binding: b, lookups: lookups, times: times)
             d.zoho.merge(restore) { decided, _ in decided }
+            d.odoo.merge(odooRestore) { decided, _ in decided }
             if !d.zoho.isEmpty { zohoUpdates.append((b, d.zoho, d)) }
             if !d.odoo.isEmpty { odooWrites.append((b, d)) }
             if d.zoho.isEmpty, d.odoo.isEmpty { settled.append((b, d)) }
@@ -341,6 +364,7 @@ public struct SyncEngine: Sendable {
         }
         // A person may have edited Odoo since it was read (the Zoho writes above take time). Fields they changed
         // are left as they are, so an older value never overwrites a newer one.
+        let reread = Clock.now() / 1000
         if !odooWrites.isEmpty {
             let fresh = try await client.read(m.odooModel, odooWrites.map(\.binding.odooID), fields: m.odooFields, context: inactiveToo)
             let now = Dictionary(fresh.compactMap { r in r["id"]?.intValue.map { ($0, r) } }, uniquingKeysWith: { a, _ in a })
@@ -354,9 +378,15 @@ public struct SyncEngine: Sendable {
                 }
             }
         }
+        var ownOdooWrites: [FieldChange] = []
         for w in odooWrites where !w.decision.odoo.isEmpty {
             do {
                 try await client.write(m.odooModel, [w.binding.odooID], w.decision.odoo)
+                let written = Clock.now() / 1000
+                ownOdooWrites += w.decision.odoo.map { field, value in
+                    FieldChange(instanceID: instance.id, side: .odooWrite, object: m.odooModel, recordID: String(w.binding.odooID), field: field, time: written,
+                                readAt: reread, fingerprint: FieldClock.fingerprint(odooRecords[w.binding.odooID]?[field]), writtenFingerprint: FieldClock.fingerprint(value))
+                }
                 odooIDsWritten.append(w.binding.odooID)
                 report.updated += 1
             } catch let fault as OdooFault {
@@ -366,6 +396,7 @@ public struct SyncEngine: Sendable {
                                 companyID: instance.companyID, instanceID: instance.id, jobID: job.id, source: "sync")
             }
         }
+        try await FieldClock.record(ownOdooWrites, store)
         // Odoo's new write_dates, for the origin stamp.
         var writeDates: [Int64: String] = [:]
         for r in try await client.read(m.odooModel, Array(Set(odooIDsWritten)), fields: ["write_date"], context: inactiveToo) {

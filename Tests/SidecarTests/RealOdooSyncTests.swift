@@ -46,8 +46,8 @@ struct RealOdooSyncTests {
     }
 
     /// What the addon does after commit.
-    static func forward(_ s: TestSidecar, _ ids: [Int64], _ operation: String, fields: [String] = []) async throws {
-        _ = try await s.execute("zoho.job", "enqueue_push", ["res.partner", .array(ids.map { .int($0) }), .string(operation), .array(fields.map { .string($0) })])
+    static func forward(_ s: TestSidecar, _ ids: [Int64], _ operation: String, values: [String: JSONValue] = [:]) async throws {
+        _ = try await s.execute("zoho.job", "enqueue_push", ["res.partner", .array(ids.map { .int($0) }), .string(operation), [], .object(values)])
     }
 
     static func partner(email: String) async throws -> JSONValue? {
@@ -116,7 +116,7 @@ struct RealOdooSyncTests {
                         last[e] = value
                         if (round + i) % 2 == 0, let p = try await Self.partner(email: e)?["id"]?.intValue {
                             _ = try await RealOdoo.user("res.partner", "write", [[.int(p)], ["phone": .string(value)]])
-                            try await Self.forward(s, [p], "write", fields: ["phone"])
+                            try await Self.forward(s, [p], "write", values: ["phone": .string(value)])
                         } else if let c = try await contact(e)?["id"]?.stringValue {
                             _ = try await zoho.control("PUT", "crm/eu/Contacts/\(c)", ["Phone": .string(value)])
                         }

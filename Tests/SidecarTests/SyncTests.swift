@@ -4,6 +4,7 @@ import OdooStandIn
 import Simulator
 import Store
 @testable import Sync
+import Synchronization
 import Testing
 import ZohoAPI
 
@@ -24,8 +25,8 @@ struct SyncHarness {
                     let channels = NotificationChannels(store: s.sidecar.store, instances: s.sidecar.zoho.instances, client: s.sidecar.zoho.client,
                                                         publicURL: s.baseURL, logger: s.sidecar.logger)
                     try await channels.subscribe(id)
-                    await odoo.odoo.setForward { model, ids, operation, fields in
-                        _ = try? await s.execute("zoho.job", "enqueue_push", [.string(model), .array(ids.map { .int($0) }), .string(operation), .array(fields.map { .string($0) })])
+                    await odoo.odoo.setForward { model, ids, operation, values in
+                        _ = try? await s.execute("zoho.job", "enqueue_push", [.string(model), .array(ids.map { .int($0) }), .string(operation), [], .object(values)])
                     }
                     let h = SyncHarness(s: s, zoho: zoho, odoo: odoo, instance: id)
                     try await h.settle()
@@ -122,6 +123,28 @@ struct SyncTests {
             let writes = await h.odoo.odoo.writes
             #expect(writes.allSatisfy { $0.skipPush }, "every write the sidecar made carried zoho_skip_push")
             #expect(try await h.zoho.control("GET", "stats")["updates"] == nil, "nothing was pushed back to Zoho")
+            #expect(try await h.failedJobs().isEmpty)
+        }
+    }
+
+    @Test("a person's Odoo edit landing between the sync's last read and its write is put back on both sides, not lost", arguments: TestStores.engines)
+    func odooEditDuringTheSyncsWrite(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            let pid = try await h.odoo.userCreate(["name": "Grace Hopper", "email": "grace@example.com"])
+            try await h.settle()
+            let zid = try #require(try await h.zohoRecords("Contacts").first?["id"]?.stringValue)
+            // Once, just before the sidecar writes this partner's title into Odoo, a person sets it in Odoo.
+            let once = Mutex(true)
+            let odoo = h.odoo
+            await h.odoo.odoo.setBeforeSidecarWrite { ids, values in
+                guard ids == [pid], values["function"] != nil, once.withLock({ let first = $0; $0 = false; return first }) else { return }
+                try? await odoo.userWrite(pid, ["function": "Rear Admiral"])
+            }
+            _ = try await h.zoho.control("PUT", "crm/eu/Contacts/\(zid)", ["Title": "Commodore"])
+            try await h.settle()
+            #expect(once.withLock { !$0 }, "the person's edit landed inside the sync's write")
+            #expect(await h.odoo.odoo.record("res.partner", pid)?["function"] == "Rear Admiral", "the later edit, Odoo's, stands")
+            #expect(try await h.zohoRecords("Contacts").first?["Title"] == "Rear Admiral")
             #expect(try await h.failedJobs().isEmpty)
         }
     }

@@ -10,6 +10,15 @@ _logger = logging.getLogger(__name__)
 PENDING = "zoho_connector_core.forward"
 # Ids per call: the sidecar splits them into jobs of 100; this bounds one request's size.
 CHUNK = 5000
+# Values sent along (so the sidecar can tell a later, unreported edit): plain ones, not too long.
+MAX_VALUE = 1000
+UNKNOWN = object()
+
+
+def _plain(value):
+    if value is None or isinstance(value, (bool, int, float)):
+        return True
+    return isinstance(value, str) and len(value) <= MAX_VALUE
 
 
 class ZohoSyncMixin(models.AbstractModel):
@@ -28,19 +37,19 @@ class ZohoSyncMixin(models.AbstractModel):
     @api.model_create_multi
     def create(self, vals_list):
         records = super().create(vals_list)
-        records._zoho_forward("create", {name for vals in vals_list for name in vals})
+        records._zoho_forward("create", {})
         return records
 
     def write(self, vals):
         result = super().write(vals)
-        self._zoho_forward("write", set(vals))
+        self._zoho_forward("write", vals)
         return result
 
     def unlink(self):
-        self._zoho_forward("unlink", set())
+        self._zoho_forward("unlink", {})
         return super().unlink()
 
-    def _zoho_forward(self, operation, field_names):
+    def _zoho_forward(self, operation, vals):
         if not self or self.env.context.get("zoho_skip_push"):
             return
         postcommit = self.env.cr.postcommit
@@ -51,9 +60,12 @@ class ZohoSyncMixin(models.AbstractModel):
                 return  # not configured: nothing to tell
             pending = postcommit.data[PENDING] = {}
             postcommit.add(lambda: _send(url, api_key, pending))
-        entry = pending.setdefault((self._name, operation), {"ids": set(), "fields": set()})
+        entry = pending.setdefault((self._name, operation), {"ids": set(), "values": {}})
         entry["ids"].update(i for i in self.ids if isinstance(i, int))
-        entry["fields"].update(field_names)
+        for name, value in vals.items():
+            # A value is sent only when every write of the transaction gave the field that same value.
+            known = entry["values"].get(name, value)
+            entry["values"][name] = value if _plain(value) and known == value else UNKNOWN
 
 
 def _send(url, api_key, pending):
@@ -61,9 +73,11 @@ def _send(url, api_key, pending):
     client = cached_client(url, api_key, timeout=5)
     for (model, operation), entry in sorted(pending.items()):
         ids = sorted(entry["ids"])
+        fields = sorted(entry["values"])
+        values = {name: value for name, value in entry["values"].items() if value is not UNKNOWN}
         try:
             for start in range(0, len(ids), CHUNK):
-                client.execute("zoho.job", "enqueue_push", model, ids[start:start + CHUNK], operation, sorted(entry["fields"]))
+                client.execute("zoho.job", "enqueue_push", model, ids[start:start + CHUNK], operation, fields, values)
         except SidecarError as error:
             total = sum(len(e["ids"]) for e in pending.values())
             _logger.warning("Zoho sidecar: %s; %d change(s) of this transaction were not forwarded, "
