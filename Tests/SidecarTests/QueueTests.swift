@@ -282,7 +282,7 @@ struct QueueTests {
             let task = Task { await pool.run() }
             let a = try await queue.enqueue(NewJob(kind: "quick"))
             let b = try await queue.enqueue(NewJob(kind: "stuck"))
-            try await eventually("both running") { await pool.runningCount == 2 }
+            try await eventually("both running") { pool.runningCount == 2 }
             await pool.stop(grace: .milliseconds(600))
             await task.value
             #expect(try await queue.job(a)?.state == .done)

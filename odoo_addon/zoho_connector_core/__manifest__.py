@@ -11,6 +11,7 @@
     "data": [
         "security/zoho_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_config_parameter.xml",
         "views/zoho_instance_views.xml",
         "views/zoho_job_views.xml",
         "views/zoho_binding_views.xml",

@@ -2,7 +2,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
-from .common import configure, require_sidecar
+from .common import SIDECAR_KEY, SIDECAR_URL, configure, require_sidecar
 
 SPEC = {"name": {}, "apps": {}, "state": {}, "company_id": {"fields": {"display_name": {}}}}
 
@@ -107,6 +107,18 @@ class TestSidecarViews(TransactionCase):
             self.instances(self.user_a).create({"name": "Not allowed"})
         with self.assertRaises(AccessError):
             self.instances(self.user_a).browse(in_a.id).write({"name": "Renamed"})
+
+    def test_settings_test_the_sidecar_with_the_key_given(self):
+        settings = self.env["res.config.settings"].create({"zoho_sidecar_url": SIDECAR_URL, "zoho_sidecar_api_key": SIDECAR_KEY})
+        notification = settings.action_zoho_test_sidecar()
+        self.assertEqual(notification["params"]["type"], "success")
+        self.assertIn("accepted the API key", notification["params"]["message"])
+        wrong = self.env["res.config.settings"].create({"zoho_sidecar_url": SIDECAR_URL, "zoho_sidecar_api_key": "zsk_wrong"})
+        with self.assertRaisesRegex(UserError, "refused the API key"):
+            wrong.action_zoho_test_sidecar()
+        down = self.env["res.config.settings"].create({"zoho_sidecar_url": "http://127.0.0.1:9", "zoho_sidecar_api_key": SIDECAR_KEY})
+        with self.assertRaisesRegex(UserError, "cannot be reached"):
+            down.action_zoho_test_sidecar()
 
     def test_dashboard_shows_instances_failures_and_a_chart(self):
         self.instances().create({"name": "Dash %s" % self.tag})
