@@ -241,63 +241,18 @@ public struct SyncEngine: Sendable {
         for (zid, record) in zohoRecords where byZoho[zid] == nil {
             odooCreates.append((zid, Reconciler.decide(m, odoo: nil, zoho: record, binding: nil, lookups: lookups)))
         }
-        let odooTimes = try await FieldClock.latest(store, instanceID: instance.id, side: .odoo, object: m.odooModel, ids: byOdoo.keys.map { String($0) })
-        let zohoTimes = try await FieldClock.latest(store, instanceID: instance.id, side: .zoho, object: m.object, ids: byOdoo.values.map(\.zohoID))
-        let zohoWrites = try await FieldClock.latest(store, instanceID: instance.id, side: .zohoWrite, object: m.object, ids: byOdoo.values.map(\.zohoID))
-        let odooOwnWrites = try await FieldClock.latest(store, instanceID: instance.id, side: .odooWrite, object: m.odooModel, ids: byOdoo.keys.map { String($0) })
+        let clocks = try await FieldClocks.load(store, instanceID: instance.id, m, Array(byOdoo.values))
         for b in byOdoo.values {
             guard let o = odooRecords[b.odooID], let z = zohoRecords[b.zohoID] else { continue }
-            // A value the last known change did not set came from a later one, not reported yet: it is at
-            // most as old as the record's Modified_Time or write_date.
-            let zohoRecordTime = Self.modifiedTime(z).flatMap(Clock.parseOdoo) ?? 0, odooRecordTime = o["write_date"]?.stringValue.flatMap(Clock.parseOdoo) ?? 0
-            let latest = Reconciler.FieldTimes(odoo: (odooTimes[String(b.odooID)] ?? [:]).mapValues { c in
-                                                   c.fingerprint == nil || c.fingerprint == FieldClock.fingerprint(o[c.field]) ? c.time * 1000 : max(c.time * 1000, odooRecordTime)
-                                               },
-                                               zoho: (zohoTimes[b.zohoID] ?? [:]).mapValues { c in
-                                                   c.fingerprint == nil || c.fingerprint == FieldClock.fingerprint(z[c.field]) ? c.time * 1000 : max(c.time * 1000, zohoRecordTime)
-                                               },
-                                               zohoWrites: (zohoWrites[b.zohoID] ?? [:]).mapValues {
-                                                   .init(read: ($0.readAt ?? 0) * 1000, written: $0.time * 1000, readFingerprint: $0.fingerprint, writtenFingerprint: $0.writtenFingerprint)
-                                               })
-            // Only changes after the pair last agreed count in the decision.
-            let agreedOdoo = b.odooWriteDate.flatMap(Clock.parseOdoo) ?? 0, agreedZoho = b.zohoModifiedTime.flatMap(Clock.parseOdoo) ?? 0
-            var times = Reconciler.FieldTimes(odoo: latest.odoo.filter { $0.value > agreedOdoo }, zoho: latest.zoho.filter { $0.value > agreedZoho })
             // The origin stamp: Zoho still shows the Modified_Time of the sidecar's own last write, so this
             // is (at most) that write coming back. Counted, but the values still decide: times have only
             // second precision, and a person's edit in the same second must not be lost.
             if let stamp = b.zohoModifiedTime, stamp == Self.modifiedTime(z) { report.echoes += 1 }
-            // A person's edit the sidecar's last write overwrote is decided as the person left it, and put back.
-            let change = zohoChanges[b.zohoID]
-            let restore = Reconciler.overwritten(m, zoho: z, change: change, binding: b, lookups: lookups, latest: latest)
-            var asLeft = z
-            if !restore.isEmpty, let change, case .object(var record) = z {
-                record.merge(restore) { _, person in person }
-                asLeft = .object(record)
-                for f in restore.keys { times.zoho[f] = change.time * 1000 }
-                report.restored += 1
-            }
-            // Likewise in Odoo: a person's edit the sidecar's last write of the field overwrote (it came after
-            // the read just before that write, was not what the sync had read, and Odoo still shows what the
-            // sidecar wrote).
-            var odooAsLeft = o
-            var odooRestore: [String: JSONValue] = [:]
-            if case .object(var record) = o {
-                for p in m.fields where p.direction != .toOdoo {
-                    guard let c = odooTimes[String(b.odooID)]?[p.odoo], let value = c.value, let w = odooOwnWrites[String(b.odooID)]?[p.odoo],
-                          let read = w.readAt, c.time > read, w.writtenFingerprint == FieldClock.fingerprint(o[p.odoo]),
-                          c.fingerprint != w.writtenFingerprint, c.fingerprint != w.fingerprint else { continue }
-                    record[p.odoo] = value
-                    odooRestore[p.odoo] = value
-                    times.odoo[p.odoo] = c.time * 1000
-                }
-                if !odooRestore.isEmpty {
-                    odooAsLeft = .object(record)
-                    report.restored += 1
-                }
-            }
-            var d = Reconciler.decide(m, odoo: odooAsLeft, zoho: asLeft, binding: b, lookups: lookups, times: times)
-            d.zoho.merge(restore) { decided, _ in decided }
-            d.odoo.merge(odooRestore) { decided, _ in decided }
+            let view = clocks.asLeft(m, b, odoo: o, zoho: z, change: zohoChanges[b.zohoID], lookups: lookups)
+            report.restored += view.restoreOdoo.count + view.restoreZoho.count
+            var d = Reconciler.decide(m, odoo: view.odoo, zoho: view.zoho, binding: b, lookups: lookups, times: view.times)
+            d.zoho.merge(view.restoreZoho) { decided, _ in decided }
+            d.odoo.merge(view.restoreOdoo) { decided, _ in decided }
             if !d.zoho.isEmpty { zohoUpdates.append((b, d.zoho, d)) }
             if !d.odoo.isEmpty { odooWrites.append((b, d)) }
             if d.zoho.isEmpty, d.odoo.isEmpty { settled.append((b, d)) }

@@ -1,0 +1,75 @@
+import Core
+import Store
+
+/// A bound pair as people left it, ready for `Reconciler.decide`: both records, with any person's
+/// edit that one of the sidecar's own writes overwrote put back, and the time each field last
+/// changed on each side since the pair last agreed.
+struct AsLeft {
+    var odoo: JSONValue
+    var zoho: JSONValue
+    var times: Reconciler.FieldTimes
+    /// Overwritten edits, to be written back to their side unless the decision says otherwise.
+    var restoreOdoo: [String: JSONValue] = [:]
+    var restoreZoho: [String: JSONValue] = [:]
+}
+
+/// The field clocks of the records a sync handles, read once per sync.
+struct FieldClocks {
+    let odoo: [String: [String: FieldChange]]
+    let zoho: [String: [String: FieldChange]]
+    let odooWrites: [String: [String: FieldChange]]
+    let zohoWrites: [String: [String: FieldChange]]
+
+    static func load(_ store: any Store, instanceID: Int64, _ m: Mapping, _ bindings: [Binding]) async throws -> FieldClocks {
+        let odooIDs = bindings.map { String($0.odooID) }, zohoIDs = bindings.map(\.zohoID)
+        return FieldClocks(
+            odoo: try await FieldClock.latest(store, instanceID: instanceID, side: .odoo, object: m.odooModel, ids: odooIDs),
+            zoho: try await FieldClock.latest(store, instanceID: instanceID, side: .zoho, object: m.object, ids: zohoIDs),
+            odooWrites: try await FieldClock.latest(store, instanceID: instanceID, side: .odooWrite, object: m.odooModel, ids: odooIDs),
+            zohoWrites: try await FieldClock.latest(store, instanceID: instanceID, side: .zohoWrite, object: m.object, ids: zohoIDs))
+    }
+
+    /// `change` is what Zoho's callback for this pull reported of the Zoho record, if anything.
+    func asLeft(_ m: Mapping, _ b: Binding, odoo o: JSONValue, zoho z: JSONValue, change: ZohoChange?, lookups: Lookups) -> AsLeft {
+        let odooChanges = odoo[String(b.odooID)] ?? [:], zohoChanges = zoho[b.zohoID] ?? [:]
+        // A value the last known change did not set came from a later one, not reported yet: it is at
+        // most as old as the record's write_date or Modified_Time.
+        let odooRecordTime = o["write_date"]?.stringValue.flatMap(Clock.parseOdoo) ?? 0
+        let zohoRecordTime = SyncEngine.modifiedTime(z).flatMap(Clock.parseOdoo) ?? 0
+        func time(_ c: FieldChange, _ record: JSONValue, _ recordTime: Micros) -> Micros {
+            c.fingerprint == nil || c.fingerprint == FieldClock.fingerprint(record[c.field]) ? c.time * 1000 : max(c.time * 1000, recordTime)
+        }
+        let latest = Reconciler.FieldTimes(
+            odoo: odooChanges.mapValues { time($0, o, odooRecordTime) },
+            zoho: zohoChanges.mapValues { time($0, z, zohoRecordTime) },
+            zohoWrites: (zohoWrites[b.zohoID] ?? [:]).mapValues {
+                .init(read: ($0.readAt ?? 0) * 1000, written: $0.time * 1000, readFingerprint: $0.fingerprint, writtenFingerprint: $0.writtenFingerprint)
+            })
+        // Only changes after the pair last agreed count in the decision.
+        let agreedOdoo = b.odooWriteDate.flatMap(Clock.parseOdoo) ?? 0, agreedZoho = b.zohoModifiedTime.flatMap(Clock.parseOdoo) ?? 0
+        var view = AsLeft(odoo: o, zoho: z, times: Reconciler.FieldTimes(odoo: latest.odoo.filter { $0.value > agreedOdoo },
+                                                                           zoho: latest.zoho.filter { $0.value > agreedZoho }))
+
+        // Zoho: the callback reports a person's change inside the window of the sidecar's write of that field.
+        view.restoreZoho = Reconciler.overwritten(m, zoho: z, change: change, binding: b, lookups: lookups, latest: latest)
+        if let change, !view.restoreZoho.isEmpty, case .object(var record) = z {
+            record.merge(view.restoreZoho) { _, person in person }
+            view.zoho = .object(record)
+            for f in view.restoreZoho.keys { view.times.zoho[f] = change.time * 1000 }
+        }
+        // Odoo: a forwarded change that came after the read just before the sidecar's write of the field,
+        // was not what the sync had read, while Odoo still shows what the sidecar wrote.
+        if case .object(var record) = o {
+            for p in m.fields where p.direction != .toOdoo {
+                guard let c = odooChanges[p.odoo], let value = c.value, let w = odooWrites[String(b.odooID)]?[p.odoo], let read = w.readAt,
+                      c.time > read, w.writtenFingerprint == FieldClock.fingerprint(o[p.odoo]),
+                      c.fingerprint != w.writtenFingerprint, c.fingerprint != w.fingerprint else { continue }
+                record[p.odoo] = value
+                view.restoreOdoo[p.odoo] = value
+                view.times.odoo[p.odoo] = c.time * 1000
+            }
+            if !view.restoreOdoo.isEmpty { view.odoo = .object(record) }
+        }
+        return view
+    }
+}
