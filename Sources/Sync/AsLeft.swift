@@ -45,10 +45,14 @@ struct FieldClocks {
             zohoWrites: (zohoWrites[b.zohoID] ?? [:]).mapValues {
                 .init(read: ($0.readAt ?? 0) * 1000, written: $0.time * 1000, readFingerprint: $0.fingerprint, writtenFingerprint: $0.writtenFingerprint)
             })
-        // Only changes after the pair last agreed count in the decision.
+        // For the decision: the change that set the value shown counts whenever it came (a field the last
+        // sync left unagreed keeps its time); without the value, only a change after the pair last agreed.
         let agreedOdoo = b.odooWriteDate.flatMap(Clock.parseOdoo) ?? 0, agreedZoho = b.zohoModifiedTime.flatMap(Clock.parseOdoo) ?? 0
-        var view = AsLeft(odoo: o, zoho: z, times: Reconciler.FieldTimes(odoo: latest.odoo.filter { $0.value > agreedOdoo },
-                                                                           zoho: latest.zoho.filter { $0.value > agreedZoho }))
+        func decisive(_ changes: [String: FieldChange], _ latest: [String: Micros], agreed: Micros) -> [String: Micros] {
+            latest.filter { field, time in changes[field]?.fingerprint != nil || time > agreed }
+        }
+        var view = AsLeft(odoo: o, zoho: z, times: Reconciler.FieldTimes(odoo: decisive(odooChanges, latest.odoo, agreed: agreedOdoo),
+                                                                           zoho: decisive(zohoChanges, latest.zoho, agreed: agreedZoho)))
 
         // Zoho: the callback reports a person's change inside the window of the sidecar's write of that field.
         view.restoreZoho = Reconciler.overwritten(m, zoho: z, change: change, binding: b, lookups: lookups, latest: latest)
