@@ -31,10 +31,13 @@ public enum SyncActions {
             var changes: [FieldChange] = []
             for row in rows {
                 let apps = (row["apps"].text.flatMap { try? JSONValue.parse($0) }?.arrayValue ?? []).compactMap(\.stringValue)
-                guard let id = row["id"].int, BuiltinMappings.forApps(apps).contains(where: { $0.odooModel == model }) else { continue }
+                let mappings = BuiltinMappings.forApps(apps).filter { $0.odooModel == model }
+                guard let id = row["id"].int, !mappings.isEmpty else { continue }
                 if operation == "write" {
+                    // Only the fields a mapping syncs: the clock needs no others, and no other value is kept.
+                    let synced = Set(mappings.flatMap { $0.fields.map(\.odoo) })
                     changes += ids.flatMap { record in
-                        fields.map { FieldChange(instanceID: id, side: .odoo, object: model, recordID: String(record), field: $0, time: now,
+                        fields.filter(synced.contains).map { FieldChange(instanceID: id, side: .odoo, object: model, recordID: String(record), field: $0, time: now,
                                                  fingerprint: values[$0].map { FieldClock.fingerprint($0) },
                                                  value: values[$0].flatMap { $0.serialized().utf8.count <= 2000 ? $0 : nil }) }
                     }
