@@ -17,12 +17,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Ids, JSON values, errors, secret masking: shared by everything, depends on nothing of ours.
         .target(name: "Core", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
         // One store interface, two engines (SQLite via SQLiteNIO, PostgreSQL via PostgresNIO), migrations.
         .target(name: "Store", dependencies: [
@@ -58,11 +61,16 @@ let package = Package(
             "Core", "Store", "Queue", "ZohoAPI", "Sync",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // What operators watch: dashboard figures from the store's tallies, the Prometheus export.
+        .target(name: "Monitoring", dependencies: [
+            "Core", "Store",
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         // The models the sidecar exposes over Odoo's RPC: field metadata, domains → SQL, company access.
-        .target(name: "RPCModels", dependencies: ["Core", "Store", "OdooRPC", "Queue", "ZohoAPI", "Sync"]),
+        .target(name: "RPCModels", dependencies: ["Core", "Store", "OdooRPC", "Queue", "ZohoAPI", "Sync", "Monitoring"]),
         // HTTP transport: /jsonrpc, /json/2, health.
         .target(name: "Server", dependencies: [
-            "Core", "Store", "RPCModels", "OdooRPC", "Queue", "ZohoAPI", "Webhooks", "Sync",
+            "Core", "Store", "RPCModels", "OdooRPC", "Queue", "ZohoAPI", "Webhooks", "Sync", "Monitoring",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -75,8 +83,9 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "SidecarCLI", dependencies: [
-            "Core", "Store", "RPCModels", "Server", "Queue",
+            "Core", "Store", "RPCModels", "Server", "Queue", "Monitoring", "ZohoAPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "ZohoSim", dependencies: [
@@ -84,7 +93,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "SidecarTests", dependencies: [
-            "Core", "Store", "RPCModels", "Server", "OdooRPC", "Simulator", "Queue", "ZohoAPI", "Webhooks", "Sync", "OdooStandIn",
+            "Core", "Store", "RPCModels", "Server", "OdooRPC", "Simulator", "Queue", "ZohoAPI", "Webhooks", "Sync", "OdooStandIn", "Monitoring",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),

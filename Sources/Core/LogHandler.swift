@@ -28,7 +28,8 @@ public struct SidecarLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var all = metadata
+        var all = LogContext.metadata
+        all.merge(metadata) { _, new in new }
         if let provided = metadataProvider?.get() { all.merge(provided) { _, new in new } }
         if let extra = event.metadata { all.merge(extra) { _, new in new } }
         let message = Secrets.redact(event.message.description)

@@ -74,6 +74,16 @@ public enum Outcome: Sendable {
     case failed(error: ErrorReport)
     /// The instance needs re-authorization: the job waits, its attempt refunded.
     case waiting(error: ErrorReport)
+
+    /// As counted in metrics.
+    public var label: String {
+        switch self {
+        case .done: "done"
+        case .retry: "retry"
+        case .failed: "failed"
+        case .waiting: "waiting"
+        }
+    }
 }
 
 /// An error as stored on a job: masked message, the chain of causes, and the last Zoho exchange.

@@ -143,14 +143,26 @@ public struct JobQueue: Sendable {
                     try await tx.execute(SQL("UPDATE jobs SET state = 'pending', eta = ?, updated_at = ?, lease_until = NULL, worker = NULL, attempts = attempts - ?, ",
                                              [.int(eta), .int(now), .int(refund ? 1 : 0)]) + Self.errorColumns(error) + guardClause)
                 case .failed(let error):
-                    try await tx.execute(SQL("UPDATE jobs SET state = 'failed', failed_at = ?, updated_at = ?, lease_until = NULL, ",
-                                             [.int(now), .int(now)]) + Self.errorColumns(error) + guardClause)
+                    let changed = try await tx.execute(SQL("UPDATE jobs SET state = 'failed', failed_at = ?, updated_at = ?, lease_until = NULL, ",
+                                                           [.int(now), .int(now)]) + Self.errorColumns(error) + guardClause)
+                    if changed > 0 { try await Self.logFailure(job, error, at: now, tx) }
                 case .waiting(let error):
                     try await tx.execute(SQL("UPDATE jobs SET state = 'waiting', updated_at = ?, lease_until = NULL, worker = NULL, attempts = attempts - 1, ",
                                              [.int(now)]) + Self.errorColumns(error) + guardClause)
                 }
             }
         }
+    }
+
+    /// A failed job is an entry in the error centre (`zoho.log`), written with the failure itself:
+    /// the cause chain, and the last Zoho exchange as the context to debug it with.
+    static func logFailure(_ job: Job, _ e: ErrorReport, at now: Micros, _ tx: any SQLExecutor) async throws {
+        let stack = e.exchange.map { "last Zoho exchange:\n" + $0.serialized() }
+        try await tx.execute(SQL("INSERT INTO logs (company_id, instance_id, job_id, level, source, message, cause, stack, created_at) VALUES (?, ?, ?, 'error', 'queue', ?, ?, ?, ?)", [
+            .int(job.companyID), SQLValue(job.instanceID), .int(job.id),
+            .text("job \(job.kind) #\(job.id) failed after \(job.attempts) attempt(s): \(e.message)"),
+            .text(e.causes.joined(separator: "\ncaused by: ")), stack.map { .text($0) } ?? .null, .int(now),
+        ]))
     }
 
     static func errorColumns(_ e: ErrorReport) -> SQL {
@@ -172,17 +184,19 @@ public struct JobQueue: Sendable {
     public func rescueExpired() async throws -> Int {
         let now = Clock.now()
         let n = try await store.transaction { tx in
-            let failed = try await tx.execute(SQL("""
+            let failed = try await tx.query(SQL("""
                 UPDATE jobs SET state = 'failed', failed_at = ?, updated_at = ?, lease_until = NULL, worker = NULL,
                     last_error = 'the worker running this job stopped (lease expired) and no attempts are left'
                 WHERE state = 'running' AND lease_until < ? AND attempts >= max_attempts
-                """, [.int(now), .int(now), .int(now)]))
+                RETURNING \(Job.columns)
+                """, [.int(now), .int(now), .int(now)])).map(Job.init(row:))
+            for job in failed { try await Self.logFailure(job, ErrorReport(message: job.lastError ?? "lease expired"), at: now, tx) }
             let requeued = try await tx.execute(SQL("""
                 UPDATE jobs SET state = 'pending', eta = ?, updated_at = ?, lease_until = NULL, worker = NULL,
                     last_error = 'the worker running this job stopped (lease expired); requeued'
                 WHERE state = 'running' AND lease_until < ?
                 """, [.int(now), .int(now), .int(now)]))
-            return failed + requeued
+            return failed.count + requeued
         }
         if n > 0 { signal.fire() }
         return n

@@ -16,11 +16,13 @@ public final class WorkerPool: Sendable {
     let handlers: HandlerRegistry
     let logger: Logger
     let options: Options
+    let telemetry: Telemetry
     private let state: Mutex<State>
 
     struct Running {
         let task: Task<Void, Never>
         let job: Job
+        let started: ContinuousClock.Instant
         let deadline: ContinuousClock.Instant
         let timeout: Double
     }
@@ -58,7 +60,8 @@ public final class WorkerPool: Sendable {
     }
 
     public init(queue: JobQueue, handlers: HandlerRegistry, settings: QueueSettings = QueueSettings(), options: Options = Options(),
-                logger: Logger = Logger(label: "zoho-sidecar.queue")) {
+                telemetry: Telemetry = .none, logger: Logger = Logger(label: "zoho-sidecar.queue")) {
+        self.telemetry = telemetry
         self.id = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
         self.queue = queue
         self.handlers = handlers
@@ -162,10 +165,14 @@ public final class WorkerPool: Sendable {
                 for job in jobs {
                     let timeout = min(handlers[job.kind]?.timeoutSeconds ?? s.settings.maxRuntimeSeconds, s.settings.maxRuntimeSeconds)
                     let task = Task { [self] in
-                        let outcome = await self.execute(job)
+                        let outcome = await LogContext.$jobID.withValue(job.id) {
+                            let outcome = await self.execute(job)
+                            self.log(job, outcome)
+                            return outcome
+                        }
                         self.completed(job, outcome)
                     }
-                    s.running[job.id] = Running(task: task, job: job, deadline: now + .milliseconds(Int64(timeout * 1000)), timeout: timeout)
+                    s.running[job.id] = Running(task: task, job: job, started: now, deadline: now + .milliseconds(Int64(timeout * 1000)), timeout: timeout)
                 }
             }
         }
@@ -197,16 +204,17 @@ public final class WorkerPool: Sendable {
     }
 
     private func completed(_ job: Job, _ outcome: Outcome) {
-        let (startFlush, wake) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
-            guard s.running.removeValue(forKey: job.id) != nil else { return (false, nil) }
+        let (started, startFlush, wake) = state.withLock { s -> (ContinuousClock.Instant?, Bool, CheckedContinuation<Void, Never>?) in
+            guard let running = s.running.removeValue(forKey: job.id) else { return (nil, false, nil) }
             s.finished.append((job, outcome))
             let startFlush = !s.flushing
             if startFlush { s.flushing = true }
             var wake: CheckedContinuation<Void, Never>?
             if s.wantsClaim { wake = s.slotWaiter; s.slotWaiter = nil }
-            return (startFlush, wake)
+            return (running.started, startFlush, wake)
         }
         wake?.resume()
+        if let started { telemetry.jobFinished(kind: job.kind, outcome: outcome.label, duration: .now - started) }
         if startFlush { Task { await self.flush() } }
     }
 
@@ -264,7 +272,9 @@ public final class WorkerPool: Sendable {
             for r in overdue {
                 // Record the timeout first, so the cancelled task's own ending is the one ignored.
                 let error = JobError(.retryable, "the job ran longer than its timeout of \(r.timeout) s and was stopped")
-                completed(r.job, retryOrFail(r.job, ErrorReport(error), settings))
+                let outcome = retryOrFail(r.job, ErrorReport(error), settings)
+                LogContext.$jobID.withValue(r.job.id) { log(r.job, outcome) }
+                completed(r.job, outcome)
                 r.task.cancel()
             }
         }
@@ -294,7 +304,6 @@ public final class WorkerPool: Sendable {
             return .failed(error: ErrorReport(message: "no handler is registered for kind '\(job.kind)' (known: \(handlers.kinds.joined(separator: ", ")))"))
         }
         var logger = self.logger
-        logger[metadataKey: "job_id"] = "\(job.id)"
         logger[metadataKey: "kind"] = "\(job.kind)"
         let settings = self.settings
         let context = JobContext(job: job, logger: logger)
@@ -319,6 +328,19 @@ public final class WorkerPool: Sendable {
             }
         } catch {
             return retryOrFail(job, ErrorReport(error), settings)
+        }
+    }
+
+    /// A failed attempt is worth a line (with the job's id, from LogContext); a success is not.
+    private func log(_ job: Job, _ outcome: Outcome) {
+        switch outcome {
+        case .done: break
+        case .retry(let eta, let error, _):
+            logger.warning("job attempt failed; retrying at \(Clock.odooString(eta)): \(error.message)", metadata: ["kind": "\(job.kind)", "attempt": "\(job.attempts)"])
+        case .failed(let error):
+            logger.error("job failed: \(error.message)", metadata: ["kind": "\(job.kind)", "attempts": "\(job.attempts)"])
+        case .waiting(let error):
+            logger.warning("job waits for the instance to be authorized again: \(error.message)", metadata: ["kind": "\(job.kind)"])
         }
     }
 

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Monitoring
 import OdooRPC
 import Queue
 import Store
@@ -24,6 +25,11 @@ public enum HealthCheck {
 
     public static func register(on registry: inout ModelRegistry) {
         registry.register("action_health_check", on: SidecarModels.instance.name) { call in
+            // Without ids: the sidecar itself and a line per instance the caller may see.
+            if call.ids.isEmpty {
+                let items = try await sidecar(store: call.service.store, components: call.service.components, companies: call.env.companies)
+                return ["status": .string((items.map(\.status).max() ?? .ok).rawValue), "items": .array(items.map(\.json))]
+            }
             try await call.service.checkAccess(call.model, call.ids, call.env, operation: "read")
             var reports: [JSONValue] = []
             for id in call.ids {
@@ -35,7 +41,32 @@ public enum HealthCheck {
         }
     }
 
-    static func check(_ id: Int64, store: any Store, components: Components) async throws -> [Item] {
+    /// The sidecar as a whole: store, workers, queue lag, failures, and each instance's state.
+    static func sidecar(store: any Store, components: Components, companies: [Int64]?) async throws -> [Item] {
+        var items = try await common(store: store, components: components)
+        guard items.first?.status != .error else { return items }
+        let now = Clock.now()
+        let lag = try await DashboardStats.queueLag(store, companies: companies, now: now)
+        items.append(Item(name: "queue lag", status: lag < 60 ? .ok : lag < 600 ? .warning : .error,
+                          message: lag == 0 ? "no job is overdue" : "the oldest due job has waited \(Int(lag)) s"))
+        let failed = try await Tallies.windows(store, metric: "job_outcomes", now: now, companies: companies)
+            .filter { $0.key.hasSuffix("/failed") }.reduce(0) { $0 + $1.lastDay }
+        items.append(Item(name: "failures", status: failed == 0 ? .ok : .warning,
+                          message: failed == 0 ? "no job failed in the last 24 h" : "\(failed) job(s) failed in the last 24 h: see Jobs, filter Failed"))
+        var sql = SQL("SELECT id, name, state, last_error FROM instances WHERE active = 1")
+        if let companies { sql = sql + SQL(" AND company_id IN (") + (companies.isEmpty ? SQL("NULL") : .list(companies.map { .int($0) })) + SQL(")") }
+        for row in try await store.query(sql + SQL(" ORDER BY id")) {
+            let state = row["state"].text ?? ""
+            let status: Item.Status = state == "connected" ? .ok : state == "needs_reauth" || state == "error" ? .error : .warning
+            let detail = row["last_error"].text.map { ": \(Secrets.redact($0))" } ?? ""
+            items.append(Item(name: "instance \(row["id"].int ?? 0) \(row["name"].text ?? "")", status: status,
+                              message: state == "connected" ? "connected" : "\(state)\(status == .ok ? "" : detail); run its health check for details"))
+        }
+        return items
+    }
+
+    /// What every report starts with: the store answers, the workers run.
+    static func common(store: any Store, components: Components) async throws -> [Item] {
         var items: [Item] = []
         let started = ContinuousClock.now
         do {
@@ -50,6 +81,12 @@ public enum HealthCheck {
         } else {
             items.append(Item(name: "workers", status: .warning, message: "this sidecar runs no workers (--workers false): another sidecar must"))
         }
+        return items
+    }
+
+    static func check(_ id: Int64, store: any Store, components: Components) async throws -> [Item] {
+        var items = try await common(store: store, components: components)
+        guard items.first?.status != .error else { return items }
         let now = Clock.now()
         let oldest = try await store.scalar(SQL("SELECT min(eta) FROM jobs WHERE instance_id = ? AND state = 'pending' AND eta <= ?", [.int(id), .int(now)])).int
         let lag = oldest.map { Double(now - $0) / 1e6 } ?? 0

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Monitoring
 import OdooRPC
 import Queue
 import Store
@@ -24,6 +25,10 @@ public enum JobActions {
             let queue = try call.service.components.requireQueue()
             try await call.service.checkAccess(call.model, call.ids, call.env, operation: "requeue")
             return .int(Int64(try await queue.requeue(call.ids)))
+        }
+        // The dashboard's figures for the caller's allowed companies (see Monitoring.DashboardStats).
+        registry.register("get_dashboard_stats", on: model) { call in
+            try await DashboardStats.compute(call.service.store, companies: call.env.companies)
         }
         registry.register("requeue_failed", on: model, parameters: ["instance_id"]) { call in
             let queue = try call.service.components.requireQueue()

@@ -1,9 +1,11 @@
 import Core
 import Foundation
 import Hummingbird
+import HTTPTypes
 import Logging
 import NIOCore
 import OdooRPC
+import Queue
 import RPCModels
 import Store
 
@@ -22,8 +24,9 @@ public struct ServerSettings: Sendable {
 
 /// The sidecar's HTTP surface.
 public enum HTTPServer {
-    public static func router(rpc: RPCEndpoint, store: any Store, settings: ServerSettings) -> Router<BasicRequestContext> {
+    public static func router(rpc: RPCEndpoint, store: any Store, settings: ServerSettings, workers: WorkerPool?) -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: RequestIDMiddleware())
         let limit = settings.maxBodyBytes
 
         router.post("/jsonrpc") { request, _ -> Response in
@@ -73,17 +76,26 @@ public enum HTTPServer {
 
         router.get("/healthz") { _, _ in json(["status": "ok"]) }
 
+        // Ready: the store answers with the current schema and the workers (if this sidecar runs any) run.
         router.get("/readyz") { _, _ -> Response in
+            var body: [String: JSONValue] = ["store": .string(store.location), "schema_latest": .int(Int64(Migrator.latest))]
+            var problems: [String] = []
             do {
                 let version = try await Migrator.currentVersion(store)
-                let ready = version == Migrator.latest
-                return json(["status": .string(ready ? "ok" : "error"), "store": .string(store.location),
-                             "schema_version": .int(Int64(version)), "schema_latest": .int(Int64(Migrator.latest))],
-                            status: ready ? .ok : .serviceUnavailable)
+                body["schema_version"] = .int(Int64(version))
+                if version != Migrator.latest { problems.append("the schema is at version \(version), not \(Migrator.latest): run zoho-sidecar migrate") }
             } catch {
-                return json(["status": "error", "store": .string(store.location), "error": .string(Secrets.redact("\(error)"))],
-                            status: .serviceUnavailable)
+                problems.append("the store does not answer: \(Secrets.redact("\(error)"))")
             }
+            if let workers {
+                body["workers"] = .string(workers.isRunning ? "running" : "stopped")
+                if !workers.isRunning { problems.append("the worker pool is not running") }
+            } else {
+                body["workers"] = "disabled"
+            }
+            body["status"] = .string(problems.isEmpty ? "ok" : "error")
+            if !problems.isEmpty { body["errors"] = .array(problems.map { .string($0) }) }
+            return json(.object(body), status: problems.isEmpty ? .ok : .serviceUnavailable)
         }
         return router
     }
@@ -107,5 +119,21 @@ public enum HTTPServer {
         let bytes = value.serializedBytes()
         return Response(status: status, headers: [.contentType: "application/json"],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+/// Gives every request an id (the caller's `X-Request-Id` when it is a sane token, else a new one),
+/// sets it on every log line written while the request runs, and returns it in the response.
+struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
+    static var header: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let given = request.headers[Self.header].flatMap { id in
+            id.count <= 64 && !id.isEmpty && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) } ? id : nil
+        }
+        let id = given ?? String(UInt64.random(in: 1...UInt64.max), radix: 16)
+        var response = try await LogContext.$requestID.withValue(id) { try await next(request, context) }
+        response.headers[Self.header] = id
+        return response
     }
 }

@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Hummingbird
 import Logging
+import Monitoring
 import Queue
 import RPCModels
 import OdooRPC
@@ -38,6 +39,7 @@ public enum SidecarSettings {
                 validate: Setting.integer(1...1_000_000)),
         Setting("webhook_burst", default: "1000", help: "Webhook deliveries an instance may send at once above its rate.", validate: Setting.integer(1...10_000_000)),
         Setting("webhook_retention_days", default: "30", help: "Days the webhook audit log (zoho.webhook.event) is kept.", validate: Setting.integer(1...3650)),
+        Setting("log_retention_days", default: "90", help: "Days the error centre (zoho.log) keeps its entries.", validate: Setting.integer(1...3650)),
         Setting("channel_lifetime_hours", default: "144", help: "Lifetime asked for CRM notification channels (Zoho allows at most 168 and silently gives 1 h beyond it).",
                 validate: Setting.integer(2...167)),
         Setting("channel_renew_before_hours", default: "24", help: "Renew CRM notification channels this long before they expire.", validate: Setting.integer(1...166)),
@@ -51,6 +53,7 @@ public enum SidecarSettings {
         Setting("log_level", default: "info", help: "trace, debug, info, notice, warning, error or critical.",
                 validate: Setting.oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])),
         Setting("log_format", default: "text", help: "text or json (one JSON object per line).", validate: Setting.oneOf(["text", "json"])),
+        Setting("metrics_token", default: nil, help: "When set, GET /metrics needs `Authorization: Bearer <token>` (prefer the environment variable or the config file to a flag)."),
     ]
 }
 
@@ -94,8 +97,11 @@ public struct Sidecar: Sendable {
     public let zoho: ZohoService
     public let webhooks: WebhookGateway
     public let sync: SyncEngine
+    public let metrics: MetricsExport
+    let metricsToken: String?
     let webhookSettings: WebhookSettings
     let webhookRetentionDays: Double
+    let logRetentionDays: Double
     let reconcileInterval: Int
     let shutdownGrace: Duration
 
@@ -131,19 +137,24 @@ public struct Sidecar: Sendable {
         self.vault = vault
         self.logger = logger
         self.queue = JobQueue(store: store)
+        self.metrics = MetricsExport(store: store)
+        self.metricsToken = settings["metrics_token"].flatMap { $0.isEmpty ? nil : $0 }
+        let telemetry = metrics.telemetry
         self.shutdownGrace = .seconds(settings.int("shutdown_grace_seconds") ?? 30)
         let publicURL = settings["public_url"] ?? "http://\(settings["host"] ?? "127.0.0.1"):\(settings["port"] ?? "8169")"
         self.zoho = ZohoService(store: store, vault: vault, queue: queue, endpoints: ZohoEndpoints(template: settings["zoho_url_template"]),
                                 publicURL: publicURL, returnURL: settings["oauth_return_url"],
                                 refreshMarginSeconds: Double(settings.int("token_refresh_margin_seconds") ?? 600),
                                 channelLifetimeSeconds: Double(settings.int("channel_lifetime_hours") ?? 144) * 3600,
-                                channelRenewBeforeSeconds: Double(settings.int("channel_renew_before_hours") ?? 24) * 3600, logger: logger)
+                                channelRenewBeforeSeconds: Double(settings.int("channel_renew_before_hours") ?? 24) * 3600,
+                                telemetry: telemetry, logger: logger)
         self.webhookSettings = WebhookSettings(maxBodyBytes: settings.int("webhook_max_body_bytes") ?? 512 * 1024,
                                                dedupWindowSeconds: Double(settings.int("webhook_dedup_window_seconds") ?? 86_400),
                                                rate: Double(settings.int("webhook_rate") ?? 500), burst: Double(settings.int("webhook_burst") ?? 1_000))
         self.webhookRetentionDays = Double(settings.int("webhook_retention_days") ?? 30)
+        self.logRetentionDays = Double(settings.int("log_retention_days") ?? 90)
         self.reconcileInterval = settings.int("reconcile_interval_seconds") ?? 300
-        self.webhooks = WebhookGateway(store: store, instances: zoho.instances, queue: queue, settings: webhookSettings, logger: logger)
+        self.webhooks = WebhookGateway(store: store, instances: zoho.instances, queue: queue, settings: webhookSettings, telemetry: telemetry, logger: logger)
         var fallbackOdoo: OdooConnection?
         if let url = settings["odoo_url"], let db = settings["odoo_db"], let user = settings["odoo_user"], let key = settings["odoo_api_key"] {
             fallbackOdoo = OdooConnection(url: url, database: db, user: user, apiKey: key, api: settings["odoo_api"] == "json2" ? .json2 : .jsonrpc)
@@ -153,7 +164,7 @@ public struct Sidecar: Sendable {
         var handlers = HandlerRegistry(BuiltinHandlers.all + sync.handlers)
         handlers.register(ZohoHandlers.ping(zoho))
         self.handlers = handlers
-        self.workers = settings["workers"] == "false" ? nil : WorkerPool(queue: queue, handlers: handlers, logger: logger)
+        self.workers = settings["workers"] == "false" ? nil : WorkerPool(queue: queue, handlers: handlers, telemetry: telemetry, logger: logger)
         self.models = ModelService(store: store, registry: Sidecar.registry(), vault: vault,
                                    components: Components(queue: queue, handlers: handlers, workers: workers, zoho: zoho, odoo: odooTargets))
         self.keys = APIKeys(store: store)
@@ -166,7 +177,7 @@ public struct Sidecar: Sendable {
     /// refreshed ahead of expiry; notification channels kept subscribed and webhook tables trimmed;
     /// reconciliation of every mapping scheduled.
     public var backgroundServices: [any Service] {
-        let (keeper, channels, store, queue, logger, retention) = (zoho.keeper, zoho.channels, store, queue, logger, webhookRetentionDays)
+        let (keeper, channels, store, queue, logger, retention, logRetention) = (zoho.keeper, zoho.channels, store, queue, logger, webhookRetentionDays, logRetentionDays)
         var services: [any Service] = workers.map { [WorkerService(pool: $0, grace: shutdownGrace)] } ?? []
         services.append(Periodic(name: "token refresh", interval: .seconds(60), logger: logger) {
             let n = await keeper.refreshDue()
@@ -176,6 +187,11 @@ public struct Sidecar: Sendable {
             await channels.maintain()
             _ = try await WebhookRetention.purge(store, retentionDays: retention)
             _ = try await FieldClock.purge(store, olderThanDays: retention)
+            try await LogBook.purge(store, olderThanDays: logRetention)
+        })
+        // PostgreSQL appends a delta row per statement that changes a count: fold them often.
+        services.append(Periodic(name: "tallies", interval: .seconds(15), logger: logger) {
+            try await Tallies.compact(store)
         })
         if reconcileInterval > 0 {
             // At most one waiting reconciliation per mapping (identity key), however many sidecars schedule it.
@@ -188,7 +204,8 @@ public struct Sidecar: Sendable {
 
     /// The HTTP application; `onRunning` receives the bound port (useful with port 0).
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let router = HTTPServer.router(rpc: rpc, store: store, settings: server)
+        let router = HTTPServer.router(rpc: rpc, store: store, settings: server, workers: workers)
+        MetricsRoute.add(to: router, export: metrics, token: metricsToken)
         OAuthRoutes.add(to: router, flow: zoho.flow)
         WebhookRoutes.add(to: router, gateway: webhooks, maxBodyBytes: webhookSettings.maxBodyBytes)
         return Application(

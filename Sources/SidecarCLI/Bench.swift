@@ -8,7 +8,7 @@ import Store
 /// enqueue 20,000 no-op jobs one by one and in one batch, drain them with a worker process, then
 /// enqueue at a steady 200 jobs/s and measure enqueue→start latency; peak RSS of the worker.
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks that print figures.", subcommands: [QueueBench.self, BenchWorker.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmarks that print figures.", subcommands: [QueueBench.self, DashboardBench.self, BenchWorker.self])
 }
 
 struct QueueBench: AsyncParsableCommand {

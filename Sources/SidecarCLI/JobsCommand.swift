@@ -33,12 +33,14 @@ struct JobsCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Everything about one job (secrets masked).")
         @Argument var id: Int64
+        @Flag(help: "JSON instead of lines.") var json = false
         @OptionGroup var options: SettingsOptions
 
         func run() async throws {
             try await withSidecar(options) { sidecar in
                 let rows = try await sidecar.store.query(SQL("SELECT * FROM jobs WHERE id = ?", [.int(id)]))
                 guard let row = rows.first else { throw CLIError("no job \(id)") }
+                if json { return printRows([row], json: true, columns: row.columns, single: true) }
                 for (name, value) in zip(row.columns, row.values) { print("\(name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(show(value, column: name))") }
             }
         }
@@ -47,10 +49,11 @@ struct JobsCommand: AsyncParsableCommand {
     struct Retry: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Failed or cancelled jobs back to pending.")
         @Argument var ids: [Int64]
+        @Flag(help: "JSON instead of a line.") var json = false
         @OptionGroup var options: SettingsOptions
         func run() async throws {
             try await withSidecar(options) { sidecar in
-                print("retried \(try await sidecar.queue.retry(ids)) job(s)")
+                report("retried", try await sidecar.queue.retry(ids), json: json)
             }
         }
     }
@@ -58,10 +61,11 @@ struct JobsCommand: AsyncParsableCommand {
     struct Cancel: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Pending, waiting or failed jobs to cancelled.")
         @Argument var ids: [Int64]
+        @Flag(help: "JSON instead of a line.") var json = false
         @OptionGroup var options: SettingsOptions
         func run() async throws {
             try await withSidecar(options) { sidecar in
-                print("cancelled \(try await sidecar.queue.cancel(ids)) job(s)")
+                report("cancelled", try await sidecar.queue.cancel(ids), json: json)
             }
         }
     }
@@ -69,10 +73,11 @@ struct JobsCommand: AsyncParsableCommand {
     struct RequeueFailed: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "requeue-failed", abstract: "Every failed job back to pending.")
         @Option(help: "Only this instance's.") var instance: Int64?
+        @Flag(help: "JSON instead of a line.") var json = false
         @OptionGroup var options: SettingsOptions
         func run() async throws {
             try await withSidecar(options) { sidecar in
-                print("requeued \(try await sidecar.queue.requeueFailed(instanceID: instance)) job(s)")
+                report("requeued", try await sidecar.queue.requeueFailed(instanceID: instance), json: json)
             }
         }
     }
@@ -80,11 +85,12 @@ struct JobsCommand: AsyncParsableCommand {
     struct Purge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete done and cancelled jobs older than N days.")
         @Option(help: "Age in days (default: the retention_days queue setting).") var days: Double?
+        @Flag(help: "JSON instead of a line.") var json = false
         @OptionGroup var options: SettingsOptions
         func run() async throws {
             try await withSidecar(options) { sidecar in
                 let retention = Double(try await QueueSettings.load(sidecar.store).retentionDays)
-                print("purged \(try await sidecar.queue.purge(olderThanDays: days ?? retention)) job(s)")
+                report("purged", try await sidecar.queue.purge(olderThanDays: days ?? retention), json: json)
             }
         }
     }
@@ -127,9 +133,15 @@ func show(_ value: SQLValue, column: String) -> String {
     }
 }
 
-func printRows(_ rows: [Row], json: Bool, columns: [String]) {
+/// "retried 3 job(s)", or {"retried": 3} with --json.
+func report(_ verb: String, _ n: Int, json: Bool) {
+    print(json ? JSONValue.object([verb: .int(Int64(n))]).serialized() : "\(verb) \(n) job(s)")
+}
+
+/// Rows as a table, or as a JSON list (one object with `single`), secrets masked either way.
+func printRows(_ rows: [Row], json: Bool, columns: [String], single: Bool = false) {
     if json {
-        print(JSONValue.array(rows.map { row in
+        let objects: [JSONValue] = rows.map { row in
             .object(Dictionary(uniqueKeysWithValues: columns.map { c in
                 (c, { () -> JSONValue in
                     switch row[c] {
@@ -142,7 +154,8 @@ func printRows(_ rows: [Row], json: Bool, columns: [String]) {
                     }
                 }())
             }))
-        }).serialized())
+        }
+        print((single ? objects.first ?? .null : .array(objects)).serialized())
         return
     }
     let cells = rows.map { row in columns.map { String(show(row[$0], column: $0).prefix(60)) } }

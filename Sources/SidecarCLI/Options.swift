@@ -25,6 +25,7 @@ struct SettingsOptions: ParsableArguments {
     @Option(help: "Webhook deliveries per second per instance before 429 (default 500).") var webhookRate: String?
     @Option(help: "Webhook deliveries an instance may send at once above the rate (default 1000).") var webhookBurst: String?
     @Option(help: "Days the webhook audit log is kept (default 30).") var webhookRetentionDays: String?
+    @Option(help: "Days the error centre (zoho.log) keeps entries (default 90).") var logRetentionDays: String?
     @Option(help: "Lifetime in hours asked for CRM notification channels (default 144).") var channelLifetimeHours: String?
     @Option(help: "Renew CRM notification channels this many hours before expiry (default 24).") var channelRenewBeforeHours: String?
     @Option(help: "Odoo to sync with when an instance names none, e.g. http://127.0.0.1:8069.") var odooUrl: String?
@@ -35,6 +36,7 @@ struct SettingsOptions: ParsableArguments {
     @Option(help: "Seconds between reconciliations of every mapping; 0: never (default 300).") var reconcileIntervalSeconds: String?
     @Option(help: "Log level (default info).") var logLevel: String?
     @Option(help: "Log format: text or json (default text).") var logFormat: String?
+    @Option(help: "Bearer token GET /metrics requires (prefer ZOHO_SIDECAR_METRICS_TOKEN).") var metricsToken: String?
 
     func resolve() throws -> Settings {
         let flags: [String: String?] = [
@@ -43,10 +45,10 @@ struct SettingsOptions: ParsableArguments {
             "workers": workers, "shutdown_grace_seconds": shutdownGraceSeconds, "public_url": publicUrl,
             "oauth_return_url": oauthReturnUrl, "zoho_url_template": zohoUrlTemplate, "token_refresh_margin_seconds": tokenRefreshMarginSeconds,
             "webhook_max_body_bytes": webhookMaxBodyBytes, "webhook_dedup_window_seconds": webhookDedupWindowSeconds,
-            "webhook_rate": webhookRate, "webhook_burst": webhookBurst, "webhook_retention_days": webhookRetentionDays,
+            "webhook_rate": webhookRate, "webhook_burst": webhookBurst, "webhook_retention_days": webhookRetentionDays, "log_retention_days": logRetentionDays,
             "channel_lifetime_hours": channelLifetimeHours, "channel_renew_before_hours": channelRenewBeforeHours,
             "odoo_url": odooUrl, "odoo_db": odooDb, "odoo_user": odooUser, "odoo_api_key": odooApiKey, "odoo_api": odooApi,
-            "reconcile_interval_seconds": reconcileIntervalSeconds,
+            "reconcile_interval_seconds": reconcileIntervalSeconds, "metrics_token": metricsToken,
         ]
         // Every setting of the catalogue has its flag here; a new setting without one is a bug caught at once.
         precondition(Set(flags.keys) == Set(SidecarSettings.catalogue.map(\.key)), "SettingsOptions and SidecarSettings.catalogue disagree")

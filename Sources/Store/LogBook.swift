@@ -14,4 +14,10 @@ public struct LogBook: Sendable {
                                        [.int(companyID), SQLValue(instanceID), SQLValue(jobID), .text(level.rawValue), .text(source),
                                         .text(Secrets.redact(message)), cause.map { .text(Secrets.redact($0)) } ?? .null, .int(Clock.now())]))
     }
+
+    /// Drops entries older than `days` (the `log_retention_days` setting). Returns how many.
+    @discardableResult
+    public static func purge(_ store: any Store, olderThanDays days: Double) async throws -> Int {
+        try await store.execute(SQL("DELETE FROM logs WHERE created_at < ?", [.int(Clock.now() - Int64(days * 86_400 * 1e6))]))
+    }
 }

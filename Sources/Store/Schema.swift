@@ -263,5 +263,26 @@ enum Schema {
             // Superseded by the per-field windows of the sidecar's writes (side zoho_write above).
             "ALTER TABLE bindings DROP COLUMN zoho_read_time",
         ]),
+        Migration(version: 6, name: "tallies", statements: [
+            // Counts kept by the database itself as rows change, so the dashboard and /metrics read a
+            // few rows instead of counting millions of jobs (see Monitoring.Tallies). `metric` is one of
+            //   jobs          key kind/state, minute 0: jobs in the store now;
+            //   job_outcomes  key kind/done|failed|retried, per minute: what finished or was retried;
+            //   bindings      key app/object/odoo model, minute 0: bindings now;
+            //   webhooks      key app/verdict, per minute: audited deliveries.
+            // instance_id 0 stands for "no instance"; company_id keeps each company's counts its own.
+            """
+            CREATE TABLE tallies (
+                metric {text} NOT NULL,
+                company_id {int} NOT NULL,
+                instance_id {int} NOT NULL,
+                key {text} NOT NULL,
+                minute {int} NOT NULL,
+                n {int} NOT NULL
+            )
+            """,
+            "INSERT INTO tallies SELECT 'jobs', company_id, coalesce(instance_id, 0), kind || '/' || state, 0, count(*) FROM jobs GROUP BY company_id, coalesce(instance_id, 0), kind || '/' || state",
+            "INSERT INTO tallies SELECT 'bindings', company_id, instance_id, zoho_app || '/' || zoho_object || '/' || odoo_model, 0, count(*) FROM bindings GROUP BY company_id, instance_id, zoho_app || '/' || zoho_object || '/' || odoo_model",
+        ], postgresOnly: Schema.postgresTallies, sqliteOnly: Schema.sqliteTallies),
     ]
 }

@@ -69,9 +69,11 @@ public final class WebhookGateway: Sendable {
     let directory: InstanceDirectory
     let sampler = RefusalSampler()
     let logger: Logger
+    let telemetry: Telemetry
     private let counters = Mutex<[String: Int]>([:])
 
-    public init(store: any Store, instances: Instances, queue: JobQueue, settings: WebhookSettings, logger: Logger) {
+    public init(store: any Store, instances: Instances, queue: JobQueue, settings: WebhookSettings, telemetry: Telemetry = .none, logger: Logger) {
+        self.telemetry = telemetry
         self.settings = settings
         self.instances = instances
         self.writer = EventWriter(store: store, signal: queue.signal, dedupWindowSeconds: settings.dedupWindowSeconds)
@@ -169,6 +171,7 @@ public final class WebhookGateway: Sendable {
 
     private func count(_ key: String, _ reply: Reply) -> Reply {
         counters.withLock { $0[key, default: 0] += 1 }
+        telemetry.webhook(verdict: key)
         return reply
     }
 }

@@ -23,8 +23,11 @@ public actor TokenKeeper {
     /// After Zoho's "Access Denied" throttle, no token request until this time.
     private var blockedUntil: [Int64: Micros] = [:]
 
+    let telemetry: Telemetry
+
     public init(instances: Instances, oauth: OAuthClient, endpoints: ZohoEndpoints, queue: JobQueue, marginSeconds: Double = 600,
-                logger: Logger = Logger(label: "zoho-sidecar.oauth")) {
+                telemetry: Telemetry = .none, logger: Logger = Logger(label: "zoho-sidecar.oauth")) {
+        self.telemetry = telemetry
         self.instances = instances
         self.oauth = oauth
         self.endpoints = endpoints
@@ -115,11 +118,13 @@ public actor TokenKeeper {
         do {
             let tokens = try await oauth.refresh(accountsServer: server, clientID: clientID, clientSecret: secret, refreshToken: refresh)
             try await instances.saveTokens(id, access: tokens.accessToken, refresh: nil, expiresIn: tokens.expiresIn)
+            telemetry.tokenRefresh(succeeded: true)
             blockedUntil[id] = nil
             if current.state == "error" { try await queue.resumeInstance(id) }
             guard let updated = try await instances.load(id) else { throw ZohoError(.notConfigured, "instance \(id) vanished") }
             return updated
         } catch let error as ZohoError {
+            telemetry.tokenRefresh(succeeded: false)
             switch error.kind {
             case .needsReauth:
                 try await instances.setState(id, "needs_reauth", error: error.message)

@@ -12,11 +12,13 @@ public struct ZohoClient: Sendable {
     let keeper: TokenKeeper
     let http: ZohoHTTP
     let limiter: RateLimiter
+    let telemetry: Telemetry
 
-    public init(keeper: TokenKeeper, http: ZohoHTTP, limiter: RateLimiter = RateLimiter()) {
+    public init(keeper: TokenKeeper, http: ZohoHTTP, limiter: RateLimiter = RateLimiter(), telemetry: Telemetry = .none) {
         self.keeper = keeper
         self.http = http
         self.limiter = limiter
+        self.telemetry = telemetry
     }
 
     /// `path` is relative to the API domain, e.g. "/crm/v8/Contacts" or "/books/v3/contacts".
@@ -33,10 +35,17 @@ public struct ZohoClient: Sendable {
         for attempt in 0..<2 {
             let url = Self.url(domain + path, query)
             let auth = [("Authorization", "Zoho-oauthtoken \(token)")] + headers
-            let exchange = try await limiter.run("\(instanceID):\(app.rawValue)", limit: limit) {
-                try await http.send(method, url, headers: auth,
-                                    body: json.map { $0.serializedBytes() }, contentType: json == nil ? nil : "application/json")
+            let exchange: Exchange
+            do {
+                exchange = try await limiter.run("\(instanceID):\(app.rawValue)", limit: limit) {
+                    try await http.send(method, url, headers: auth,
+                                        body: json.map { $0.serializedBytes() }, contentType: json == nil ? nil : "application/json")
+                }
+            } catch {
+                telemetry.zohoCall(app: app.rawValue, status: 0)
+                throw error
             }
+            telemetry.zohoCall(app: app.rawValue, status: exchange.status)
             if exchange.status == 401, attempt == 0, Self.isInvalidToken(exchange) {
                 (token, domain, instance) = try await keeper.access(instanceID, rejected: token)
                 continue

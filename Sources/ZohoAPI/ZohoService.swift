@@ -20,14 +20,15 @@ public struct ZohoService: Sendable {
     /// `publicURL` is how browsers and Zoho reach the sidecar: the OAuth redirect and the notification URLs hang off it.
     public init(store: any Store, vault: Vault, queue: JobQueue, endpoints: ZohoEndpoints, publicURL: String, returnURL: String?,
                 refreshMarginSeconds: Double, channelLifetimeSeconds: Double = 6 * 86_400, channelRenewBeforeSeconds: Double = 86_400,
-                http: ZohoHTTP = ZohoHTTP(), logger: Logger = Logger(label: "zoho-sidecar.zoho")) {
+                http: ZohoHTTP = ZohoHTTP(), telemetry: Telemetry = .none, logger: Logger = Logger(label: "zoho-sidecar.zoho")) {
         let redirectURI = publicURL + "/zoho/oauth/callback"
         self.instances = Instances(store: store, vault: vault)
         self.oauth = OAuthClient(http: http)
         self.endpoints = endpoints
         self.flow = OAuthFlow(instances: instances, oauth: oauth, endpoints: endpoints, queue: queue, defaultRedirectURI: redirectURI, defaultReturnURL: returnURL)
-        self.keeper = TokenKeeper(instances: instances, oauth: oauth, endpoints: endpoints, queue: queue, marginSeconds: refreshMarginSeconds, logger: logger)
-        self.client = ZohoClient(keeper: keeper, http: http)
+        self.keeper = TokenKeeper(instances: instances, oauth: oauth, endpoints: endpoints, queue: queue, marginSeconds: refreshMarginSeconds,
+                                  telemetry: telemetry, logger: logger)
+        self.client = ZohoClient(keeper: keeper, http: http, telemetry: telemetry)
         self.channels = NotificationChannels(store: store, instances: instances, client: client, publicURL: publicURL,
                                              lifetimeSeconds: channelLifetimeSeconds, renewBeforeSeconds: channelRenewBeforeSeconds, logger: logger)
         self.logger = logger

@@ -37,6 +37,7 @@ struct ChannelTests {
             let listed = try await s.sidecar.zoho.client.call(id, .crm, .GET, "/crm/v8/actions/watch").json?["watch"]?.arrayValue ?? []
             #expect(listed.count == 2)
             let secret = try #require(try await s.sidecar.zoho.instances.load(id)?.webhookSecret)
+            TestLog.secret(secret)
             #expect(listed.allSatisfy { $0["token"]?.stringValue == NotificationChannels.token(secret: secret) })
             #expect(Set(listed.compactMap { $0["notify_url"]?.stringValue }) == [s.baseURL + "/zoho/webhook/\(id)/crm/Accounts", s.baseURL + "/zoho/webhook/\(id)/crm/Contacts"])
             let field = try await s.execute("zoho.instance", "read", [[.int(id)], ["channel_expiry"]])[0]?["channel_expiry"]

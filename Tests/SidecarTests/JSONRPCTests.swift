@@ -189,6 +189,7 @@ struct JSONRPCTests {
     @Test("write-only secrets are stored sealed and never come back", arguments: TestStores.engines)
     func secretsAreWriteOnly(engine: Engine) async throws {
         let secret = "cs-\(UUID().uuidString)-very-secret"
+        TestLog.secret(secret)
         try await TestSidecar.with(engine) { s in
             let id = try #require(try await s.execute("zoho.instance", "create", [["name": "x", "client_secret": .string(secret)]]).intValue)
             let row = try await s.execute("zoho.instance", "read", [[.int(id)]]).arrayValue!.first!

@@ -9,7 +9,11 @@ import Testing
 /// simulator over real HTTP, on both engines.
 @Suite("Zoho instances and OAuth")
 struct OAuthTests {
-    static let secret = "cs-\(UUID().uuidString.lowercased())"
+    static let secret: String = {
+        let s = "cs-\(UUID().uuidString.lowercased())"
+        TestLog.secret(s)
+        return s
+    }()
 
     /// A sidecar talking to `zoho`, with one instance whose client the simulator knows.
     static func withConnectable<T>(_ engine: Engine, zoho: TestZoho, dc: String = "eu", settings: [String: String] = [:],

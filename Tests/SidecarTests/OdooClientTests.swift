@@ -43,6 +43,7 @@ struct OdooClientTests {
 
     @Test("Odoo down: the call fails as unavailable (a retryable error for the job) naming Odoo, never the key")
     func unavailable() async throws {
+        TestLog.secret("secret-odoo-key-42")
         let client = OdooClient(OdooConnection(url: "http://127.0.0.1:1", database: "db", user: "u", apiKey: "secret-odoo-key-42"), timeoutSeconds: 2)
         do {
             _ = try await client.searchRead("res.partner", domain: [], fields: ["name"])

@@ -83,6 +83,7 @@ struct MaskingTests {
     @Test("a registered secret is masked even with no recognisable shape")
     func registered() {
         let secret = "plain-\(UUID().uuidString)"
+        TestLog.secret(secret)
         Secrets.register(secret)
         #expect(Secrets.redact("error while using \(secret) here") == "error while using *** here")
     }

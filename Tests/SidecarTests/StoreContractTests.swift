@@ -143,6 +143,7 @@ struct StoreContractTests {
     @Test("an unreachable PostgreSQL gives a clear error naming the address")
     func unreachablePostgres() async throws {
         do {
+            TestLog.secret("topsecretpw")
             _ = try await PostgresStore.connect(url: "postgres://u:topsecretpw@127.0.0.1:1/db")
             Issue.record("connected to a closed port")
         } catch let error as StoreError {
@@ -188,6 +189,7 @@ struct KeyRotationTests {
     @Test("rotating re-seals every secret: readable with the new key, not with the old", arguments: TestStores.engines)
     func rotate(engine: Engine) async throws {
         try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
+            TestLog.secret("rotate-me-please")
             let id = try #require(try await s.execute("zoho.instance", "create", [["name": "x", "client_secret": "rotate-me-please"]]).intValue)
             let newVault = try Vault(base64Key: Vault.generateKey())
             #expect(try await s.sidecar.vault.rotate(to: newVault, in: s.sidecar.store) == 2, "client secret and webhook secret")

@@ -17,6 +17,7 @@ struct WebhookTests {
         let id = try #require(try await s.execute("zoho.instance", "create", [.object(["name": "Hooks"].merging(values) { _, b in b })],
                                                   companies: [company]).intValue)
         let secret = try #require(try await s.execute("zoho.instance", "action_show_webhook_secret", [[.int(id)]], companies: [company])["webhook_secret"]?.stringValue)
+        TestLog.secret(secret)
         return (id, secret)
     }
 

@@ -18,22 +18,48 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Sidecar:
-    def __init__(self, data_dir, port, database=None):
-        self.data_dir, self.port, self.database = data_dir, port, database
-        self.proc = None
+LOG_DIR = os.environ.get("ZS_TEST_LOG_DIR")
 
-    def cli(self, *args):
+
+def note_secret(value):
+    """A secret this test uses: scripts/scan-test-logs fails if it shows up in any log line."""
+    if LOG_DIR:
+        with open(os.path.join(LOG_DIR, f"secrets-py-{os.getpid()}.txt"), "a", encoding="utf-8") as f:
+            f.write(value + "\n")
+
+
+class Sidecar:
+    def __init__(self, data_dir, port, database=None, args=(), env=None):
+        self.data_dir, self.port, self.database = data_dir, port, database
+        self.args, self.env = list(args), dict(env or {})
+        self.proc = None
+        # Everything the process writes goes to a file: the suite's log, scanned for secrets.
+        self.log_path = os.path.join(LOG_DIR or data_dir, f"py-sidecar-{port}.log")
+
+    def command(self, *args):
         cmd = [BIN, *args, "--data-dir", self.data_dir]
         if self.database:
             cmd += ["--database", self.database]
-        return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        return cmd
+
+    def run_cli(self, *args):
+        """Runs a CLI command; returns the finished process (exit status, stdout, stderr)."""
+        proc = subprocess.run(self.command(*args), capture_output=True, text=True, env={**os.environ, **self.env})
+        with open(self.log_path, "a", encoding="utf-8") as log:
+            log.write(proc.stderr)
+        return proc
+
+    def cli(self, *args):
+        proc = self.run_cli(*args)
+        if proc.returncode != 0:
+            raise subprocess.CalledProcessError(proc.returncode, args, proc.stdout, proc.stderr)
+        return proc.stdout
 
     def start(self):
-        cmd = [BIN, "serve", "--data-dir", self.data_dir, "--port", str(self.port)]
-        if self.database:
-            cmd += ["--database", self.database]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cmd = self.command("serve", "--port", str(self.port), *self.args)
+        log = open(self.log_path, "a", encoding="utf-8")
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env})
+        log.close()
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
@@ -41,7 +67,8 @@ class Sidecar:
                 return
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError("sidecar did not start: " + self.proc.stdout.read1().decode())
+        with open(self.log_path, encoding="utf-8") as f:
+            raise RuntimeError("sidecar did not start: " + f.read()[-2000:])
 
     def stop(self):
         if self.proc:
@@ -56,18 +83,27 @@ def engines():
     return out
 
 
+def database_for(engine):
+    if engine != "postgres":
+        return None
+    url = os.environ["SIDECAR_TEST_POSTGRES"]
+    schema = "py_" + os.urandom(6).hex()
+    subprocess.run(["psql", url, "-qc", f"CREATE SCHEMA {schema}"], check=True)
+    return f"{url}?search_path={schema}"
+
+
+def started(data_dir, engine, port=None, **kwargs):
+    s = Sidecar(data_dir, port or free_port(), database_for(engine), **kwargs)
+    key_output = s.cli("apikey", "create", "--name", "odoo")
+    s.api_key = key_output.splitlines()[1].strip()
+    note_secret(s.api_key)
+    s.start()
+    return s
+
+
 @pytest.fixture(params=engines())
 def sidecar(request):
-    database = None
-    if request.param == "postgres":
-        url = os.environ["SIDECAR_TEST_POSTGRES"]
-        schema = "py_" + os.urandom(6).hex()
-        subprocess.run(["psql", url, "-qc", f"CREATE SCHEMA {schema}"], check=True)
-        database = f"{url}?search_path={schema}"
     with tempfile.TemporaryDirectory() as d:
-        s = Sidecar(d, free_port(), database)
-        key_output = s.cli("apikey", "create", "--name", "odoo")
-        s.api_key = key_output.splitlines()[1].strip()
-        s.start()
+        s = started(d, request.param)
         yield s
         s.stop()

@@ -15,6 +15,7 @@ struct TestOdoo {
     }
 
     static func with<T>(_ body: (TestOdoo) async throws -> T) async throws -> T {
+        TestLog.secret(apiKey)
         let odoo = OdooStandIn(apiKey: apiKey)
         let (ports, cont) = AsyncStream.makeStream(of: Int.self)
         let app = await odoo.application { cont.yield($0) }

@@ -9,6 +9,7 @@ import Server
 import Store
 import Synchronization
 import Testing
+import ZohoAPI
 
 /// A real sidecar on 127.0.0.1 with an ephemeral port, on a fresh store, for tests that speak HTTP.
 struct TestSidecar {
@@ -30,11 +31,13 @@ struct TestSidecar {
         if let url = try await TestStores.databaseURL(for: engine) { flags["database"] = url }
         flags.merge(extra) { _, new in new }
         let settings = try Settings.resolve(SidecarSettings.catalogue, flags: flags, environment: [:], configFile: nil)
+        _ = TestLog.bootstrapped
         let capture = LogCapture()
         var logger = Logger(label: "test") { label in SidecarLogHandler(label: label, level: .debug, format: .text, sink: capture.append) }
         logger.logLevel = .debug
         let sidecar = try await Sidecar.open(settings: settings, environment: [:], logger: logger)
         let (id, key) = try await sidecar.keys.create(name: "tests")
+        TestLog.secret(key)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = sidecar.application { port in portContinuation.yield(port) }
         let workers = sidecar.workers
@@ -58,10 +61,20 @@ struct TestSidecar {
     }
 
     func stop() async {
+        await noteSecrets()
         await sidecar.workers?.stop(grace: .seconds(2))
         task.cancel()
         _ = try? await task.value
         await sidecar.store.close()
+    }
+
+    /// Every secret the test's instances ended with (tokens, client and webhook secrets), for the suite's log scan.
+    func noteSecrets() async {
+        let ids = (try? await sidecar.store.query(SQL("SELECT id FROM instances")))?.compactMap { $0["id"].int } ?? []
+        for id in ids {
+            guard let i = try? await sidecar.zoho.instances.load(id) else { continue }
+            for secret in [i.accessToken, i.refreshToken, i.clientSecret, i.webhookSecret].compactMap({ $0 }) { TestLog.secret(secret) }
+        }
     }
 
     // MARK: HTTP helpers
@@ -113,7 +126,10 @@ struct TestSidecar {
 final class LogCapture: Sendable {
     private let lines = Mutex<[String]>([])
     var all: [String] { lines.withLock { $0 } }
-    @Sendable func append(_ line: String) { lines.withLock { $0.append(line) } }
+    @Sendable func append(_ line: String) {
+        lines.withLock { $0.append(line) }
+        TestLog.write(line)
+    }
 }
 
 /// Expects `body` to throw an Odoo fault of `kind`; returns it.

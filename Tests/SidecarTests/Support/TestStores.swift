@@ -37,6 +37,7 @@ enum TestStores {
 
     /// A migrated store of the given engine, closed when `body` returns.
     static func withStore<T>(_ engine: Engine, _ body: (any Store) async throws -> T) async throws -> T {
+        _ = TestLog.bootstrapped
         let dir = try temporaryDirectory()
         let store = try await StoreFactory.open(database: try await databaseURL(for: engine), dataDir: dir)
         _ = try await Migrator.migrate(store)

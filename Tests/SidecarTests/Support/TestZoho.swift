@@ -14,6 +14,7 @@ struct TestZoho {
     var template: String { base + "/{dc}" }
 
     static func with<T>(_ configure: (inout SimConfig) -> Void = { _ in }, _ body: (TestZoho) async throws -> T) async throws -> T {
+        _ = TestLog.bootstrapped
         var config = SimConfig()
         config.autoApprove = true
         configure(&config)

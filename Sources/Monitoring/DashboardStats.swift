@@ -1,0 +1,120 @@
+import Core
+import Store
+
+/// `get_dashboard_stats`: what the dashboard shows, cheap enough to ask every few seconds. Every
+/// figure comes from `tallies` (a few rows per instance, kind and minute) or from an index seek
+/// (queue lag), never from counting jobs.
+public enum DashboardStats {
+    public static let states = ["pending", "running", "waiting", "done", "failed", "cancelled"]
+    static let outcomes = ["done", "failed", "retried"]
+
+    /// `companies`: the caller's allowed companies (nil: all).
+    public static func compute(_ store: any Store, companies: [Int64]? = nil, now: Micros = Clock.now()) async throws -> JSONValue {
+        let minute = Tallies.minute(now)
+        let jobs = try await Tallies.read(store, metric: "jobs", companies: companies)
+        let finished = try await Tallies.windows(store, metric: "job_outcomes", now: now, companies: companies)
+        let webhooks = try await Tallies.windows(store, metric: "webhooks", now: now, companies: companies)
+        let bindings = try await Tallies.read(store, metric: "bindings", companies: companies)
+        let donePerMinute = try await Tallies.perMinute(store, metric: "job_outcomes", keySuffix: "/done", minutes: 60, now: now, companies: companies)
+        let lag = try await queueLag(store, companies: companies, now: now)
+
+        var instances: [Int64: [String: JSONValue]] = [:]
+        let instanceSQL = SQL("SELECT id, name, state FROM instances WHERE 1 = 1") + Tallies.companyFilter(companies)
+        for row in try await store.query(instanceSQL) {
+            guard let id = row["id"].int else { continue }
+            instances[id] = ["instance_id": .int(id), "name": .string(row["name"].text ?? ""), "state": .string(row["state"].text ?? "")]
+        }
+        func entry(_ id: Int64) -> [String: JSONValue] {
+            instances[id] ?? ["instance_id": .int(id), "name": .string(id == 0 ? "(no instance)" : "instance \(id)"), "state": .null]
+        }
+
+        // Jobs now, by state: overall, per instance, per instance and kind.
+        var total = zeros(states)
+        var perInstance: [Int64: [String: Int64]] = [:]
+        var perKind: [Int64: [String: [String: Int64]]] = [:]
+        for c in jobs {
+            let (kind, state) = split(c.key)
+            total[state, default: 0] += c.n
+            perInstance[c.instanceID, default: zeros(states)][state, default: 0] += c.n
+            perKind[c.instanceID, default: [:]][kind, default: zeros(states)][state, default: 0] += c.n
+        }
+        // Outcomes over the last hour and day.
+        var hour = zeros(outcomes), day = zeros(outcomes)
+        var instanceHour: [Int64: [String: Int64]] = [:], instanceDay: [Int64: [String: Int64]] = [:]
+        for c in finished {
+            let (_, outcome) = split(c.key)
+            hour[outcome, default: 0] += c.lastHour
+            day[outcome, default: 0] += c.lastDay
+            instanceHour[c.instanceID, default: zeros(outcomes)][outcome, default: 0] += c.lastHour
+            instanceDay[c.instanceID, default: zeros(outcomes)][outcome, default: 0] += c.lastDay
+        }
+        var hookHour: [String: Int64] = [:], hookDay: [String: Int64] = [:]
+        var instanceHooks: [Int64: [String: Int64]] = [:]
+        for c in webhooks {
+            let (_, verdict) = split(c.key)
+            hookHour[verdict, default: 0] += c.lastHour
+            hookDay[verdict, default: 0] += c.lastDay
+            instanceHooks[c.instanceID, default: [:]][verdict, default: 0] += c.lastDay
+        }
+        let mappings: [JSONValue] = bindings.sorted { ($0.instanceID, $0.key) < ($1.instanceID, $1.key) }.map { c in
+            let parts = c.key.split(separator: "/", maxSplits: 2).map(String.init)
+            return ["instance_id": .int(c.instanceID), "app": .string(parts.first ?? ""), "object": .string(parts.count > 1 ? parts[1] : ""),
+                    "odoo_model": .string(parts.count > 2 ? parts[2] : ""), "count": .int(c.n)]
+        }
+
+        let ids = Set(instances.keys).union(perInstance.keys).union(instanceDay.keys).sorted()
+        let perInstanceJSON: [JSONValue] = ids.map { id in
+            var e = entry(id)
+            e["jobs"] = counts(perInstance[id] ?? zeros(states))
+            e["kinds"] = .object((perKind[id] ?? [:]).mapValues(counts))
+            e["last_hour"] = counts(instanceHour[id] ?? zeros(outcomes))
+            e["last_day"] = counts(instanceDay[id] ?? zeros(outcomes))
+            e["webhooks_last_day"] = counts(instanceHooks[id] ?? [:])
+            return .object(e)
+        }
+        let lastHourDone = donePerMinute.values.reduce(0, +)
+        return [
+            "generated_at": .string(Clock.odooString(now)),
+            "jobs": counts(total),
+            "instances": .array(perInstanceJSON),
+            "last_hour": counts(hour),
+            "last_day": counts(day),
+            "throughput": [
+                "done_last_minute": .int(donePerMinute[minute - 1] ?? 0),
+                "done_this_minute": .int(donePerMinute[minute] ?? 0),
+                "done_per_minute_last_hour": .double((Double(lastHourDone) / 60 * 10).rounded() / 10),
+            ],
+            "queue_lag_seconds": .double(lag),
+            "webhooks": ["last_hour": counts(hookHour), "last_day": counts(hookDay)],
+            "bindings": .array(mappings),
+        ]
+    }
+
+    /// How long the most overdue pending job has waited past its due time (0 when none is due).
+    /// A loose index scan: one seek per distinct priority in the claim index, not a scan of pending jobs.
+    public static func queueLag(_ store: any SQLExecutor, companies: [Int64]? = nil, now: Micros) async throws -> Double {
+        var company = SQL("")
+        if let companies { company = SQL(" AND j.company_id IN (") + (companies.isEmpty ? SQL("NULL") : .list(companies.map { .int($0) })) + SQL(")") }
+        let sql = SQL("""
+            WITH RECURSIVE p(priority) AS (
+                SELECT (SELECT j.priority FROM jobs j WHERE j.state = 'pending' ORDER BY j.priority LIMIT 1)
+                UNION ALL
+                SELECT (SELECT j.priority FROM jobs j WHERE j.state = 'pending' AND j.priority > p.priority ORDER BY j.priority LIMIT 1)
+                FROM p WHERE p.priority IS NOT NULL
+            )
+            SELECT min((SELECT j.eta FROM jobs j WHERE j.state = 'pending' AND j.priority = p.priority
+            """) + company + SQL(" ORDER BY j.eta LIMIT 1)) AS eta FROM p WHERE p.priority IS NOT NULL")
+        guard let eta = try await store.query(sql).first?["eta"].int, eta < now else { return 0 }
+        return (Double(now - eta) / 1e5).rounded() / 10
+    }
+
+    static func zeros(_ keys: [String]) -> [String: Int64] { Dictionary(uniqueKeysWithValues: keys.map { ($0, 0) }) }
+
+    static func counts(_ d: [String: Int64]) -> JSONValue { .object(d.mapValues { .int($0) }) }
+
+    /// "zoho.pull/done" → ("zoho.pull", "done"); kinds may hold dots but never a slash.
+    static func split(_ key: String) -> (String, String) {
+        guard let slash = key.lastIndex(of: "/") else { return (key, "") }
+        return (String(key[..<slash]), String(key[key.index(after: slash)...]))
+    }
+}
