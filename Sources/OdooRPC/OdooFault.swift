@@ -15,6 +15,7 @@ public struct OdooFault: Error, Sendable, Equatable, CustomStringConvertible {
         case sessionExpired = "odoo.http.SessionExpiredException"
         case badRequest = "werkzeug.exceptions.BadRequest"
         case payloadTooLarge = "werkzeug.exceptions.RequestEntityTooLarge"
+        case tooManyRequests = "werkzeug.exceptions.TooManyRequests"
         case serverError = "builtins.RuntimeError"
     }
 
@@ -38,6 +39,7 @@ public struct OdooFault: Error, Sendable, Equatable, CustomStringConvertible {
         case .userError, .validationError: return 422
         case .valueError, .typeError, .badRequest: return 400
         case .payloadTooLarge: return 413
+        case .tooManyRequests: return 429
         case .serverError: return 500
         }
     }

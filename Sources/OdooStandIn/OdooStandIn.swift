@@ -47,6 +47,10 @@ public actor OdooStandIn {
         nextID["res.country"] = Int64(countries.count + 1)
     }
 
+    /// Down: every request gets 503, as from a proxy in front of a stopped Odoo (reliability tests).
+    public private(set) var down = false
+    public func setDown(_ down: Bool) { self.down = down }
+
     public func setForward(_ f: (@Sendable (_ model: String, _ ids: [Int64], _ operation: String, _ values: [String: JSONValue]) async -> Void)?) { forward = f }
     public func resetWrites() { writes = [] }
     public func setBeforeSidecarWrite(_ f: (@Sendable (_ ids: [Int64], _ values: [String: JSONValue]) async -> Void)?) { beforeSidecarWrite = f }
@@ -234,6 +238,7 @@ public actor OdooStandIn {
     /// The HTTP surface on 127.0.0.1; `onRunning` receives the bound port.
     public func application(port: Int = 0, onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
         let router = Router()
+        router.add(middleware: Availability(standIn: self))
         router.post("/jsonrpc") { request, _ -> Response in
             let body = try? JSONValue.parse(try await request.body.collect(upTo: 16 << 20).readableBytesView)
             let id = body?["id"] ?? .null
@@ -331,5 +336,17 @@ enum StandInDomain {
             return desc ? !lt : lt
         }
         return (a["id"]?.intValue ?? 0) < (b["id"]?.intValue ?? 0)
+    }
+}
+
+/// Answers 503 while the stand-in is down.
+struct Availability<Context: RequestContext>: RouterMiddleware {
+    let standIn: OdooStandIn
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if await standIn.down {
+            return Response(status: .serviceUnavailable, headers: [.contentType: "text/html"], body: ResponseBody(byteBuffer: ByteBuffer(string: "<h1>503 Service Unavailable</h1>")))
+        }
+        return try await next(request, context)
     }
 }

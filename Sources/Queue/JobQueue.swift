@@ -19,32 +19,32 @@ public struct JobQueue: Sendable {
 
     /// Enqueues one job; with an identity key that an active job already holds, returns that job's id.
     @discardableResult
-    public func enqueue(_ job: NewJob, defaultMaxAttempts: Int = 5) async throws -> Int64 {
-        try await enqueue([job], defaultMaxAttempts: defaultMaxAttempts)[0]
+    public func enqueue(_ job: NewJob) async throws -> Int64 {
+        try await enqueue([job])[0]
     }
 
     /// Enqueues many jobs in one transaction (chunked multi-row inserts); ids in input order.
-    public func enqueue(_ jobs: [NewJob], defaultMaxAttempts: Int = 5) async throws -> [Int64] {
+    public func enqueue(_ jobs: [NewJob]) async throws -> [Int64] {
         guard !jobs.isEmpty else { return [] }
         let ids: [Int64]
         if jobs.count == 1, jobs[0].identityKey == nil {
             // The common case in one statement and one round trip.
-            ids = try await store.write(Self.insertSQL(jobs[...], defaultMaxAttempts: defaultMaxAttempts, now: Clock.now()) + SQL(" RETURNING id")).compactMap { $0["id"].int }
+            ids = try await store.write(Self.insertSQL(jobs[...], now: Clock.now(), engine: store.engine) + SQL(" RETURNING id")).compactMap { $0["id"].int }
         } else {
-            ids = try await store.transaction { tx in try await Self.insert(jobs, defaultMaxAttempts: defaultMaxAttempts, tx) }
+            ids = try await store.transaction { tx in try await Self.insert(jobs, tx) }
         }
         signal.fire()
         return ids
     }
 
     /// Inserts inside the caller's transaction (the webhook gateway commits event and job together).
-    public static func insert(_ jobs: [NewJob], defaultMaxAttempts: Int = 5, _ tx: any SQLExecutor) async throws -> [Int64] {
+    public static func insert(_ jobs: [NewJob], _ tx: any SQLExecutor) async throws -> [Int64] {
         let now = Clock.now()
         var ids: [Int64] = []
         ids.reserveCapacity(jobs.count)
         let keyed = jobs.contains { $0.identityKey != nil }
         if !keyed, jobs.count > 1, tx.engine == .postgres {
-            return try await tx.query(unnestInsertSQL(jobs, defaultMaxAttempts: defaultMaxAttempts, now: now)).compactMap { $0["id"].int }
+            return try await tx.query(unnestInsertSQL(jobs, now: now)).compactMap { $0["id"].int }
         }
         // Jobs with identity keys go one by one: each may resolve to an existing job. Others go in
         // multi-row inserts as large as PostgreSQL's 65,535 parameters allow.
@@ -52,7 +52,7 @@ public struct JobQueue: Sendable {
         var index = 0
         while index < jobs.count {
             let slice = jobs[index..<min(index + chunk, jobs.count)]
-            var sql = insertSQL(slice, defaultMaxAttempts: defaultMaxAttempts, now: now)
+            var sql = insertSQL(slice, now: now, engine: tx.engine)
             if let key = slice.first?.identityKey, keyed {
                 // The partial unique index decides: no read-then-insert race between sidecars.
                 sql.append(" ON CONFLICT (identity_key) WHERE identity_key IS NOT NULL AND state IN ('pending', 'running', 'waiting') DO NOTHING RETURNING id")
@@ -73,24 +73,32 @@ public struct JobQueue: Sendable {
     }
 
     /// PostgreSQL: a whole batch as seven array parameters expanded by `unnest` (rows come back in order).
-    static func unnestInsertSQL(_ jobs: [NewJob], defaultMaxAttempts: Int, now: Micros) -> SQL {
+    /// A job that names no max_attempts gets the queue setting as it is at insert time, so every
+    /// enqueuer (RPC, the gateway, schedules) follows an operator's change at once.
+    static func settingMaxAttempts(_ engine: Engine) -> String {
+        let extract = engine == .postgres ? "(value::jsonb ->> 'max_attempts')::bigint" : "CAST(json_extract(value, '$.max_attempts') AS INTEGER)"
+        return "(SELECT \(extract) FROM settings WHERE key = '\(QueueSettings.key)')"
+    }
+
+    static func unnestInsertSQL(_ jobs: [NewJob], now: Micros) -> SQL {
         SQL("""
             INSERT INTO jobs (company_id, instance_id, kind, payload, priority, eta, state, attempts, max_attempts, created_at, updated_at)
-            SELECT c, NULLIF(i, 0), k, p, pr, e, 'pending', 0, m, ?, ?
+            SELECT c, NULLIF(i, 0), k, p, pr, e, 'pending', 0, coalesce(NULLIF(m, 0), \(settingMaxAttempts(.postgres)), \(QueueSettings().maxAttempts)), ?, ?
             FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[]) AS t(c, i, k, p, pr, e, m)
             RETURNING id
             """, [.int(now), .int(now),
                   .intArray(jobs.map(\.companyID)), .intArray(jobs.map { $0.instanceID ?? 0 }), .textArray(jobs.map(\.kind)),
                   .textArray(jobs.map { $0.payload.serialized() }), .intArray(jobs.map { Int64($0.priority) }),
-                  .intArray(jobs.map { $0.eta ?? now }), .intArray(jobs.map { Int64($0.maxAttempts ?? defaultMaxAttempts) })])
+                  .intArray(jobs.map { $0.eta ?? now }), .intArray(jobs.map { Int64($0.maxAttempts ?? 0) })])
     }
 
-    static func insertSQL(_ jobs: ArraySlice<NewJob>, defaultMaxAttempts: Int, now: Micros) -> SQL {
-        SQL("INSERT INTO jobs (company_id, instance_id, kind, payload, priority, eta, state, attempts, max_attempts, identity_key, created_at, updated_at) VALUES ")
+    static func insertSQL(_ jobs: ArraySlice<NewJob>, now: Micros, engine: Engine) -> SQL {
+        let maxAttempts = "coalesce(?, \(settingMaxAttempts(engine)), \(QueueSettings().maxAttempts))"
+        return SQL("INSERT INTO jobs (company_id, instance_id, kind, payload, priority, eta, state, attempts, max_attempts, identity_key, created_at, updated_at) VALUES ")
             + .joined(jobs.map { j in
-                SQL("(?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)", [
+                SQL("(?, ?, ?, ?, ?, ?, 'pending', 0, \(maxAttempts), ?, ?, ?)", [
                     .int(j.companyID), SQLValue(j.instanceID), .text(j.kind), .text(j.payload.serialized()), .int(Int64(j.priority)),
-                    .int(j.eta ?? now), .int(Int64(j.maxAttempts ?? defaultMaxAttempts)), SQLValue(j.identityKey), .int(now), .int(now),
+                    .int(j.eta ?? now), j.maxAttempts.map { .int(Int64($0)) } ?? .null, SQLValue(j.identityKey), .int(now), .int(now),
                 ])
             }, separator: ", ")
     }
@@ -275,11 +283,14 @@ public struct JobQueue: Sendable {
         return n
     }
 
-    /// Deletes done (and cancelled) jobs finished more than `days` ago. Returns how many.
+    /// Deletes done (and cancelled) jobs finished more than `days` ago, optionally only those of
+    /// `companies`. Returns how many.
     @discardableResult
-    public func purge(olderThanDays days: Double) async throws -> Int {
+    public func purge(olderThanDays days: Double, companies: [Int64]? = nil) async throws -> Int {
         let cutoff = Clock.now() - Int64(days * 86_400 * 1e6)
-        return try await store.execute(SQL("DELETE FROM jobs WHERE state IN ('done', 'cancelled') AND updated_at < ?", [.int(cutoff)]))
+        var sql = SQL("DELETE FROM jobs WHERE state IN ('done', 'cancelled') AND updated_at < ?", [.int(cutoff)])
+        if let companies { sql.append(SQL(" AND company_id IN (") + (companies.isEmpty ? SQL("NULL") : .list(companies.map { .int($0) })) + SQL(")")) }
+        return try await store.execute(sql)
     }
 
     public func job(_ id: Int64) async throws -> Job? {

@@ -317,7 +317,7 @@ public final class WorkerPool: Sendable {
             case .throttled(let retryAfter):
                 let until = Clock.now() + Int64((retryAfter ?? 30) * 1e6)
                 if let instance = job.instanceID {
-                    try? await queue.pauseInstance(instance, until: until, reason: "throttled by Zoho")
+                    try? await queue.pauseInstance(instance, until: until, reason: error.message)
                 }
                 return .retry(eta: until, error: report, refund: true)
             case .needsReauth:

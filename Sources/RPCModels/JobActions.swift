@@ -27,7 +27,7 @@ public enum JobActions {
             return .int(Int64(try await queue.requeue(call.ids)))
         }
         // The dashboard's figures for the caller's allowed companies (see Monitoring.DashboardStats).
-        registry.register("get_dashboard_stats", on: model) { call in
+        registry.register("get_dashboard_stats", on: model, parameters: []) { call in
             try await DashboardStats.compute(call.service.store, companies: call.env.companies)
         }
         registry.register("requeue_failed", on: model, parameters: ["instance_id"]) { call in
@@ -39,7 +39,7 @@ public enum JobActions {
             let queue = try call.service.components.requireQueue()
             let settings = try await QueueSettings.load(queue.store)
             let days = call.arguments["days"]?.doubleValue ?? Double(settings.retentionDays)
-            return .int(Int64(try await queue.purge(olderThanDays: days)))
+            return .int(Int64(try await queue.purge(olderThanDays: days, companies: call.env.companies)))
         }
         registry.register("enqueue", on: model, parameters: ["kind", "payload", "instance_id", "priority", "eta", "identity_key", "max_attempts"]) { call in
             let queue = try call.service.components.requireQueue()
@@ -57,12 +57,11 @@ public enum JobActions {
                 guard call.env.allows(company: c) else { throw OdooFault(.accessError, "Instance \(instance) belongs to another company.") }
                 company = c
             }
-            let settings = try await QueueSettings.load(queue.store)
             let job = NewJob(kind: kind, payload: a["payload"] ?? [:], companyID: company, instanceID: a["instance_id"]?.intValue,
                              priority: Int(a["priority"]?.intValue ?? 10), eta: a["eta"]?.stringValue.flatMap(Clock.parseOdoo),
                              maxAttempts: (a["max_attempts"]?.intValue).map(Int.init) ?? handlers[kind]?.maxAttempts,
                              identityKey: a["identity_key"]?.stringValue)
-            return .int(try await queue.enqueue(job, defaultMaxAttempts: settings.maxAttempts))
+            return .int(try await queue.enqueue(job))
         }
         registry.register("get_queue_settings", on: model, parameters: []) { call in
             try await QueueSettings.load(call.service.store).json

@@ -154,8 +154,9 @@ public struct ModelService: Sendable {
     // MARK: read
 
     public func read(_ model: Model, ids: [Int64], fields requested: [String]?, env: Env) async throws -> [JSONValue] {
-        guard !ids.isEmpty else { return [] }
+        // Field names are checked first, as Odoo does, so a bad list is an error even when nothing matched.
         let names = try (requested?.isEmpty == false ? requested! : model.fields.map(\.name)).map { try model.requireField($0).name }
+        guard !ids.isEmpty else { return [] }
         let fields = model.fields.filter { names.contains($0.name) || $0.name == "id" }
         let unique = Array(Set(ids))
         let columns = fields.map { "\($0.type == .secret ? "NULL" : $0.column) AS \($0.name)" } + ["company_id AS __company"]

@@ -155,6 +155,9 @@ public enum SidecarModels {
                                          Choice("rejected", "Rejected"), Choice("limited", "Rate limited")]), "Verdict", readonly: true),
             Field("job_id", .many2one("zoho.job"), "Job", readonly: true),
             Field("detail", .text, "Detail", readonly: true),
+            // Audit rows never change: both of Odoo's dates are the receipt.
+            Field("create_date", .datetime, "Created on", column: "received_at", readonly: true),
+            Field("write_date", .datetime, "Last Updated on", column: "received_at", readonly: true),
         ],
         displayName: "(app || '/' || object || ' #' || id)", canCreate: false, canWrite: false)
 
@@ -168,6 +171,8 @@ public enum SidecarModels {
             Field("message", .text, "Message", readonly: true),
             Field("cause", .text, "Cause Chain", readonly: true),
             Field("stack", .text, "Stack", readonly: true),
+            // Entries never change once written.
+            Field("write_date", .datetime, "Last Updated on", column: "created_at", readonly: true),
         ],
         displayName: "(level || ': ' || substr(message, 1, 60))", canCreate: false, canWrite: false)
 

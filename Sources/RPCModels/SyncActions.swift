@@ -49,8 +49,7 @@ public enum SyncActions {
                 }
             }
             try await FieldClock.record(changes, call.service.store)
-            let settings = try await QueueSettings.load(queue.store)
-            return .array(try await queue.enqueue(jobs, defaultMaxAttempts: settings.maxAttempts).map { .int($0) })
+            return .array(try await queue.enqueue(jobs).map { .int($0) })
         }
 
         // The instance form's sync buttons: catch up now, or page through everything (the initial import/export).

@@ -14,11 +14,16 @@ public struct ServerSettings: Sendable {
     public var port: Int = 8169
     /// The largest request body `/jsonrpc` and JSON-2 accept.
     public var maxBodyBytes: Int = 1 << 20
+    /// RPC requests (`/jsonrpc` and JSON-2 together) per second, and how many may come at once above it.
+    public var rpcRate: Double = 2_000
+    public var rpcBurst: Double = 4_000
 
-    public init(host: String = "127.0.0.1", port: Int = 8169, maxBodyBytes: Int = 1 << 20) {
+    public init(host: String = "127.0.0.1", port: Int = 8169, maxBodyBytes: Int = 1 << 20, rpcRate: Double = 2_000, rpcBurst: Double = 4_000) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
+        self.rpcRate = rpcRate
+        self.rpcBurst = rpcBurst
     }
 }
 
@@ -28,34 +33,28 @@ public enum HTTPServer {
         let router = Router()
         router.add(middleware: RequestIDMiddleware())
         let limit = settings.maxBodyBytes
+        // One bucket for all RPC: a runaway client gets 429 with Retry-After instead of starving the workers.
+        let limiter = BurstLimiter(rate: settings.rpcRate, burst: settings.rpcBurst)
 
         router.post("/jsonrpc") { request, _ -> Response in
-            var id: JSONValue = .null
-            do {
-                let body = try await readJSON(request, limit: limit)
-                id = body["id"] ?? .null
-                guard let params = body["params"]?.objectValue, let service = params["service"]?.stringValue,
-                      let method = params["method"]?.stringValue
-                else {
-                    throw OdooFault(.badRequest, "Invalid JSON-RPC request: expected {\"jsonrpc\":\"2.0\",\"method\":\"call\",\"params\":{\"service\":…,\"method\":…,\"args\":[…]},\"id\":…}")
-                }
-                guard let args = (params["args"] ?? .array([])).arrayValue else {
-                    throw OdooFault(.badRequest, "Invalid JSON-RPC request: params.args must be a list")
-                }
-                let result = try await rpc.call(service: service, method: method, args: args)
-                return json(Envelope.result(id: id, result))
-            } catch {
-                let fault = rpc.fault(from: error)
-                let status: HTTPResponse.Status = switch fault.kind {
-                case .badRequest: .badRequest
-                case .payloadTooLarge: .contentTooLarge
-                default: .ok
-                }
-                return json(Envelope.error(id: id, fault), status: status)
+            if let wait = limiter.take(0) {
+                return tooMany(wait, json: Envelope.error(id: .null, rpc.fault(from: OdooFault(.tooManyRequests, "Too many requests: more than \(Int(settings.rpcRate)) per second; retry in \(wait) s"))))
             }
+            let (status, envelope): (HTTPResponse.Status, JSONValue)
+            do {
+                (status, envelope) = await jsonRPC(try await request.body.collect(upTo: limit), rpc: rpc)
+            } catch is NIOTooManyBytesError {
+                (status, envelope) = (.contentTooLarge, Envelope.error(id: .null, rpc.fault(from: OdooFault(.payloadTooLarge, "Request body exceeds the limit of \(limit) bytes"))))
+            } catch {
+                (status, envelope) = (.badRequest, Envelope.error(id: .null, rpc.fault(from: OdooFault(.badRequest, "The request body could not be read"))))
+            }
+            return json(envelope, status: status)
         }
 
         router.post("/json/2/:model/:method") { request, context -> Response in
+            if let wait = limiter.take(0) {
+                return tooMany(wait, json: ["name": .string(OdooFault.Kind.tooManyRequests.rawValue), "message": .string("Too many requests; retry in \(wait) s")])
+            }
             do {
                 let model = try context.parameters.require("model")
                 let method = try context.parameters.require("method")
@@ -100,6 +99,33 @@ public enum HTTPServer {
         return router
     }
 
+    /// One `/jsonrpc` request body to its answer in Odoo's envelope: what the route serves, and what
+    /// the fuzzer feeds (Tests/SidecarTests/FuzzTests.swift).
+    public static func jsonRPC(_ body: ByteBuffer, rpc: RPCEndpoint) async -> (HTTPResponse.Status, JSONValue) {
+        var id: JSONValue = .null
+        do {
+            let request: JSONValue
+            do {
+                request = try JSONValue.parse(body.readableBytesView)
+            } catch {
+                throw OdooFault(.badRequest, "Invalid JSON in request body (\(body.readableBytes) bytes)")
+            }
+            id = request["id"] ?? .null
+            guard let params = request["params"]?.objectValue, let service = params["service"]?.stringValue,
+                  let method = params["method"]?.stringValue
+            else {
+                throw OdooFault(.badRequest, "Invalid JSON-RPC request: expected {\"jsonrpc\":\"2.0\",\"method\":\"call\",\"params\":{\"service\":…,\"method\":…,\"args\":[…]},\"id\":…}")
+            }
+            guard let args = (params["args"] ?? .array([])).arrayValue else {
+                throw OdooFault(.badRequest, "Invalid JSON-RPC request: params.args must be a list")
+            }
+            return (.ok, Envelope.result(id: id, try await rpc.call(service: service, method: method, args: args)))
+        } catch {
+            let fault = rpc.fault(from: error)
+            return (fault.kind == .badRequest ? .badRequest : .ok, Envelope.error(id: id, fault))
+        }
+    }
+
     static func readJSON(_ request: Request, limit: Int, emptyIsNull: Bool = false) async throws -> JSONValue {
         let buffer: ByteBuffer
         do {
@@ -113,6 +139,12 @@ public enum HTTPServer {
         } catch {
             throw OdooFault(.badRequest, "Invalid JSON in request body (\(buffer.readableBytes) bytes)")
         }
+    }
+
+    static func tooMany(_ retryAfter: Int, json value: JSONValue) -> Response {
+        var response = json(value, status: .tooManyRequests)
+        response.headers[.retryAfter] = String(retryAfter)
+        return response
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {

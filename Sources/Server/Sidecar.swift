@@ -22,6 +22,9 @@ public enum SidecarSettings {
         Setting("database", default: nil, help: "PostgreSQL URL (postgres://user:pass@host:5432/db); empty: embedded SQLite in data_dir.",
                 validate: { $0.isEmpty || $0.hasPrefix("postgres://") || $0.hasPrefix("postgresql://") ? nil : "must be a postgres:// URL" }),
         Setting("max_body_bytes", default: "1048576", help: "Largest accepted /jsonrpc and JSON-2 request body.", validate: Setting.integer(1024...(64 << 20))),
+        Setting("rpc_rate", default: "2000", help: "RPC requests (/jsonrpc and JSON-2 together) per second; beyond rate and burst the caller gets 429 with Retry-After.",
+                validate: Setting.integer(1...1_000_000)),
+        Setting("rpc_burst", default: "4000", help: "RPC requests that may come at once above the rate.", validate: Setting.integer(1...10_000_000)),
         Setting("sqlite_synchronous", default: "full", help: "SQLite durability: full (fsync per commit) or normal (survives process crashes only).",
                 validate: Setting.oneOf(["full", "normal"])),
         Setting("public_url", default: nil, help: "How browsers and Zoho reach this sidecar (default http://host:port); the OAuth redirect URI is <public_url>/zoho/oauth/callback."),
@@ -170,7 +173,8 @@ public struct Sidecar: Sendable {
         self.keys = APIKeys(store: store)
         self.rpc = RPCEndpoint(models: models, keys: keys, version: Sidecar.version, logger: logger)
         self.server = ServerSettings(host: settings["host"] ?? "127.0.0.1", port: settings.int("port") ?? 8169,
-                                     maxBodyBytes: settings.int("max_body_bytes") ?? 1 << 20)
+                                     maxBodyBytes: settings.int("max_body_bytes") ?? 1 << 20,
+                                     rpcRate: Double(settings.int("rpc_rate") ?? 2_000), rpcBurst: Double(settings.int("rpc_burst") ?? 4_000))
     }
 
     /// Background services that run beside HTTP: the job workers, and the periodic rounds: tokens

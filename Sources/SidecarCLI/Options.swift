@@ -13,6 +13,8 @@ struct SettingsOptions: ParsableArguments {
     @Option(help: "Data directory for SQLite and the master key (default ./.zoho-sidecar).") var dataDir: String?
     @Option(help: "PostgreSQL URL; empty uses the embedded SQLite.") var database: String?
     @Option(help: "Largest accepted RPC request body in bytes (default 1048576).") var maxBodyBytes: String?
+    @Option(help: "RPC requests per second before 429 (default 2000).") var rpcRate: String?
+    @Option(help: "RPC requests that may come at once above the rate (default 4000).") var rpcBurst: String?
     @Option(help: "SQLite durability: full or normal (default full).") var sqliteSynchronous: String?
     @Option(help: "Run job workers in this process: true or false (default true).") var workers: String?
     @Option(help: "On SIGTERM, seconds running jobs may finish before release (default 30).") var shutdownGraceSeconds: String?
@@ -40,7 +42,7 @@ struct SettingsOptions: ParsableArguments {
 
     func resolve() throws -> Settings {
         let flags: [String: String?] = [
-            "host": host, "port": port, "data_dir": dataDir, "database": database, "max_body_bytes": maxBodyBytes,
+            "host": host, "port": port, "data_dir": dataDir, "database": database, "max_body_bytes": maxBodyBytes, "rpc_rate": rpcRate, "rpc_burst": rpcBurst,
             "sqlite_synchronous": sqliteSynchronous, "log_level": logLevel, "log_format": logFormat,
             "workers": workers, "shutdown_grace_seconds": shutdownGraceSeconds, "public_url": publicUrl,
             "oauth_return_url": oauthReturnUrl, "zoho_url_template": zohoUrlTemplate, "token_refresh_margin_seconds": tokenRefreshMarginSeconds,

@@ -90,7 +90,8 @@ public struct SyncEngine: Sendable {
     }
 
     /// Failures in the queue's terms: Zoho's own classification; Odoo refusing the login is a setting to
-    /// fix (permanent); Odoo unreachable, or anything else, is worth retrying.
+    /// fix (permanent); Odoo unreachable pauses the instance like a 429 does, without spending attempts,
+    /// since an outage outlasts any backoff cap; anything else is worth retrying.
     static func classified(_ body: () async throws -> JSONValue) async throws -> JSONValue {
         do {
             return try await body()
@@ -98,8 +99,13 @@ public struct SyncEngine: Sendable {
             throw error.jobError
         } catch let fault as OdooFault where fault.kind == .accessDenied {
             throw JobError(.permanent, "Odoo refused the sidecar's login: check odoo_db, odoo_user and odoo_api_key", cause: fault)
+        } catch let down as OdooUnavailable {
+            throw JobError(.throttled(retryAfter: odooRetrySeconds), "Odoo is unreachable; this instance's jobs wait \(Int(odooRetrySeconds)) s and try again", cause: down)
         }
     }
+
+    /// How long an instance's jobs wait after Odoo could not be reached.
+    static let odooRetrySeconds = 10.0
 
     /// Runs the pairs of every mapping of the instance on `model` for these Odoo records.
     func push(_ request: PushRequest, job: Job) async throws -> JSONValue {

@@ -65,7 +65,7 @@ public struct OAuthFlow: Sendable {
             throw Failure(description: "The authorization request has no valid state. Start again from the instance's Authorize button.", instanceID: nil)
         }
         let payload = parts[0...2].joined(separator: ".")
-        guard Self.constantTimeEqual(mac(payload), parts[3]) else {
+        guard Secrets.matches(mac(payload), parts[3]) else {
             throw Failure(description: "The authorization state is not one this sidecar signed. Start again from the instance's Authorize button.", instanceID: nil)
         }
         guard expires > Clock.now() else {
@@ -77,13 +77,6 @@ public struct OAuthFlow: Sendable {
             throw Failure(description: "This authorization link was already used. Start again from the instance's Authorize button.", instanceID: id)
         }
         return id
-    }
-
-    public static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        var diff = UInt8(x.count == y.count ? 0 : 1)
-        for i in 0..<max(x.count, y.count) { diff |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0) }
-        return diff == 0
     }
 
     public struct Outcome: Sendable {

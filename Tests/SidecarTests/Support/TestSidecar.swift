@@ -132,18 +132,19 @@ final class LogCapture: Sendable {
     }
 }
 
-/// Expects `body` to throw an Odoo fault of `kind`; returns it.
+/// Expects `body` to throw an Odoo fault of one of `kinds`; returns it.
 @discardableResult
-func expectFault(_ kind: OdooFault.Kind, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Any) async -> OdooFault? {
+func expectFault(_ kinds: OdooFault.Kind..., sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Any) async -> OdooFault? {
+    let expected = kinds.map(\.rawValue).joined(separator: " or ")
     do {
         _ = try await body()
-        Issue.record("expected \(kind.rawValue), but the call succeeded", sourceLocation: sourceLocation)
+        Issue.record("expected \(expected), but the call succeeded", sourceLocation: sourceLocation)
         return nil
     } catch let fault as OdooFault {
-        #expect(fault.kind == kind, "got \(fault)", sourceLocation: sourceLocation)
+        #expect(kinds.contains(fault.kind), "got \(fault)", sourceLocation: sourceLocation)
         return fault
     } catch {
-        Issue.record("expected \(kind.rawValue), got \(error)", sourceLocation: sourceLocation)
+        Issue.record("expected \(expected), got \(error)", sourceLocation: sourceLocation)
         return nil
     }
 }

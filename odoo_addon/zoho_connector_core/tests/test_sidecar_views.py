@@ -2,6 +2,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
+from ..models.sidecar import call
 from .common import SIDECAR_KEY, SIDECAR_URL, configure, require_sidecar
 
 SPEC = {"name": {}, "apps": {}, "state": {}, "company_id": {"fields": {"display_name": {}}}}
@@ -125,4 +126,7 @@ class TestSidecarViews(TransactionCase):
         dashboard = self.env["zoho.dashboard"].with_user(self.manager).create({})
         self.assertIn("Dash %s" % self.tag, dashboard.summary)
         self.assertIn("job(s) failed in the last 24 hours", dashboard.summary)
+        self.assertIn("Queue lag:", dashboard.summary)
+        stats = call(self.env, "zoho.job", "get_dashboard_stats")
+        self.assertEqual(dashboard.failures_24h, stats["last_day"]["failed"])
         self.assertIn("<svg", dashboard.jobs_chart)

@@ -1,10 +1,10 @@
 import Foundation
 import Synchronization
 
-/// A token bucket per instance that answers at once: take a token, or learn how long until one is
-/// free. Buckets exist only for instances that passed the lookup, so memory is bounded by the number
-/// of instances, whatever a flood sends.
-final class BurstLimiter: Sendable {
+/// A token bucket per key that answers at once: take a token, or learn how long until one is free.
+/// Callers key buckets by something bounded (an instance that passed the lookup, one bucket for all
+/// RPC), so memory stays bounded whatever a flood sends.
+public final class BurstLimiter: Sendable {
     struct Bucket {
         var tokens: Double
         var refilled: ContinuousClock.Instant
@@ -14,13 +14,13 @@ final class BurstLimiter: Sendable {
     let burst: Double
     private let buckets = Mutex<[Int64: Bucket]>([:])
 
-    init(rate: Double, burst: Double) {
+    public init(rate: Double, burst: Double) {
         self.rate = max(rate, 0.001)
         self.burst = max(burst, 1)
     }
 
     /// nil when the request may pass; otherwise the whole seconds until a token is free (for Retry-After).
-    func take(_ key: Int64) -> Int? {
+    public func take(_ key: Int64) -> Int? {
         buckets.withLock { all in
             let now = ContinuousClock.now
             var b = all[key] ?? Bucket(tokens: burst, refilled: now)

@@ -1,0 +1,123 @@
+import Core
+import Foundation
+import Store
+import Testing
+
+/// Load: the webhook gateway and the JSON-RPC server under wrk at twice their rated rate for
+/// ZS_LOAD_SECONDS (scripts/reliability: 60; CI's short form: fewer). The process stays up, its memory
+/// stays flat, the excess gets 429, and everything accepted is done.
+@Suite("Load", .serialized)
+struct LoadTests {
+    static let seconds = Int(ProcessInfo.processInfo.environment["ZS_LOAD_SECONDS"] ?? "") ?? 0
+    static let rate = 250
+
+    @Test("webhooks and JSON-RPC at twice the rated rate: up, flat memory, 429 for the excess, all accepted work done",
+          .enabled(if: seconds > 0), arguments: TestStores.engines)
+    func twiceTheRate(engine: Engine) async throws {
+        try await TestZoho.with { zoho in
+            try await TestOdoo.with { odoo in
+                let secret = "load-client-\(UUID().uuidString)"
+                TestLog.secret(secret)
+                let rate = String(Self.rate)
+                let sidecar = try await ProcessSidecar(engine: engine, settings: odoo.settings.merging([
+                    "zoho_url_template": zoho.template, "webhook_rate": rate, "webhook_burst": rate, "rpc_rate": rate, "rpc_burst": rate,
+                    "reconcile_interval_seconds": "0", "log_level": "warning",
+                ]) { _, b in b })
+                try await sidecar.start()
+                defer { sidecar.kill() }
+                let redirect = sidecar.baseURL + "/zoho/oauth/callback"
+                let client = try await zoho.control("POST", "clients", ["redirect_uris": [.string(redirect)], "client_secret": .string(secret)])
+                let instance = try #require(try await sidecar.execute("zoho.instance", "create", [[
+                    "name": "Load", "data_center": "eu", "client_id": client["client_id"] ?? "", "client_secret": .string(secret), "redirect_uri": .string(redirect),
+                ]]).intValue)
+                try await ChaosTests.authorize(sidecar, instance)
+                let hookSecret = try #require(try await sidecar.execute("zoho.instance", "action_show_webhook_secret", [[.int(instance)]])["webhook_secret"]?.stringValue)
+                TestLog.secret(hookSecret)
+
+                let hooks = try await Self.wrk(sidecar, path: "/zoho/webhook/\(instance)/crm/Contacts", headers: ["X-Zoho-Webhook-Secret": hookSecret],
+                                               body: #"{"id":"%d","operation":"update","Last_Name":"Load"}"#)
+                #expect(try await sidecar.get("/healthz").status == 200, "the sidecar is up after the webhook flood")
+                let rpc = try await Self.wrk(sidecar, path: "/jsonrpc", headers: [:],
+                                             body: #"{"jsonrpc":"2.0","method":"call","params":{"service":"common","method":"version","args":[]},"id":%d}"#)
+                #expect(try await sidecar.get("/healthz").status == 200, "the sidecar is up after the RPC flood")
+
+                for (name, run) in [("webhooks", hooks), ("jsonrpc", rpc)] {
+                    #expect(run.limited > 0, "\(name): the excess got 429")
+                    #expect(run.accepted > 0 && run.errors == 0, "\(name): \(run)")
+                    // Flat: the second half of the run holds no more memory than the first half did, give or take.
+                    #expect(run.rssSecondHalf <= run.rssFirstHalf * 1.25 + 16, "\(name): memory grew from \(run.rssFirstHalf) to \(run.rssSecondHalf) MB")
+                }
+                // Everything accepted is done.
+                let accepted = try await sidecar.execute("zoho.webhook.event", "search_count", [[["verdict", "=", "accepted"]]]).intValue ?? 0
+                #expect(accepted == hooks.accepted, "every 200 is an accepted event")
+                try await ChaosTests.settle(sidecar, timeout: 300)
+                let failed = try await sidecar.execute("zoho.job", "search_count", [[["state", "!=", "done"]]]).intValue ?? -1
+                #expect(failed == 0, "every job from an accepted webhook is done")
+                print("LOAD engine=\(engine) seconds=\(Self.seconds) rated=\(Self.rate)/s offered=\(2 * Self.rate)/s "
+                      + "webhooks_sent=\(hooks.sent) webhooks_accepted=\(hooks.accepted) webhooks_429=\(hooks.limited) "
+                      + "rpc_sent=\(rpc.sent) rpc_ok=\(rpc.accepted) rpc_429=\(rpc.limited) "
+                      + "rss_mb_first_half=\(Int(hooks.rssFirstHalf)) rss_mb_second_half=\(Int(hooks.rssSecondHalf)) jobs_not_done=\(failed)")
+            }
+        }
+    }
+
+    struct Run: CustomStringConvertible {
+        var sent = 0, accepted = 0, limited = 0, errors = 0
+        var rssFirstHalf = 0.0, rssSecondHalf = 0.0
+        var description: String { "sent \(sent), 2xx \(accepted), 429 \(limited), other \(errors), RSS \(Int(rssFirstHalf))→\(Int(rssSecondHalf)) MB" }
+    }
+
+    /// wrk at twice the rated rate (each of 10 connections paced by `delay()`), every body unique;
+    /// the sidecar's RSS sampled each second.
+    static func wrk(_ sidecar: ProcessSidecar, path: String, headers: [String: String], body: String) async throws -> Run {
+        let connections = 10
+        let delayMs = 1000 * connections / (2 * rate)
+        let script = """
+            local counter = 0
+            wrk.method = "POST"
+            wrk.headers["Content-Type"] = "application/json"
+            \(headers.map { "wrk.headers[\"\($0.key)\"] = \"\($0.value)\"" }.joined(separator: "\n"))
+            local threads = {}
+            local next_id = 1
+            function setup(thread) thread:set("tid", next_id); next_id = next_id + 1; table.insert(threads, thread) end
+            function request() counter = counter + 1; return wrk.format(nil, nil, nil, string.format('\(body)', tid * 100000000 + counter)) end
+            function delay() return \(delayMs) end
+            -- Each thread counts answers by status in globals c<status>, which done() collects.
+            function response(status) local k = "c" .. status; _G[k] = (_G[k] or 0) + 1 end
+            function done(summary, latency, requests)
+              for code = 100, 599 do
+                local n = 0
+                for _, t in ipairs(threads) do n = n + (t:get("c" .. code) or 0) end
+                if n > 0 then io.write(string.format("STATUS %d %d\\n", code, n)) end
+              end
+            end
+            """
+        let path = NSTemporaryDirectory() + "zs-load-\(UUID().uuidString).lua"
+        try script.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["wrk", "-t", "2", "-c", String(connections), "-d", "\(seconds)s", "--timeout", "5s", "-s", path, sidecar.baseURL + path]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        var samples: [Double] = []
+        while p.isRunning {
+            samples.append(sidecar.rssMB)
+            try await Task.sleep(for: .seconds(1))
+        }
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        var run = Run()
+        for line in text.split(separator: "\n") where line.hasPrefix("STATUS ") {
+            let parts = line.split(separator: " ")
+            guard parts.count == 3, let code = Int(parts[1]), let n = Int(parts[2]) else { continue }
+            run.sent += n
+            if (200..<300).contains(code) { run.accepted += n } else if code == 429 { run.limited += n } else { run.errors += n }
+        }
+        #expect(run.sent > 0, "wrk reported nothing: \(text)")
+        let half = max(1, samples.count / 2)
+        run.rssFirstHalf = samples.prefix(half).max() ?? 0
+        run.rssSecondHalf = samples.suffix(from: half).max() ?? run.rssFirstHalf
+        return run
+    }
+}
