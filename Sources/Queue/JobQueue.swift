@@ -155,8 +155,12 @@ public struct JobQueue: Sendable {
                                                            [.int(now), .int(now)]) + Self.errorColumns(error) + guardClause)
                     if changed > 0 { try await Self.logFailure(job, error, at: now, tx) }
                 case .waiting(let error):
-                    try await tx.execute(SQL("UPDATE jobs SET state = 'waiting', updated_at = ?, lease_until = NULL, worker = NULL, attempts = attempts - 1, ",
-                                             [.int(now)]) + Self.errorColumns(error) + guardClause)
+                    // Waiting only while the instance still needs re-authorization: if it was authorized again
+                    // while this job ran, the job goes straight back to pending.
+                    try await tx.execute(SQL("""
+                        UPDATE jobs SET state = CASE WHEN EXISTS (SELECT 1 FROM instance_pauses p WHERE p.instance_id = jobs.instance_id AND p.reason = 'needs_reauth')
+                            THEN 'waiting' ELSE 'pending' END, updated_at = ?, lease_until = NULL, worker = NULL, attempts = attempts - 1
+                        """, [.int(now)]) + SQL(", ") + Self.errorColumns(error) + guardClause)
                 }
             }
         }
@@ -206,6 +210,20 @@ public struct JobQueue: Sendable {
                 """, [.int(now), .int(now), .int(now)]))
             return failed.count + requeued
         }
+        if n > 0 { signal.fire() }
+        return n
+    }
+
+    /// Waiting jobs of instances that no longer need re-authorization back to pending: a job that
+    /// finished as waiting just as another sidecar resumed its instance is not left behind.
+    @discardableResult
+    public func releaseStrandedWaits() async throws -> Int {
+        let now = Clock.now()
+        let n = try await store.execute(SQL("""
+            UPDATE jobs SET state = 'pending', eta = ?, updated_at = ?
+            WHERE state = 'waiting' AND (instance_id IS NULL OR NOT EXISTS (
+                SELECT 1 FROM instance_pauses p WHERE p.instance_id = jobs.instance_id AND p.reason = 'needs_reauth'))
+            """, [.int(now), .int(now)]))
         if n > 0 { signal.fire() }
         return n
     }

@@ -289,6 +289,8 @@ public final class WorkerPool: Sendable {
                 try await queue.renewLeases(ids, worker: id, leaseSeconds: lease)
                 let rescued = try await queue.rescueExpired()
                 if rescued > 0 { logger.warning("rescued \(rescued) jobs whose worker stopped") }
+                let released = try await queue.releaseStrandedWaits()
+                if released > 0 { logger.warning("\(released) waiting job(s) of re-authorized instances back to pending") }
                 let loaded = try await QueueSettings.load(queue.store)
                 state.withLock { $0.settings = loaded }
             } catch {

@@ -284,5 +284,9 @@ enum Schema {
             "INSERT INTO tallies SELECT 'jobs', company_id, coalesce(instance_id, 0), kind || '/' || state, 0, count(*) FROM jobs GROUP BY company_id, coalesce(instance_id, 0), kind || '/' || state",
             "INSERT INTO tallies SELECT 'bindings', company_id, instance_id, zoho_app || '/' || zoho_object || '/' || odoo_model, 0, count(*) FROM bindings GROUP BY company_id, instance_id, zoho_app || '/' || zoho_object || '/' || odoo_model",
         ], postgresOnly: Schema.postgresTallies, sqliteOnly: Schema.sqliteTallies),
+        Migration(version: 7, name: "waiting jobs", statements: [
+            // The few jobs waiting for re-authorization, found without scanning the rest (see JobQueue.releaseStrandedWaits).
+            "CREATE INDEX jobs_waiting ON jobs (instance_id) WHERE state = 'waiting'",
+        ]),
     ]
 }

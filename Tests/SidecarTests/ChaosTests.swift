@@ -68,6 +68,7 @@ struct ChaosTests {
                     _ = try await zoho.control("POST", "faults", ["target": "crm", "kind": .string(kind), "percent": .int(Int64(percent))])
                 }
                 let started = ContinuousClock.now
+                let startedAt = Clock.now()
                 var rng = SystemRandomNumberGenerator()
                 let killRounds = Set((1...Self.rounds).shuffled(using: &rng).prefix(Self.kills))
                 let pgRound = engine == .postgres ? Self.rounds / 2 : nil
@@ -131,7 +132,8 @@ struct ChaosTests {
                 _ = try await zoho.control("DELETE", "faults")
 
                 // Zoho revokes the refresh token: the instance must wait for re-authorization, not fail its jobs.
-                _ = try await zoho.control("POST", "revoke", [:])
+                let revokedTokens = try await zoho.control("POST", "revoke", ["client_id": client["client_id"] ?? ""])
+                #expect(revokedTokens["revoked"]?.intValue ?? 0 > 0)
                 _ = try await zoho.control("POST", "expire_tokens", [:])
                 let revoked = try #require(await odoo.odoo.all("res.partner").first?["id"]?.intValue)
                 try await odoo.userWrite(revoked, ["function": "after revocation"])
@@ -175,8 +177,8 @@ struct ChaosTests {
                 let jobIDs = accepted.compactMap { $0["job_id"]?[0]?.intValue }
                 let notDone = jobIDs.isEmpty ? 0 : (try await sidecar.execute("zoho.job", "search_count", [[["id", "in", .array(jobIDs.map { .int($0) })], ["state", "!=", "done"]]]).intValue ?? -1)
                 #expect(notDone == 0, "acknowledged webhooks whose jobs did not finish")
-                let requests = try await zoho.control("GET", "requests?path_prefix=/api/crm").arrayValue ?? []
-                let faults = requests.filter { [500, 504, 429, 0].contains($0["status"]?.intValue ?? 200) }.count
+                let requests = try await zoho.control("GET", "requests?since=\(startedAt)").arrayValue ?? []
+                let faults = requests.filter { [500, 502, 504, 429, 0].contains($0["status"]?.intValue ?? 200) }.count
                 print("CHAOS engine=\(engine) kills=\(killed) pg_restarts=\(pgRestarts) odoo_down_s=\(Int(Self.odooDownSeconds)) revocations=1 waiting_on_reauth=\(waiting) faults_injected=\(faults) records=\(emails.count) edits=\(edits) acknowledged_webhooks=\(jobIDs.count) duplicates=\(duplicates) records_lost=\(missing) mismatches=\(mismatches.count) failed_jobs=\(failed.count) converge_s=\(converged.components.seconds)")
             }
         }

@@ -34,7 +34,9 @@ struct LoadTests {
                 let hookSecret = try #require(try await sidecar.execute("zoho.instance", "action_show_webhook_secret", [[.int(instance)]])["webhook_secret"]?.stringValue)
                 TestLog.secret(hookSecret)
 
-                let hooks = try await Self.wrk(sidecar, path: "/zoho/webhook/\(instance)/crm/Contacts", headers: ["X-Zoho-Webhook-Secret": hookSecret],
+                // Deals have no mapping: each accepted delivery still becomes a durable pull job that must run to
+                // done, but the sync work itself (measured by the storm) does not stretch the run.
+                let hooks = try await Self.wrk(sidecar, path: "/zoho/webhook/\(instance)/crm/Deals", headers: ["X-Zoho-Webhook-Secret": hookSecret],
                                                body: #"{"id":"%d","operation":"update","Last_Name":"Load"}"#)
                 #expect(try await sidecar.get("/healthz").status == 200, "the sidecar is up after the webhook flood")
                 let rpc = try await Self.wrk(sidecar, path: "/jsonrpc", headers: [:],
@@ -42,6 +44,7 @@ struct LoadTests {
                 #expect(try await sidecar.get("/healthz").status == 200, "the sidecar is up after the RPC flood")
 
                 for (name, run) in [("webhooks", hooks), ("jsonrpc", rpc)] {
+                    #expect(Double(run.sent) >= 1.9 * Double(Self.rate * Self.seconds), "\(name): offered \(run.sent / Self.seconds)/s, not twice the rate")
                     #expect(run.limited > 0, "\(name): the excess got 429")
                     #expect(run.accepted > 0 && run.errors == 0, "\(name): \(run)")
                     // Flat: the second half of the run holds no more memory than the first half did, give or take.
@@ -49,11 +52,12 @@ struct LoadTests {
                 }
                 // Everything accepted is done.
                 let accepted = try await sidecar.execute("zoho.webhook.event", "search_count", [[["verdict", "=", "accepted"]]]).intValue ?? 0
-                #expect(accepted == hooks.accepted, "every 200 is an accepted event")
+                // wrk stops counting at the deadline: answers still in flight then were accepted but not counted.
+                #expect(accepted >= hooks.accepted && accepted <= hooks.accepted + 100, "every 200 is an accepted event (\(accepted) events, \(hooks.accepted) counted)")
                 try await ChaosTests.settle(sidecar, timeout: 300)
                 let failed = try await sidecar.execute("zoho.job", "search_count", [[["state", "!=", "done"]]]).intValue ?? -1
                 #expect(failed == 0, "every job from an accepted webhook is done")
-                print("LOAD engine=\(engine) seconds=\(Self.seconds) rated=\(Self.rate)/s offered=\(2 * Self.rate)/s "
+                print("LOAD engine=\(engine) seconds=\(Self.seconds) rated=\(Self.rate)/s offered_webhooks=\(hooks.sent / Self.seconds)/s offered_rpc=\(rpc.sent / Self.seconds)/s "
                       + "webhooks_sent=\(hooks.sent) webhooks_accepted=\(hooks.accepted) webhooks_429=\(hooks.limited) "
                       + "rpc_sent=\(rpc.sent) rpc_ok=\(rpc.accepted) rpc_429=\(rpc.limited) "
                       + "rss_mb_first_half=\(Int(hooks.rssFirstHalf)) rss_mb_second_half=\(Int(hooks.rssSecondHalf)) jobs_not_done=\(failed)")
@@ -64,14 +68,17 @@ struct LoadTests {
     struct Run: CustomStringConvertible {
         var sent = 0, accepted = 0, limited = 0, errors = 0
         var rssFirstHalf = 0.0, rssSecondHalf = 0.0
-        var description: String { "sent \(sent), 2xx \(accepted), 429 \(limited), other \(errors), RSS \(Int(rssFirstHalf))→\(Int(rssSecondHalf)) MB" }
+        var statuses: [Int: Int] = [:]
+        var description: String { "sent \(sent), 2xx \(accepted), 429 \(limited), other \(errors) \(statuses), RSS \(Int(rssFirstHalf))→\(Int(rssSecondHalf)) MB" }
     }
 
     /// wrk at twice the rated rate (each of 10 connections paced by `delay()`), every body unique;
     /// the sidecar's RSS sampled each second.
     static func wrk(_ sidecar: ProcessSidecar, path: String, headers: [String: String], body: String) async throws -> Run {
-        let connections = 10
-        let delayMs = 1000 * connections / (2 * rate)
+        // wrk paces each connection with delay(); many connections, each waiting a little less than its
+        // share, keep the offered rate at twice the rated one even when answers take a while.
+        let connections = 100
+        let delayMs = 9 * 1000 * connections / (10 * 2 * rate)
         let script = """
             local counter = 0
             wrk.method = "POST"
@@ -92,12 +99,12 @@ struct LoadTests {
               end
             end
             """
-        let path = NSTemporaryDirectory() + "zs-load-\(UUID().uuidString).lua"
-        try script.write(toFile: path, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let scriptPath = NSTemporaryDirectory() + "zs-load-\(UUID().uuidString).lua"
+        try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: scriptPath) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["wrk", "-t", "2", "-c", String(connections), "-d", "\(seconds)s", "--timeout", "5s", "-s", path, sidecar.baseURL + path]
+        p.arguments = ["wrk", "-t", "2", "-c", String(connections), "-d", "\(seconds)s", "--timeout", "5s", "-s", scriptPath, sidecar.baseURL + path]
         let out = Pipe()
         p.standardOutput = out
         try p.run()
@@ -112,6 +119,7 @@ struct LoadTests {
             let parts = line.split(separator: " ")
             guard parts.count == 3, let code = Int(parts[1]), let n = Int(parts[2]) else { continue }
             run.sent += n
+            run.statuses[code] = n
             if (200..<300).contains(code) { run.accepted += n } else if code == 429 { run.limited += n } else { run.errors += n }
         }
         #expect(run.sent > 0, "wrk reported nothing: \(text)")

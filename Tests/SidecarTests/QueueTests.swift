@@ -303,6 +303,30 @@ extension Sequence {
 
 @Suite("Instance pauses")
 struct InstancePauseTests {
+    @Test("a job that meets a revoked token after its instance was authorized again goes back to pending, not waiting forever",
+          arguments: TestStores.engines)
+    func waitingAfterResume(engine: Engine) async throws {
+        try await TestStores.withStore(engine) { store in
+            let queue = JobQueue(store: store)
+            let id = try await queue.enqueue(NewJob(kind: "zoho", instanceID: 9))
+            let claimed = try await queue.claim(limit: 1, worker: "w", leaseSeconds: 60)
+            // While it runs: the token is revoked, then the instance is authorized again.
+            try await queue.holdForReauthorization(9)
+            try await queue.resumeInstance(9)
+            try await queue.finish([(claimed[0], .waiting(error: ErrorReport(message: "needs re-authorization")))], worker: "w")
+            #expect(try await queue.job(id)?.state == .pending)
+
+            // A job left waiting by a race the first guard cannot see is released by the maintenance round.
+            try await store.execute(SQL("UPDATE jobs SET state = 'waiting' WHERE id = ?", [.int(id)]))
+            #expect(try await queue.releaseStrandedWaits() == 1)
+            #expect(try await queue.job(id)?.state == .pending)
+            // Jobs of an instance that still needs re-authorization stay waiting.
+            try await queue.holdForReauthorization(9)
+            #expect(try await queue.job(id)?.state == .waiting)
+            #expect(try await queue.releaseStrandedWaits() == 0)
+        }
+    }
+
     @Test("many jobs pausing or parking one instance at once never conflict", arguments: TestStores.engines)
     func concurrentPauses(engine: Engine) async throws {
         try await TestStores.withStore(engine) { store in

@@ -63,6 +63,24 @@ struct SyncHarness {
 
 @Suite("Two-way sync")
 struct SyncTests {
+    @Test("while Odoo is down the instance's jobs wait without spending attempts, and sync once it is back", arguments: TestStores.engines)
+    func odooDown(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            _ = try await h.zoho.control("POST", "crm/eu/Contacts", ["Last_Name": "Outage", "Email": "outage@example.com"])
+            await h.odoo.odoo.setDown(true)
+            try await eventually("the pull job meets Odoo down") {
+                let rows = try await h.s.execute("zoho.job", "search_read", [[["kind", "=", "zoho.pull"]]], ["fields": ["state", "attempts", "last_error"]]).arrayValue ?? []
+                return rows.contains { $0["last_error"]?.stringValue?.contains("Odoo is unreachable") == true }
+            }
+            let waiting = try await h.s.execute("zoho.job", "search_read", [[["kind", "=", "zoho.pull"]]], ["fields": ["state", "attempts"]]).arrayValue ?? []
+            #expect(waiting.allSatisfy { $0["state"] == "pending" && $0["attempts"] == 0 }, "\(waiting)")
+            await h.odoo.odoo.setDown(false)
+            try await h.settle(timeout: 60)
+            #expect(await h.odoo.odoo.all("res.partner").contains { $0["email"] == "outage@example.com" })
+            #expect(try await h.failedJobs().isEmpty)
+        }
+    }
+
     @Test("an Odoo person created, edited and deleted reaches Zoho Contacts; nothing echoes back", arguments: TestStores.engines)
     func odooToZohoContacts(engine: Engine) async throws {
         try await SyncHarness.with(engine) { h in
