@@ -349,6 +349,24 @@ struct InstancePauseTests {
 
 @Suite("Batch enqueue")
 struct BatchEnqueueTests {
+    @Test("a job naming no max_attempts gets the max_attempts setting as it is at insert time, by every enqueue path", arguments: TestStores.engines)
+    func maxAttemptsSetting(engine: Engine) async throws {
+        try await TestStores.withStore(engine) { store in
+            let queue = JobQueue(store: store)
+            #expect(try await queue.job(try await queue.enqueue(NewJob(kind: "a")))?.maxAttempts == QueueSettings().maxAttempts)
+            var settings = QueueSettings()
+            settings.maxAttempts = 9
+            try await settings.save(store)
+            let single = try await queue.enqueue(NewJob(kind: "a"))
+            let batch = try await queue.enqueue((0..<300).map { _ in NewJob(kind: "b") })
+            let inTransaction = try await store.transaction { tx in try await JobQueue.insert([NewJob(kind: "c"), NewJob(kind: "d", maxAttempts: 2)], tx) }
+            for id in [single, batch[0], batch[299], inTransaction[0]] {
+                #expect(try await queue.job(id)?.maxAttempts == 9)
+            }
+            #expect(try await queue.job(inTransaction[1])?.maxAttempts == 2, "an explicit max_attempts wins")
+        }
+    }
+
     @Test("a batch's ids come back in input order, with every field stored", arguments: TestStores.engines)
     func order(engine: Engine) async throws {
         try await TestStores.withStore(engine) { store in
