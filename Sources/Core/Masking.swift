@@ -73,12 +73,13 @@ public enum Secrets {
             return true
         }
 
-        /// zsk_… — the sidecar's own API keys.
+        /// zsk_… — the sidecar's own API keys, also glued to other text (a caller's mangled input echoed
+        /// in an error, found by the fuzzer); a long enough tail keeps ordinary words out.
         mutating func sidecarKey() -> Bool {
-            guard b[i] == 122, matches(Array("zsk_".utf8), at: i), i == 0 || !Self.isWord(b[i - 1]) else { return false }
+            guard b[i] == 122, matches(Array("zsk_".utf8), at: i) else { return false }
             var j = i + 4
             while j < b.count, Self.isWord(b[j]) { j += 1 }
-            guard j - i - 4 >= 8 else { return false }
+            guard j - i - 4 >= (i == 0 || !Self.isWord(b[i - 1]) ? 8 : 20) else { return false }
             out += Array("zsk_".utf8) + Self.star
             i = j
             return true

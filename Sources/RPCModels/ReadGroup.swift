@@ -25,7 +25,8 @@ extension ModelService {
     func readGroup(_ model: Model, domain: Domain, domainJSON: JSONValue, fields: [String], groupby: [String], offset: Int?, limit: Int?,
                    orderby: String?, lazy: Bool, env: Env) async throws -> JSONValue {
         let specs = try (lazy ? Array(groupby.prefix(1)) : groupby).map { spec -> GroupBy in
-            let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+            // Empty pieces are kept, so "" and ":day" reach requireField and get Odoo's ValueError.
+            let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             let field = try model.requireField(parts[0])
             guard field.searchable, field.type != .text else { throw OdooFault(.valueError, "Cannot group by \(model.name).\(field.name)") }
             let granularity = parts.count > 1 ? parts[1] : (field.type == .datetime ? "month" : nil)
@@ -145,7 +146,7 @@ extension ModelService {
     /// "name:agg", "alias:agg(name)", or a numeric field's name (summed), as Odoo accepts them.
     func aggregate(_ model: Model, _ spec: String) throws -> Aggregate? {
         if spec == "__count" || spec == "id" { return nil }
-        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+        let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         var alias = parts[0], name = parts[0], function = "sum"
         if parts.count > 1 {
             function = parts[1]

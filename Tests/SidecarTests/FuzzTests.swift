@@ -53,6 +53,17 @@ struct FuzzTests {
         }
     }
 
+    @Test("found by the fuzzer: read_group with an empty group-by or aggregate spec is Odoo's ValueError, not a crash")
+    func readGroupEmptySpecs() async throws {
+        try await TestSidecar.with(.sqlite, settings: ["workers": "false"]) { s in
+            for (fields, groupby) in [(["__count"], [""]), (["__count"], [":day"]), ([""], ["state"]), ([":sum"], ["state"])] as [([JSONValue], [JSONValue])] {
+                await expectFault(.valueError) {
+                    try await s.execute("zoho.job", "read_group", [[]], ["fields": .array(fields), "groupby": .array(groupby), "lazy": false])
+                }
+            }
+        }
+    }
+
     @Test("the webhook parsers take any body, as JSON or form, for CRM and Books, without crashing")
     func webhookParsers() async throws {
         for (app, object, dir) in [("crm", "Contacts", "webhook-crm"), ("books", "contact", "webhook-books")] {

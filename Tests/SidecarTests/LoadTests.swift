@@ -78,7 +78,7 @@ struct LoadTests {
         // wrk paces each connection with delay(); many connections, each waiting a little less than its
         // share, keep the offered rate at twice the rated one even when answers take a while.
         let connections = 100
-        let delayMs = 9 * 1000 * connections / (10 * 2 * rate)
+        let delayMs = 85 * 1000 * connections / (100 * 2 * rate)
         let script = """
             local counter = 0
             wrk.method = "POST"

@@ -64,6 +64,8 @@ struct MaskingTests {
         ("curl -H 'Authorization: Bearer sk_live_abcdefghijkl' x", "sk_live_abcdefghijkl"),
         ("/zoho/webhook/1/crm/Contacts?key=whsec-abcdef123456", "whsec-abcdef123456"),
         ("api key zsk_AbCdEfGhIjKlMnOpQrStUv leaked", "zsk_AbCdEfGhIjKlMnOpQrStUv"),
+        // Found by the fuzzer: a key glued to a mangled model name, echoed in an error.
+        ("Object zoho.instancezsk_E8juv828UwNstkWfP52U9366lvr9z0QqRRUEzvLFuM8 doesn't exist", "E8juv828UwNstkWfP52U9366"),
         ("X-Zoho-Webhook-Secret: s3cr3t-value-xyz", "s3cr3t-value-xyz"),
     ])
     func masks(text: String, secret: String) {
