@@ -73,10 +73,10 @@ public enum Edition: String, Codable, Sendable, CaseIterable {
 }
 
 /// Deterministic randomness when seeded (`--seed`), so ids and tokens repeat run to run.
-struct SeededRandom: RandomNumberGenerator, Sendable {
+public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
-    init(seed: UInt64?) { state = seed ?? UInt64.random(in: 1...UInt64.max) }
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64?) { state = seed ?? UInt64.random(in: 1...UInt64.max) }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

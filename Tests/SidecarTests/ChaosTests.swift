@@ -29,21 +29,13 @@ struct ChaosTests {
             c.retryAfterSeconds = 1
         }) { zoho in
             try await TestOdoo.with { odoo in
-                let secret = "chaos-client-\(UUID().uuidString)"
-                TestLog.secret(secret)
                 let sidecar = try await ProcessSidecar(engine: engine, settings: odoo.settings.merging([
                     "zoho_url_template": zoho.template, "reconcile_interval_seconds": "5", "token_refresh_margin_seconds": "30",
                     "shutdown_grace_seconds": "2", "log_format": "json",
                 ]) { _, b in b })
                 try await sidecar.start()
                 defer { sidecar.kill() }
-                let redirect = sidecar.baseURL + "/zoho/oauth/callback"
-                let client = try await zoho.control("POST", "clients", ["redirect_uris": [.string(redirect)], "client_secret": .string(secret)])
-                let instance = try #require(try await sidecar.execute("zoho.instance", "create", [[
-                    "name": "Chaos", "data_center": "eu", "client_id": client["client_id"] ?? "", "client_secret": .string(secret),
-                    "redirect_uri": .string(redirect), "scopes": "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.org.READ,ZohoCRM.notifications.ALL",
-                ]]).intValue)
-                try await Self.authorize(sidecar, instance)
+                let (instance, clientID) = try await sidecar.connect(zoho, name: "Chaos")
                 // Short leases, so the jobs a killed sidecar held are rescued within half a minute, not ten.
                 _ = try await sidecar.execute("zoho.job", "set_queue_settings", [["max_attempts": 25, "retry_backoff_base_seconds": 0.2, "retry_backoff_cap_seconds": 2,
                                                                                   "lease_seconds": 30, "max_runtime_seconds": 25]])
@@ -132,7 +124,7 @@ struct ChaosTests {
                 _ = try await zoho.control("DELETE", "faults")
 
                 // Zoho revokes the refresh token: the instance must wait for re-authorization, not fail its jobs.
-                let revokedTokens = try await zoho.control("POST", "revoke", ["client_id": client["client_id"] ?? ""])
+                let revokedTokens = try await zoho.control("POST", "revoke", ["client_id": .string(clientID)])
                 #expect(revokedTokens["revoked"]?.intValue ?? 0 > 0)
                 _ = try await zoho.control("POST", "expire_tokens", [:])
                 let revoked = try #require(await odoo.odoo.all("res.partner").first?["id"]?.intValue)

@@ -2,6 +2,7 @@ import Core
 import Foundation
 import NIOCore
 import Server
+import Simulator
 import Store
 import Testing
 import Webhooks
@@ -149,7 +150,7 @@ enum Fuzz {
     static func run(_ name: String, seeds: [[UInt8]], iterations: Int = Fuzz.iterations,
                     _ body: ([UInt8]) async throws -> Void) async throws -> Report {
         #expect(!seeds.isEmpty, "no corpus for \(name)")
-        var rng = SplitMix(seed: seed ^ fnv(Array(name.utf8)))
+        var rng = SeededRandom(seed: seed ^ fnv(Array(name.utf8)))
         var slowest = Duration.zero
         var failures: [String] = []
         // Warm up before measuring memory, so caches and pools are at their working size.
@@ -174,7 +175,7 @@ enum Fuzz {
         return Report(name: name, inputs: iterations, slowest: slowest, rssGrowthMB: growth)
     }
 
-    static func mutate(_ seed: [UInt8], _ all: [[UInt8]], _ rng: inout SplitMix) -> [UInt8] {
+    static func mutate(_ seed: [UInt8], _ all: [[UInt8]], _ rng: inout SeededRandom) -> [UInt8] {
         var b = seed
         for _ in 0..<(1 + Int(rng.next() % 4)) {
             let at = b.isEmpty ? 0 : Int(rng.next() % UInt64(b.count))
@@ -206,17 +207,5 @@ enum Fuzz {
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
               let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
         return kb / 1024
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -16,8 +16,6 @@ struct LoadTests {
     func twiceTheRate(engine: Engine) async throws {
         try await TestZoho.with { zoho in
             try await TestOdoo.with { odoo in
-                let secret = "load-client-\(UUID().uuidString)"
-                TestLog.secret(secret)
                 let rate = String(Self.rate)
                 let sidecar = try await ProcessSidecar(engine: engine, settings: odoo.settings.merging([
                     "zoho_url_template": zoho.template, "webhook_rate": rate, "webhook_burst": rate, "rpc_rate": rate, "rpc_burst": rate,
@@ -25,12 +23,7 @@ struct LoadTests {
                 ]) { _, b in b })
                 try await sidecar.start()
                 defer { sidecar.kill() }
-                let redirect = sidecar.baseURL + "/zoho/oauth/callback"
-                let client = try await zoho.control("POST", "clients", ["redirect_uris": [.string(redirect)], "client_secret": .string(secret)])
-                let instance = try #require(try await sidecar.execute("zoho.instance", "create", [[
-                    "name": "Load", "data_center": "eu", "client_id": client["client_id"] ?? "", "client_secret": .string(secret), "redirect_uri": .string(redirect),
-                ]]).intValue)
-                try await ChaosTests.authorize(sidecar, instance)
+                let (instance, _) = try await sidecar.connect(zoho, name: "Load")
                 let hookSecret = try #require(try await sidecar.execute("zoho.instance", "action_show_webhook_secret", [[.int(instance)]])["webhook_secret"]?.stringValue)
                 TestLog.secret(hookSecret)
 

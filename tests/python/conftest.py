@@ -21,6 +21,15 @@ def free_port():
 LOG_DIR = os.environ.get("ZS_TEST_LOG_DIR")
 
 
+def wait_for(what, condition, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def note_secret(value):
     """A secret this test uses: scripts/scan-test-logs fails if it shows up in any log line."""
     if LOG_DIR:

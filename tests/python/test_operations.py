@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import BIN, engines, free_port, note_secret, started
+from conftest import BIN, engines, free_port, note_secret, started, wait_for
 from rpc import execute
 
 SIM = os.path.join(os.path.dirname(BIN), "zoho-sim")
@@ -49,15 +49,6 @@ def answers(url):
         return get(url)[0] == 200
     except OSError:
         return False
-
-
-def wait_for(what, condition, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(params=engines())

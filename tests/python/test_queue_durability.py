@@ -2,16 +2,8 @@
 import signal
 import time
 
+from conftest import wait_for
 from rpc import execute
-
-
-def wait_for(what, condition, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def job_states(sidecar, ids):

@@ -158,3 +158,20 @@ final class ProcessSidecar: @unchecked Sendable {
         return reply["result"] ?? .null
     }
 }
+
+extension ProcessSidecar {
+    /// A CRM instance on the simulator, authorized through its consent; its id and the OAuth client id.
+    func connect(_ zoho: TestZoho, name: String) async throws -> (instance: Int64, clientID: String) {
+        let secret = "client-\(UUID().uuidString)"
+        TestLog.secret(secret)
+        let redirect = baseURL + "/zoho/oauth/callback"
+        let client = try await zoho.control("POST", "clients", ["redirect_uris": [.string(redirect)], "client_secret": .string(secret)])
+        let clientID = try #require(client["client_id"]?.stringValue)
+        let instance = try #require(try await execute("zoho.instance", "create", [[
+            "name": .string(name), "data_center": "eu", "client_id": .string(clientID), "client_secret": .string(secret),
+            "redirect_uri": .string(redirect), "scopes": "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.org.READ,ZohoCRM.notifications.ALL",
+        ]]).intValue)
+        try await ChaosTests.authorize(self, instance)
+        return (instance, clientID)
+    }
+}
