@@ -215,17 +215,30 @@ public struct JobQueue: Sendable {
     }
 
     /// Waiting jobs of instances that no longer need re-authorization back to pending: a job that
-    /// finished as waiting just as another sidecar resumed its instance is not left behind.
+    /// finished as waiting just as another sidecar resumed its instance is not left behind. A hold
+    /// left on an instance that is connected again (set by a sidecar that decided on the old state
+    /// while the instance was being authorized) is dropped first, so it cannot park the queue for good.
     @discardableResult
     public func releaseStrandedWaits() async throws -> Int {
         let now = Clock.now()
-        let n = try await store.execute(SQL("""
-            UPDATE jobs SET state = 'pending', eta = ?, updated_at = ?
-            WHERE state = 'waiting' AND (instance_id IS NULL OR NOT EXISTS (
-                SELECT 1 FROM instance_pauses p WHERE p.instance_id = jobs.instance_id AND p.reason = 'needs_reauth'))
-            """, [.int(now), .int(now)]))
+        let n = try await store.transaction { tx in
+            try await tx.execute(SQL("""
+                DELETE FROM instance_pauses WHERE reason = 'needs_reauth'
+                  AND instance_id IN (SELECT id FROM instances WHERE state = 'connected' AND refresh_token_enc IS NOT NULL)
+                """))
+            return try await tx.execute(SQL("""
+                UPDATE jobs SET state = 'pending', eta = ?, updated_at = ?
+                WHERE state = 'waiting' AND (instance_id IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM instance_pauses p WHERE p.instance_id = jobs.instance_id AND p.reason = 'needs_reauth'))
+                """, [.int(now), .int(now)]))
+        }
         if n > 0 { signal.fire() }
         return n
+    }
+
+    /// Whether the instance's jobs are parked until it is authorized again.
+    public func isHeldForReauthorization(_ instanceID: Int64) async throws -> Bool {
+        try await store.scalar(SQL("SELECT count(*) FROM instance_pauses WHERE instance_id = ? AND reason = 'needs_reauth'", [.int(instanceID)])).int ?? 0 > 0
     }
 
     /// When the next pending job becomes due (for sleeping until then), if any.

@@ -323,7 +323,12 @@ public final class WorkerPool: Sendable {
                 }
                 return .retry(eta: until, error: report, refund: true)
             case .needsReauth:
-                if let instance = job.instanceID { try? await queue.holdForReauthorization(instance) }
+                // Whoever learnt that the instance needs authorizing (the token keeper, a revocation) parked
+                // it. A job that read the instance's old state while it was being authorized again finds no
+                // hold and simply tries again; it must not park the instance itself.
+                guard let instance = job.instanceID, (try? await queue.isHeldForReauthorization(instance)) ?? true else {
+                    return retryOrFail(job, report, settings)
+                }
                 return .waiting(error: report)
             case .retryable:
                 return retryOrFail(job, report, settings)

@@ -127,7 +127,9 @@ public actor TokenKeeper {
             telemetry.tokenRefresh(succeeded: false)
             switch error.kind {
             case .needsReauth:
-                try await instances.setState(id, "needs_reauth", error: error.message)
+                guard try await instances.markNeedsReauth(id, refused: refresh, error: error.message) else {
+                    throw ZohoError(.transient, "instance \(id) was authorized again while a refresh with its old token ran; try again")
+                }
                 try await queue.holdForReauthorization(id)
                 await logBook.write(.error, "Zoho refused the refresh token of instance \(current.name): authorize it again. Its jobs wait until then.",
                                     companyID: current.companyID, instanceID: id, cause: error.message)

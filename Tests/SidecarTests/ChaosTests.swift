@@ -164,6 +164,11 @@ struct ChaosTests {
                 #expect(failed.isEmpty, "failed jobs: \(failed.prefix(5))")
                 let open = try await sidecar.execute("zoho.job", "search_count", [[["state", "in", ["pending", "running", "waiting"]]]]).intValue ?? -1
                 #expect(open == 0)
+                if open > 0 {
+                    // What a stall looks like, for the next engineer: the instance, and the open jobs by state with their errors.
+                    let stuck = try await sidecar.execute("zoho.job", "read_group", [[["state", "in", ["pending", "running", "waiting"]]], ["state"], ["state", "last_error"]], ["lazy": false])
+                    print("CHAOS stalled: instance \(try await Self.instanceState(sidecar, instance) ?? "-"); open jobs \(stuck.serialized())")
+                }
                 // Every acknowledged webhook's jobs ran.
                 let accepted = try await sidecar.execute("zoho.webhook.event", "search_read", [[["verdict", "=", "accepted"]]], ["fields": ["job_id"]]).arrayValue ?? []
                 let jobIDs = accepted.compactMap { $0["job_id"]?[0]?.intValue }

@@ -264,6 +264,21 @@ struct OAuthTests {
         }
     }
 
+    @Test("Zoho refusing the old refresh token after the instance was authorized again does not undo the new authorization",
+          arguments: TestStores.engines)
+    func lateRefusal(engine: Engine) async throws {
+        try await TestStores.withStore(engine) { store in
+            let instances = Instances(store: store, vault: try Vault(base64Key: Vault.generateKey()))
+            try await store.execute(SQL("INSERT INTO instances (id, company_id, name, created_at, updated_at) VALUES (4, 1, 'Acme', 0, 0)"))
+            try await instances.saveTokens(4, access: "a1", refresh: "refresh-old", expiresIn: 3600)
+            try await instances.saveTokens(4, access: "a2", refresh: "refresh-new", expiresIn: 3600)
+            #expect(try await instances.markNeedsReauth(4, refused: "refresh-old", error: "invalid_code") == false)
+            #expect(try await instances.load(4)?.state == "connected")
+            #expect(try await instances.markNeedsReauth(4, refused: "refresh-new", error: "invalid_code") == true)
+            #expect(try await instances.load(4)?.state == "needs_reauth")
+        }
+    }
+
     @Test("revoke, disable and the webhook secret actions", arguments: TestStores.engines)
     func actions(engine: Engine) async throws {
         try await TestZoho.with { zoho in

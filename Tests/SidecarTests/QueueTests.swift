@@ -209,8 +209,13 @@ struct QueueTests {
         try await TestStores.withStore(engine) { store in
             let authorized = Mutex(false)
             let ran = Counter()
+            let keeper = JobQueue(store: store)
             let h = Handler(kind: "zoho") { ctx in
-                guard authorized.withLock({ $0 }) else { throw JobError(.needsReauth, "refresh token revoked (invalid_code)") }
+                guard authorized.withLock({ $0 }) else {
+                    // As the token keeper does on Zoho's invalid_code: park the instance, then fail the call.
+                    try await keeper.holdForReauthorization(3)
+                    throw JobError(.needsReauth, "refresh token revoked (invalid_code)")
+                }
                 ran.add(ctx.job.id)
                 return nil
             }
@@ -324,6 +329,48 @@ struct InstancePauseTests {
             try await queue.holdForReauthorization(9)
             #expect(try await queue.job(id)?.state == .waiting)
             #expect(try await queue.releaseStrandedWaits() == 0)
+        }
+    }
+
+    @Test("a job that read its instance's old state while it was authorized again retries, and does not park the instance",
+          arguments: TestStores.engines)
+    func staleNeedsReauth(engine: Engine) async throws {
+        try await TestStores.withStore(engine) { store in
+            let stale = Mutex(true)
+            let h = Handler(kind: "zoho") { _ in
+                // The first run met the revoked token; nobody parked the instance, since it is connected again.
+                if stale.withLock({ s in defer { s = false }; return s }) { throw JobError(.needsReauth, "instance 3 needs re-authorization") }
+                return nil
+            }
+            try await withWorkers(store, [h], settings: QueueTests.fast) { queue in
+                let first = try await queue.enqueue(NewJob(kind: "zoho", instanceID: 3))
+                try await eventually("the stale job ran again") { try await queue.job(first)?.state == .done }
+                #expect(try await queue.job(first)?.attempts == 2)
+                #expect(try await queue.isHeldForReauthorization(3) == false)
+                let later = try await queue.enqueue(NewJob(kind: "zoho", instanceID: 3))
+                try await eventually("later jobs of the instance run") { try await queue.job(later)?.state == .done }
+            }
+        }
+    }
+
+    @Test("a hold left on an instance that is connected again is dropped by the maintenance round, releasing its jobs",
+          arguments: TestStores.engines)
+    func staleHoldHealed(engine: Engine) async throws {
+        try await TestStores.withStore(engine) { store in
+            let queue = JobQueue(store: store)
+            try await store.execute(SQL("INSERT INTO instances (id, company_id, name, state, refresh_token_enc, created_at, updated_at) VALUES (9, 1, 'Acme', 'needs_reauth', ?, 0, 0)",
+                                        [.blob([1, 2, 3])]))
+            let id = try await queue.enqueue(NewJob(kind: "zoho", instanceID: 9))
+            try await queue.holdForReauthorization(9)
+            #expect(try await queue.releaseStrandedWaits() == 0, "still needs re-authorization: its jobs keep waiting")
+            #expect(try await queue.job(id)?.state == .waiting)
+            // Authorized again, but a sidecar that decided on the old state parked it once more afterwards.
+            try await queue.resumeInstance(9)
+            try await store.execute(SQL("UPDATE instances SET state = 'connected' WHERE id = 9"))
+            try await queue.holdForReauthorization(9)
+            #expect(try await queue.releaseStrandedWaits() == 1)
+            #expect(try await queue.job(id)?.state == .pending)
+            #expect(try await queue.isHeldForReauthorization(9) == false)
         }
     }
 
