@@ -20,6 +20,8 @@ public final class SQLiteStore: Store {
     private let nextReader = Atomic<Int>(0)
     /// Copies the WAL into the database file in the background (see `open`).
     private let checkpointer: Task<Void, Never>
+    /// How long a statement waits for another process's write lock before giving up (see `run`).
+    private let busyTimeout: Duration
 
     public enum Synchronous: String, Sendable {
         /// fsync at every commit: a committed transaction survives power loss.
@@ -30,7 +32,9 @@ public final class SQLiteStore: Store {
 
     public var location: String { "sqlite:\(path)" }
 
-    private init(path: String, writer: SQLiteConnection, readers: [SQLiteConnection], watcher: SQLiteConnection, checkpointer: Task<Void, Never>) {
+    private init(path: String, writer: SQLiteConnection, readers: [SQLiteConnection], watcher: SQLiteConnection, checkpointer: Task<Void, Never>,
+                 busyTimeout: Duration) {
+        self.busyTimeout = busyTimeout
         self.path = path
         self.writer = writer
         self.readers = readers
@@ -47,10 +51,12 @@ public final class SQLiteStore: Store {
             let fd = Glibc.open(path, O_WRONLY | O_CREAT, 0o600)
             if fd >= 0 { Glibc.close(fd) }
         }
+        let busyTimeout = Duration.milliseconds(busyTimeoutMillis)
         func connect() async throws -> SQLiteConnection {
             do {
                 let c = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-                _ = try await c.query("PRAGMA busy_timeout = \(busyTimeoutMillis)")
+                // No busy handler in SQLite: `run` waits for another process's lock itself (see there).
+                _ = try await c.query("PRAGMA busy_timeout = 0")
                 _ = try await c.query("PRAGMA synchronous = \(synchronous.rawValue)")
                 // Odoo's `like` is case-sensitive; SQLite's is not unless told.
                 _ = try await c.query("PRAGMA case_sensitive_like = ON")
@@ -61,7 +67,7 @@ public final class SQLiteStore: Store {
         }
         let writer = try await connect()
         do {
-            _ = try await writer.query("PRAGMA journal_mode = WAL")
+            _ = try await run(SQL("PRAGMA journal_mode = WAL"), on: writer, path: path, busyTimeout: busyTimeout)
             _ = try await writer.query("PRAGMA foreign_keys = ON")
             // Left to itself, the commit that fills 1,000 WAL pages also copies them into the database
             // file and waits for that: a latency spike on a webhook's or job's commit. A connection of
@@ -84,38 +90,38 @@ public final class SQLiteStore: Store {
             let closed: EventLoopFuture<Void> = checkpointing.close()
             try? await closed.get()
         }
-        return SQLiteStore(path: path, writer: writer, readers: pool, watcher: try await connect(), checkpointer: checkpointer)
+        return SQLiteStore(path: path, writer: writer, readers: pool, watcher: try await connect(), checkpointer: checkpointer, busyTimeout: busyTimeout)
     }
 
     public func query(_ sql: SQL) async throws -> [Row] {
         let i = nextReader.wrappingAdd(1, ordering: .relaxed).oldValue
-        return try await Self.run(sql, on: readers[abs(i) % readers.count], path: path)
+        return try await Self.run(sql, on: readers[abs(i) % readers.count], path: path, busyTimeout: busyTimeout)
     }
 
     @discardableResult
     public func execute(_ sql: SQL) async throws -> Int {
-        let (writer, path) = (self.writer, self.path)
-        return try await writeLock.withLock { try await Transaction(connection: writer, path: path).execute(sql) }
+        let (writer, path, busyTimeout) = (self.writer, self.path, self.busyTimeout)
+        return try await writeLock.withLock { try await Transaction(connection: writer, path: path, busyTimeout: busyTimeout).execute(sql) }
     }
 
     public func write(_ sql: SQL) async throws -> [Row] {
-        let (writer, path) = (self.writer, self.path)
-        return try await writeLock.withLock { try await Self.run(sql, on: writer, path: path) }
+        let (writer, path, busyTimeout) = (self.writer, self.path, self.busyTimeout)
+        return try await writeLock.withLock { try await Self.run(sql, on: writer, path: path, busyTimeout: busyTimeout) }
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
-        let writer = self.writer
-        let path = self.path
+        let (writer, path, busyTimeout) = (self.writer, self.path, self.busyTimeout)
         return try await writeLock.withLock {
-            // IMMEDIATE takes the write lock up front, so a second process sharing the file waits
-            // (busy_timeout) instead of failing half-way through with SQLITE_BUSY.
-            _ = try await Self.run(SQL("BEGIN IMMEDIATE"), on: writer, path: path)
+            // IMMEDIATE takes the write lock up front, so a second process sharing the file waits here
+            // instead of failing half-way through with SQLITE_BUSY.
+            _ = try await Self.run(SQL("BEGIN IMMEDIATE"), on: writer, path: path, busyTimeout: busyTimeout)
             do {
-                let result = try await body(Transaction(connection: writer, path: path))
-                _ = try await Self.run(SQL("COMMIT"), on: writer, path: path)
+                // Inside the transaction the lock is held: nothing to wait for.
+                let result = try await body(Transaction(connection: writer, path: path, busyTimeout: nil))
+                _ = try await Self.run(SQL("COMMIT"), on: writer, path: path, busyTimeout: busyTimeout)
                 return result
             } catch {
-                _ = try? await Self.run(SQL("ROLLBACK"), on: writer, path: path)
+                _ = try? await Self.run(SQL("ROLLBACK"), on: writer, path: path, busyTimeout: nil)
                 throw error
             }
         }
@@ -125,7 +131,7 @@ public final class SQLiteStore: Store {
     /// LISTEN/NOTIFY: an idle worker polls this (it reads shared memory, not the disk) to wake within
     /// milliseconds when another process enqueues.
     public func dataVersion() async throws -> Int64 {
-        try await Self.run(SQL("PRAGMA data_version"), on: watcher, path: path).first?[0].int ?? 0
+        try await Self.run(SQL("PRAGMA data_version"), on: watcher, path: path, busyTimeout: busyTimeout).first?[0].int ?? 0
     }
 
     public func close() async {
@@ -140,19 +146,25 @@ public final class SQLiteStore: Store {
         let engine = Engine.sqlite
         let connection: SQLiteConnection
         let path: String
+        let busyTimeout: Duration?
 
         func query(_ sql: SQL) async throws -> [Row] {
-            try await SQLiteStore.run(sql, on: connection, path: path)
+            try await SQLiteStore.run(sql, on: connection, path: path, busyTimeout: busyTimeout)
         }
 
         func execute(_ sql: SQL) async throws -> Int {
-            _ = try await SQLiteStore.run(sql, on: connection, path: path)
-            return Int(try await SQLiteStore.run(SQL("SELECT changes()"), on: connection, path: path)
+            _ = try await SQLiteStore.run(sql, on: connection, path: path, busyTimeout: busyTimeout)
+            return Int(try await SQLiteStore.run(SQL("SELECT changes()"), on: connection, path: path, busyTimeout: busyTimeout)
                 .first?.values.first?.int ?? 0)
         }
     }
 
-    static func run(_ sql: SQL, on connection: SQLiteConnection, path: String) async throws -> [Row] {
+    /// Runs one statement. When another process holds the lock it needs (SQLITE_BUSY, which leaves the
+    /// statement without effect), it is tried again until `busyTimeout`, after sleeps that start at
+    /// 50 µs and double up to a millisecond. SQLite's own busy handler sleeps 1, 2, then 5 ms, which is
+    /// what two processes sharing a queue (a worker and an enqueuer) would wait on each other. Inside an
+    /// explicit transaction (`busyTimeout` nil) SQLite says to roll back instead, so the error is thrown.
+    static func run(_ sql: SQL, on connection: SQLiteConnection, path: String, busyTimeout: Duration?) async throws -> [Row] {
         let binds: [SQLiteData] = try sql.binds.map {
             switch $0 {
             case .null: return .null
@@ -163,11 +175,20 @@ public final class SQLiteStore: Store {
             case .intArray, .textArray: throw StoreError(.invalid, "array parameters are for PostgreSQL only")
             }
         }
-        let rows: [SQLiteRow]
-        do {
-            rows = try await connection.query(sql.text, binds)
-        } catch {
-            throw translate(error, path: path)
+        var rows: [SQLiteRow] = []
+        var pause = Duration.microseconds(50)
+        let deadline = busyTimeout.map { ContinuousClock.now + $0 }
+        while true {
+            do {
+                rows = try await connection.query(sql.text, binds)
+                break
+            } catch let e as SQLiteError where e.reason == .busy {
+                guard let deadline, ContinuousClock.now + pause < deadline else { throw translate(e, path: path) }
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .milliseconds(1))
+            } catch {
+                throw translate(error, path: path)
+            }
         }
         guard let first = rows.first else { return [] }
         let names = first.columns.map(\.name)
@@ -193,7 +214,7 @@ public final class SQLiteStore: Store {
         case .full:
             return StoreError(.diskFull, "the disk holding \(path) is full: free space, then the sidecar resumes (\(e.message))")
         case .busy, .busyTimeout, .locked:
-            return StoreError(.unavailable, "the SQLite database \(path) stayed locked past busy_timeout (\(e.message))")
+            return StoreError(.unavailable, "the SQLite database \(path) stayed locked by another process past the busy timeout (\(e.message))")
         case .ioError, .ioErrorFailedWrite, .ioErrorFailedSync, .cantOpen, .readOnly, .corrupt, .notADatabase:
             return StoreError(.unavailable, "SQLite database \(path): \(e.message)")
         default:

@@ -70,6 +70,8 @@ public struct SyncEngine: Sendable {
     let log: LogBook
     let mappings: [Mapping]
     let lock: SyncLock
+    /// Each field a sync writes and why, at debug level: the answer to "why did this value win?".
+    let logger = Logger(label: "zoho-sidecar.sync")
 
     public init(store: any Store, zoho: ZohoService, odoo: OdooTargets, mappings: [Mapping] = BuiltinMappings.all) {
         self.store = store
@@ -259,6 +261,7 @@ public struct SyncEngine: Sendable {
             var d = Reconciler.decide(m, odoo: view.odoo, zoho: view.zoho, binding: b, lookups: lookups, times: view.times)
             d.zoho.merge(view.restoreZoho) { decided, _ in decided }
             d.odoo.merge(view.restoreOdoo) { decided, _ in decided }
+            if logger.logLevel <= .debug, !d.zoho.isEmpty || !d.odoo.isEmpty { trace(m, b, view, d, job: job) }
             if !d.zoho.isEmpty { zohoUpdates.append((b, d.zoho, d)) }
             if !d.odoo.isEmpty { odooWrites.append((b, d)) }
             if d.zoho.isEmpty, d.odoo.isEmpty { settled.append((b, d)) }
@@ -375,6 +378,20 @@ public struct SyncEngine: Sendable {
                                       zohoModifiedTime: writtenZoho[b.id].flatMap { $0.isEmpty ? nil : $0 } ?? zohoRecords[b.zohoID].flatMap(Self.modifiedTime),
                                       odooWriteDate: writeDates[b.odooID] ?? odooRecords[b.odooID]?["write_date"]?.stringValue)
             if d.zoho.isEmpty, d.odoo.isEmpty { report.unchanged += 1 }
+        }
+    }
+
+    func trace(_ m: Mapping, _ b: Binding, _ view: AsLeft, _ d: Decision, job: Job) {
+        func show(_ v: JSONValue?) -> String { v.map { $0.serialized() } ?? "-" }
+        for p in m.fields where d.odoo[p.odoo] != nil || p.zoho.contains(where: { d.zoho[$0] != nil }) {
+            let toZoho = p.zoho.contains { d.zoho[$0] != nil }
+            logger.debug("""
+                \(m.name) odoo \(b.odooID) zoho \(b.zohoID) \(p.odoo): \(toZoho ? "to Zoho" : "to Odoo") \(toZoho ? show(p.zoho.first.flatMap { d.zoho[$0] }) : show(d.odoo[p.odoo])); \
+                odoo \(show(view.odoo[p.odoo])) at \(view.times.odoo[p.odoo].map(String.init) ?? "-"), \
+                zoho \(p.zoho.map { show(view.zoho[$0]) }.joined(separator: "+")) at \(p.zoho.compactMap { view.times.zoho[$0] }.max().map(String.init) ?? "-"), \
+                agreed \(show(b.syncValues?[p.odoo])), odoo write_date \(show(view.odoo["write_date"])), zoho modified \(show(view.zoho["Modified_Time"])), \
+                restored \(view.restoreOdoo[p.odoo] != nil ? "odoo" : p.zoho.contains { view.restoreZoho[$0] != nil } ? "zoho" : "no"), job \(job.id)
+                """)
         }
     }
 

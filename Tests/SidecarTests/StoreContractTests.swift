@@ -140,6 +140,46 @@ struct StoreContractTests {
         await reopened.close()
     }
 
+    @Test("SQLite: two stores on one file (two processes) write at once without an error or a lost row; a lock held past the busy timeout is a clear error")
+    func sqliteSharedFile() async throws {
+        let dir = try TestStores.temporaryDirectory()
+        let path = dir + "/shared.sqlite"
+        let a = try await SQLiteStore.open(path: path, busyTimeoutMillis: 5000)
+        _ = try await Migrator.migrate(a)
+        let b = try await SQLiteStore.open(path: path, busyTimeoutMillis: 300)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (name, store) in [("a", a), ("b", b)] {
+                group.addTask {
+                    for n in 0..<200 {
+                        if n % 2 == 0 {
+                            try await store.execute(SQL("INSERT INTO settings (key, value, updated_at) VALUES (?, 'v', 0)", [.text("\(name)\(n)")]))
+                        } else {
+                            try await store.transaction { tx in
+                                try await tx.execute(SQL("INSERT INTO settings (key, value, updated_at) VALUES (?, 'v', 0)", [.text("\(name)\(n)")]))
+                            }
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await a.scalar(SQL("SELECT count(*) FROM settings WHERE key GLOB '[ab][0-9]*'")).int == 400)
+        // A writes for longer than B is willing to wait.
+        let holding = Task {
+            try await a.transaction { tx in
+                try await tx.execute(SQL("INSERT INTO settings (key, value, updated_at) VALUES ('held', 'v', 0)"))
+                try await Task.sleep(for: .milliseconds(1200))
+            }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        await #expect { try await b.execute(SQL("INSERT INTO settings (key, value, updated_at) VALUES ('late', 'v', 0)")) } throws: {
+            ($0 as? StoreError)?.kind == .unavailable && "\($0)".contains("locked by another process")
+        }
+        try await holding.value
+        await a.close()
+        await b.close()
+    }
+
     @Test("an unreachable PostgreSQL gives a clear error naming the address")
     func unreachablePostgres() async throws {
         do {
