@@ -100,8 +100,9 @@ public final class PostgresStore: Store {
         }
     }
 
-    public func write(_ sql: SQL) async throws -> [Row] {
-        try await query(sql)
+    public func write(_ sql: SQL, durability: Durability) async throws -> [Row] {
+        guard durability == .relaxed else { return try await query(sql) }
+        return try await transaction(durability: .relaxed) { try await $0.query(sql) }
     }
 
     @discardableResult
@@ -109,12 +110,15 @@ public final class PostgresStore: Store {
         try await client.withConnection { try await Connection(connection: $0, location: location, logger: logger).execute(sql) }
     }
 
-    public func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+    public func transaction<T: Sendable>(durability: Durability, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         let location = self.location
         let logger = self.logger
         do {
             return try await client.withTransaction(logger: logger) { connection in
-                try await body(Connection(connection: connection, location: location, logger: logger))
+                let tx = Connection(connection: connection, location: location, logger: logger)
+                // The commit does not wait for the WAL flush; later commits still flush in order.
+                if durability == .relaxed { try await tx.execute(SQL("SET LOCAL synchronous_commit = off")) }
+                return try await body(tx)
             }
         } catch let error as PostgresTransactionError {
             // Surface the closure's own error (a model's validation error, say) rather than the wrapper.

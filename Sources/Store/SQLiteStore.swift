@@ -22,6 +22,7 @@ public final class SQLiteStore: Store {
     private let checkpointer: Task<Void, Never>
     /// How long a statement waits for another process's write lock before giving up (see `run`).
     private let busyTimeout: Duration
+    private let synchronous: Synchronous
 
     public enum Synchronous: String, Sendable {
         /// fsync at every commit: a committed transaction survives power loss.
@@ -33,8 +34,9 @@ public final class SQLiteStore: Store {
     public var location: String { "sqlite:\(path)" }
 
     private init(path: String, writer: SQLiteConnection, readers: [SQLiteConnection], watcher: SQLiteConnection, checkpointer: Task<Void, Never>,
-                 busyTimeout: Duration) {
+                 busyTimeout: Duration, synchronous: Synchronous) {
         self.busyTimeout = busyTimeout
+        self.synchronous = synchronous
         self.path = path
         self.writer = writer
         self.readers = readers
@@ -90,7 +92,7 @@ public final class SQLiteStore: Store {
             let closed: EventLoopFuture<Void> = checkpointing.close()
             try? await closed.get()
         }
-        return SQLiteStore(path: path, writer: writer, readers: pool, watcher: try await connect(), checkpointer: checkpointer, busyTimeout: busyTimeout)
+        return SQLiteStore(path: path, writer: writer, readers: pool, watcher: try await connect(), checkpointer: checkpointer, busyTimeout: busyTimeout, synchronous: synchronous)
     }
 
     public func query(_ sql: SQL) async throws -> [Row] {
@@ -104,14 +106,31 @@ public final class SQLiteStore: Store {
         return try await writeLock.withLock { try await Transaction(connection: writer, path: path, busyTimeout: busyTimeout).execute(sql) }
     }
 
-    public func write(_ sql: SQL) async throws -> [Row] {
-        let (writer, path, busyTimeout) = (self.writer, self.path, self.busyTimeout)
-        return try await writeLock.withLock { try await Self.run(sql, on: writer, path: path, busyTimeout: busyTimeout) }
-    }
-
-    public func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+    public func write(_ sql: SQL, durability: Durability) async throws -> [Row] {
         let (writer, path, busyTimeout) = (self.writer, self.path, self.busyTimeout)
         return try await writeLock.withLock {
+            try await relaxing(durability) { try await Self.run(sql, on: writer, path: path, busyTimeout: busyTimeout) }
+        }
+    }
+
+    /// A relaxed write commits with `synchronous = NORMAL`: into the WAL without an fsync. The WAL is
+    /// append-only, so the next full commit's fsync carries it to disk too. Called holding the write lock.
+    private func relaxing<T>(_ durability: Durability, _ body: () async throws -> T) async throws -> T {
+        guard durability == .relaxed, synchronous == .full else { return try await body() }
+        _ = try await Self.run(SQL("PRAGMA synchronous = NORMAL"), on: writer, path: path, busyTimeout: nil)
+        do {
+            let result = try await body()
+            _ = try await Self.run(SQL("PRAGMA synchronous = FULL"), on: writer, path: path, busyTimeout: nil)
+            return result
+        } catch {
+            _ = try? await Self.run(SQL("PRAGMA synchronous = FULL"), on: writer, path: path, busyTimeout: nil)
+            throw error
+        }
+    }
+
+    public func transaction<T: Sendable>(durability: Durability, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        let (writer, path, busyTimeout) = (self.writer, self.path, self.busyTimeout)
+        return try await writeLock.withLock { try await relaxing(durability) {
             // IMMEDIATE takes the write lock up front, so a second process sharing the file waits here
             // instead of failing half-way through with SQLITE_BUSY.
             _ = try await Self.run(SQL("BEGIN IMMEDIATE"), on: writer, path: path, busyTimeout: busyTimeout)
@@ -124,7 +143,7 @@ public final class SQLiteStore: Store {
                 _ = try? await Self.run(SQL("ROLLBACK"), on: writer, path: path, busyTimeout: nil)
                 throw error
             }
-        }
+        } }
     }
 
     /// Changes whenever any other connection, in this process or another, commits. SQLite has no

@@ -16,14 +16,32 @@ public protocol SQLExecutor: Sendable {
 /// The sidecar's database. Two engines implement it; everything above is written once against it.
 /// Engines differ only where the databases do: placeholders, column types, locking and wake-ups.
 public protocol Store: SQLExecutor {
-    /// Runs one writing statement as its own transaction (one round trip) and returns its rows.
-    func write(_ sql: SQL) async throws -> [Row]
+    /// Runs one writing statement as its own transaction and returns its rows.
+    func write(_ sql: SQL, durability: Durability) async throws -> [Row]
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T
+    func transaction<T: Sendable>(durability: Durability, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T
     /// Releases connections. The store must not be used afterwards.
     func close() async
     /// A short, secret-free description for logs and health: "sqlite:/path" or "postgres://host:port/db".
     var location: String { get }
+}
+
+/// How a commit waits for the disk.
+public enum Durability: Sendable {
+    /// On disk when the call returns: survives a power loss. What everything gets unless it says otherwise.
+    case full
+    /// Survives a crash of the sidecar, and of the machine only up to the last full commit before it.
+    /// For writes whose loss only means doing the work again: a job's claim, a finished job's outcome
+    /// (jobs run at least once; a lost claim or outcome is a job that runs again).
+    case relaxed
+}
+
+extension Store {
+    public func write(_ sql: SQL) async throws -> [Row] { try await write(sql, durability: .full) }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        try await transaction(durability: .full, body)
+    }
 }
 
 public struct StoreError: Error, CustomStringConvertible, Sendable {
