@@ -180,6 +180,20 @@ struct StoreContractTests {
         await b.close()
     }
 
+    @Test("a relaxed commit skips the wait for the disk for itself only; every other commit still waits", arguments: TestStores.engines)
+    func relaxedDurability(engine: Engine) async throws {
+        try await TestStores.withStore(engine) { store in
+            let setting = engine == .postgres ? "SHOW synchronous_commit" : "PRAGMA synchronous"
+            let full: SQLValue = engine == .postgres ? .text("on") : .int(2)
+            let relaxed: SQLValue = engine == .postgres ? .text("off") : .int(1)
+            #expect(try await store.transaction(durability: .relaxed) { try await $0.scalar(SQL(setting)) } == relaxed)
+            #expect(try await store.transaction { try await $0.scalar(SQL(setting)) } == full)
+            _ = try await store.write(SQL("INSERT INTO settings (key, value, updated_at) VALUES ('relaxed', 'v', 0)"), durability: .relaxed)
+            #expect(try await store.write(SQL(setting)).first?.values.first == full, "the connection is back to waiting")
+            #expect(try await store.scalar(SQL("SELECT value FROM settings WHERE key = 'relaxed'")).text == "v")
+        }
+    }
+
     @Test("an unreachable PostgreSQL gives a clear error naming the address")
     func unreachablePostgres() async throws {
         do {
