@@ -34,6 +34,9 @@ public actor OdooStandIn {
     /// Runs just before a write made with zoho_skip_push is applied: lets a test land a person's edit in
     /// the moment between the sidecar's last read and its write.
     var beforeSidecarWrite: (@Sendable (_ ids: [Int64], _ values: [String: JSONValue]) async -> Void)?
+    /// Runs after a search_read has taken its rows and before it answers, until it returns true: lets a
+    /// test land a person's edit just after the sidecar read the record, and hold the sync there a while.
+    var afterSearchRead: (@Sendable (_ model: String, _ domain: JSONValue) async -> Bool)?
 
     public init(apiKey: String) {
         self.apiKey = apiKey
@@ -54,6 +57,7 @@ public actor OdooStandIn {
     public func setForward(_ f: (@Sendable (_ model: String, _ ids: [Int64], _ operation: String, _ values: [String: JSONValue]) async -> Void)?) { forward = f }
     public func resetWrites() { writes = [] }
     public func setBeforeSidecarWrite(_ f: (@Sendable (_ ids: [Int64], _ values: [String: JSONValue]) async -> Void)?) { beforeSidecarWrite = f }
+    public func setAfterSearchRead(_ f: (@Sendable (_ model: String, _ domain: JSONValue) async -> Bool)?) { afterSearchRead = f }
 
     /// A record as `read` returns it (many2one as `[id, name]`, empty as `false`), archived ones included.
     public func record(_ model: String, _ id: Int64) -> [String: JSONValue]? { tables[model]?[id].map { present(model, $0, fields: nil) } }
@@ -140,7 +144,9 @@ public actor OdooStandIn {
             if let limit = kwargs["limit"]?.intValue, limit > 0 { matched = Array(matched.prefix(Int(limit))) }
             if method == "search" { return .array(matched.map { $0["id"]! }) }
             let fields = (args.count > 1 ? args[1] : kwargs["fields"])?.arrayValue?.compactMap(\.stringValue)
-            return .array(matched.map { .object(present(model, $0, fields: fields)) })
+            let rows = JSONValue.array(matched.map { .object(present(model, $0, fields: fields)) })
+            if let hook = afterSearchRead, await hook(model, domain) { afterSearchRead = nil }
+            return rows
         case "read":
             let list = ids(args.first ?? kwargs["ids"])
             try checkExists(list)

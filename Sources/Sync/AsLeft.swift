@@ -29,6 +29,31 @@ struct FieldClocks {
             zohoWrites: try await FieldClock.latest(store, instanceID: instanceID, side: .zohoWrite, object: m.object, ids: zohoIDs))
     }
 
+    /// Values of two-way fields that no reported change explains: the callback or forward that would
+    /// is still on its way, or was lost. Such a value was set at the latest when the record last
+    /// changed as read now, and that is kept as its time: later, the record's own time moves with any
+    /// other field's change, the sidecar's writes included, and would make the value look newer than an
+    /// edit made meanwhile on the other side. The sidecar's own writes are not a change of this kind.
+    func unreported(_ m: Mapping, _ b: Binding, odoo o: JSONValue, zoho z: JSONValue, instanceID: Int64) -> [FieldChange] {
+        var found: [FieldChange] = []
+        func check(_ side: FieldChange.Side, _ object: String, _ id: String, _ field: String, _ value: JSONValue?, recordTime: Micros?,
+                   changes: [String: [String: FieldChange]], writes: [String: [String: FieldChange]]) {
+            let print = FieldClock.fingerprint(value)
+            let last = changes[id]?[field]
+            if let last, last.fingerprint == nil || last.fingerprint == print { return }
+            guard let recordTime, writes[id]?[field]?.writtenFingerprint != print else { return }
+            // Record times have second precision: a value set after the last reported change, in its second, is no older than it.
+            found.append(FieldChange(instanceID: instanceID, side: side, object: object, recordID: id, field: field,
+                                     time: max(recordTime / 1000, last?.time ?? 0), fingerprint: print))
+        }
+        let zohoTime = SyncEngine.modifiedTime(z).flatMap(Clock.parseOdoo), odooTime = o["write_date"]?.stringValue.flatMap(Clock.parseOdoo)
+        for p in m.fields where p.direction == .both {
+            check(.odoo, m.odooModel, String(b.odooID), p.odoo, o[p.odoo], recordTime: odooTime, changes: odoo, writes: odooWrites)
+            for f in p.zoho { check(.zoho, m.object, b.zohoID, f, z[f], recordTime: zohoTime, changes: zoho, writes: zohoWrites) }
+        }
+        return found
+    }
+
     /// `change` is what Zoho's callback for this pull reported of the Zoho record, if anything.
     func asLeft(_ m: Mapping, _ b: Binding, odoo o: JSONValue, zoho z: JSONValue, change: ZohoChange?, lookups: Lookups) -> AsLeft {
         let odooChanges = odoo[String(b.odooID)] ?? [:], zohoChanges = zoho[b.zohoID] ?? [:]

@@ -45,13 +45,14 @@ public struct FieldChange: Sendable, Equatable {
 }
 
 public enum FieldClock {
-    /// Keeps the latest time per field. Rows go in key order (no deadlock between concurrent
+    /// Keeps the latest time per field; of two at the same time, the one recorded last (learnt later).
+    /// Rows go in key order (no deadlock between concurrent
     /// PostgreSQL transactions) and once per key (PostgreSQL refuses to upsert a row twice in one statement).
     public static func record(_ changes: [FieldChange], _ db: any SQLExecutor) async throws {
         var latest: [String: FieldChange] = [:]
         for c in changes {
             let key = "\(c.instanceID)|\(c.side.rawValue)|\(c.object)|\(c.recordID)|\(c.field)"
-            if latest[key].map({ $0.time < c.time }) ?? true { latest[key] = c }
+            if latest[key].map({ $0.time <= c.time }) ?? true { latest[key] = c }
         }
         guard !latest.isEmpty else { return }
         let rows = latest.sorted { $0.key < $1.key }.map(\.value).map {
@@ -60,7 +61,7 @@ public enum FieldClock {
         }
         for chunk in rows.chunked(1000) {
             try await db.execute(SQL("INSERT INTO field_changes (instance_id, side, object, record_id, field, changed_at, read_at, fingerprint, written_fingerprint, value) VALUES ") + .joined(Array(chunk), separator: ", ")
-                                 + SQL(" ON CONFLICT (instance_id, side, object, record_id, field) DO UPDATE SET changed_at = excluded.changed_at, read_at = excluded.read_at, fingerprint = excluded.fingerprint, written_fingerprint = excluded.written_fingerprint, value = excluded.value WHERE field_changes.changed_at < excluded.changed_at"))
+                                 + SQL(" ON CONFLICT (instance_id, side, object, record_id, field) DO UPDATE SET changed_at = excluded.changed_at, read_at = excluded.read_at, fingerprint = excluded.fingerprint, written_fingerprint = excluded.written_fingerprint, value = excluded.value WHERE field_changes.changed_at <= excluded.changed_at"))
         }
     }
 

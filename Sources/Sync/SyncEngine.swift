@@ -250,8 +250,10 @@ public struct SyncEngine: Sendable {
             odooCreates.append((zid, Reconciler.decide(m, odoo: nil, zoho: record, binding: nil, lookups: lookups)))
         }
         let clocks = try await FieldClocks.load(store, instanceID: instance.id, m, Array(byOdoo.values))
+        var unreported: [FieldChange] = []
         for b in byOdoo.values {
             guard let o = odooRecords[b.odooID], let z = zohoRecords[b.zohoID] else { continue }
+            unreported += clocks.unreported(m, b, odoo: o, zoho: z, instanceID: instance.id)
             // The origin stamp: Zoho still shows the Modified_Time of the sidecar's own last write, so this
             // is (at most) that write coming back. Counted, but the values still decide: times have only
             // second precision, and a person's edit in the same second must not be lost.
@@ -266,6 +268,8 @@ public struct SyncEngine: Sendable {
             if !d.odoo.isEmpty { odooWrites.append((b, d)) }
             if d.zoho.isEmpty, d.odoo.isEmpty { settled.append((b, d)) }
         }
+
+        try await FieldClock.record(unreported, store)
 
         // Zoho first, in batches: each record's result applies to it alone.
         var writtenZoho: [Int64: String] = [:]  // binding id → Modified_Time

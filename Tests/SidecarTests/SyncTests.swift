@@ -167,6 +167,40 @@ struct SyncTests {
         }
     }
 
+    @Test("a Zoho edit the sync saw but could not apply loses to a later Odoo edit, even after the sync's own Zoho write moved Modified_Time past both",
+          arguments: TestStores.engines)
+    func seenZohoEditStaysOlder(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            let pid = try await h.odoo.userCreate(["name": "Ada Lovelace", "email": "ada@example.com"])
+            try await h.settle()
+            let zid = try #require(try await h.zohoRecords("Contacts").first?["id"]?.stringValue)
+            // Zoho's callbacks come late, so the sidecar learns of the Zoho edit only by reading the record.
+            _ = try await h.zoho.control("POST", "config", ["delayDeliveryMilliseconds": 4000])
+            _ = try await h.zoho.control("PUT", "crm/eu/Contacts/\(zid)", ["Mobile": "zoho-edit"])
+            try await Task.sleep(for: .milliseconds(1100))
+            // A sync for an Odoo phone edit reads both records (the Zoho edit included); just after its Odoo read a
+            // person sets the mobile in Odoo, and the sync's phone write reaches Zoho more than a second later.
+            let odoo = h.odoo
+            await h.odoo.odoo.setAfterSearchRead { model, domain in
+                // The Contacts mapping's read of its records by id (the Accounts mapping's and the reconciliation's pass by).
+                guard model == "res.partner", domain[0]?[0] == "id", domain.serialized().contains(#"["is_company","=",false]"#) else { return false }
+                try? await odoo.userWrite(pid, ["mobile": "odoo-edit"])
+                try? await Task.sleep(for: .milliseconds(1100))
+                return true
+            }
+            try await h.odoo.userWrite(pid, ["phone": "phone-edit"])
+            try await Task.sleep(for: .milliseconds(4500))
+            try await h.settle()
+            let partner = await h.odoo.odoo.record("res.partner", pid)
+            let contact = try await h.zohoRecords("Contacts").first
+            #expect(partner?["phone"] == "phone-edit")
+            #expect(contact?["Phone"] == "phone-edit")
+            #expect(partner?["mobile"] == "odoo-edit", "the later edit, Odoo's, stands")
+            #expect(contact?["Mobile"] == "odoo-edit")
+            #expect(try await h.failedJobs().isEmpty)
+        }
+    }
+
     @Test("a company and its person: the contact's Account_Name follows the partner's parent through the bindings", arguments: TestStores.engines)
     func accountsAndLookups(engine: Engine) async throws {
         try await SyncHarness.with(engine) { h in
