@@ -34,17 +34,20 @@ struct FieldClocks {
     /// changed as read now, and that is kept as its time: later, the record's own time moves with any
     /// other field's change, the sidecar's writes included, and would make the value look newer than an
     /// edit made meanwhile on the other side. The sidecar's own writes are not a change of this kind.
-    func unreported(_ m: Mapping, _ b: Binding, odoo o: JSONValue, zoho z: JSONValue, instanceID: Int64) -> [FieldChange] {
+    /// `readAt` is when the sync began reading the records (epoch ms): a change reported since then is
+    /// newer than what was read, and stands.
+    func unreported(_ m: Mapping, _ b: Binding, odoo o: JSONValue, zoho z: JSONValue, instanceID: Int64, readAt: Int64) -> [FieldChange] {
         var found: [FieldChange] = []
         func check(_ side: FieldChange.Side, _ object: String, _ id: String, _ field: String, _ value: JSONValue?, recordTime: Micros?,
                    changes: [String: [String: FieldChange]], writes: [String: [String: FieldChange]]) {
             let print = FieldClock.fingerprint(value)
             let last = changes[id]?[field]
-            if let last, last.fingerprint == nil || last.fingerprint == print { return }
+            if let last, last.fingerprint == nil || last.fingerprint == print || (last.readAt == nil && last.time >= readAt) { return }
             guard let recordTime, writes[id]?[field]?.writtenFingerprint != print else { return }
             // Record times have second precision: a value set after the last reported change, in its second, is no older than it.
+            // read_at marks it as an observation (a bound, not a reported time) and says since when.
             found.append(FieldChange(instanceID: instanceID, side: side, object: object, recordID: id, field: field,
-                                     time: max(recordTime / 1000, last?.time ?? 0), fingerprint: print))
+                                     time: max(recordTime / 1000, last?.time ?? 0), readAt: readAt, fingerprint: print))
         }
         let zohoTime = SyncEngine.modifiedTime(z).flatMap(Clock.parseOdoo), odooTime = o["write_date"]?.stringValue.flatMap(Clock.parseOdoo)
         for p in m.fields where p.direction == .both {
@@ -78,6 +81,18 @@ struct FieldClocks {
         }
         var view = AsLeft(odoo: o, zoho: z, times: Reconciler.FieldTimes(odoo: decisive(odooChanges, latest.odoo, agreed: agreedOdoo),
                                                                            zoho: decisive(zohoChanges, latest.zoho, agreed: agreedZoho)))
+        // Times that are only bounds (no report of the value shown yet), recent enough that the report may still come.
+        let now = Clock.now() / 1000
+        func unsettled(_ fields: [String], _ changes: [String: FieldChange], _ record: JSONValue) -> Set<String> {
+            Set(fields.filter { f in
+                guard let c = changes[f] else { return true }
+                if c.fingerprint != nil, c.fingerprint != FieldClock.fingerprint(record[f]) { return true }
+                return c.readAt.map { now - $0 < Int64(Reconciler.reportGraceSeconds * 1000) } ?? false
+            })
+        }
+        let twoWay = m.fields.filter { $0.direction == .both }
+        view.times.unsettledOdoo = unsettled(twoWay.map(\.odoo), odooChanges, o)
+        view.times.unsettledZoho = unsettled(twoWay.flatMap(\.zoho), zohoChanges, z)
 
         // Zoho: the callback reports a person's change inside the window of the sidecar's write of that field.
         view.restoreZoho = Reconciler.overwritten(m, zoho: z, change: change, binding: b, lookups: lookups, latest: latest)

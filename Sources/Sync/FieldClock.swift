@@ -61,7 +61,9 @@ public enum FieldClock {
         }
         for chunk in rows.chunked(1000) {
             try await db.execute(SQL("INSERT INTO field_changes (instance_id, side, object, record_id, field, changed_at, read_at, fingerprint, written_fingerprint, value) VALUES ") + .joined(Array(chunk), separator: ", ")
-                                 + SQL(" ON CONFLICT (instance_id, side, object, record_id, field) DO UPDATE SET changed_at = excluded.changed_at, read_at = excluded.read_at, fingerprint = excluded.fingerprint, written_fingerprint = excluded.written_fingerprint, value = excluded.value WHERE field_changes.changed_at <= excluded.changed_at"))
+                                 + SQL(" ON CONFLICT (instance_id, side, object, record_id, field) DO UPDATE SET changed_at = excluded.changed_at, read_at = excluded.read_at, fingerprint = excluded.fingerprint, written_fingerprint = excluded.written_fingerprint, value = excluded.value WHERE field_changes.changed_at <= excluded.changed_at"
+                                 // The report of a value the sidecar had only observed dates it, even earlier than the bound.
+                                 + " OR (field_changes.read_at IS NOT NULL AND excluded.read_at IS NULL AND field_changes.fingerprint = excluded.fingerprint)"))
         }
     }
 

@@ -8,6 +8,8 @@ struct Decision: Sendable {
     var odoo: [String: JSONValue] = [:]
     /// The values both sides hold afterwards, in Odoo's terms, for the two-way pairs: hashed onto the binding.
     var agreed: [String: JSONValue] = [:]
+    /// Two-way fields changed on both sides whose newer change cannot be told yet: left as they are for now.
+    var deferred: [String] = []
     var hash: String { Values.hash(agreed) }
     var direction: String? { !zoho.isEmpty ? "push" : !odoo.isEmpty ? "pull" : nil }
 }
@@ -62,7 +64,14 @@ enum Reconciler {
         var odoo: [String: Micros] = [:]
         var zoho: [String: Micros] = [:]
         var zohoWrites: [String: Window] = [:]
+        /// Fields whose time is only a bound (their change not reported yet), still within `reportGraceSeconds`.
+        var unsettledOdoo: Set<String> = []
+        var unsettledZoho: Set<String> = []
     }
+
+    /// How long a conflict whose winner is dated only by a bound waits for the report of that change
+    /// (Zoho's callback, Odoo's forward) before the bound decides it.
+    static let reportGraceSeconds = 60.0
 
     static func decide(_ m: Mapping, odoo: JSONValue?, zoho: JSONValue?, binding: Binding?, lookups: Lookups, times: FieldTimes = FieldTimes()) -> Decision {
         var d = Decision()
@@ -101,14 +110,17 @@ enum Reconciler {
         let odooRecordTime = odoo["write_date"]?.stringValue.flatMap(Clock.parseOdoo) ?? 0
         let zohoRecordTime = SyncEngine.modifiedTime(zoho).flatMap(Clock.parseOdoo) ?? 0
         // The side that changed the field last; a record's own time stands in where the field's is unknown.
-        func odooWins(_ p: Mapping.FieldPair) -> Bool {
+        // Nil when the winner is dated only by a bound that its report may still correct.
+        func odooWins(_ p: Mapping.FieldPair) -> Bool? {
             switch m.policy {
             case .odoo: return true
             case .zoho: return false
             case .newest:
                 let o = times.odoo[p.odoo] ?? odooRecordTime
                 let z = p.zoho.compactMap { times.zoho[$0] }.max() ?? zohoRecordTime
-                return o >= z
+                let odooWins = o >= z
+                let winnerUnsettled = odooWins ? times.unsettledOdoo.contains(p.odoo) : p.zoho.contains { times.unsettledZoho.contains($0) }
+                return winnerUnsettled ? nil : odooWins
             }
         }
         for p in pairs {
@@ -132,8 +144,12 @@ enum Reconciler {
                     takeOdoo = false  // only Zoho changed
                 } else if base == nil, o.isNull || z.isNull {
                     takeOdoo = z.isNull  // first linking: an empty value never erases the other side's
+                } else if let wins = odooWins(p) {
+                    takeOdoo = wins
                 } else {
-                    takeOdoo = odooWins(p)
+                    d.deferred.append(p.odoo)
+                    d.agreed[p.odoo] = agreed ?? .null
+                    continue
                 }
                 if takeOdoo {
                     d.zoho.merge(Values.toZoho(p, o, lookups)) { _, new in new }

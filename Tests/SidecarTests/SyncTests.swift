@@ -369,6 +369,19 @@ struct ReconcilerTests {
         #expect(zohoWins.odoo == ["phone": "2"])
     }
 
+    @Test("a conflict whose newer side is dated only by a bound waits for that change's report; one dated by reports is decided")
+    func unsettledWinnerWaits() throws {
+        let m = try Self.policy("newest")
+        var times = Reconciler.FieldTimes(odoo: ["phone": 1_000_000], zoho: ["Phone": 2_000_000])
+        times.unsettledZoho = ["Phone"]
+        let waiting = Reconciler.decide(m, odoo: Self.odoo, zoho: Self.zoho, binding: nil, lookups: Lookups(), times: times)
+        #expect(waiting.deferred == ["phone"] && waiting.odoo.isEmpty && waiting.zoho.isEmpty, "Zoho would win only by its bound")
+        times.unsettledZoho = []
+        times.unsettledOdoo = ["phone"]
+        let decided = Reconciler.decide(m, odoo: Self.odoo, zoho: Self.zoho, binding: nil, lookups: Lookups(), times: times)
+        #expect(decided.deferred.isEmpty && decided.odoo == ["phone": "2"], "the loser's bound cannot make it newer than the winner's report")
+    }
+
     @Test("a field changed on one side only takes that side's value whatever the clocks and the policy say")
     func changedSideWins() throws {
         // Agreed: phone "2" on both. Odoo then changed phone to "1" (older clock); Zoho changed nothing.
