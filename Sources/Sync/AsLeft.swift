@@ -82,17 +82,20 @@ struct FieldClocks {
         var view = AsLeft(odoo: o, zoho: z, times: Reconciler.FieldTimes(odoo: decisive(odooChanges, latest.odoo, agreed: agreedOdoo),
                                                                            zoho: decisive(zohoChanges, latest.zoho, agreed: agreedZoho)))
         // Times that are only bounds (no report of the value shown yet), recent enough that the report may still come.
-        let now = Clock.now() / 1000
-        func unsettled(_ fields: [String], _ changes: [String: FieldChange], _ record: JSONValue) -> Set<String> {
+        // A value with no report of its own is unsettled while the record's last change is that recent; one
+        // the sidecar observed earlier, while that observation is.
+        let now = Clock.now(), grace = Int64(Reconciler.reportGraceSeconds * 1e6)
+        func unsettled(_ fields: [String], _ changes: [String: FieldChange], _ record: JSONValue, recordTime: Micros) -> Set<String> {
             Set(fields.filter { f in
-                guard let c = changes[f] else { return true }
-                if c.fingerprint != nil, c.fingerprint != FieldClock.fingerprint(record[f]) { return true }
-                return c.readAt.map { now - $0 < Int64(Reconciler.reportGraceSeconds * 1000) } ?? false
+                guard let c = changes[f], c.fingerprint == nil || c.fingerprint == FieldClock.fingerprint(record[f]) else {
+                    return recordTime > 0 && now - recordTime < grace
+                }
+                return c.readAt.map { now - $0 * 1000 < grace } ?? false
             })
         }
         let twoWay = m.fields.filter { $0.direction == .both }
-        view.times.unsettledOdoo = unsettled(twoWay.map(\.odoo), odooChanges, o)
-        view.times.unsettledZoho = unsettled(twoWay.flatMap(\.zoho), zohoChanges, z)
+        view.times.unsettledOdoo = unsettled(twoWay.map(\.odoo), odooChanges, o, recordTime: odooRecordTime)
+        view.times.unsettledZoho = unsettled(twoWay.flatMap(\.zoho), zohoChanges, z, recordTime: zohoRecordTime)
 
         // Zoho: the callback reports a person's change inside the window of the sidecar's write of that field.
         view.restoreZoho = Reconciler.overwritten(m, zoho: z, change: change, binding: b, lookups: lookups, latest: latest)
