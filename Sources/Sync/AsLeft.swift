@@ -34,8 +34,8 @@ struct FieldClocks {
     /// changed as read now, and that is kept as its time: later, the record's own time moves with any
     /// other field's change, the sidecar's writes included, and would make the value look newer than an
     /// edit made meanwhile on the other side. The sidecar's own writes are not a change of this kind.
-    /// `readAt` is when the sync began reading the records (epoch ms): a change reported since then is
-    /// newer than what was read, and stands.
+    /// `readAt`, when the sync began reading (epoch ms), is kept with it (an observation, not a report)
+    /// and protects changes reported since: they are newer than what was read.
     func unreported(_ m: Mapping, _ b: Binding, odoo o: JSONValue, zoho z: JSONValue, instanceID: Int64, readAt: Int64) -> [FieldChange] {
         var found: [FieldChange] = []
         func check(_ side: FieldChange.Side, _ object: String, _ id: String, _ field: String, _ value: JSONValue?, recordTime: Micros?,
@@ -45,7 +45,6 @@ struct FieldClocks {
             if let last, last.fingerprint == nil || last.fingerprint == print || (last.readAt == nil && last.time >= readAt) { return }
             guard let recordTime, writes[id]?[field]?.writtenFingerprint != print else { return }
             // Record times have second precision: a value set after the last reported change, in its second, is no older than it.
-            // read_at marks it as an observation (a bound, not a reported time) and says since when.
             found.append(FieldChange(instanceID: instanceID, side: side, object: object, recordID: id, field: field,
                                      time: max(recordTime / 1000, last?.time ?? 0), readAt: readAt, fingerprint: print))
         }
@@ -81,9 +80,8 @@ struct FieldClocks {
         }
         var view = AsLeft(odoo: o, zoho: z, times: Reconciler.FieldTimes(odoo: decisive(odooChanges, latest.odoo, agreed: agreedOdoo),
                                                                            zoho: decisive(zohoChanges, latest.zoho, agreed: agreedZoho)))
-        // Times that are only bounds (no report of the value shown yet), recent enough that the report may still come.
-        // A value with no report of its own is unsettled while the record's last change is that recent; one
-        // the sidecar observed earlier, while that observation is.
+        // Times that are only bounds, recent enough that the report may still come: a value with no report of
+        // its own while its record's last change is that recent; a value observed earlier while that observation is.
         let now = Clock.now(), grace = Int64(Reconciler.reportGraceSeconds * 1e6)
         func unsettled(_ fields: [String], _ changes: [String: FieldChange], _ record: JSONValue, recordTime: Micros) -> Set<String> {
             Set(fields.filter { f in
