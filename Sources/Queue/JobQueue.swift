@@ -269,14 +269,19 @@ public struct JobQueue: Sendable {
     }
 
     /// The instance needs re-authorization: its pending jobs wait, and new ones stay paused.
-    /// Idempotent: every job that meets the revoked token may call it at once.
-    public func holdForReauthorization(_ instanceID: Int64) async throws {
+    /// Idempotent: every job that meets the revoked token may call it at once. `marking` changes the
+    /// instance's own state in the same transaction, so whoever sees that state sees the hold too (a job
+    /// told "needs re-authorization" then waits rather than retries); when it returns false nothing is held.
+    @discardableResult
+    public func holdForReauthorization(_ instanceID: Int64, marking: (@Sendable (any SQLExecutor) async throws -> Bool)? = nil) async throws -> Bool {
         try await store.transaction { tx in
+            if let marking, !(try await marking(tx)) { return false }
             try await tx.execute(SQL("""
                 INSERT INTO instance_pauses (instance_id, until_at, reason) VALUES (?, ?, 'needs_reauth')
                 ON CONFLICT (instance_id) DO UPDATE SET until_at = excluded.until_at, reason = excluded.reason
                 """, [.int(instanceID), .int(Int64.max)]))
             try await tx.execute(SQL("UPDATE jobs SET state = 'waiting', updated_at = ? WHERE instance_id = ? AND state = 'pending'", [.int(Clock.now()), .int(instanceID)]))
+            return true
         }
     }
 

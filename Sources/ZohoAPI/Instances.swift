@@ -76,18 +76,19 @@ public struct Instances: Sendable {
         try await store.execute(SQL("UPDATE instances SET ") + .joined(sets, separator: ", ") + SQL(" WHERE id = ?", [.int(id)]))
     }
 
-    public func setState(_ id: Int64, _ state: String, error: String?) async throws {
-        try await store.execute(SQL("UPDATE instances SET state = ?, last_error = ?, updated_at = ? WHERE id = ?",
+    public func setState(_ id: Int64, _ state: String, error: String?, in db: (any SQLExecutor)? = nil) async throws {
+        try await (db ?? store).execute(SQL("UPDATE instances SET state = ?, last_error = ?, updated_at = ? WHERE id = ?",
                                     [.text(state), error.map { .text(Secrets.redact($0)) } ?? .null, .int(Clock.now()), .int(id)]))
     }
 
     /// Marks the instance as needing re-authorization because Zoho refused `refused`, unless its refresh
     /// token is no longer that one (it was authorized again while the refused request ran): one
     /// compare-and-set, so a late refusal never undoes a new authorization. Returns whether it was marked.
-    public func markNeedsReauth(_ id: Int64, refused: String, error: String) async throws -> Bool {
-        guard let sealed = try await store.query(SQL("SELECT refresh_token_enc FROM instances WHERE id = ?", [.int(id)])).first?["refresh_token_enc"].blob,
+    public func markNeedsReauth(_ id: Int64, refused: String, error: String, in db: (any SQLExecutor)? = nil) async throws -> Bool {
+        let db = db ?? store
+        guard let sealed = try await db.query(SQL("SELECT refresh_token_enc FROM instances WHERE id = ?", [.int(id)])).first?["refresh_token_enc"].blob,
               try vault.unseal(sealed) == refused else { return false }
-        return try await store.execute(SQL("UPDATE instances SET state = 'needs_reauth', last_error = ?, updated_at = ? WHERE id = ? AND refresh_token_enc = ?",
+        return try await db.execute(SQL("UPDATE instances SET state = 'needs_reauth', last_error = ?, updated_at = ? WHERE id = ? AND refresh_token_enc = ?",
                                            [.text(Secrets.redact(error)), .int(Clock.now()), .int(id), .blob(sealed)])) > 0
     }
 
@@ -95,8 +96,8 @@ public struct Instances: Sendable {
         try await store.execute(SQL("UPDATE instances SET last_error = ?, updated_at = ? WHERE id = ?", [.text(Secrets.redact(message)), .int(Clock.now()), .int(id)]))
     }
 
-    public func clearTokens(_ id: Int64, state: String, error: String?) async throws {
-        try await store.execute(SQL("UPDATE instances SET access_token_enc = NULL, refresh_token_enc = NULL, token_expires_at = NULL, state = ?, last_error = ?, updated_at = ? WHERE id = ?",
+    public func clearTokens(_ id: Int64, state: String, error: String?, in db: (any SQLExecutor)? = nil) async throws {
+        try await (db ?? store).execute(SQL("UPDATE instances SET access_token_enc = NULL, refresh_token_enc = NULL, token_expires_at = NULL, state = ?, last_error = ?, updated_at = ? WHERE id = ?",
                                     [.text(state), error.map { .text(Secrets.redact($0)) } ?? .null, .int(Clock.now()), .int(id)]))
     }
 

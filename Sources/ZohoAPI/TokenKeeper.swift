@@ -127,10 +127,10 @@ public actor TokenKeeper {
             telemetry.tokenRefresh(succeeded: false)
             switch error.kind {
             case .needsReauth:
-                guard try await instances.markNeedsReauth(id, refused: refresh, error: error.message) else {
+                let instances = self.instances, message = error.message
+                guard try await queue.holdForReauthorization(id, marking: { try await instances.markNeedsReauth(id, refused: refresh, error: message, in: $0) }) else {
                     throw ZohoError(.transient, "instance \(id) was authorized again while a refresh with its old token ran; try again")
                 }
-                try await queue.holdForReauthorization(id)
                 await logBook.write(.error, "Zoho refused the refresh token of instance \(current.name): authorize it again. Its jobs wait until then.",
                                     companyID: current.companyID, instanceID: id, cause: error.message)
                 logger.error("instance \(id) needs re-authorization: \(error.message)")

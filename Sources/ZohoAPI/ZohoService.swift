@@ -71,8 +71,11 @@ public struct ZohoService: Sendable {
             let server = instance.accountsServer.flatMap { endpoints.trustedAccountsServer($0, location: instance.dataCenter) } ?? dc.accountsServer
             try await oauth.revoke(accountsServer: server, token: refresh)
         }
-        try await instances.clearTokens(id, state: "needs_reauth", error: "Access was revoked from the sidecar; authorize again to reconnect.")
-        try await queue.holdForReauthorization(id)
+        let instances = self.instances
+        try await queue.holdForReauthorization(id) {
+            try await instances.clearTokens(id, state: "needs_reauth", error: "Access was revoked from the sidecar; authorize again to reconnect.", in: $0)
+            return true
+        }
     }
 
     /// Stops the instance: its webhooks get 404, its jobs wait, and Zoho stops notifying (best effort:
@@ -83,7 +86,7 @@ public struct ZohoService: Sendable {
         } catch {
             logger.warning("instance \(id): notification channels not disabled at Zoho: \((error as? ZohoError)?.message ?? Secrets.redact("\(error)"))")
         }
-        try await instances.setState(id, "disabled", error: nil)
-        try await queue.holdForReauthorization(id)
+        let instances = self.instances
+        try await queue.holdForReauthorization(id) { try await instances.setState(id, "disabled", error: nil, in: $0); return true }
     }
 }

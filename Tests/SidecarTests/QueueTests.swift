@@ -374,6 +374,25 @@ struct InstancePauseTests {
         }
     }
 
+    @Test("parking an instance changes its state in the same transaction, and holds nothing when that change is refused", arguments: TestStores.engines)
+    func parkingWithState(engine: Engine) async throws {
+        try await TestStores.withStore(engine) { store in
+            let queue = JobQueue(store: store)
+            try await store.execute(SQL("INSERT INTO instances (id, company_id, name, state, created_at, updated_at) VALUES (7, 1, 'Acme', 'connected', 0, 0)"))
+            let id = try await queue.enqueue(NewJob(kind: "zoho", instanceID: 7))
+            // The instance was authorized again meanwhile: the refusal marks nothing and parks nothing.
+            #expect(try await queue.holdForReauthorization(7) { _ in false } == false)
+            #expect(try await queue.isHeldForReauthorization(7) == false)
+            #expect(try await queue.job(id)?.state == .pending)
+            #expect(try await queue.holdForReauthorization(7) { tx in
+                try await tx.execute(SQL("UPDATE instances SET state = 'needs_reauth' WHERE id = 7")) == 1
+            })
+            #expect(try await store.scalar(SQL("SELECT state FROM instances WHERE id = 7")).text == "needs_reauth")
+            #expect(try await queue.isHeldForReauthorization(7))
+            #expect(try await queue.job(id)?.state == .waiting)
+        }
+    }
+
     @Test("many jobs pausing or parking one instance at once never conflict", arguments: TestStores.engines)
     func concurrentPauses(engine: Engine) async throws {
         try await TestStores.withStore(engine) { store in
