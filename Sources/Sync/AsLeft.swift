@@ -40,9 +40,9 @@ struct FieldClocks {
         var found: [FieldChange] = []
         func check(_ side: FieldChange.Side, _ object: String, _ id: String, _ field: String, _ value: JSONValue?, recordTime: Micros?,
                    changes: [String: [String: FieldChange]], writes: [String: [String: FieldChange]]) {
-            let print = FieldClock.fingerprint(value)
             let last = changes[id]?[field]
-            if let last, last.fingerprint == nil || last.fingerprint == print || (last.readAt == nil && last.time >= readAt) { return }
+            if let last, last.explains(value) || (last.readAt == nil && last.time >= readAt) { return }
+            let print = FieldClock.fingerprint(value)
             guard let recordTime, writes[id]?[field]?.writtenFingerprint != print else { return }
             // Record times have second precision: a value set after the last reported change, in its second, is no older than it.
             found.append(FieldChange(instanceID: instanceID, side: side, object: object, recordID: id, field: field,
@@ -64,7 +64,7 @@ struct FieldClocks {
         let odooRecordTime = o["write_date"]?.stringValue.flatMap(Clock.parseOdoo) ?? 0
         let zohoRecordTime = SyncEngine.modifiedTime(z).flatMap(Clock.parseOdoo) ?? 0
         func time(_ c: FieldChange, _ record: JSONValue, _ recordTime: Micros) -> Micros {
-            c.fingerprint == nil || c.fingerprint == FieldClock.fingerprint(record[c.field]) ? c.time * 1000 : max(c.time * 1000, recordTime)
+            c.explains(record[c.field]) ? c.time * 1000 : max(c.time * 1000, recordTime)
         }
         let latest = Reconciler.FieldTimes(
             odoo: odooChanges.mapValues { time($0, o, odooRecordTime) },
@@ -85,7 +85,7 @@ struct FieldClocks {
         let now = Clock.now(), grace = Int64(Reconciler.reportGraceSeconds * 1e6)
         func unsettled(_ fields: [String], _ changes: [String: FieldChange], _ record: JSONValue, recordTime: Micros) -> Set<String> {
             Set(fields.filter { f in
-                guard let c = changes[f], c.fingerprint == nil || c.fingerprint == FieldClock.fingerprint(record[f]) else {
+                guard let c = changes[f], c.explains(record[f]) else {
                     return recordTime > 0 && now - recordTime < grace
                 }
                 return c.readAt.map { now - $0 * 1000 < grace } ?? false

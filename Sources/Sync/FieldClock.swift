@@ -44,6 +44,14 @@ public struct FieldChange: Sendable, Equatable {
     }
 }
 
+extension FieldChange {
+    /// Whether this change set `value`: its fingerprint matches, or it carried none (a report naming the
+    /// field without its value is taken as the source of whatever the record shows).
+    func explains(_ value: JSONValue?) -> Bool {
+        fingerprint == nil || fingerprint == FieldClock.fingerprint(value)
+    }
+}
+
 public enum FieldClock {
     /// Keeps the latest time per field; of two at the same time, the one recorded last (learnt later).
     /// Rows go in key order (no deadlock between concurrent
