@@ -6,13 +6,23 @@ import Store
 /// SQL that runs unchanged on both engines except for row locking (`SKIP LOCKED` on PostgreSQL).
 public struct JobQueue: Sendable {
     public let store: any Store
-    /// Wakes workers of this process at once; PostgreSQL's NOTIFY wakes the others.
+    /// Wakes workers of this process at once; `announce()` also wakes those of other processes.
     public let signal: WakeSignal
+    private let announcer: Announcer?
     static let notifyChannel = Migrator.jobsChannel
 
     public init(store: any Store, signal: WakeSignal = WakeSignal()) {
         self.store = store
         self.signal = signal
+        // SQLite: other processes see a new data_version (see WorkerPool.idle).
+        self.announcer = store.engine == .postgres ? Announcer(store: store) : nil
+    }
+
+    /// Jobs became claimable (committed, or back to pending): wakes idle workers here and, on
+    /// PostgreSQL, in every sidecar on the database.
+    public func announce() {
+        signal.fire()
+        announcer?.announce()
     }
 
     // MARK: enqueue
@@ -33,7 +43,7 @@ public struct JobQueue: Sendable {
         } else {
             ids = try await store.transaction { tx in try await Self.insert(jobs, tx) }
         }
-        signal.fire()
+        announce()
         return ids
     }
 
@@ -72,7 +82,6 @@ public struct JobQueue: Sendable {
         return ids
     }
 
-    /// PostgreSQL: a whole batch as seven array parameters expanded by `unnest` (rows come back in order).
     /// A job that names no max_attempts gets the queue setting as it is at insert time, so every
     /// enqueuer (RPC, the gateway, schedules) follows an operator's change at once.
     static func settingMaxAttempts(_ engine: Engine) -> String {
@@ -80,16 +89,41 @@ public struct JobQueue: Sendable {
         return "(SELECT \(extract) FROM settings WHERE key = '\(QueueSettings.key)')"
     }
 
+    /// PostgreSQL: a whole batch as seven array parameters expanded by `unnest` (rows come back in order).
     static func unnestInsertSQL(_ jobs: [NewJob], now: Micros) -> SQL {
+        insert(selecting: SQL("unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[]) AS t(c, i, k, p, pr, e, m)", [
+            .intArray(jobs.map(\.companyID)), .intArray(jobs.map { $0.instanceID ?? 0 }), .textArray(jobs.map(\.kind)),
+            .textArray(jobs.map { $0.payload.serialized() }), .intArray(jobs.map { Int64($0.priority) }),
+            .intArray(jobs.map { $0.eta ?? now }), .intArray(jobs.map { Int64($0.maxAttempts ?? 0) }),
+        ]), now: now, withIDs: false) + SQL(" RETURNING id")
+    }
+
+    /// PostgreSQL: inserts the jobs of `source`, a relation with columns c (company), i (instance, 0 for
+    /// none), k (kind), p (payload), pr (priority), e (eta), m (max_attempts, 0 for the setting), and
+    /// `id` when the caller draws the ids itself (with `nextID`) to refer to the jobs in the same statement.
+    public static func insert(selecting source: SQL, now: Micros, withIDs: Bool) -> SQL {
         SQL("""
-            INSERT INTO jobs (company_id, instance_id, kind, payload, priority, eta, state, attempts, max_attempts, created_at, updated_at)
-            SELECT c, NULLIF(i, 0), k, p, pr, e, 'pending', 0, coalesce(NULLIF(m, 0), \(settingMaxAttempts(.postgres)), \(QueueSettings().maxAttempts)), ?, ?
-            FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[]) AS t(c, i, k, p, pr, e, m)
-            RETURNING id
-            """, [.int(now), .int(now),
-                  .intArray(jobs.map(\.companyID)), .intArray(jobs.map { $0.instanceID ?? 0 }), .textArray(jobs.map(\.kind)),
-                  .textArray(jobs.map { $0.payload.serialized() }), .intArray(jobs.map { Int64($0.priority) }),
-                  .intArray(jobs.map { $0.eta ?? now }), .intArray(jobs.map { Int64($0.maxAttempts ?? 0) })])
+            INSERT INTO jobs (\(withIDs ? "id, " : "")company_id, instance_id, kind, payload, priority, eta, state, attempts, max_attempts, created_at, updated_at)
+            SELECT \(withIDs ? "id, " : "")c, NULLIF(i, 0), k, p, pr, e, 'pending', 0, coalesce(NULLIF(m, 0), \(settingMaxAttempts(.postgres)), \(QueueSettings().maxAttempts)), ?, ?
+            FROM
+            """, [.int(now), .int(now)]) + SQL(" ") + source
+    }
+
+    /// PostgreSQL: the next job id, for `insert(selecting:now:withIDs:)`.
+    public static let nextID = "nextval(pg_get_serial_sequence('jobs', 'id')::regclass)"
+
+    /// PostgreSQL: `jobs` as a relation `t` for `insert(selecting:now:withIDs:)`, from one JSON parameter,
+    /// each with its `owner` (column o) and position (column n). Jobs without identity keys only:
+    /// each becomes a new job.
+    public static func recordset(_ jobs: [(owner: Int, job: NewJob)], now: Micros) -> SQL {
+        let rows: [JSONValue] = jobs.enumerated().map { n, item in
+            let j = item.job
+            assert(j.identityKey == nil, "a job with an identity key may resolve to an existing one: use insert(_:_:)")
+            return .object(["o": .int(Int64(item.owner)), "n": .int(Int64(n)), "c": .int(j.companyID), "i": .int(j.instanceID ?? 0), "k": .string(j.kind),
+                            "p": .string(j.payload.serialized()), "pr": .int(Int64(j.priority)), "e": .int(j.eta ?? now), "m": .int(Int64(j.maxAttempts ?? 0))])
+        }
+        return SQL("json_to_recordset(?::json) AS t(o bigint, n bigint, c bigint, i bigint, k text, p text, pr bigint, e bigint, m bigint)",
+                   [.text(JSONValue.array(rows).serialized())])
     }
 
     /// One job as VALUES; several as a SELECT over VALUES joined to the setting once: SQLite plans a
@@ -220,7 +254,7 @@ public struct JobQueue: Sendable {
                 """, [.int(now), .int(now), .int(now)]))
             return failed.count + requeued
         }
-        if n > 0 { signal.fire() }
+        if n > 0 { announce() }
         return n
     }
 
@@ -242,7 +276,7 @@ public struct JobQueue: Sendable {
                     SELECT 1 FROM instance_pauses p WHERE p.instance_id = jobs.instance_id AND p.reason = 'needs_reauth'))
                 """, [.int(now), .int(now)]))
         }
-        if n > 0 { signal.fire() }
+        if n > 0 { announce() }
         return n
     }
 
@@ -292,7 +326,7 @@ public struct JobQueue: Sendable {
             try await tx.execute(SQL("UPDATE jobs SET state = 'pending', eta = ?, updated_at = ? WHERE instance_id = ? AND state = 'waiting'",
                                      [.int(Clock.now()), .int(Clock.now()), .int(instanceID)]))
         }
-        signal.fire()
+        announce()
     }
 
     // MARK: operators
@@ -304,7 +338,7 @@ public struct JobQueue: Sendable {
         let now = Clock.now()
         let n = try await store.execute(SQL("UPDATE jobs SET state = 'pending', attempts = 0, eta = ?, updated_at = ?, failed_at = NULL, cancelled_at = NULL WHERE state IN ('failed', 'cancelled') AND id IN (",
                                             [.int(now), .int(now)]) + .list(ids.map { .int($0) }) + SQL(")"))
-        signal.fire()
+        announce()
         return n
     }
 
@@ -325,7 +359,7 @@ public struct JobQueue: Sendable {
         if let instanceID { sql.append(" AND instance_id = ?", .int(instanceID)) }
         if let companies { sql.append(SQL(" AND company_id IN (") + .list(companies.map { .int($0) }) + SQL(")")) }
         let n = try await store.execute(sql)
-        signal.fire()
+        announce()
         return n
     }
 
@@ -360,7 +394,7 @@ extension JobQueue {
         let now = Clock.now()
         let n = try await store.execute(SQL("UPDATE jobs SET state = 'pending', attempts = 0, eta = ?, updated_at = ?, done_at = NULL, failed_at = NULL, cancelled_at = NULL WHERE state IN ('done', 'failed', 'cancelled') AND id IN (",
                                             [.int(now), .int(now)]) + .list(ids.map { .int($0) }) + SQL(")"))
-        signal.fire()
+        announce()
         return n
     }
 }

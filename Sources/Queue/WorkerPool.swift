@@ -363,6 +363,6 @@ extension JobQueue {
         guard !ids.isEmpty else { return }
         try await store.execute(SQL("UPDATE jobs SET state = 'pending', attempts = attempts - 1, worker = NULL, lease_until = NULL, updated_at = ? WHERE state = 'running' AND worker = ? AND id IN (",
                                     [.int(Clock.now()), .text(worker)]) + .list(ids.map { .int($0) }) + SQL(")"))
-        signal.fire()
+        announce()
     }
 }

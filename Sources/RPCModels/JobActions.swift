@@ -89,8 +89,8 @@ public enum JobActions {
                 throw OdooFault(.validationError, "No handler is registered for job kind '\(values["kind"]?.text ?? "")'. Known kinds: \(handlers.kinds.joined(separator: ", ")).")
             }
             if values["max_attempts"] == nil, let limit = handlers[kind]?.maxAttempts { values["max_attempts"] = .int(Int64(limit)) }
-            ctx.components.queue?.signal.fire()
         }
+        hooks.afterCreate = { components in components.queue?.announce() }
         registry.setHooks(hooks, on: model)
     }
 }

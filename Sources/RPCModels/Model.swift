@@ -69,12 +69,16 @@ public struct ModelHooks: Sendable {
     public var beforeCreate: Hook?
     public var beforeWrite: Hook?
     public var beforeUnlink: (@Sendable (_ ids: [Int64], _ context: HookContext) async throws -> Void)?
+    /// After the records are committed (to tell others they exist).
+    public var afterCreate: (@Sendable (_ components: Components) -> Void)?
 
     public init(beforeCreate: Hook? = nil, beforeWrite: Hook? = nil,
-                beforeUnlink: (@Sendable (_ ids: [Int64], _ context: HookContext) async throws -> Void)? = nil) {
+                beforeUnlink: (@Sendable (_ ids: [Int64], _ context: HookContext) async throws -> Void)? = nil,
+                afterCreate: (@Sendable (_ components: Components) -> Void)? = nil) {
         self.beforeCreate = beforeCreate
         self.beforeWrite = beforeWrite
         self.beforeUnlink = beforeUnlink
+        self.afterCreate = afterCreate
     }
 }
 

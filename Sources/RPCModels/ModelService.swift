@@ -218,7 +218,7 @@ public struct ModelService: Sendable {
     public func create(_ model: Model, _ list: [[String: JSONValue]], env: Env) async throws -> [Int64] {
         guard model.canCreate else { throw OdooFault(.accessError, "\(model.name) records are created by the sidecar itself; they cannot be created over RPC.") }
         let service = self
-        return try await store.transaction { tx in
+        let ids = try await store.transaction { tx in
             var ids: [Int64] = []
             for vals in list {
                 var values = try service.columnValues(model, vals, creating: true)
@@ -238,6 +238,8 @@ public struct ModelService: Sendable {
             }
             return ids
         }
+        model.hooks.afterCreate?(components)
+        return ids
     }
 
     public func write(_ model: Model, ids: [Int64], values vals: [String: JSONValue], env: Env) async throws {

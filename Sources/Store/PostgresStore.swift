@@ -4,6 +4,9 @@ import Logging
 import NIOCore
 import PostgresNIO
 
+/// The store's row, named apart from `PostgresPreparedStatement.Row`.
+typealias ResultRow = Row
+
 /// The scale-out engine: several sidecars share one PostgreSQL database. Work is claimed with
 /// `FOR UPDATE SKIP LOCKED`; cross-process locks use advisory locks.
 public final class PostgresStore: Store {
@@ -105,6 +108,26 @@ public final class PostgresStore: Store {
         return try await transaction(durability: .relaxed) { try await $0.query(sql) }
     }
 
+    public func write<Statement: PreparedSQL>(_ statement: Statement) async throws -> [Row] {
+        do {
+            var rows: [Row] = []
+            for try await row in try await client.execute(Prepared(statement: statement), logger: logger) { rows.append(row) }
+            return rows
+        } catch {
+            throw Self.translate(error, location: location)
+        }
+    }
+
+    /// PostgresNIO prepares a statement type once per connection, under its name.
+    struct Prepared<Statement: PreparedSQL>: PostgresPreparedStatement {
+        static var name: String { "zoho_sidecar:" + String(reflecting: Statement.self) }
+        static var sql: String { PostgresStore.numberedPlaceholders(Statement.text) }
+        let statement: Statement
+
+        func makeBindings() -> PostgresBindings { PostgresStore.bindings(statement.binds) }
+        func decodeRow(_ row: PostgresRow) throws -> ResultRow { try PostgresStore.row(row) }
+    }
+
     @discardableResult
     public func execute(_ sql: SQL) async throws -> Int {
         try await client.withConnection { try await Connection(connection: $0, location: location, logger: logger).execute(sql) }
@@ -161,23 +184,33 @@ public final class PostgresStore: Store {
         }
     }
 
-    /// Rewrites `?` placeholders to `$1, $2, …` (outside quoted literals) and binds the values.
     static func prepare(_ sql: SQL) -> PostgresQuery {
-        var text = ""
-        text.reserveCapacity(sql.text.utf8.count + 16)
+        PostgresQuery(unsafeSQL: numberedPlaceholders(sql.text), binds: bindings(sql.binds))
+    }
+
+    /// Rewrites `?` placeholders to `$1, $2, …` (outside quoted literals). Byte by byte: both are
+    /// ASCII, and this runs for every statement sent.
+    static func numberedPlaceholders(_ sql: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(sql.utf8.count + 16)
         var n = 0
         var inQuote = false
-        for ch in sql.text {
-            if ch == "'" { inQuote.toggle() }
-            if ch == "?" && !inQuote {
+        for byte in sql.utf8 {
+            if byte == UInt8(ascii: "'") { inQuote.toggle() }
+            if byte == UInt8(ascii: "?") && !inQuote {
                 n += 1
-                text += "$\(n)"
+                out.append(UInt8(ascii: "$"))
+                out.append(contentsOf: String(n).utf8)
             } else {
-                text.append(ch)
+                out.append(byte)
             }
         }
-        var binds = PostgresBindings(capacity: sql.binds.count)
-        for value in sql.binds {
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func bindings(_ values: [SQLValue]) -> PostgresBindings {
+        var binds = PostgresBindings(capacity: values.count)
+        for value in values {
             switch value {
             case .null: binds.appendNull()
             case .int(let i): binds.append(i)
@@ -188,32 +221,36 @@ public final class PostgresStore: Store {
             case .textArray(let a): binds.append(a)
             }
         }
-        return PostgresQuery(unsafeSQL: text, binds: binds)
+        return binds
     }
 
     static func collect(_ rows: PostgresRowSequence) async throws -> [Row] {
         var out: [Row] = []
         var names: [String]?
         for try await row in rows {
-            if names == nil { names = row.map(\.columnName) }
-            var values: [SQLValue] = []
-            values.reserveCapacity(names!.count)
-            for cell in row {
-                guard cell.bytes != nil else { values.append(.null); continue }
-                switch cell.dataType {
-                case .int2, .int4, .int8, .oid: values.append(.int(try cell.decode(Int64.self)))
-                case .bool: values.append(.int(try cell.decode(Bool.self) ? 1 : 0))
-                case .float4, .float8: values.append(.double(try cell.decode(Double.self)))
-                case .numeric: values.append(.double(Double(try cell.decode(String.self)) ?? 0))
-                case .bytea:
-                    var b = try cell.decode(ByteBuffer.self)
-                    values.append(.blob(b.readBytes(length: b.readableBytes) ?? []))
-                default: values.append(.text(try cell.decode(String.self)))
-                }
-            }
-            out.append(Row(columns: names!, values: values))
+            if names == nil { names = row.map(\.columnName) }  // one array shared by all rows
+            out.append(try self.row(row, names: names!))
         }
         return out
+    }
+
+    static func row(_ row: PostgresRow, names: [String]? = nil) throws -> Row {
+        var values: [SQLValue] = []
+        values.reserveCapacity(row.count)
+        for cell in row {
+            guard cell.bytes != nil else { values.append(.null); continue }
+            switch cell.dataType {
+            case .int2, .int4, .int8, .oid: values.append(.int(try cell.decode(Int64.self)))
+            case .bool: values.append(.int(try cell.decode(Bool.self) ? 1 : 0))
+            case .float4, .float8: values.append(.double(try cell.decode(Double.self)))
+            case .numeric: values.append(.double(Double(try cell.decode(String.self)) ?? 0))
+            case .bytea:
+                var b = try cell.decode(ByteBuffer.self)
+                values.append(.blob(b.readBytes(length: b.readableBytes) ?? []))
+            default: values.append(.text(try cell.decode(String.self)))
+            }
+        }
+        return Row(columns: names ?? row.map(\.columnName), values: values)
     }
 
     static func translate(_ error: any Error, location: String) -> any Error {

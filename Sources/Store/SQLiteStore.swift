@@ -106,6 +106,10 @@ public final class SQLiteStore: Store {
         return try await writeLock.withLock { try await Transaction(connection: writer, path: path, busyTimeout: busyTimeout).execute(sql) }
     }
 
+    public func write<Statement: PreparedSQL>(_ statement: Statement) async throws -> [Row] {
+        try await write(SQL(Statement.text, statement.binds))
+    }
+
     public func write(_ sql: SQL, durability: Durability) async throws -> [Row] {
         let (writer, path, busyTimeout) = (self.writer, self.path, self.busyTimeout)
         return try await writeLock.withLock {

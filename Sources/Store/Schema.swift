@@ -201,7 +201,8 @@ enum Schema {
             )
             """,
         ], postgresOnly: [
-            // Every insert of jobs wakes idle workers of every sidecar on the database, at commit.
+            // Every insert of jobs wakes idle workers of every sidecar on the database, at commit
+            // (replaced in version 8).
             """
             CREATE FUNCTION zoho_sidecar_jobs_notify() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN PERFORM pg_notify('\(jobsChannel)', ''); RETURN NULL; END $$
@@ -287,6 +288,12 @@ enum Schema {
         Migration(version: 7, name: "waiting jobs", statements: [
             // The few jobs waiting for re-authorization, found without scanning the rest (see JobQueue.releaseStrandedWaits).
             "CREATE INDEX jobs_waiting ON jobs (instance_id) WHERE state = 'waiting'",
+        ]),
+        Migration(version: 8, name: "wake-ups after commit", statements: [], postgresOnly: [
+            // Workers of other sidecars are woken by a NOTIFY after the commit (Queue.Announcer): one
+            // from a trigger inside it made every inserting transaction wait for the others' flushes.
+            "DROP TRIGGER jobs_notify ON jobs",
+            "DROP FUNCTION zoho_sidecar_jobs_notify()",
         ]),
     ]
 }

@@ -18,12 +18,23 @@ public protocol SQLExecutor: Sendable {
 public protocol Store: SQLExecutor {
     /// Runs one writing statement as its own transaction and returns its rows.
     func write(_ sql: SQL, durability: Durability) async throws -> [Row]
+    /// Runs one prepared writing statement as its own transaction, durably, and returns its rows.
+    func write<Statement: PreparedSQL>(_ statement: Statement) async throws -> [Row]
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     func transaction<T: Sendable>(durability: Durability, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T
     /// Releases connections. The store must not be used afterwards.
     func close() async
     /// A short, secret-free description for logs and health: "sqlite:/path" or "postgres://host:port/db".
     var location: String { get }
+}
+
+/// A hot statement whose text never changes: PostgreSQL parses and plans it once per connection (a
+/// named prepared statement) instead of on every run. SQLite runs it like any other statement.
+public protocol PreparedSQL: Sendable {
+    /// The statement with `?` placeholders, the same on every run.
+    static var text: String { get }
+    /// The values for the placeholders, in order.
+    var binds: [SQLValue] { get }
 }
 
 /// How a commit waits for the disk.

@@ -68,11 +68,37 @@ public enum FieldClock {
                                                    SQLValue($0.readAt), SQLValue($0.fingerprint), SQLValue($0.writtenFingerprint), SQLValue($0.value.map { $0.serialized() })])
         }
         for chunk in rows.chunked(1000) {
-            try await db.execute(SQL("INSERT INTO field_changes (instance_id, side, object, record_id, field, changed_at, read_at, fingerprint, written_fingerprint, value) VALUES ") + .joined(Array(chunk), separator: ", ")
-                                 + SQL(" ON CONFLICT (instance_id, side, object, record_id, field) DO UPDATE SET changed_at = excluded.changed_at, read_at = excluded.read_at, fingerprint = excluded.fingerprint, written_fingerprint = excluded.written_fingerprint, value = excluded.value WHERE field_changes.changed_at <= excluded.changed_at"
-                                 // The report of a value the sidecar had only observed dates it, even earlier than the bound.
-                                 + " OR (field_changes.read_at IS NOT NULL AND excluded.read_at IS NULL AND field_changes.fingerprint = excluded.fingerprint)"))
+            try await db.execute(upsert(SQL("VALUES ") + .joined(Array(chunk), separator: ", ")))
         }
+    }
+
+    /// The upsert of the rows `source` yields (VALUES or a SELECT) in the order of `columns`, each key once.
+    static func upsert(_ source: SQL) -> SQL {
+        SQL("INSERT INTO field_changes (\(columns)) ") + source
+            + SQL(" ON CONFLICT (instance_id, side, object, record_id, field) DO UPDATE SET changed_at = excluded.changed_at, read_at = excluded.read_at, fingerprint = excluded.fingerprint, written_fingerprint = excluded.written_fingerprint, value = excluded.value WHERE field_changes.changed_at <= excluded.changed_at"
+                  // The report of a value the sidecar had only observed dates it, even earlier than the bound.
+                  + " OR (field_changes.read_at IS NOT NULL AND excluded.read_at IS NULL AND field_changes.fingerprint = excluded.fingerprint)")
+    }
+
+    static let columns = "instance_id, side, object, record_id, field, changed_at, read_at, fingerprint, written_fingerprint, value"
+
+    /// PostgreSQL: the upsert of `changes` given as one JSON parameter, keeping those whose `owner` is
+    /// among the rows of `kept` (a relation with column `o`), so a statement can record the changes of
+    /// the deliveries it accepts. Of one key's changes the latest wins, as in `record`.
+    public static func upsert(_ changes: [(owner: Int, change: FieldChange)], keptIn kept: String) -> SQL {
+        let rows: [JSONValue] = changes.enumerated().map { n, item in
+            let c = item.change
+            return .object(["o": .int(Int64(item.owner)), "n": .int(Int64(n)), "i": .int(c.instanceID), "sd": .string(c.side.rawValue), "ob": .string(c.object),
+                            "r": .string(c.recordID), "f": .string(c.field), "t": .int(c.time), "ra": c.readAt.map(JSONValue.int) ?? .null,
+                            "fp": c.fingerprint.map(JSONValue.string) ?? .null, "wf": c.writtenFingerprint.map(JSONValue.string) ?? .null,
+                            "v": c.value.map { .string($0.serialized()) } ?? .null])
+        }
+        return upsert(SQL("""
+            SELECT DISTINCT ON (i, sd, ob, r, f) i, sd, ob, r, f, t, ra, fp, wf, v
+            FROM json_to_recordset(?::json) AS c(o bigint, n bigint, i bigint, sd text, ob text, r text, f text, t bigint, ra bigint, fp text, wf text, v text)
+            WHERE c.o IN (SELECT o FROM \(kept))
+            ORDER BY i, sd, ob, r, f, t DESC, n DESC
+            """, [.text(JSONValue.array(rows).serialized())]))
     }
 
     /// Field → the latest change, per record id.

@@ -51,7 +51,7 @@ final class EventWriter: Sendable {
     }
 
     let store: any Store
-    let signal: WakeSignal
+    let queue: JobQueue
     let dedupWindow: Micros
     /// Transactions in flight at once: SQLite has one writer; PostgreSQL gains from a few.
     let maxWriters: Int
@@ -60,9 +60,9 @@ final class EventWriter: Sendable {
     static let batchLimit = 256
     private let state = Mutex(State())
 
-    init(store: any Store, signal: WakeSignal, dedupWindowSeconds: Double, maxPending: Int = 20_000) {
-        self.store = store
-        self.signal = signal
+    init(queue: JobQueue, dedupWindowSeconds: Double, maxPending: Int = 20_000) {
+        self.store = queue.store
+        self.queue = queue
         self.dedupWindow = Int64(dedupWindowSeconds * 1e6)
         self.maxWriters = store.engine == .postgres ? 4 : 1
         self.maxPending = maxPending
@@ -100,8 +100,8 @@ final class EventWriter: Sendable {
             }
             if batch.isEmpty { return }
             do {
-                let outcomes = try await store.transaction { tx in try await Self.flush(batch.map(\.entry), window: self.dedupWindow, tx) }
-                if outcomes.contains(where: { if case .accepted = $0 { true } else { false } }) { signal.fire() }
+                let outcomes = try await Self.flush(batch.map(\.entry), window: dedupWindow, store)
+                if outcomes.contains(where: { if case .accepted = $0 { true } else { false } }) { queue.announce() }
                 for (w, outcome) in zip(batch, outcomes) { w.reply.resume(returning: outcome) }
             } catch {
                 for w in batch { w.reply.resume(throwing: error) }
@@ -109,26 +109,90 @@ final class EventWriter: Sendable {
         }
     }
 
-    /// One transaction for a batch: claim the dedup keys, insert the jobs of the deliveries that won
-    /// them, and write every audit row. Rows go in sorted key order so concurrent transactions on
-    /// PostgreSQL take their locks in the same order and cannot deadlock.
-    static func flush(_ entries: [AuditEntry], window: Micros, _ tx: any SQLExecutor) async throws -> [WriteOutcome] {
-        let now = Clock.now()
-        var outcomes = Array(repeating: WriteOutcome.recorded, count: entries.count)
-        var candidates: [Int] = []
+    /// Writes a batch in one transaction: claims the dedup keys, inserts the jobs of the deliveries that
+    /// won them, records their field changes, and writes every audit row.
+    static func flush(_ entries: [AuditEntry], window: Micros, _ store: any Store) async throws -> [WriteOutcome] {
+        var entries = entries
         var seen = Set<String>()
-        for (i, e) in entries.enumerated() where e.verdict == .accepted {
-            if let key = e.dedupKey, !seen.insert("\(e.instanceID)|\(key)").inserted {
-                outcomes[i] = .duplicate  // the same delivery twice in one batch
-            } else {
-                candidates.append(i)
+        for i in entries.indices where entries[i].verdict == .accepted {
+            if let key = entries[i].dedupKey, !seen.insert("\(entries[i].instanceID)|\(key)").inserted {
+                entries[i].verdict = .duplicate  // the same delivery twice in one batch
             }
         }
+        let now = Clock.now()
+        let batch = entries
+        if store.engine == .postgres { return try await flushInOneStatement(batch, now: now, window: window, store) }
+        return try await store.transaction { tx in try await flush(batch, now: now, window: window, tx) }
+    }
+
+    /// PostgreSQL: the batch as one prepared statement, which is its own transaction. A transaction of
+    /// separate statements takes six round trips (BEGIN, dedup, jobs, field changes, audit, COMMIT),
+    /// and an unprepared statement as long as this one costs more to plan than to run.
+    static func flushInOneStatement(_ entries: [AuditEntry], now: Micros, window: Micros, _ store: any Store) async throws -> [WriteOutcome] {
+        var outcomes = entries.map { e -> WriteOutcome in e.verdict == .accepted || e.verdict == .duplicate ? .duplicate : .recorded }
+        var accepted: [Int: [Int64]] = [:]
+        for row in try await store.write(Flush(entries, now: now, window: window)) {
+            guard let o = row["o"].int.map(Int.init) else { continue }
+            accepted[o, default: []] += row["id"].int.map { [$0] } ?? []
+        }
+        for (o, ids) in accepted { outcomes[o] = .accepted(jobs: ids) }
+        return outcomes
+    }
+
+    /// The batch's audit rows, jobs and field changes go in as one JSON parameter each. Job ids are
+    /// drawn inside the statement so the audit rows can name them. Returns the position of each
+    /// delivery that won its dedup key (or had none), with its job ids.
+    struct Flush: PreparedSQL {
+        static let text = sql([], now: 0, window: 0).text
+        let binds: [SQLValue]
+
+        init(_ entries: [AuditEntry], now: Micros, window: Micros) {
+            binds = Self.sql(entries, now: now, window: window).binds
+        }
+
+        /// The same text whatever the entries: nothing in it depends on them but the binds.
+        static func sql(_ entries: [AuditEntry], now: Micros, window: Micros) -> SQL {
+            let events: [JSONValue] = entries.enumerated().map { o, e in
+                .object(["o": .int(Int64(o)), "c": .int(e.companyID), "i": .int(e.instanceID), "a": .string(e.app), "ob": .string(e.object), "r": .int(e.receivedAt),
+                         "h": .string(e.bodySHA256), "k": e.dedupKey.map(JSONValue.string) ?? .null, "s": .int(Int64(e.size)), "v": .string(e.verdict.rawValue),
+                         "d": e.detail.map { .string(Secrets.redact($0)) } ?? .null])
+            }
+            let jobs = entries.indices.flatMap { o in entries[o].jobs.map { (owner: o, job: $0) } }
+            let changes = entries.indices.flatMap { o in entries[o].fieldChanges.map { (owner: o, change: $0) } }
+            // A live dedup row means a duplicate; an expired one is taken over. Keys go in sorted order so
+            // concurrent statements take their locks in the same order and cannot deadlock.
+            return SQL("""
+                WITH e AS (SELECT * FROM json_to_recordset(?::json) AS e(o bigint, c bigint, i bigint, a text, ob text, r bigint, h text, k text, s bigint, v text, d text)),
+                won AS (
+                    INSERT INTO webhook_dedup (instance_id, dedup_key, expires_at)
+                    SELECT i, k, ? FROM e WHERE v = 'accepted' AND k IS NOT NULL ORDER BY i, k
+                    ON CONFLICT (instance_id, dedup_key) DO UPDATE SET expires_at = excluded.expires_at WHERE webhook_dedup.expires_at < ?
+                    RETURNING instance_id, dedup_key),
+                taken AS (SELECT o FROM e WHERE v = 'accepted' AND (k IS NULL OR (i, k) IN (SELECT instance_id, dedup_key FROM won))),
+                j AS (SELECT \(JobQueue.nextID) AS id, t.* FROM
+                """, [.text(JSONValue.array(events).serialized()), .int(now + window), .int(now)])
+                + SQL(" ") + JobQueue.recordset(jobs, now: now) + SQL(" WHERE t.o IN (SELECT o FROM taken)),")
+                + SQL(" jobs_in AS (") + JobQueue.insert(selecting: SQL("j"), now: now, withIDs: true) + SQL("),")
+                + SQL(" changes_in AS (") + FieldClock.upsert(changes, keptIn: "taken") + SQL("),")
+                + SQL("""
+                 audit AS (
+                    INSERT INTO webhook_events (company_id, instance_id, app, object, received_at, body_sha256, dedup_key, size, verdict, job_id, detail)
+                    SELECT c, i, a, ob, r, h, k, s, CASE WHEN v = 'accepted' AND o NOT IN (SELECT o FROM taken) THEN 'duplicate' ELSE v END,
+                           (SELECT min(id) FROM j WHERE j.o = e.o), d
+                    FROM e ORDER BY o)
+                SELECT taken.o, j.id FROM taken LEFT JOIN j ON j.o = taken.o ORDER BY taken.o, j.n
+                """)
+        }
+    }
+
+    /// SQLite: the same as one transaction of separate statements, which cost no round trips there.
+    static func flush(_ entries: [AuditEntry], now: Micros, window: Micros, _ tx: any SQLExecutor) async throws -> [WriteOutcome] {
+        var outcomes = entries.map { e -> WriteOutcome in e.verdict == .duplicate ? .duplicate : .recorded }
+        let candidates = entries.indices.filter { entries[$0].verdict == .accepted }
         let keyed = candidates.filter { entries[$0].dedupKey != nil }
             .sorted { (entries[$0].instanceID, entries[$0].dedupKey!) < (entries[$1].instanceID, entries[$1].dedupKey!) }
         var won = Set<String>()
         if !keyed.isEmpty {
-            // A live row means a duplicate; an expired one is taken over.
             let sql = SQL("INSERT INTO webhook_dedup (instance_id, dedup_key, expires_at) VALUES ")
                 + .joined(keyed.map { SQL("(?, ?, ?)", [.int(entries[$0].instanceID), .text(entries[$0].dedupKey!), .int(now + window)]) }, separator: ", ")
                 + SQL(" ON CONFLICT (instance_id, dedup_key) DO UPDATE SET expires_at = excluded.expires_at WHERE webhook_dedup.expires_at < ? RETURNING instance_id, dedup_key", [.int(now)])

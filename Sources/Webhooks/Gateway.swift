@@ -76,7 +76,7 @@ public final class WebhookGateway: Sendable {
         self.telemetry = telemetry
         self.settings = settings
         self.instances = instances
-        self.writer = EventWriter(store: store, signal: queue.signal, dedupWindowSeconds: settings.dedupWindowSeconds)
+        self.writer = EventWriter(queue: queue, dedupWindowSeconds: settings.dedupWindowSeconds)
         self.limiter = BurstLimiter(rate: settings.rate, burst: settings.burst)
         self.directory = InstanceDirectory(instances: instances)
         self.logger = logger

@@ -451,4 +451,26 @@ struct BatchEnqueueTests {
             }
         }
     }
+
+    @Test("jobs committed through another sidecar on the same PostgreSQL wake an idle worker at once, not at its next poll")
+    func wakesOtherSidecars() async throws {
+        guard TestStores.engines.contains(.postgres) else { return }
+        try await TestStores.withStore(.postgres) { store in
+            let ran = Counter()
+            let h = Handler(kind: "echo") { ctx in ran.add(ctx.job.id); return nil }
+            let pool = WorkerPool(queue: JobQueue(store: store), handlers: HandlerRegistry([h]), settings: QueueTests.fast,
+                                  options: .init(maintenanceInterval: .seconds(120), idlePoll: .seconds(120)))
+            let running = Task { await pool.run() }
+            try await Task.sleep(for: .milliseconds(300))  // idle and listening
+            // Another sidecar's queue: its own wake signal, so only the database can carry the news.
+            let other = JobQueue(store: store)
+            let one = try await other.enqueue(NewJob(kind: "echo"))
+            try await eventually("the first job ran", timeout: .seconds(5)) { ran.count == 1 }
+            let batch = try await other.enqueue([NewJob(kind: "echo"), NewJob(kind: "echo")])
+            try await eventually("the batch ran", timeout: .seconds(5)) { ran.count == 3 }
+            #expect(Set(ran.all) == Set([one] + batch))
+            await pool.stop(grace: .seconds(1))
+            await running.value
+        }
+    }
 }

@@ -36,6 +36,26 @@ struct StoreContractTests {
         }
     }
 
+    /// A setting upserted and read back in one statement.
+    struct PutSetting: PreparedSQL {
+        static let text = "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, 0) ON CONFLICT (key) DO UPDATE SET value = excluded.value RETURNING key, value"
+        let binds: [SQLValue]
+    }
+
+    @Test("a prepared statement runs again and again, concurrently, with its own values each time", arguments: TestStores.engines)
+    func preparedStatements(engine: Engine) async throws {
+        try await TestStores.withStore(engine) { store in
+            let rows = try await withThrowingTaskGroup(of: [Row].self) { group in
+                for n in 0..<40 { group.addTask { try await store.write(PutSetting(binds: [.text("k\(n % 10)"), .text("v\(n)")])) } }
+                return try await group.reduce(into: [Row]()) { $0 += $1 }
+            }
+            #expect(rows.count == 40)
+            #expect(Set(rows.compactMap { $0["value"].text }) == Set((0..<40).map { "v\($0)" }))
+            let stored = try await store.query(SQL("SELECT count(*) AS n FROM settings WHERE key LIKE 'k%'"))
+            #expect(stored.first?["n"].int == 10)
+        }
+    }
+
     @Test("SQLite: the background checkpointer copies the WAL into the database file (commits leave that to it)")
     func backgroundCheckpoint() async throws {
         try await TestStores.withStore(.sqlite) { store in

@@ -68,6 +68,33 @@ struct WebhookTests {
         }
     }
 
+    @Test("the field values a notification reports are recorded with its job, when they changed; a redelivery's are not", arguments: TestStores.engines)
+    func recordsReportedChanges(engine: Engine) async throws {
+        try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
+            let (id, secret) = try await Self.instance(s)
+            let token = NotificationChannels.token(secret: secret)
+            func notification(mobile: String) throws -> String {
+                var body = try JSONValue.parse(Self.notification(ids: ["5725767000003000010", "5725767000003000011"], token: token)).objectValue ?? [:]
+                body["affected_values"] = [["record_id": "5725767000003000010", "values": ["Mobile": .string(mobile), "Email": "a@example.com"]],
+                                           ["record_id": "5725767000003000011", "values": ["Mobile": .string(mobile)]]]
+                return JSONValue.object(body).serialized()
+            }
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: notification(mobile: "123")).body["status"] == "accepted")
+            // The same event again (same channel, ids, operation and server_time) with other values: a duplicate, values ignored.
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: notification(mobile: "999")).body["status"] == "duplicate")
+            let changes = try await FieldClock.latest(s.sidecar.store, instanceID: id, side: .zoho, object: "Contacts",
+                                                      ids: ["5725767000003000010", "5725767000003000011"])
+            #expect(changes.mapValues { $0.keys.sorted() } == ["5725767000003000010": ["Email", "Mobile"], "5725767000003000011": ["Mobile"]])
+            let mobile = try #require(changes["5725767000003000010"]?["Mobile"])
+            #expect(mobile.time == 1_718_117_126_473)
+            #expect(mobile.fingerprint == FieldClock.fingerprint("123"))
+            let audit = try await Self.events(s, id)
+            #expect(audit.map { $0["verdict"] } == ["accepted", "duplicate"])
+            let jobs = try await Self.pullJobs(s, id)
+            #expect(jobs.count == 1 && audit[0]["job_id"]?[0] == jobs[0]["id"])
+        }
+    }
+
     @Test("the shared secret works as header or ?key=; workflow webhooks arrive as JSON or form", arguments: TestStores.engines)
     func acceptsSecretAndWorkflowBodies(engine: Engine) async throws {
         try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
@@ -259,6 +286,27 @@ struct WebhookTests {
             }
             await store.close()
             #expect(try await Self.pullJobs(s, id).count == 30)
+        }
+    }
+
+    @Test("a delivery accepted by one sidecar wakes the idle workers of another on the same PostgreSQL at once")
+    func wakesOtherSidecars() async throws {
+        guard TestStores.engines.contains(.postgres) else { return }
+        try await TestSidecar.with(.postgres, settings: ["workers": "false"]) { s in
+            let (id, secret) = try await Self.instance(s)
+            let pulled = Counter()
+            let pull = Handler(kind: SyncJobs.pull) { ctx in pulled.add(ctx.job.id); return nil }
+            // The other sidecar's workers: their own queue and wake signal, polling only every two minutes.
+            let pool = WorkerPool(queue: JobQueue(store: s.sidecar.store), handlers: HandlerRegistry([pull]),
+                                  options: .init(maintenanceInterval: .seconds(120), idlePoll: .seconds(120)))
+            let running = Task { await pool.run() }
+            try await Task.sleep(for: .milliseconds(300))
+            let reply = try await s.post("/zoho/webhook/\(id)/crm/Leads", body: #"{"id":"8"}"#, headers: [("X-Zoho-Webhook-Secret", secret)])
+            #expect(reply.body["status"] == "accepted")
+            try await eventually("the pull job ran", timeout: .seconds(5)) { pulled.count == 1 }
+            #expect(reply.body["jobs"] == .array(pulled.all.map { .int($0) }))
+            await pool.stop(grace: .seconds(1))
+            await running.value
         }
     }
 }
