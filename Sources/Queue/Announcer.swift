@@ -4,8 +4,10 @@ import Synchronization
 /// Tells the idle workers of every sidecar on one PostgreSQL database that jobs became claimable:
 /// a NOTIFY sent after the commit. A NOTIFY inside the committing transaction makes PostgreSQL take
 /// one lock for every such commit and hold it until the commit is on disk, so concurrent writers
-/// (the webhook gateway's group commits) wait for each other's flushes. Announcements made while one
-/// is on its way share the next NOTIFY. One that fails is not retried: workers also poll.
+/// (the webhook gateway's group commits) wait for each other's flushes. NOTIFYs are at least
+/// `spacing` apart, announcements in between sharing the next one: under a stream of commits that is
+/// a few statements a second instead of one per commit, and no worker waits much longer. One that
+/// fails is not retried: workers also poll.
 final class Announcer: Sendable {
     private struct State {
         var sending = false
@@ -13,10 +15,12 @@ final class Announcer: Sendable {
     }
 
     private let store: any Store
+    private let spacing: Duration
     private let state = Mutex(State())
 
-    init(store: any Store) {
+    init(store: any Store, spacing: Duration = .milliseconds(10)) {
         self.store = store
+        self.spacing = spacing
     }
 
     func announce() {
@@ -32,6 +36,7 @@ final class Announcer: Sendable {
         repeat {
             state.withLock { $0.again = false }
             _ = try? await store.execute(SQL("SELECT pg_notify(?, '')", [.text(JobQueue.notifyChannel)]))
+            try? await Task.sleep(for: spacing)
         } while state.withLock { s -> Bool in
             if s.again { return true }
             s.sending = false
