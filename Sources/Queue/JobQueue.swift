@@ -89,17 +89,12 @@ public struct JobQueue: Sendable {
         return "(SELECT \(extract) FROM settings WHERE key = '\(QueueSettings.key)')"
     }
 
-    /// PostgreSQL: a whole batch as seven array parameters expanded by `unnest` (rows come back in order).
+    /// PostgreSQL: a whole batch in one statement (rows come back in order).
     static func unnestInsertSQL(_ jobs: [NewJob], now: Micros) -> SQL {
-        insert(selecting: SQL("unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[]) AS t(c, i, k, p, pr, e, m)", [
-            .intArray(jobs.map(\.companyID)), .intArray(jobs.map { $0.instanceID ?? 0 }), .textArray(jobs.map(\.kind)),
-            .textArray(jobs.map { $0.payload.serialized() }), .intArray(jobs.map { Int64($0.priority) }),
-            .intArray(jobs.map { $0.eta ?? now }), .intArray(jobs.map { Int64($0.maxAttempts ?? 0) }),
-        ]), now: now, withIDs: false) + SQL(" RETURNING id")
+        insert(selecting: relation(jobs, now: now), now: now, withIDs: false) + SQL(" RETURNING id")
     }
 
-    /// PostgreSQL: inserts the jobs of `source`, a relation with columns c (company), i (instance, 0 for
-    /// none), k (kind), p (payload), pr (priority), e (eta), m (max_attempts, 0 for the setting), and
+    /// PostgreSQL: inserts the jobs of `source`, a relation such as `relation(_:owners:now:)` gives, and
     /// `id` when the caller draws the ids itself (with `nextID`) to refer to the jobs in the same statement.
     public static func insert(selecting source: SQL, now: Micros, withIDs: Bool) -> SQL {
         SQL("""
@@ -112,18 +107,22 @@ public struct JobQueue: Sendable {
     /// PostgreSQL: the next job id, for `insert(selecting:now:withIDs:)`.
     public static let nextID = "nextval(pg_get_serial_sequence('jobs', 'id')::regclass)"
 
-    /// PostgreSQL: `jobs` as a relation `t` for `insert(selecting:now:withIDs:)`, from one JSON parameter,
-    /// each with its `owner` (column o) and position (column n). Jobs without identity keys only:
-    /// each becomes a new job.
-    public static func recordset(_ jobs: [(owner: Int, job: NewJob)], now: Micros) -> SQL {
-        let rows: [JSONValue] = jobs.enumerated().map { n, item in
-            let j = item.job
-            assert(j.identityKey == nil, "a job with an identity key may resolve to an existing one: use insert(_:_:)")
-            return .object(["o": .int(Int64(item.owner)), "n": .int(Int64(n)), "c": .int(j.companyID), "i": .int(j.instanceID ?? 0), "k": .string(j.kind),
-                            "p": .string(j.payload.serialized()), "pr": .int(Int64(j.priority)), "e": .int(j.eta ?? now), "m": .int(Int64(j.maxAttempts ?? 0))])
+    /// PostgreSQL: `jobs` as a relation `t` of array parameters expanded by `unnest`: c (company),
+    /// i (instance, 0 for none), k (kind), p (payload), pr (priority), e (eta), m (max_attempts, 0 for
+    /// the setting); with `owners`, also o (each job's owner) and n (its position). Jobs without
+    /// identity keys only: each becomes a new job.
+    public static func relation(_ jobs: [NewJob], owners: [Int64]? = nil, now: Micros) -> SQL {
+        assert(!jobs.contains { $0.identityKey != nil }, "a job with an identity key may resolve to an existing one: use insert(_:_:)")
+        let columns: [SQLValue] = [
+            .intArray(jobs.map(\.companyID)), .intArray(jobs.map { $0.instanceID ?? 0 }), .textArray(jobs.map(\.kind)),
+            .textArray(jobs.map { $0.payload.serialized() }), .intArray(jobs.map { Int64($0.priority) }),
+            .intArray(jobs.map { $0.eta ?? now }), .intArray(jobs.map { Int64($0.maxAttempts ?? 0) }),
+        ]
+        guard let owners else {
+            return SQL("unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[]) AS t(c, i, k, p, pr, e, m)", columns)
         }
-        return SQL("json_to_recordset(?::json) AS t(o bigint, n bigint, c bigint, i bigint, k text, p text, pr bigint, e bigint, m bigint)",
-                   [.text(JSONValue.array(rows).serialized())])
+        return SQL("unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[]) WITH ORDINALITY AS t(c, i, k, p, pr, e, m, o, n)",
+                   columns + [.intArray(owners)])
     }
 
     /// One job as VALUES; several as a SELECT over VALUES joined to the setting once: SQLite plans a

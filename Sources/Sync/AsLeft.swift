@@ -42,11 +42,11 @@ struct FieldClocks {
                    changes: [String: [String: FieldChange]], writes: [String: [String: FieldChange]]) {
             let last = changes[id]?[field]
             if let last, last.explains(value) || (last.readAt == nil && last.time >= readAt) { return }
-            let print = FieldClock.fingerprint(value)
-            guard let recordTime, writes[id]?[field]?.writtenFingerprint != print else { return }
+            let shown = FieldClock.fingerprint(value)
+            guard let recordTime, writes[id]?[field]?.writtenFingerprint != shown else { return }
             // Record times have second precision: a value set after the last reported change, in its second, is no older than it.
             found.append(FieldChange(instanceID: instanceID, side: side, object: object, recordID: id, field: field,
-                                     time: max(recordTime / 1000, last?.time ?? 0), readAt: readAt, fingerprint: print))
+                                     time: max(recordTime / 1000, last?.time ?? 0), readAt: readAt, fingerprint: shown))
         }
         let zohoTime = SyncEngine.modifiedTime(z).flatMap(Clock.parseOdoo), odooTime = o["write_date"]?.stringValue.flatMap(Clock.parseOdoo)
         for p in m.fields where p.direction == .both {

@@ -112,17 +112,20 @@ final class EventWriter: Sendable {
     /// Writes a batch in one transaction: claims the dedup keys, inserts the jobs of the deliveries that
     /// won them, records their field changes, and writes every audit row.
     static func flush(_ entries: [AuditEntry], window: Micros, _ store: any Store) async throws -> [WriteOutcome] {
+        let batch = markingRepeats(entries)
+        let now = Clock.now()
+        if store.engine == .postgres { return try await flushInOneStatement(batch, now: now, window: window, store) }
+        return try await store.transaction { tx in try await flush(batch, now: now, window: window, tx) }
+    }
+
+    /// The same delivery twice in one batch: the first counts, the others are duplicates.
+    static func markingRepeats(_ entries: [AuditEntry]) -> [AuditEntry] {
         var entries = entries
         var seen = Set<String>()
         for i in entries.indices where entries[i].verdict == .accepted {
-            if let key = entries[i].dedupKey, !seen.insert("\(entries[i].instanceID)|\(key)").inserted {
-                entries[i].verdict = .duplicate  // the same delivery twice in one batch
-            }
+            if let key = entries[i].dedupKey, !seen.insert("\(entries[i].instanceID)|\(key)").inserted { entries[i].verdict = .duplicate }
         }
-        let now = Clock.now()
-        let batch = entries
-        if store.engine == .postgres { return try await flushInOneStatement(batch, now: now, window: window, store) }
-        return try await store.transaction { tx in try await flush(batch, now: now, window: window, tx) }
+        return entries
     }
 
     /// PostgreSQL: the batch as one prepared statement, which is its own transaction. A transaction of
@@ -139,9 +142,10 @@ final class EventWriter: Sendable {
         return outcomes
     }
 
-    /// The batch's audit rows, jobs and field changes go in as one JSON parameter each. Job ids are
-    /// drawn inside the statement so the audit rows can name them. Returns the position of each
-    /// delivery that won its dedup key (or had none), with its job ids.
+    /// The batch's audit rows and field changes go in as one JSON parameter each (their columns may be
+    /// null), its jobs as array parameters. Job ids are drawn inside the statement so the audit rows
+    /// can name them. Returns the position of each delivery that won its dedup key (or had none), with
+    /// its job ids.
     struct Flush: PreparedSQL {
         static let text = sql([], now: 0, window: 0).text
         let binds: [SQLValue]
@@ -157,7 +161,7 @@ final class EventWriter: Sendable {
                          "h": .string(e.bodySHA256), "k": e.dedupKey.map(JSONValue.string) ?? .null, "s": .int(Int64(e.size)), "v": .string(e.verdict.rawValue),
                          "d": e.detail.map { .string(Secrets.redact($0)) } ?? .null])
             }
-            let jobs = entries.indices.flatMap { o in entries[o].jobs.map { (owner: o, job: $0) } }
+            let jobs = entries.indices.flatMap { o in entries[o].jobs.map { (owner: Int64(o), job: $0) } }
             let changes = entries.indices.flatMap { o in entries[o].fieldChanges.map { (owner: o, change: $0) } }
             // A live dedup row means a duplicate; an expired one is taken over. Keys go in sorted order so
             // concurrent statements take their locks in the same order and cannot deadlock.
@@ -171,7 +175,7 @@ final class EventWriter: Sendable {
                 taken AS (SELECT o FROM e WHERE v = 'accepted' AND (k IS NULL OR (i, k) IN (SELECT instance_id, dedup_key FROM won))),
                 j AS (SELECT \(JobQueue.nextID) AS id, t.* FROM
                 """, [.text(JSONValue.array(events).serialized()), .int(now + window), .int(now)])
-                + SQL(" ") + JobQueue.recordset(jobs, now: now) + SQL(" WHERE t.o IN (SELECT o FROM taken)),")
+                + SQL(" ") + JobQueue.relation(jobs.map(\.job), owners: jobs.map(\.owner), now: now) + SQL(" WHERE t.o IN (SELECT o FROM taken)),")
                 + SQL(" jobs_in AS (") + JobQueue.insert(selecting: SQL("j"), now: now, withIDs: true) + SQL("),")
                 + SQL(" changes_in AS (") + FieldClock.upsert(changes, keptIn: "taken") + SQL("),")
                 + SQL("""
