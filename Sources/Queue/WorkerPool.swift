@@ -159,7 +159,9 @@ public final class WorkerPool: Sendable {
                 await idle(timeout: await idleTimeout())
                 continue
             }
-            state.withLock { s in
+            // A claim still on its way when `stop` took the running jobs: give these back, unstarted.
+            let started = state.withLock { s -> Bool in
+                if s.stopping { return false }
                 s.idleSince = ContinuousClock.now
                 let now = ContinuousClock.now
                 for job in jobs {
@@ -174,7 +176,9 @@ public final class WorkerPool: Sendable {
                     }
                     s.running[job.id] = Running(task: task, job: job, started: now, deadline: now + .milliseconds(Int64(timeout * 1000)), timeout: timeout)
                 }
+                return true
             }
+            if !started { try? await queue.release(jobs.map(\.id), worker: id) }
         }
     }
 
