@@ -53,7 +53,11 @@ final class EventWriter: Sendable {
     let store: any Store
     let queue: JobQueue
     let dedupWindow: Micros
-    /// Transactions in flight at once: SQLite has one writer; PostgreSQL gains from a few.
+    /// Transactions in flight at once: SQLite has one writer. PostgreSQL can run a few, but a second
+    /// one starts only when a full batch is waiting. Under a steady load one writer's batches grow with
+    /// the rate, and much of a statement's cost does not depend on how many deliveries it holds: at
+    /// ~2,600-3,000/s, PostgreSQL spent 255 us per delivery with four writers and 140 us with one, and
+    /// p99 went from 11-18 ms to 7-8 ms.
     let maxWriters: Int
     /// Beyond this many waiting deliveries the gateway answers 503 instead of queueing more in memory.
     let maxPending: Int
@@ -79,7 +83,7 @@ final class EventWriter: Sendable {
         let start = state.withLock { s -> Bool? in
             guard s.pending.count < maxPending else { return nil }
             s.pending.append(waiting)
-            guard s.writers < maxWriters else { return false }
+            guard s.writers < maxWriters, s.writers == 0 || s.pending.count >= Self.batchLimit else { return false }
             s.writers += 1
             return true
         }
