@@ -75,6 +75,27 @@ struct StoreContractTests {
         }
     }
 
+    @Test("SQLite: a write transaction's code runs on the writer connection's own thread, where its statements run, so nothing hands off between threads")
+    func writesStayOnTheWriterThread() async throws {
+        try await TestStores.withStore(.sqlite) { store in
+            let threads = try await store.transaction { tx in
+                var seen = Set<String>()
+                for n in 0..<30 {
+                    try await tx.execute(SQL("INSERT INTO settings (key, value, updated_at) VALUES (?, 'v', 0)", [.text("t\(n)")]))
+                    seen.insert("\(pthread_self()) \(Self.threadName())")
+                }
+                return seen
+            }
+            // The writer's pool has one thread, named by NIO "TP-#0"; the shared pool's are "SGLTN-TP-#n".
+            #expect(threads.count == 1 && threads.allSatisfy { $0.hasSuffix(" TP-#0") }, "the transaction ran on \(threads)")
+            #expect(try await store.scalar(SQL("SELECT count(*) FROM settings WHERE key LIKE 't%'")).int == 30)
+        }
+    }
+
+    static func threadName() -> String {
+        ((try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     @Test("a transaction that throws leaves nothing behind", arguments: TestStores.engines)
     func rollbackOnThrow(engine: Engine) async throws {
         struct Boom: Error {}
