@@ -56,9 +56,12 @@ public final class SQLiteStore: Store {
             if fd >= 0 { Glibc.close(fd) }
         }
         let busyTimeout = Duration.milliseconds(busyTimeoutMillis)
+        let writerThread = WriterThread()
+        var opened: [SQLiteConnection] = []
         func connect(on pool: NIOThreadPool = .singleton) async throws -> SQLiteConnection {
             do {
                 let c = try await SQLiteConnection.open(storage: .file(path: path), threadPool: pool, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
+                opened.append(c)
                 // No busy handler in SQLite: `run` waits for another process's lock itself (see there).
                 _ = try await c.query("PRAGMA busy_timeout = 0")
                 _ = try await c.query("PRAGMA synchronous = \(synchronous.rawValue)")
@@ -69,40 +72,41 @@ public final class SQLiteStore: Store {
                 throw StoreError(.unavailable, "cannot open SQLite database at \(path): \(error)")
             }
         }
-        let writerThread = WriterThread()
-        let writer: SQLiteConnection
         do {
-            writer = try await connect(on: writerThread.pool)
+            let writer = try await connect(on: writerThread.pool)
+            do {
+                _ = try await run(SQL("PRAGMA journal_mode = WAL"), on: writer, path: path, busyTimeout: busyTimeout)
+                _ = try await writer.query("PRAGMA foreign_keys = ON")
+                // Left to itself, the commit that fills 1,000 WAL pages also copies them into the database
+                // file and waits for that: a latency spike on a webhook's or job's commit. A connection of
+                // its own checkpoints instead, without blocking the writer; the WAL file is trimmed back
+                // after a burst.
+                _ = try await writer.query("PRAGMA wal_autocheckpoint = 0")
+                _ = try await writer.query("PRAGMA journal_size_limit = \(64 << 20)")
+            } catch {
+                throw SQLiteStore.translate(error, path: path)
+            }
+            var pool: [SQLiteConnection] = []
+            for _ in 0..<max(1, readers) { pool.append(try await connect()) }
+            let watcher = try await connect()
+            let checkpointing = try await connect()
+            let checkpointer = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(200))
+                    _ = try? await checkpointing.query("PRAGMA wal_checkpoint(PASSIVE)")
+                }
+                // The future-returning close: the async one gives up in a cancelled task and leaves the connection open.
+                let closed: EventLoopFuture<Void> = checkpointing.close()
+                try? await closed.get()
+            }
+            return SQLiteStore(path: path, writer: writer, writerThread: writerThread, readers: pool, watcher: watcher, checkpointer: checkpointer,
+                               busyTimeout: busyTimeout, synchronous: synchronous)
         } catch {
+            // A store that cannot open leaves nothing running: the connections opened so far, and the writer's thread.
+            for c in opened { try? await c.close() }
             try? await writerThread.pool.shutdownGracefully()
             throw error
         }
-        do {
-            _ = try await run(SQL("PRAGMA journal_mode = WAL"), on: writer, path: path, busyTimeout: busyTimeout)
-            _ = try await writer.query("PRAGMA foreign_keys = ON")
-            // Left to itself, the commit that fills 1,000 WAL pages also copies them into the database
-            // file and waits for that: a latency spike on a webhook's or job's commit. A connection of
-            // its own checkpoints instead, without blocking the writer; the WAL file is trimmed back
-            // after a burst.
-            _ = try await writer.query("PRAGMA wal_autocheckpoint = 0")
-            _ = try await writer.query("PRAGMA journal_size_limit = \(64 << 20)")
-        } catch {
-            throw SQLiteStore.translate(error, path: path)
-        }
-        var pool: [SQLiteConnection] = []
-        for _ in 0..<max(1, readers) { pool.append(try await connect()) }
-        let checkpointing = try await connect()
-        let checkpointer = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(200))
-                _ = try? await checkpointing.query("PRAGMA wal_checkpoint(PASSIVE)")
-            }
-            // The future-returning close: the async one gives up in a cancelled task and leaves the connection open.
-            let closed: EventLoopFuture<Void> = checkpointing.close()
-            try? await closed.get()
-        }
-        return SQLiteStore(path: path, writer: writer, writerThread: writerThread, readers: pool, watcher: try await connect(), checkpointer: checkpointer,
-                           busyTimeout: busyTimeout, synchronous: synchronous)
     }
 
     public func query(_ sql: SQL) async throws -> [Row] {
