@@ -80,6 +80,9 @@ final class EventWriter: Sendable {
         self.maxPending = maxPending
     }
 
+    /// Deliveries waiting for a writer to take them into a commit.
+    var waiting: Int { state.withLock { $0.pending.count } }
+
     /// Writes the entry (and its jobs) and returns once they are committed.
     func write(_ entry: AuditEntry) async throws -> WriteOutcome {
         try await withCheckedThrowingContinuation { reply in
@@ -87,34 +90,50 @@ final class EventWriter: Sendable {
         }
     }
 
+    private enum Start {
+        case refused, none
+        /// A writer, with the batch it commits first (none: it gathers its own).
+        case writer([Waiting])
+    }
+
     private func submit(_ waiting: Waiting) {
-        let start = state.withLock { s -> Bool? in
-            guard s.pending.count < maxPending else { return nil }
+        let start = state.withLock { s -> Start in
+            guard s.pending.count < maxPending else { return .refused }
             s.pending.append(waiting)
-            guard s.writers < maxWriters, s.writers == 0 || s.pending.count >= Self.batchLimit else { return false }
+            if s.writers == 0 {
+                s.writers = 1
+                return .writer([])
+            }
+            // Another writer only for a full batch, handed over now: left waiting, the same deliveries
+            // would start a writer for each that arrives before the new one takes them.
+            guard s.writers < maxWriters, s.pending.count >= Self.batchLimit else { return .none }
             s.writers += 1
-            return true
+            defer { s.pending.removeFirst(Self.batchLimit) }
+            return .writer(Array(s.pending.prefix(Self.batchLimit)))
         }
         switch start {
-        case nil: waiting.reply.resume(throwing: Overloaded())
-        case true?: Task { await drain() }
-        case false?: break
+        case .refused: waiting.reply.resume(throwing: Overloaded())
+        case .none: break
+        case .writer(let batch): Task { await drain(first: batch) }
         }
     }
 
-    private func drain() async {
+    private func drain(first: [Waiting]) async {
+        var batch = first
         var lastCommit = ContinuousClock.now - commitInterval
         while true {
-            let wait = lastCommit + commitInterval - ContinuousClock.now
-            if wait > .zero { try? await Task.sleep(for: wait) }
-            lastCommit = ContinuousClock.now
-            let batch = state.withLock { s -> [Waiting] in
-                let n = min(s.pending.count, Self.batchLimit)
-                if n == 0 { s.writers -= 1; return [] }
-                defer { s.pending.removeFirst(n) }
-                return Array(s.pending.prefix(n))
+            if batch.isEmpty {
+                let wait = lastCommit + commitInterval - ContinuousClock.now
+                if wait > .zero { try? await Task.sleep(for: wait) }
+                batch = state.withLock { s -> [Waiting] in
+                    let n = min(s.pending.count, Self.batchLimit)
+                    if n == 0 { s.writers -= 1; return [] }
+                    defer { s.pending.removeFirst(n) }
+                    return Array(s.pending.prefix(n))
+                }
+                if batch.isEmpty { return }
             }
-            if batch.isEmpty { return }
+            lastCommit = ContinuousClock.now
             do {
                 let outcomes = try await Self.flush(batch.map(\.entry), window: dedupWindow, store)
                 if outcomes.contains(where: { if case .accepted = $0 { true } else { false } }) { queue.announce() }
@@ -122,6 +141,7 @@ final class EventWriter: Sendable {
             } catch {
                 for w in batch { w.reply.resume(throwing: error) }
             }
+            batch = []
         }
     }
 

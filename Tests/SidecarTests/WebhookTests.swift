@@ -6,6 +6,7 @@ import Simulator
 import Store
 import Sync
 import Queue
+import Synchronization
 import Testing
 import Webhooks
 import ZohoAPI
@@ -309,4 +310,58 @@ struct WebhookTests {
             await running.value
         }
     }
+
+    @Test("a SIGKILL right after a 200 loses none of the deliveries acknowledged before it", arguments: TestStores.engines)
+    func killAfterAcknowledgement(engine: Engine) async throws {
+        let sidecar = try await ProcessSidecar(engine: engine, settings: ["workers": "false", "webhook_rate": "100000", "webhook_burst": "100000",
+                                                                         "log_level": "warning"])
+        try await sidecar.start()
+        defer { sidecar.kill() }
+        let id = try #require(try await sidecar.execute("zoho.instance", "create", [["name": "Crash"]]).intValue)
+        let secret = try #require(try await sidecar.execute("zoho.instance", "action_show_webhook_secret", [[.int(id)]])["webhook_secret"]?.stringValue)
+        TestLog.secret(secret)
+
+        // Sixteen senders flat out; the 300th 200 kills the process while the others' deliveries are in flight.
+        // They have a client of their own: the refused connections after the kill put its pool into backoff.
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let acknowledged = Acknowledged()
+        await withTaskGroup(of: Void.self) { group in
+            for sender in 0..<16 {
+                group.addTask {
+                    for n in 0..<1_000 {
+                        let body = #"{"id":"\#(sender)-\#(n)","operation":"update"}"#
+                        var request = HTTPClientRequest(url: sidecar.baseURL + "/zoho/webhook/\(id)/crm/Deals")
+                        request.method = .POST
+                        request.headers.add(name: "Content-Type", value: "application/json")
+                        request.headers.add(name: "X-Zoho-Webhook-Secret", value: secret)
+                        request.body = .bytes(ByteBuffer(string: body))
+                        guard let response = try? await client.execute(request, timeout: .seconds(10)), response.status == .ok else { return }
+                        if acknowledged.add(WebhookBody(bytes: Array(body.utf8), contentType: "application/json").sha256) == 300 { sidecar.kill() }
+                    }
+                }
+            }
+        }
+        try await client.shutdown()
+        let answered = acknowledged.all
+        #expect(answered.count >= 300 && answered.count < 16_000, "the kill came after the 300th 200: \(answered.count)")
+
+        try await sidecar.start()
+        let stored = try await sidecar.execute("zoho.webhook.event", "search_read", [[["instance_id", "=", .int(id)], ["verdict", "=", "accepted"]]],
+                                               ["fields": ["body_sha256", "job_id"]]).arrayValue ?? []
+        let jobOf = Dictionary(stored.compactMap { e in e["body_sha256"]?.stringValue.map { ($0, e["job_id"]?[0]?.intValue) } }) { a, _ in a }
+        let lost = answered.filter { jobOf[$0] == nil }
+        #expect(lost.isEmpty, "\(lost.count) of \(answered.count) acknowledged deliveries are not in the store")
+        let jobs = answered.compactMap { jobOf[$0] ?? nil }
+        #expect(jobs.count == answered.count, "every acknowledged delivery names its job")
+        let found = try await sidecar.execute("zoho.job", "search_count", [[["id", "in", .array(jobs.map { .int($0) })]]]).intValue
+        #expect(found == Int64(answered.count), "every acknowledged delivery's job is in the queue")
+    }
+}
+
+/// What the senders saw acknowledged: their bodies' SHA-256, in the order the 200s came.
+final class Acknowledged: Sendable {
+    private let shas = Mutex<[String]>([])
+    /// Adds one and returns how many there are now.
+    func add(_ sha: String) -> Int { shas.withLock { $0.append(sha); return $0.count } }
+    var all: [String] { shas.withLock { $0 } }
 }
