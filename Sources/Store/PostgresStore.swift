@@ -140,7 +140,7 @@ public final class PostgresStore: Store {
             return try await client.withTransaction(logger: logger) { connection in
                 let tx = Connection(connection: connection, location: location, logger: logger)
                 // The commit does not wait for the WAL flush; later commits still flush in order.
-                if durability == .relaxed { try await tx.execute(SQL("SET LOCAL synchronous_commit = off")) }
+                if durability == .relaxed { _ = try await tx.execute(SQL("SET LOCAL synchronous_commit = off")) }
                 return try await body(tx)
             }
         } catch let error as PostgresTransactionError {

@@ -15,7 +15,7 @@ public final class SQLiteStore: Store {
     private let writer: SQLiteConnection
     private let writerThread: WriterThread
     private let readers: [SQLiteConnection]
-    private let writeLock = AsyncLock()
+    private let writeLock: AsyncLock
     /// A connection of its own for `PRAGMA data_version`, which only sees other connections' commits.
     private let watcher: SQLiteConnection
     private let nextReader = Atomic<Int>(0)
@@ -34,21 +34,23 @@ public final class SQLiteStore: Store {
 
     public var location: String { "sqlite:\(path)" }
 
-    private init(path: String, writer: SQLiteConnection, writerThread: WriterThread, readers: [SQLiteConnection], watcher: SQLiteConnection,
-                 checkpointer: Task<Void, Never>, busyTimeout: Duration, synchronous: Synchronous) {
+    private init(path: String, writer: SQLiteConnection, writerThread: WriterThread, writeLock: AsyncLock, readers: [SQLiteConnection],
+                 watcher: SQLiteConnection, checkpointer: Task<Void, Never>, busyTimeout: Duration, synchronous: Synchronous) {
         self.busyTimeout = busyTimeout
         self.synchronous = synchronous
         self.path = path
         self.writer = writer
         self.writerThread = writerThread
+        self.writeLock = writeLock
         self.readers = readers
         self.watcher = watcher
         self.checkpointer = checkpointer
     }
 
-    /// Opens (creating if needed) the database file at `path`.
+    /// Opens (creating if needed) the database file at `path`. The WAL is written from its start again
+    /// once it holds `walRestartFrames` pages (see `Checkpointer`).
     public static func open(path: String, readers: Int = 3, synchronous: Synchronous = .full,
-                            busyTimeoutMillis: Int = 5000) async throws -> SQLiteStore {
+                            busyTimeoutMillis: Int = 5000, walRestartFrames: Int64 = Checkpointer.restartFrames) async throws -> SQLiteStore {
         let logger = Logger(label: "zoho-sidecar.sqlite")
         // Owner-only from the first byte: the file holds sealed secrets and business data.
         if !FileManager.default.fileExists(atPath: path) {
@@ -57,6 +59,7 @@ public final class SQLiteStore: Store {
         }
         let busyTimeout = Duration.milliseconds(busyTimeoutMillis)
         let writerThread = WriterThread()
+        let writeLock = AsyncLock()
         var opened: [SQLiteConnection] = []
         func connect(on pool: NIOThreadPool = .singleton) async throws -> SQLiteConnection {
             do {
@@ -89,18 +92,16 @@ public final class SQLiteStore: Store {
             var pool: [SQLiteConnection] = []
             for _ in 0..<max(1, readers) { pool.append(try await connect()) }
             let watcher = try await connect()
-            let checkpointing = try await connect()
+            let checkpointing = Checkpointer(connection: try await connect(), path: path, writeLock: writeLock, restartFrames: walRestartFrames)
             let checkpointer = Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(200))
-                    _ = try? await checkpointing.query("PRAGMA wal_checkpoint(PASSIVE)")
+                    await checkpointing.round()
                 }
-                // The future-returning close: the async one gives up in a cancelled task and leaves the connection open.
-                let closed: EventLoopFuture<Void> = checkpointing.close()
-                try? await closed.get()
+                await checkpointing.close()
             }
-            return SQLiteStore(path: path, writer: writer, writerThread: writerThread, readers: pool, watcher: watcher, checkpointer: checkpointer,
-                               busyTimeout: busyTimeout, synchronous: synchronous)
+            return SQLiteStore(path: path, writer: writer, writerThread: writerThread, writeLock: writeLock, readers: pool, watcher: watcher,
+                               checkpointer: checkpointer, busyTimeout: busyTimeout, synchronous: synchronous)
         } catch {
             // A store that cannot open leaves nothing running: the connections opened so far, and the writer's thread.
             for c in opened { try? await c.close() }

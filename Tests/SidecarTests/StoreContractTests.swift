@@ -75,6 +75,37 @@ struct StoreContractTests {
         }
     }
 
+    @Test("SQLite: under back-to-back commits the WAL is written from its start again, not grown without end")
+    func walRestartsUnderSteadyWrites() async throws {
+        let dir = try TestStores.temporaryDirectory()
+        let path = dir + "/wal.sqlite"
+        // A WAL of 256 pages (1 MiB) is restarted at the next round; passive checkpoints alone never catch up here.
+        let store = try await SQLiteStore.open(path: path, walRestartFrames: 256)
+        try await store.execute(SQL("CREATE TABLE blobs (b BLOB NOT NULL)"))
+        func walSize() -> Int { (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0 }
+        // 64 MiB committed 16 KiB at a time, with no pause between commits.
+        let largest = try await withThrowingTaskGroup(of: Int.self) { group in
+            group.addTask {
+                for _ in 0..<4_096 { try await store.execute(SQL("INSERT INTO blobs VALUES (zeroblob(16384))")) }
+                return 0
+            }
+            group.addTask {
+                var largest = 0
+                while !Task.isCancelled {
+                    largest = max(largest, walSize())
+                    try? await Task.sleep(for: .milliseconds(10))
+                }
+                return largest
+            }
+            _ = try await group.next()
+            group.cancelAll()
+            return try await group.reduce(0, max)
+        }
+        #expect(try await store.scalar(SQL("SELECT count(*) FROM blobs")).int == 4_096)
+        await store.close()
+        #expect(largest > 0 && largest < 32 << 20, "the WAL reached \(largest >> 20) MiB for 64 MiB committed")
+    }
+
     @Test("SQLite: a write transaction's code runs on the writer connection's own thread, where its statements run, so nothing hands off between threads")
     func writesStayOnTheWriterThread() async throws {
         try await TestStores.withStore(.sqlite) { store in
