@@ -15,20 +15,17 @@ import SQLiteNIO
 /// truncated 1.1 GB (to `journal_size_limit`) and a delivery waited 400-450 ms. So once the WAL holds
 /// `restartFrames` pages, a round also restarts it, holding the writer back only while the last few
 /// frames are copied.
-public struct Checkpointer: Sendable {
+struct Checkpointer: Sendable {
     let connection: SQLiteConnection
     let path: String
     /// The store's write lock: held, no commit can land.
     let writeLock: AsyncLock
-    /// The WAL length at which a round restarts it.
+    /// The WAL length, in pages, at which a round restarts it (see `SQLiteStore.open`).
     let restartFrames: Int64
-    /// 48 MiB of 4 KiB pages: restarted before it reaches `journal_size_limit` (64 MiB), so the WAL
-    /// file is neither extended nor cut back under load, only written over.
-    public static let restartFrames: Int64 = 12_288
 
     /// One round: copy the WAL; if it is long, flush the database file and restart the WAL.
     func round() async {
-        guard let log = await checkpoint("PASSIVE")?.log, log >= restartFrames else { return }
+        guard let log = await checkpoint("PASSIVE"), log >= restartFrames else { return }
         // SQLite syncs the database file only after a checkpoint that caught up. Flushing what this
         // one copied now, without the lock, leaves that sync little to write while the writer waits.
         await flushDatabaseFile()
@@ -40,9 +37,8 @@ public struct Checkpointer: Sendable {
     }
 
     /// Runs `PRAGMA wal_checkpoint(mode)`; the frames in the WAL, or nil if it failed.
-    private func checkpoint(_ mode: String) async -> (busy: Bool, log: Int64)? {
-        guard let row = try? await SQLiteStore.run(SQL("PRAGMA wal_checkpoint(\(mode))"), on: connection, path: path, busyTimeout: nil).first else { return nil }
-        return (row["busy"].int == 1, row["log"].int ?? 0)
+    private func checkpoint(_ mode: String) async -> Int64? {
+        try? await SQLiteStore.run(SQL("PRAGMA wal_checkpoint(\(mode))"), on: connection, path: path, busyTimeout: nil).first?["log"].int
     }
 
     private func flushDatabaseFile() async {

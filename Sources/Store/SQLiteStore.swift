@@ -48,9 +48,11 @@ public final class SQLiteStore: Store {
     }
 
     /// Opens (creating if needed) the database file at `path`. The WAL is written from its start again
-    /// once it holds `walRestartFrames` pages (see `Checkpointer`).
+    /// once it holds `walRestartFrames` pages (see `Checkpointer`): 48 MiB of 4 KiB pages, before it
+    /// reaches `journal_size_limit` (64 MiB), so under load the WAL file is written over, neither
+    /// extended nor cut back.
     public static func open(path: String, readers: Int = 3, synchronous: Synchronous = .full,
-                            busyTimeoutMillis: Int = 5000, walRestartFrames: Int64 = Checkpointer.restartFrames) async throws -> SQLiteStore {
+                            busyTimeoutMillis: Int = 5000, walRestartFrames: Int64 = 12_288) async throws -> SQLiteStore {
         let logger = Logger(label: "zoho-sidecar.sqlite")
         // Owner-only from the first byte: the file holds sealed secrets and business data.
         if !FileManager.default.fileExists(atPath: path) {

@@ -322,8 +322,12 @@ struct WebhookTests {
         TestLog.secret(secret)
 
         // Sixteen senders flat out; the 300th 200 kills the process while the others' deliveries are in flight.
-        // They have a client of their own: the refused connections after the kill put its pool into backoff.
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        // They have a client of their own, a connection each, that gives up on a refused connection at
+        // once: by default the client retries it until the request times out.
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let acknowledged = Acknowledged()
         await withTaskGroup(of: Void.self) { group in
             for sender in 0..<16 {

@@ -195,7 +195,9 @@ struct CRMTests {
 
     @Test("concurrency above the edition's limit, and heavy calls above 10, get 429")
     func concurrency() async throws {
-        try await TestSim.with({ $0.apiLatencyMilliseconds = 400 }) { s in
+        // Long enough that the requests overlap however busy the machine (400 ms once let one finish
+        // before the last started, in a full parallel test run on two cores).
+        try await TestSim.with({ $0.apiLatencyMilliseconds = 1_500 }) { s in
             let (_, at, _) = try await s.connect()
             _ = try await s.control("POST", "crm/us/edition", ["edition": "free"])
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in

@@ -91,13 +91,15 @@ final class ProcessSidecar: @unchecked Sendable {
         p.standardError = log
         try p.run()
         lock.withLock { process = p }
-        let deadline = ContinuousClock.now + .seconds(20)
+        // Generous for a debug build among a busy parallel test run; a healthy start returns at once.
+        let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            if (try? await get("/healthz"))?.status == 200 { return }
+            // Short tries: until the port is open, the client retries a request's connection up to its timeout.
+            if (try? await get("/healthz", timeout: .seconds(2)))?.status == 200 { return }
             guard p.isRunning else { throw StoreError(.unavailable, "zoho-sidecar exited with \(p.terminationStatus) on start; see \(logPath)") }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw StoreError(.unavailable, "zoho-sidecar did not answer /healthz within 20 s")
+        throw StoreError(.unavailable, "zoho-sidecar did not answer /healthz within 60 s; see \(logPath)")
     }
 
     /// SIGKILL: no chance to finish anything.
@@ -140,8 +142,8 @@ final class ProcessSidecar: @unchecked Sendable {
 
     // MARK: RPC
 
-    func get(_ path: String) async throws -> (status: Int, text: String) {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: baseURL + path), timeout: .seconds(10))
+    func get(_ path: String, timeout: TimeAmount = .seconds(10)) async throws -> (status: Int, text: String) {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: baseURL + path), timeout: timeout)
         return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 16 << 20)))
     }
 
