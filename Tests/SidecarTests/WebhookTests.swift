@@ -223,6 +223,32 @@ struct WebhookTests {
         }
     }
 
+    @Test("the audit log keeps rows for the retention's days and expired dedup keys not at all", arguments: TestStores.engines)
+    func retention(engine: Engine) async throws {
+        try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
+            let (id, secret) = try await Self.instance(s)
+            let auth = [("X-Zoho-Webhook-Secret", secret)]
+            for n in 1...3 { _ = try await s.post("/zoho/webhook/\(id)/crm/Leads", body: #"{"id":"\#(n)"}"#, headers: auth) }
+            let store = s.sidecar.store
+            let day: Int64 = 86_400_000_000
+            let events = try await Self.events(s, id)
+            #expect(events.count == 3)
+            // The first delivery was received 8 days ago, the second 6; the third's dedup key has expired.
+            let rows = try await store.query(SQL("SELECT id FROM webhook_events WHERE instance_id = ? ORDER BY id", [.int(id)])).compactMap { $0["id"].int }
+            try await store.execute(SQL("UPDATE webhook_events SET received_at = received_at - ? WHERE id = ?", [.int(8 * day), .int(rows[0])]))
+            try await store.execute(SQL("UPDATE webhook_events SET received_at = received_at - ? WHERE id = ?", [.int(6 * day), .int(rows[1])]))
+            let key = try #require(events[2]["dedup_key"]?.stringValue)
+            try await store.execute(SQL("UPDATE webhook_dedup SET expires_at = ? WHERE dedup_key = ?", [.int(Clock.now() - 1), .text(key)]))
+
+            let purged = try await WebhookRetention.purge(store, retentionDays: 7)
+            #expect(purged.events == 1 && purged.dedupKeys == 1)
+            #expect(try await Self.events(s, id).count == 2)
+            // Its key gone, the third delivery is taken again; the second's key still guards it.
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Leads", body: #"{"id":"3"}"#, headers: auth).body["status"] == "accepted")
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Leads", body: #"{"id":"2"}"#, headers: auth).body["status"] == "duplicate")
+        }
+    }
+
     @Test("beyond rate and burst an instance gets 429 with Retry-After; other instances are unaffected", arguments: TestStores.engines)
     func limitsBursts(engine: Engine) async throws {
         try await TestSidecar.with(engine, settings: ["workers": "false", "webhook_rate": "1", "webhook_burst": "3"]) { s in
