@@ -15,11 +15,6 @@ public final class SQLiteStore: Store {
     private let writer: SQLiteConnection
     private let writerThread: WriterThread
     private let readers: [SQLiteConnection]
-    /// One statement at a time per reader. SQLiteNIO runs each query as its own thread-pool item, so
-    /// two queries on one connection can overlap, and the second then reads in the first one's
-    /// snapshot: older than what another connection may already have shown the same caller (a
-    /// `search_read` under webhook load found ids that its read then called missing).
-    private let readerLocks: [AsyncLock]
     private let writeLock: AsyncLock
     /// A connection of its own for `PRAGMA data_version`, which only sees other connections' commits.
     private let watcher: SQLiteConnection
@@ -48,7 +43,6 @@ public final class SQLiteStore: Store {
         self.writerThread = writerThread
         self.writeLock = writeLock
         self.readers = readers
-        self.readerLocks = readers.map { _ in AsyncLock() }
         self.watcher = watcher
         self.checkpointer = checkpointer
     }
@@ -120,9 +114,7 @@ public final class SQLiteStore: Store {
 
     public func query(_ sql: SQL) async throws -> [Row] {
         let i = nextReader.wrappingAdd(1, ordering: .relaxed).oldValue
-        let n = abs(i) % readers.count
-        let (reader, path, busyTimeout) = (readers[n], self.path, self.busyTimeout)
-        return try await readerLocks[n].withLock { try await Self.run(sql, on: reader, path: path, busyTimeout: busyTimeout) }
+        return try await Self.run(sql, on: readers[abs(i) % readers.count], path: path, busyTimeout: busyTimeout)
     }
 
     @discardableResult
