@@ -84,8 +84,8 @@ public final class SQLiteStore: Store {
                 _ = try await writer.query("PRAGMA foreign_keys = ON")
                 // Left to itself, the commit that fills 1,000 WAL pages also copies them into the database
                 // file and waits for that: a latency spike on a webhook's or job's commit. A connection of
-                // its own checkpoints instead, without blocking the writer; the WAL file is trimmed back
-                // after a burst.
+                // its own checkpoints instead (`Checkpointer`), holding the writer back only for the
+                // moment it restarts a long WAL; a WAL file grown past this limit is cut back when it restarts.
                 _ = try await writer.query("PRAGMA wal_autocheckpoint = 0")
                 _ = try await writer.query("PRAGMA journal_size_limit = \(64 << 20)")
             } catch {
