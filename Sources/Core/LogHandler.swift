@@ -40,8 +40,10 @@ public struct SidecarLogHandler: LogHandler {
             let meta = fields.keys.sorted().map { "\($0)=\(fields[$0]!)" }.joined(separator: " ")
             sink("\(time) \(event.level) \(label): \(message)\(meta.isEmpty ? "" : " " + meta)")
         case .json:
-            var object: [String: JSONValue] = ["time": .string(time), "level": .string(event.level.rawValue),
-                                               "logger": .string(label), "message": .string(message)]
+            var object: [String: JSONValue] = [
+                "time": .string(time), "level": .string(event.level.rawValue),
+                "logger": .string(label), "message": .string(message),
+            ]
             for (k, v) in fields where object[k] == nil { object[k] = .string(v) }
             sink(JSONValue.object(object).serialized())
         }

@@ -1,5 +1,5 @@
-import Synchronization
 import Foundation
+import Synchronization
 
 /// The one place between any secret and any output (logs, errors, RPC results, stored payloads).
 ///
@@ -39,13 +39,18 @@ public enum Secrets {
         static let schemes: [[UInt8]] = ["zoho-oauthtoken", "bearer", "basic"].map { Array($0.utf8) }
         static let star: [UInt8] = Array("***".utf8)
 
-        init(_ bytes: [UInt8]) { b = bytes; out.reserveCapacity(bytes.count) }
+        init(_ bytes: [UInt8]) {
+            b = bytes
+            out.reserveCapacity(bytes.count)
+        }
 
         static func lower(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }
         static func isHex(_ c: UInt8) -> Bool { (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) }
         static func isWord(_ c: UInt8) -> Bool { (c >= 48 && c <= 57) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c == 95 || c == 45 }
         static func isSpace(_ c: UInt8) -> Bool { c == 32 || c == 9 || c == 10 || c == 13 }
-        static func endsValue(_ c: UInt8) -> Bool { isSpace(c) || c == 34 || c == 39 || c == 38 || c == 44 || c == 125 || c == 92 || c == 93 || c == 41 || c == 59 }
+        static func endsValue(_ c: UInt8) -> Bool {
+            isSpace(c) || c == 34 || c == 39 || c == 38 || c == 44 || c == 125 || c == 92 || c == 93 || c == 41 || c == 59
+        }
 
         func matches(_ word: [UInt8], at j: Int) -> Bool {
             guard j + word.count <= b.count else { return false }
@@ -56,7 +61,8 @@ public enum Secrets {
         mutating func run() -> [UInt8] {
             while i < b.count {
                 if zohoToken() || sidecarKey() || scheme() || keyValue() { continue }
-                out.append(b[i]); i += 1
+                out.append(b[i])
+                i += 1
             }
             return out
         }
@@ -64,10 +70,17 @@ public enum Secrets {
         /// 1000.<hex>[.<hex>]… — Zoho's access and refresh tokens and grant codes.
         mutating func zohoToken() -> Bool {
             guard b[i] == 49, matches(Array("1000.".utf8), at: i), i == 0 || !Self.isWord(b[i - 1]) else { return false }
-            var j = i + 5, hex = 0
-            while j < b.count, Self.isHex(b[j]) { j += 1; hex += 1 }
+            var j = i + 5
+            var hex = 0
+            while j < b.count, Self.isHex(b[j]) {
+                j += 1
+                hex += 1
+            }
             guard hex >= 6 else { return false }
-            while j + 1 < b.count, b[j] == 46, Self.isHex(b[j + 1]) { j += 1; while j < b.count, Self.isHex(b[j]) { j += 1 } }
+            while j + 1 < b.count, b[j] == 46, Self.isHex(b[j + 1]) {
+                j += 1
+                while j < b.count, Self.isHex(b[j]) { j += 1 }
+            }
             out += Array("1000.".utf8) + Self.star
             i = j
             return true
@@ -147,9 +160,11 @@ public enum Secrets {
     }
 
     /// Keys whose values are secrets, wherever they appear: `key=…` in text, `"key": …` in JSON.
-    static let secretKeyNames: Set<String> = ["client_secret", "refresh_token", "access_token", "api_key", "apikey", "webhook_secret",
-                                              "secret", "password", "passwd", "token", "authorization", "x-zoho-webhook-secret",
-                                              "master_key", "key"]
+    static let secretKeyNames: Set<String> = [
+        "client_secret", "refresh_token", "access_token", "api_key", "apikey", "webhook_secret",
+        "secret", "password", "passwd", "token", "authorization", "x-zoho-webhook-secret",
+        "master_key", "key",
+    ]
 
     public static func isSecretKey(_ key: String) -> Bool { secretKeyNames.contains(key.lowercased()) }
 }
@@ -169,7 +184,10 @@ extension Sequence where Element == UInt8 {
     public var hex: String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
-        for b in self { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0xF)]) }
+        for b in self {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
         return String(decoding: out, as: UTF8.self)
     }
 }

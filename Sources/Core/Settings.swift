@@ -19,7 +19,9 @@ public struct Setting: Sendable {
     public var flag: String { "--" + key.replacingOccurrences(of: "_", with: "-") }
 
     public static func integer(_ range: ClosedRange<Int>) -> @Sendable (String) -> String? {
-        { text in Int(text).map { range.contains($0) ? nil : "must be between \(range.lowerBound) and \(range.upperBound)" } ?? "must be a whole number" }
+        { text in
+            Int(text).map { range.contains($0) ? nil : "must be between \(range.lowerBound) and \(range.upperBound)" } ?? "must be a whole number"
+        }
     }
 
     public static func oneOf(_ values: [String]) -> @Sendable (String) -> String? {
@@ -34,7 +36,10 @@ public struct SettingsError: Error, CustomStringConvertible {
 /// Settings resolved from flags, then `ZOHO_SIDECAR_*` environment variables, then a JSON config
 /// file, then defaults. Anything unknown or invalid stops the start with a message naming it.
 public struct Settings: Sendable {
-    public enum Source: String, Sendable { case flag, environment, file, defaultValue = "default" }
+    public enum Source: String, Sendable {
+        case flag, environment, file
+        case defaultValue = "default"
+    }
 
     public let values: [String: String]
     public let sources: [String: Source]
@@ -42,12 +47,20 @@ public struct Settings: Sendable {
     /// Environment variables with the prefix that are not settings but are still ours.
     public static let reservedEnvironment: Set<String> = ["ZOHO_SIDECAR_MASTER_KEY", "ZOHO_SIDECAR_NEW_MASTER_KEY", "ZOHO_SIDECAR_CONFIG"]
 
-    public static func resolve(_ catalogue: [Setting], flags: [String: String], environment: [String: String],
-                               configFile: String?) throws -> Settings {
+    public static func resolve(
+        _ catalogue: [Setting],
+        flags: [String: String],
+        environment: [String: String],
+        configFile: String?
+    ) throws -> Settings {
         let known = Dictionary(uniqueKeysWithValues: catalogue.map { ($0.key, $0) })
         for name in environment.keys where name.hasPrefix("ZOHO_SIDECAR_") && !reservedEnvironment.contains(name) {
             let key = String(name.dropFirst("ZOHO_SIDECAR_".count)).lowercased()
-            if known[key] == nil { throw SettingsError(description: "unknown setting \(name) in the environment (known: \(catalogue.map(\.environmentVariable).joined(separator: ", ")))") }
+            if known[key] == nil {
+                throw SettingsError(
+                    description: "unknown setting \(name) in the environment (known: \(catalogue.map(\.environmentVariable).joined(separator: ", ")))"
+                )
+            }
         }
         var file: [String: String] = [:]
         if let configFile {
@@ -71,16 +84,19 @@ public struct Settings: Sendable {
         var values: [String: String] = [:]
         var sources: [String: Source] = [:]
         for setting in catalogue {
-            let candidates: [(String?, Source)] = [(flags[setting.key], .flag), (environment[setting.environmentVariable], .environment),
-                                                   (file[setting.key], .file), (setting.defaultValue, .defaultValue)]
+            let candidates: [(String?, Source)] = [
+                (flags[setting.key], .flag), (environment[setting.environmentVariable], .environment),
+                (file[setting.key], .file), (setting.defaultValue, .defaultValue),
+            ]
             guard let (value, source) = candidates.first(where: { $0.0 != nil }).map({ ($0.0!, $0.1) }) else { continue }
             if let problem = setting.validate(value) {
-                let origin = switch source {
-                case .flag: setting.flag
-                case .environment: setting.environmentVariable
-                case .file: "'\(setting.key)' in \(configFile ?? "the config file")"
-                case .defaultValue: "default of \(setting.key)"
-                }
+                let origin =
+                    switch source {
+                    case .flag: setting.flag
+                    case .environment: setting.environmentVariable
+                    case .file: "'\(setting.key)' in \(configFile ?? "the config file")"
+                    case .defaultValue: "default of \(setting.key)"
+                    }
                 throw SettingsError(description: "invalid setting \(origin)=\(value): \(problem)")
             }
             values[setting.key] = value

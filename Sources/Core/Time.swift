@@ -37,14 +37,16 @@ public enum Clock {
             parts.tm_mday = d
         } else {
             guard let d = Int32(digits[2]), let h = Int32(digits[3]), let mi = Int32(digits[4]) else { return nil }
-            parts.tm_mday = d; parts.tm_hour = h; parts.tm_min = mi
+            parts.tm_mday = d
+            parts.tm_hour = h
+            parts.tm_min = mi
             // Seconds may carry a fraction or an offset ("05+05:30", "05Z").
             let secText = digits[5].prefix(while: { $0.isNumber })
             guard let sec = Int32(secText) else { return nil }
             parts.tm_sec = sec
         }
         guard (1...12).contains(parts.tm_mon + 1), (1...31).contains(parts.tm_mday),
-              (0...23).contains(parts.tm_hour), (0...59).contains(parts.tm_min), (0...60).contains(parts.tm_sec)
+            (0...23).contains(parts.tm_hour), (0...59).contains(parts.tm_min), (0...60).contains(parts.tm_sec)
         else { return nil }
         var micros = Int64(timegm(&parts)) * 1_000_000
         if let offset = isoOffsetSeconds(s) { micros -= Int64(offset) * 1_000_000 }

@@ -15,7 +15,14 @@ public enum DashboardStats {
         let finished = try await Tallies.windows(store, metric: "job_outcomes", now: now, companies: companies)
         let webhooks = try await Tallies.windows(store, metric: "webhooks", now: now, companies: companies)
         let bindings = try await Tallies.read(store, metric: "bindings", companies: companies)
-        let donePerMinute = try await Tallies.perMinute(store, metric: "job_outcomes", keySuffix: "/done", minutes: 60, now: now, companies: companies)
+        let donePerMinute = try await Tallies.perMinute(
+            store,
+            metric: "job_outcomes",
+            keySuffix: "/done",
+            minutes: 60,
+            now: now,
+            companies: companies
+        )
         let lag = try await queueLag(store, companies: companies, now: now)
 
         var instances: [Int64: [String: JSONValue]] = [:]
@@ -39,8 +46,10 @@ public enum DashboardStats {
             perKind[c.instanceID, default: [:]][kind, default: zeros(states)][state, default: 0] += c.n
         }
         // Outcomes over the last hour and day.
-        var hour = zeros(outcomes), day = zeros(outcomes)
-        var instanceHour: [Int64: [String: Int64]] = [:], instanceDay: [Int64: [String: Int64]] = [:]
+        var hour = zeros(outcomes)
+        var day = zeros(outcomes)
+        var instanceHour: [Int64: [String: Int64]] = [:]
+        var instanceDay: [Int64: [String: Int64]] = [:]
         for c in finished {
             let (_, outcome) = split(c.key)
             hour[outcome, default: 0] += c.lastHour
@@ -48,7 +57,8 @@ public enum DashboardStats {
             instanceHour[c.instanceID, default: zeros(outcomes)][outcome, default: 0] += c.lastHour
             instanceDay[c.instanceID, default: zeros(outcomes)][outcome, default: 0] += c.lastDay
         }
-        var hookHour: [String: Int64] = [:], hookDay: [String: Int64] = [:]
+        var hookHour: [String: Int64] = [:]
+        var hookDay: [String: Int64] = [:]
         var instanceHooks: [Int64: [String: Int64]] = [:]
         for c in webhooks {
             let (_, verdict) = split(c.key)
@@ -58,8 +68,10 @@ public enum DashboardStats {
         }
         let mappings: [JSONValue] = bindings.sorted { ($0.instanceID, $0.key) < ($1.instanceID, $1.key) }.map { c in
             let parts = c.key.split(separator: "/", maxSplits: 2).map(String.init)
-            return ["instance_id": .int(c.instanceID), "app": .string(parts.first ?? ""), "object": .string(parts.count > 1 ? parts[1] : ""),
-                    "odoo_model": .string(parts.count > 2 ? parts[2] : ""), "count": .int(c.n)]
+            return [
+                "instance_id": .int(c.instanceID), "app": .string(parts.first ?? ""), "object": .string(parts.count > 1 ? parts[1] : ""),
+                "odoo_model": .string(parts.count > 2 ? parts[2] : ""), "count": .int(c.n),
+            ]
         }
 
         let ids = Set(instances.keys).union(perInstance.keys).union(instanceDay.keys).sorted()
@@ -94,16 +106,21 @@ public enum DashboardStats {
     /// A loose index scan: one seek per distinct priority in the claim index, not a scan of pending jobs.
     public static func queueLag(_ store: any SQLExecutor, companies: [Int64]? = nil, now: Micros) async throws -> Double {
         var company = SQL("")
-        if let companies { company = SQL(" AND j.company_id IN (") + (companies.isEmpty ? SQL("NULL") : .list(companies.map { .int($0) })) + SQL(")") }
-        let sql = SQL("""
-            WITH RECURSIVE p(priority) AS (
-                SELECT (SELECT j.priority FROM jobs j WHERE j.state = 'pending' ORDER BY j.priority LIMIT 1)
-                UNION ALL
-                SELECT (SELECT j.priority FROM jobs j WHERE j.state = 'pending' AND j.priority > p.priority ORDER BY j.priority LIMIT 1)
-                FROM p WHERE p.priority IS NOT NULL
-            )
-            SELECT min((SELECT j.eta FROM jobs j WHERE j.state = 'pending' AND j.priority = p.priority
-            """) + company + SQL(" ORDER BY j.eta LIMIT 1)) AS eta FROM p WHERE p.priority IS NOT NULL")
+        if let companies {
+            company = SQL(" AND j.company_id IN (") + (companies.isEmpty ? SQL("NULL") : .list(companies.map { .int($0) })) + SQL(")")
+        }
+        let sql =
+            SQL(
+                """
+                WITH RECURSIVE p(priority) AS (
+                    SELECT (SELECT j.priority FROM jobs j WHERE j.state = 'pending' ORDER BY j.priority LIMIT 1)
+                    UNION ALL
+                    SELECT (SELECT j.priority FROM jobs j WHERE j.state = 'pending' AND j.priority > p.priority ORDER BY j.priority LIMIT 1)
+                    FROM p WHERE p.priority IS NOT NULL
+                )
+                SELECT min((SELECT j.eta FROM jobs j WHERE j.state = 'pending' AND j.priority = p.priority
+                """
+            ) + company + SQL(" ORDER BY j.eta LIMIT 1)) AS eta FROM p WHERE p.priority IS NOT NULL")
         guard let eta = try await store.query(sql).first?["eta"].int, eta < now else { return 0 }
         return (Double(now - eta) / 1e5).rounded() / 10
     }

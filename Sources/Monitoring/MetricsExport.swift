@@ -23,10 +23,21 @@ public final class MetricsExport: Sendable {
             let jobs = try await Tallies.read(store, metric: "jobs")
             let bindings = try await Tallies.read(store, metric: "bindings")
             let lag = try await DashboardStats.queueLag(store, now: Clock.now())
-            setGauges("zoho_sidecar_jobs", help: "Jobs in the store by instance, kind and state.", labels: ["instance", "kind", "state"],
-                      jobs.map { c in let (kind, state) = DashboardStats.split(c.key); return ([String(c.instanceID), kind, state], Double(c.n)) })
-            setGauges("zoho_sidecar_bindings", help: "Bindings by instance and mapping (app/object/Odoo model).", labels: ["instance", "mapping"],
-                      bindings.map { ([String($0.instanceID), $0.key], Double($0.n)) })
+            setGauges(
+                "zoho_sidecar_jobs",
+                help: "Jobs in the store by instance, kind and state.",
+                labels: ["instance", "kind", "state"],
+                jobs.map { c in
+                    let (kind, state) = DashboardStats.split(c.key)
+                    return ([String(c.instanceID), kind, state], Double(c.n))
+                }
+            )
+            setGauges(
+                "zoho_sidecar_bindings",
+                help: "Bindings by instance and mapping (app/object/Odoo model).",
+                labels: ["instance", "mapping"],
+                bindings.map { ([String($0.instanceID), $0.key], Double($0.n)) }
+            )
             gauge("zoho_sidecar_queue_lag_seconds", "How long the most overdue pending job has waited past its due time.").set(to: lag)
             gauge("zoho_sidecar_store_up", "1 when the store answered this scrape.").set(to: 1)
         } catch {

@@ -22,7 +22,8 @@ public enum Tallies {
 
     /// Current counts of `metric` (jobs, bindings), summed per company, instance and key.
     public static func read(_ store: any SQLExecutor, metric: String, companies: [Int64]? = nil) async throws -> [Count] {
-        let sql = SQL("SELECT company_id, instance_id, key, CAST(sum(n) AS BIGINT) AS n FROM tallies WHERE metric = ?", [.text(metric)])
+        let sql =
+            SQL("SELECT company_id, instance_id, key, CAST(sum(n) AS BIGINT) AS n FROM tallies WHERE metric = ?", [.text(metric)])
             + companyFilter(companies) + SQL(" GROUP BY company_id, instance_id, key")
         return try await store.query(sql).compactMap { row in
             guard let key = row["key"].text, let n = row["n"].int, n != 0 else { return nil }
@@ -44,22 +45,40 @@ public enum Tallies {
     public static func windows(_ store: any SQLExecutor, metric: String, now: Micros, companies: [Int64]? = nil) async throws -> [Windowed] {
         let m = minute(now)
         let dayStart = (m - 24 * 60) - (m - 24 * 60) % 60
-        let sql = SQL("""
-            SELECT company_id, instance_id, key, CAST(sum(CASE WHEN minute > ? THEN n ELSE 0 END) AS BIGINT) AS hour, CAST(sum(n) AS BIGINT) AS day
-            FROM tallies WHERE metric = ? AND minute >= ?
-            """, [.int(m - 60), .text(metric), .int(dayStart)]) + companyFilter(companies) + SQL(" GROUP BY company_id, instance_id, key")
+        let sql =
+            SQL(
+                """
+                SELECT company_id, instance_id, key, CAST(sum(CASE WHEN minute > ? THEN n ELSE 0 END) AS BIGINT) AS hour, CAST(sum(n) AS BIGINT) AS day
+                FROM tallies WHERE metric = ? AND minute >= ?
+                """,
+                [.int(m - 60), .text(metric), .int(dayStart)]
+            ) + companyFilter(companies) + SQL(" GROUP BY company_id, instance_id, key")
         return try await store.query(sql).compactMap { row in
             guard let key = row["key"].text, let day = row["day"].int, day != 0 else { return nil }
-            return Windowed(companyID: row["company_id"].int ?? 0, instanceID: row["instance_id"].int ?? 0, key: key,
-                            lastHour: row["hour"].int ?? 0, lastDay: day)
+            return Windowed(
+                companyID: row["company_id"].int ?? 0,
+                instanceID: row["instance_id"].int ?? 0,
+                key: key,
+                lastHour: row["hour"].int ?? 0,
+                lastDay: day
+            )
         }
     }
 
     /// `metric` per minute over the last `minutes`, for keys ending in `suffix` (e.g. "/done").
-    public static func perMinute(_ store: any SQLExecutor, metric: String, keySuffix: String, minutes: Int64, now: Micros,
-                                 companies: [Int64]? = nil) async throws -> [Int64: Int64] {
-        let sql = SQL("SELECT minute, CAST(sum(n) AS BIGINT) AS n FROM tallies WHERE metric = ? AND minute > ? AND key LIKE ?",
-                      [.text(metric), .int(minute(now) - minutes), .text("%" + keySuffix)]) + companyFilter(companies) + SQL(" GROUP BY minute")
+    public static func perMinute(
+        _ store: any SQLExecutor,
+        metric: String,
+        keySuffix: String,
+        minutes: Int64,
+        now: Micros,
+        companies: [Int64]? = nil
+    ) async throws -> [Int64: Int64] {
+        let sql =
+            SQL(
+                "SELECT minute, CAST(sum(n) AS BIGINT) AS n FROM tallies WHERE metric = ? AND minute > ? AND key LIKE ?",
+                [.text(metric), .int(minute(now) - minutes), .text("%" + keySuffix)]
+            ) + companyFilter(companies) + SQL(" GROUP BY minute")
         var out: [Int64: Int64] = [:]
         for row in try await store.query(sql) { if let m = row["minute"].int { out[m] = row["n"].int ?? 0 } }
         return out
@@ -82,20 +101,30 @@ public enum Tallies {
             try await tx.execute(SQL("DELETE FROM tallies WHERE minute > 0 AND minute < ?", [.int(oldest)]))
             switch tx.engine {
             case .postgres:
-                try await tx.execute(SQL("""
-                    WITH folded AS (DELETE FROM tallies RETURNING metric, company_id, instance_id, key, minute, n)
-                    INSERT INTO tallies SELECT metric, company_id, instance_id, key, hour, sum(n) FROM (
-                        SELECT metric, company_id, instance_id, key, CASE WHEN minute > 0 AND minute < ? THEN minute - minute % 60 ELSE minute END AS hour, n
-                        FROM folded) f
-                    GROUP BY metric, company_id, instance_id, key, hour HAVING sum(n) <> 0
-                    """, [.int(fold)]))
+                try await tx.execute(
+                    SQL(
+                        """
+                        WITH folded AS (DELETE FROM tallies RETURNING metric, company_id, instance_id, key, minute, n)
+                        INSERT INTO tallies SELECT metric, company_id, instance_id, key, hour, sum(n) FROM (
+                            SELECT metric, company_id, instance_id, key, CASE WHEN minute > 0 AND minute < ? THEN minute - minute % 60 ELSE minute END AS hour, n
+                            FROM folded) f
+                        GROUP BY metric, company_id, instance_id, key, hour HAVING sum(n) <> 0
+                        """,
+                        [.int(fold)]
+                    )
+                )
             case .sqlite:
-                try await tx.execute(SQL("""
-                    INSERT INTO tallies SELECT metric, company_id, instance_id, key, minute - minute % 60, sum(n) FROM tallies
-                    WHERE minute > 0 AND minute % 60 <> 0 AND minute < ?
-                    GROUP BY metric, company_id, instance_id, key, minute - minute % 60
-                    ON CONFLICT (metric, company_id, instance_id, key, minute) DO UPDATE SET n = tallies.n + excluded.n
-                    """, [.int(fold)]))
+                try await tx.execute(
+                    SQL(
+                        """
+                        INSERT INTO tallies SELECT metric, company_id, instance_id, key, minute - minute % 60, sum(n) FROM tallies
+                        WHERE minute > 0 AND minute % 60 <> 0 AND minute < ?
+                        GROUP BY metric, company_id, instance_id, key, minute - minute % 60
+                        ON CONFLICT (metric, company_id, instance_id, key, minute) DO UPDATE SET n = tallies.n + excluded.n
+                        """,
+                        [.int(fold)]
+                    )
+                )
                 try await tx.execute(SQL("DELETE FROM tallies WHERE (minute > 0 AND minute % 60 <> 0 AND minute < ?) OR n = 0", [.int(fold)]))
             }
         }

@@ -8,16 +8,19 @@ public enum Envelope {
     }
 
     public static func error(id: JSONValue, _ fault: OdooFault) -> JSONValue {
-        let (code, message): (Int64, String) = switch fault.kind {
-        case .sessionExpired: (100, "Odoo Session Expired")
-        case .badRequest, .payloadTooLarge: (400, fault.message)
-        default: (200, "Odoo Server Error")
-        }
+        let (code, message): (Int64, String) =
+            switch fault.kind {
+            case .sessionExpired: (100, "Odoo Session Expired")
+            case .badRequest, .payloadTooLarge: (400, fault.message)
+            default: (200, "Odoo Server Error")
+            }
         return ["jsonrpc": "2.0", "id": id, "error": ["code": .int(code), "message": .string(message), "data": fault.data]]
     }
 
     public static func request(id: Int64, service: String, method: String, args: [JSONValue]) -> JSONValue {
-        ["jsonrpc": "2.0", "method": "call", "id": .int(id),
-         "params": ["service": .string(service), "method": .string(method), "args": .array(args)]]
+        [
+            "jsonrpc": "2.0", "method": "call", "id": .int(id),
+            "params": ["service": .string(service), "method": .string(method), "args": .array(args)],
+        ]
     }
 }

@@ -72,8 +72,14 @@ public final class OdooClient: Sendable {
             switch self.connection.api {
             case .jsonrpc:
                 let uid = try await self.uid()
-                return try await self.jsonrpc("object", "execute_kw", [.string(self.connection.database), .int(uid), .string(self.connection.apiKey),
-                                                                      .string(model), .string(method), .array(args), .object(kwargs)])
+                return try await self.jsonrpc(
+                    "object",
+                    "execute_kw",
+                    [
+                        .string(self.connection.database), .int(uid), .string(self.connection.apiKey),
+                        .string(model), .string(method), .array(args), .object(kwargs),
+                    ]
+                )
             case .json2:
                 return try await self.json2(model, method, Self.named(method, args, kwargs))
             }
@@ -87,7 +93,11 @@ public final class OdooClient: Sendable {
     /// The user id, from `common.authenticate` once per client (JSON-2 needs none).
     public func uid() async throws -> Int64 {
         if let uid = uidCache.withLock({ $0 }) { return uid }
-        let result = try await jsonrpc("common", "authenticate", [.string(connection.database), .string(connection.user), .string(connection.apiKey), [:]])
+        let result = try await jsonrpc(
+            "common",
+            "authenticate",
+            [.string(connection.database), .string(connection.user), .string(connection.apiKey), [:]]
+        )
         guard let uid = result.intValue else { throw OdooFault.accessDenied() }
         uidCache.withLock { $0 = uid }
         return uid
@@ -95,8 +105,15 @@ public final class OdooClient: Sendable {
 
     // MARK: conveniences
 
-    public func searchRead(_ model: String, domain: JSONValue, fields: [String], limit: Int? = nil, offset: Int = 0, order: String? = nil,
-                           context: [String: JSONValue] = [:]) async throws -> [JSONValue] {
+    public func searchRead(
+        _ model: String,
+        domain: JSONValue,
+        fields: [String],
+        limit: Int? = nil,
+        offset: Int = 0,
+        order: String? = nil,
+        context: [String: JSONValue] = [:]
+    ) async throws -> [JSONValue] {
         var kwargs: [String: JSONValue] = ["fields": .array(fields.map { .string($0) }), "offset": .int(Int64(offset))]
         if let limit { kwargs["limit"] = .int(Int64(limit)) }
         if let order { kwargs["order"] = .string(order) }
@@ -148,8 +165,11 @@ public final class OdooClient: Sendable {
     }
 
     func json2(_ model: String, _ method: String, _ body: JSONValue) async throws -> JSONValue {
-        let reply = try await post("\(connection.url)/json/2/\(model)/\(method)", body,
-                                   headers: [("Authorization", "bearer \(connection.apiKey)"), ("X-Odoo-Database", connection.database)])
+        let reply = try await post(
+            "\(connection.url)/json/2/\(model)/\(method)",
+            body,
+            headers: [("Authorization", "bearer \(connection.apiKey)"), ("X-Odoo-Database", connection.database)]
+        )
         if (200..<300).contains(reply.status) { return reply.body }
         if let fault = OdooFault(data: reply.body) { throw fault }
         if reply.status == 401 { throw OdooFault.accessDenied() }
@@ -207,15 +227,16 @@ public final class OdooClient: Sendable {
 
     /// JSON-2 takes named arguments: the positional ones of the common ORM methods get their names.
     static func named(_ method: String, _ args: [JSONValue], _ kwargs: [String: JSONValue]) -> JSONValue {
-        let names: [String] = switch method {
-        case "search", "search_read", "search_count": ["domain", "fields"]
-        case "read": ["ids", "fields"]
-        case "write": ["ids", "vals"]
-        case "create": ["vals_list"]
-        case "unlink": ["ids"]
-        case "fields_get": ["allfields", "attributes"]
-        default: ["ids"]
-        }
+        let names: [String] =
+            switch method {
+            case "search", "search_read", "search_count": ["domain", "fields"]
+            case "read": ["ids", "fields"]
+            case "write": ["ids", "vals"]
+            case "create": ["vals_list"]
+            case "unlink": ["ids"]
+            case "fields_get": ["allfields", "attributes"]
+            default: ["ids"]
+            }
         var body = kwargs
         for (name, value) in zip(names, args) where body[name] == nil { body[name] = value }
         return .object(body)

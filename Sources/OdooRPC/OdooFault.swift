@@ -46,8 +46,10 @@ public struct OdooFault: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Odoo's `error.data` object.
     public var data: JSONValue {
-        ["name": .string(kind.rawValue), "debug": .string(""), "message": .string(message),
-         "arguments": [.string(message)], "context": [:]]
+        [
+            "name": .string(kind.rawValue), "debug": .string(""), "message": .string(message),
+            "arguments": [.string(message)], "context": [:],
+        ]
     }
 
     public init?(data: JSONValue) {

@@ -42,7 +42,9 @@ public actor OdooStandIn {
         self.apiKey = apiKey
         Secrets.register(apiKey)
         var countries: [Int64: [String: JSONValue]] = [:]
-        for (i, (code, name)) in [("BE", "Belgium"), ("DE", "Germany"), ("FR", "France"), ("GB", "United Kingdom"), ("IN", "India"), ("US", "United States")].enumerated() {
+        for (i, (code, name)) in [
+            ("BE", "Belgium"), ("DE", "Germany"), ("FR", "France"), ("GB", "United Kingdom"), ("IN", "India"), ("US", "United States"),
+        ].enumerated() {
             let id = Int64(i + 1)
             countries[id] = ["id": .int(id), "name": .string(name), "code": .string(code), "write_date": "2024-01-01 00:00:00"]
         }
@@ -54,7 +56,9 @@ public actor OdooStandIn {
     public private(set) var down = false
     public func setDown(_ down: Bool) { self.down = down }
 
-    public func setForward(_ f: (@Sendable (_ model: String, _ ids: [Int64], _ operation: String, _ values: [String: JSONValue]) async -> Void)?) { forward = f }
+    public func setForward(_ f: (@Sendable (_ model: String, _ ids: [Int64], _ operation: String, _ values: [String: JSONValue]) async -> Void)?) {
+        forward = f
+    }
     public func resetWrites() { writes = [] }
     public func setBeforeSidecarWrite(_ f: (@Sendable (_ ids: [Int64], _ values: [String: JSONValue]) async -> Void)?) { beforeSidecarWrite = f }
     public func setAfterSearchRead(_ f: (@Sendable (_ model: String, _ domain: JSONValue) async -> Bool)?) { afterSearchRead = f }
@@ -66,10 +70,12 @@ public actor OdooStandIn {
     // MARK: fields
 
     static let fields: [String: [String: String]] = [
-        "res.partner": ["name": "char", "email": "char", "phone": "char", "mobile": "char", "function": "char", "website": "char",
-                        "street": "char", "city": "char", "zip": "char", "country_id": "many2one:res.country", "parent_id": "many2one:res.partner",
-                        "is_company": "boolean", "active": "boolean", "company_id": "many2one:res.company", "comment": "text",
-                        "write_date": "datetime", "create_date": "datetime", "display_name": "char", "id": "integer"],
+        "res.partner": [
+            "name": "char", "email": "char", "phone": "char", "mobile": "char", "function": "char", "website": "char",
+            "street": "char", "city": "char", "zip": "char", "country_id": "many2one:res.country", "parent_id": "many2one:res.partner",
+            "is_company": "boolean", "active": "boolean", "company_id": "many2one:res.company", "comment": "text",
+            "write_date": "datetime", "create_date": "datetime", "display_name": "char", "id": "integer",
+        ],
         "res.country": ["name": "char", "code": "char", "id": "integer", "display_name": "char", "write_date": "datetime"],
     ]
 
@@ -79,7 +85,11 @@ public actor OdooStandIn {
         let id = nextID[model]!
         nextID[model] = id + 1
         var row: [String: JSONValue] = ["id": .int(id), "create_date": .string(now), "write_date": .string(now)]
-        if model == "res.partner" { row["active"] = true; row["is_company"] = false; row["company_id"] = .int(1) }
+        if model == "res.partner" {
+            row["active"] = true
+            row["is_company"] = false
+            row["company_id"] = .int(1)
+        }
         for (k, v) in values { row[k] = Self.stored(v) }
         tables[model]![id] = row
         return id
@@ -128,14 +138,19 @@ public actor OdooStandIn {
         func checkExists(_ list: [Int64]) throws {
             let missing = list.filter { tables[model]![$0] == nil }
             if !missing.isEmpty {
-                throw OdooFault(.missingError, "Record does not exist or has been deleted.\n(Record: \(model)(\(missing.map(String.init).joined(separator: ", "))), User: 2)")
+                throw OdooFault(
+                    .missingError,
+                    "Record does not exist or has been deleted.\n(Record: \(model)(\(missing.map(String.init).joined(separator: ", "))), User: 2)"
+                )
             }
         }
         switch method {
         case "search", "search_read", "search_count":
             let domain = args.first ?? kwargs["domain"] ?? []
             try StandInDomain.validate(domain, model: model, spec: spec)
-            var matched = try tables[model]!.values.filter { try StandInDomain.matches($0, domain, spec: spec, activeTest: context["active_test"]?.boolValue ?? true) }
+            var matched = try tables[model]!.values.filter {
+                try StandInDomain.matches($0, domain, spec: spec, activeTest: context["active_test"]?.boolValue ?? true)
+            }
             let order = kwargs["order"]?.stringValue ?? "id"
             matched.sort { a, b in StandInDomain.less(a, b, order: order) }
             if method == "search_count" { return .int(Int64(matched.count)) }
@@ -214,14 +229,20 @@ public actor OdooStandIn {
         case ("common", "version"):
             return ["server_version": "17.0", "server_version_info": [17, 0, 0, "final", 0, ""], "server_serie": "17.0", "protocol_version": 1]
         case ("common", "login"), ("common", "authenticate"):
-            guard args.count >= 3, args[0].stringValue == Self.database, args[1].stringValue == Self.login, args[2].stringValue == apiKey else { return false }
+            guard args.count >= 3, args[0].stringValue == Self.database, args[1].stringValue == Self.login, args[2].stringValue == apiKey else {
+                return false
+            }
             return .int(Self.uid)
         case ("object", "execute_kw"), ("object", "execute"):
             guard args.count >= 5, args[0].stringValue == Self.database, args[1].intValue == Self.uid, args[2].stringValue == apiKey else {
                 throw OdooFault.accessDenied()
             }
-            return try await execute(args[3].stringValue ?? "", args[4].stringValue ?? "",
-                                     args.count > 5 ? args[5].arrayValue ?? [] : [], args.count > 6 ? args[6].objectValue ?? [:] : [:])
+            return try await execute(
+                args[3].stringValue ?? "",
+                args[4].stringValue ?? "",
+                args.count > 5 ? args[5].arrayValue ?? [] : [],
+                args.count > 6 ? args[6].objectValue ?? [:] : [:]
+            )
         default:
             throw OdooFault(.keyError, "'\(service)'")
         }
@@ -233,7 +254,8 @@ public actor OdooStandIn {
         var args: [JSONValue] = []
         switch method {
         case "search", "search_read", "search_count": args = [kwargs.removeValue(forKey: "domain") ?? []]
-        case "read", "write", "unlink": args = [kwargs.removeValue(forKey: "ids") ?? []]
+        case "read", "write", "unlink":
+            args = [kwargs.removeValue(forKey: "ids") ?? []]
             if method == "write" { args.append(kwargs.removeValue(forKey: "vals") ?? [:]) }
         case "create": args = [kwargs.removeValue(forKey: "vals_list") ?? []]
         default: break
@@ -250,7 +272,11 @@ public actor OdooStandIn {
             let id = body?["id"] ?? .null
             do {
                 let params = body?["params"]
-                let result = try await self.rpc(params?["service"]?.stringValue ?? "", params?["method"]?.stringValue ?? "", params?["args"]?.arrayValue ?? [])
+                let result = try await self.rpc(
+                    params?["service"]?.stringValue ?? "",
+                    params?["method"]?.stringValue ?? "",
+                    params?["args"]?.arrayValue ?? []
+                )
                 return Self.json(Envelope.result(id: id, result))
             } catch let fault as OdooFault {
                 return Self.json(Envelope.error(id: id, fault))
@@ -260,17 +286,26 @@ public actor OdooStandIn {
             let body = (try? JSONValue.parse(try await request.body.collect(upTo: 16 << 20).readableBytesView)) ?? [:]
             let bearer = request.headers[.authorization].flatMap { $0.split(separator: " ", maxSplits: 1).last.map(String.init) }
             do {
-                return Self.json(try await self.json2(context.parameters.get("model") ?? "", context.parameters.get("method") ?? "", bearer: bearer, body: body))
+                return Self.json(
+                    try await self.json2(context.parameters.get("model") ?? "", context.parameters.get("method") ?? "", bearer: bearer, body: body)
+                )
             } catch let fault as OdooFault {
                 return Self.json(fault.data, status: HTTPResponse.Status(code: fault.httpStatus))
             }
         }
-        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "odoo-standin"),
-                           onServerRunning: { await onRunning($0.localAddress?.port ?? 0) })
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "odoo-standin"),
+            onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }
+        )
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serializedBytes())))
+        Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serializedBytes()))
+        )
     }
 }
 
@@ -296,8 +331,14 @@ enum StandInDomain {
             guard !items.isEmpty else { throw OdooFault(.valueError, "Invalid domain") }
             let item = items.removeFirst()
             switch item.stringValue {
-            case "&": let a = try next(); let b = try next(); return a && b
-            case "|": let a = try next(); let b = try next(); return a || b
+            case "&":
+                let a = try next()
+                let b = try next()
+                return a && b
+            case "|":
+                let a = try next()
+                let b = try next()
+                return a || b
             case "!": return try !next()
             default: return try leaf(row, item, spec: spec)
             }
@@ -336,7 +377,8 @@ enum StandInDomain {
             let words = term.split(separator: " ")
             guard let field = words.first.map(String.init) else { continue }
             let desc = words.count > 1 && words[1].lowercased() == "desc"
-            let x = a[field] ?? .null, y = b[field] ?? .null
+            let x = a[field] ?? .null
+            let y = b[field] ?? .null
             if x == y { continue }
             let lt: Bool = if let i = x.intValue, let j = y.intValue { i < j } else { (x.stringValue ?? "") < (y.stringValue ?? "") }
             return desc ? !lt : lt
@@ -351,7 +393,11 @@ struct Availability<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if await standIn.down {
-            return Response(status: .serviceUnavailable, headers: [.contentType: "text/html"], body: ResponseBody(byteBuffer: ByteBuffer(string: "<h1>503 Service Unavailable</h1>")))
+            return Response(
+                status: .serviceUnavailable,
+                headers: [.contentType: "text/html"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: "<h1>503 Service Unavailable</h1>"))
+            )
         }
         return try await next(request, context)
     }

@@ -25,7 +25,10 @@ final class Announcer: Sendable {
 
     func announce() {
         let start = state.withLock { s -> Bool in
-            if s.sending { s.again = true; return false }
+            if s.sending {
+                s.again = true
+                return false
+            }
             s.sending = true
             return true
         }

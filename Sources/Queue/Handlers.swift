@@ -17,8 +17,12 @@ public struct Handler: Sendable {
     public let timeoutSeconds: Double?
     public let run: @Sendable (JobContext) async throws -> JSONValue?
 
-    public init(kind: String, maxAttempts: Int? = nil, timeoutSeconds: Double? = nil,
-                run: @escaping @Sendable (JobContext) async throws -> JSONValue?) {
+    public init(
+        kind: String,
+        maxAttempts: Int? = nil,
+        timeoutSeconds: Double? = nil,
+        run: @escaping @Sendable (JobContext) async throws -> JSONValue?
+    ) {
         self.kind = kind
         self.maxAttempts = maxAttempts
         self.timeoutSeconds = timeoutSeconds
@@ -26,8 +30,13 @@ public struct Handler: Sendable {
     }
 
     /// A handler with a typed payload: a payload that does not decode fails permanently, clearly.
-    public static func typed<P: Decodable & Sendable>(_ kind: String, _ payload: P.Type, maxAttempts: Int? = nil, timeoutSeconds: Double? = nil,
-                                                     run: @escaping @Sendable (P, JobContext) async throws -> JSONValue?) -> Handler {
+    public static func typed<P: Decodable & Sendable>(
+        _ kind: String,
+        _ payload: P.Type,
+        maxAttempts: Int? = nil,
+        timeoutSeconds: Double? = nil,
+        run: @escaping @Sendable (P, JobContext) async throws -> JSONValue?
+    ) -> Handler {
         Handler(kind: kind, maxAttempts: maxAttempts, timeoutSeconds: timeoutSeconds) { context in
             let value: P
             do {

@@ -53,8 +53,16 @@ public struct NewJob: Sendable {
     /// At most one active (pending, running, waiting) job per key; enqueuing a duplicate returns the existing job.
     public var identityKey: String?
 
-    public init(kind: String, payload: JSONValue = [:], companyID: Int64 = 1, instanceID: Int64? = nil, priority: Int = 10,
-                eta: Micros? = nil, maxAttempts: Int? = nil, identityKey: String? = nil) {
+    public init(
+        kind: String,
+        payload: JSONValue = [:],
+        companyID: Int64 = 1,
+        instanceID: Int64? = nil,
+        priority: Int = 10,
+        eta: Micros? = nil,
+        maxAttempts: Int? = nil,
+        identityKey: String? = nil
+    ) {
         self.kind = kind
         self.payload = payload
         self.companyID = companyID

@@ -25,7 +25,8 @@ public struct QueueSettings: Sendable, Equatable, Codable {
 
     public static func load(_ store: any SQLExecutor) async throws -> QueueSettings {
         guard let text = try await store.scalar(SQL("SELECT value FROM settings WHERE key = ?", [.text(key)])).text,
-              let data = text.data(using: .utf8) else { return QueueSettings() }
+            let data = text.data(using: .utf8)
+        else { return QueueSettings() }
         return (try? Coders.decoder.decode(QueueSettings.self, from: data)) ?? QueueSettings()
     }
 
@@ -34,7 +35,9 @@ public struct QueueSettings: Sendable, Equatable, Codable {
         let text = String(decoding: try Coders.encoder.encode(self), as: UTF8.self)
         try await store.transaction { tx in
             try await tx.execute(SQL("DELETE FROM settings WHERE key = ?", [.text(Self.key)]))
-            try await tx.execute(SQL("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)", [.text(Self.key), .text(text), .int(Clock.now())]))
+            try await tx.execute(
+                SQL("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)", [.text(Self.key), .text(text), .int(Clock.now())])
+            )
         }
     }
 
@@ -45,7 +48,10 @@ public struct QueueSettings: Sendable, Equatable, Codable {
         try check(maxRuntimeSeconds > 0, "max_runtime_seconds must be positive")
         try check(leaseSeconds > maxRuntimeSeconds, "lease_seconds must be longer than max_runtime_seconds, so a running job is never rescued")
         try check((1...1000).contains(maxAttempts), "max_attempts must be between 1 and 1000")
-        try check(retryBackoffBaseSeconds > 0 && retryBackoffCapSeconds >= retryBackoffBaseSeconds, "retry_backoff_cap must be at least retry_backoff_base")
+        try check(
+            retryBackoffBaseSeconds > 0 && retryBackoffCapSeconds >= retryBackoffBaseSeconds,
+            "retry_backoff_cap must be at least retry_backoff_base"
+        )
         try check(retentionDays >= 0, "retention_days must not be negative")
     }
 
@@ -58,6 +64,15 @@ public struct QueueSettings: Sendable, Equatable, Codable {
 
 /// Settings are stored and shown with snake_case keys (`max_jobs_per_run`), as operators type them.
 public enum Coders {
-    public static let decoder: JSONDecoder = { let d = JSONDecoder(); d.keyDecodingStrategy = .convertFromSnakeCase; return d }()
-    public static let encoder: JSONEncoder = { let e = JSONEncoder(); e.keyEncodingStrategy = .convertToSnakeCase; e.outputFormatting = .sortedKeys; return e }()
+    public static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.keyDecodingStrategy = .convertFromSnakeCase
+        return d
+    }()
+    public static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.keyEncodingStrategy = .convertToSnakeCase
+        e.outputFormatting = .sortedKeys
+        return e
+    }()
 }

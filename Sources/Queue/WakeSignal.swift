@@ -14,7 +14,10 @@ public final class WakeSignal: Sendable {
 
     public func fire() {
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            if s.waiters.isEmpty { s.pending = true; return [] }
+            if s.waiters.isEmpty {
+                s.pending = true
+                return []
+            }
             defer { s.waiters = [:] }
             return Array(s.waiters.values)
         }
@@ -23,13 +26,19 @@ public final class WakeSignal: Sendable {
 
     /// True (and cleared) if fired since the last wait or consume; never blocks.
     public func consume() -> Bool {
-        state.withLock { s in defer { s.pending = false }; return s.pending }
+        state.withLock { s in
+            defer { s.pending = false }
+            return s.pending
+        }
     }
 
     /// Returns when fired (or already fired since the last wait), or after `timeout`.
     public func wait(timeout: Duration) async {
         let id = state.withLock { s -> Int? in
-            if s.pending { s.pending = false; return nil }
+            if s.pending {
+                s.pending = false
+                return nil
+            }
             s.nextID += 1
             return s.nextID
         }
@@ -38,7 +47,10 @@ public final class WakeSignal: Sendable {
             group.addTask {
                 await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                     let resumeNow = self.state.withLock { s -> Bool in
-                        if s.pending { s.pending = false; return true }
+                        if s.pending {
+                            s.pending = false
+                            return true
+                        }
                         s.waiters[id] = c
                         return false
                     }

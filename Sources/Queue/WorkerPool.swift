@@ -59,8 +59,14 @@ public final class WorkerPool: Sendable {
         }
     }
 
-    public init(queue: JobQueue, handlers: HandlerRegistry, settings: QueueSettings = QueueSettings(), options: Options = Options(),
-                telemetry: Telemetry = .none, logger: Logger = Logger(label: "zoho-sidecar.queue")) {
+    public init(
+        queue: JobQueue,
+        handlers: HandlerRegistry,
+        settings: QueueSettings = QueueSettings(),
+        options: Options = Options(),
+        telemetry: Telemetry = .none,
+        logger: Logger = Logger(label: "zoho-sidecar.queue")
+    ) {
         self.telemetry = telemetry
         self.id = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
         self.queue = queue
@@ -146,7 +152,9 @@ public final class WorkerPool: Sendable {
                 }
                 continue
             }
-            let (free, batch, lease) = state.withLock { ($0.settings.concurrency - $0.running.count, $0.settings.maxJobsPerRun, $0.settings.leaseSeconds) }
+            let (free, batch, lease) = state.withLock {
+                ($0.settings.concurrency - $0.running.count, $0.settings.maxJobsPerRun, $0.settings.leaseSeconds)
+            }
             let jobs: [Job]
             do {
                 jobs = try await queue.claim(limit: min(free, batch), worker: id, leaseSeconds: lease)
@@ -174,7 +182,13 @@ public final class WorkerPool: Sendable {
                         }
                         self.completed(job, outcome)
                     }
-                    s.running[job.id] = Running(task: task, job: job, started: now, deadline: now + .milliseconds(Int64(timeout * 1000)), timeout: timeout)
+                    s.running[job.id] = Running(
+                        task: task,
+                        job: job,
+                        started: now,
+                        deadline: now + .milliseconds(Int64(timeout * 1000)),
+                        timeout: timeout
+                    )
                 }
                 return true
             }
@@ -214,7 +228,10 @@ public final class WorkerPool: Sendable {
             let startFlush = !s.flushing
             if startFlush { s.flushing = true }
             var wake: CheckedContinuation<Void, Never>?
-            if s.wantsClaim { wake = s.slotWaiter; s.slotWaiter = nil }
+            if s.wantsClaim {
+                wake = s.slotWaiter
+                s.slotWaiter = nil
+            }
             return (running.started, startFlush, wake)
         }
         wake?.resume()
@@ -223,7 +240,10 @@ public final class WorkerPool: Sendable {
     }
 
     private func resumeSlotWaiter() {
-        state.withLock { s in defer { s.slotWaiter = nil }; return s.slotWaiter }?.resume()
+        state.withLock { s in
+            defer { s.slotWaiter = nil }
+            return s.slotWaiter
+        }?.resume()
     }
 
     /// Group commit: one transaction writes every outcome that finished while the previous write ran.
@@ -307,7 +327,9 @@ public final class WorkerPool: Sendable {
 
     func execute(_ job: Job) async -> Outcome {
         guard let handler = handlers[job.kind] else {
-            return .failed(error: ErrorReport(message: "no handler is registered for kind '\(job.kind)' (known: \(handlers.kinds.joined(separator: ", ")))"))
+            return .failed(
+                error: ErrorReport(message: "no handler is registered for kind '\(job.kind)' (known: \(handlers.kinds.joined(separator: ", ")))")
+            )
         }
         var logger = self.logger
         logger[metadataKey: "kind"] = "\(job.kind)"
@@ -347,7 +369,10 @@ public final class WorkerPool: Sendable {
         switch outcome {
         case .done: break
         case .retry(let eta, let error, _):
-            logger.warning("job attempt failed; retrying at \(Clock.odooString(eta)): \(error.message)", metadata: ["kind": "\(job.kind)", "attempt": "\(job.attempts)"])
+            logger.warning(
+                "job attempt failed; retrying at \(Clock.odooString(eta)): \(error.message)",
+                metadata: ["kind": "\(job.kind)", "attempt": "\(job.attempts)"]
+            )
         case .failed(let error):
             logger.error("job failed: \(error.message)", metadata: ["kind": "\(job.kind)", "attempts": "\(job.attempts)"])
         case .waiting(let error):
@@ -365,8 +390,12 @@ extension JobQueue {
     /// Gives jobs a worker could not finish back to the queue, refunding the attempt (shutdown, not failure).
     public func release(_ ids: [Int64], worker: String) async throws {
         guard !ids.isEmpty else { return }
-        try await store.execute(SQL("UPDATE jobs SET state = 'pending', attempts = attempts - 1, worker = NULL, lease_until = NULL, updated_at = ? WHERE state = 'running' AND worker = ? AND id IN (",
-                                    [.int(Clock.now()), .text(worker)]) + .list(ids.map { .int($0) }) + SQL(")"))
+        try await store.execute(
+            SQL(
+                "UPDATE jobs SET state = 'pending', attempts = attempts - 1, worker = NULL, lease_until = NULL, updated_at = ? WHERE state = 'running' AND worker = ? AND id IN (",
+                [.int(Clock.now()), .text(worker)]
+            ) + .list(ids.map { .int($0) }) + SQL(")")
+        )
         announce()
     }
 }

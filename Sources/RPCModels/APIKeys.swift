@@ -28,17 +28,28 @@ public struct APIKeys: Sendable {
     public func create(name: String) async throws -> (id: Int64, key: String) {
         guard !name.isEmpty else { throw OdooFault(.validationError, "an API key needs a name (--name)") }
         let key = "zsk_" + Random.token(bytes: 32)
-        let id = try await store.transaction { tx in
-            try await tx.query(SQL("INSERT INTO api_keys (name, key_hash, prefix, created_at) VALUES (?, ?, ?, ?) RETURNING id",
-                                   [.text(name), .text(Self.hash(key)), .text(String(key.prefix(8))), .int(Clock.now())]))
-        }.first?[0].int ?? 0
+        let id =
+            try await store.transaction { tx in
+                try await tx.query(
+                    SQL(
+                        "INSERT INTO api_keys (name, key_hash, prefix, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+                        [.text(name), .text(Self.hash(key)), .text(String(key.prefix(8))), .int(Clock.now())]
+                    )
+                )
+            }.first?[0].int ?? 0
         return (id, key)
     }
 
     public func list() async throws -> [Key] {
         try await store.query(SQL("SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys ORDER BY id")).map {
-            Key(id: $0["id"].int ?? 0, name: $0["name"].text ?? "", prefix: $0["prefix"].text ?? "",
-                createdAt: $0["created_at"].int ?? 0, lastUsedAt: $0["last_used_at"].int, revokedAt: $0["revoked_at"].int)
+            Key(
+                id: $0["id"].int ?? 0,
+                name: $0["name"].text ?? "",
+                prefix: $0["prefix"].text ?? "",
+                createdAt: $0["created_at"].int ?? 0,
+                lastUsedAt: $0["last_used_at"].int,
+                revokedAt: $0["revoked_at"].int
+            )
         }
     }
 

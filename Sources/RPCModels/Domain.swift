@@ -13,14 +13,18 @@ public indirect enum Domain: Sendable, Equatable {
     case or(Domain, Domain)
     case not(Domain)
 
-    public static let operators: Set<String> = ["=", "!=", "<>", "<", "<=", ">", ">=", "in", "not in", "like", "not like",
-                                                "ilike", "not ilike", "=like", "=ilike", "=?"]
+    public static let operators: Set<String> = [
+        "=", "!=", "<>", "<", "<=", ">", ">=", "in", "not in", "like", "not like",
+        "ilike", "not ilike", "=like", "=ilike", "=?",
+    ]
     /// Deep enough for any real filter, shallow enough that a hostile domain cannot exhaust the stack.
     static let maxTerms = 2000
 
     public static func parse(_ value: JSONValue?) throws -> Domain {
         guard let value, !value.isNull, value != .bool(false) else { return .all }
-        guard let items = value.arrayValue else { throw OdooFault(.valueError, "Invalid domain: expected a list, got \(value.serialized().prefix(80))") }
+        guard let items = value.arrayValue else {
+            throw OdooFault(.valueError, "Invalid domain: expected a list, got \(value.serialized().prefix(80))")
+        }
         guard items.count <= maxTerms else { throw OdooFault(.valueError, "Invalid domain: more than \(maxTerms) terms") }
         var index = 0
         var terms: [Domain] = []
@@ -105,7 +109,10 @@ struct DomainCompiler {
             var values: [SQLValue] = []
             var hasNull = false
             for v in list {
-                if v == .bool(false) && field.type != .boolean || v.isNull { hasNull = true; continue }
+                if v == .bool(false) && field.type != .boolean || v.isNull {
+                    hasNull = true
+                    continue
+                }
                 values.append(try convert(v, field, desc))
             }
             var parts: [SQL] = []
@@ -115,7 +122,11 @@ struct DomainCompiler {
                 return parts.isEmpty ? SQL("1=0") : SQL("(") + .joined(parts, separator: " OR ") + SQL(")")
             }
             // Odoo: `not in` keeps NULLs unless the list itself had False.
-            if hasNull { parts.append(SQL("\(col) IS NOT NULL")) } else if !values.isEmpty { parts[0] = SQL("(") + parts[0] + SQL(" OR \(col) IS NULL)") }
+            if hasNull {
+                parts.append(SQL("\(col) IS NOT NULL"))
+            } else if !values.isEmpty {
+                parts[0] = SQL("(") + parts[0] + SQL(" OR \(col) IS NULL)")
+            }
             return parts.isEmpty ? SQL("1=1") : SQL("(") + .joined(parts, separator: " AND ") + SQL(")")
         }
         if ["like", "not like", "ilike", "not ilike", "=like", "=ilike"].contains(op) {

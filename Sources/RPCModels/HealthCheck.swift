@@ -13,7 +13,9 @@ public enum HealthCheck {
     public struct Item: Sendable {
         public enum Status: String, Sendable, Comparable {
             case ok, warning, error
-            public static func < (a: Status, b: Status) -> Bool { [.ok, .warning, .error].firstIndex(of: a)! < [.ok, .warning, .error].firstIndex(of: b)! }
+            public static func < (a: Status, b: Status) -> Bool {
+                [.ok, .warning, .error].firstIndex(of: a)! < [.ok, .warning, .error].firstIndex(of: b)!
+            }
         }
 
         public let name: String
@@ -47,20 +49,37 @@ public enum HealthCheck {
         guard items.first?.status != .error else { return items }
         let now = Clock.now()
         let lag = try await DashboardStats.queueLag(store, companies: companies, now: now)
-        items.append(Item(name: "queue lag", status: lag < 60 ? .ok : lag < 600 ? .warning : .error,
-                          message: lag == 0 ? "no job is overdue" : "the oldest due job has waited \(Int(lag)) s"))
+        items.append(
+            Item(
+                name: "queue lag",
+                status: lag < 60 ? .ok : lag < 600 ? .warning : .error,
+                message: lag == 0 ? "no job is overdue" : "the oldest due job has waited \(Int(lag)) s"
+            )
+        )
         let failed = try await Tallies.windows(store, metric: "job_outcomes", now: now, companies: companies)
             .filter { $0.key.hasSuffix("/failed") }.reduce(0) { $0 + $1.lastDay }
-        items.append(Item(name: "failures", status: failed == 0 ? .ok : .warning,
-                          message: failed == 0 ? "no job failed in the last 24 h" : "\(failed) job(s) failed in the last 24 h: see Jobs, filter Failed"))
+        items.append(
+            Item(
+                name: "failures",
+                status: failed == 0 ? .ok : .warning,
+                message: failed == 0 ? "no job failed in the last 24 h" : "\(failed) job(s) failed in the last 24 h: see Jobs, filter Failed"
+            )
+        )
         var sql = SQL("SELECT id, name, state, last_error FROM instances WHERE active = 1")
-        if let companies { sql = sql + SQL(" AND company_id IN (") + (companies.isEmpty ? SQL("NULL") : .list(companies.map { .int($0) })) + SQL(")") }
+        if let companies {
+            sql = sql + SQL(" AND company_id IN (") + (companies.isEmpty ? SQL("NULL") : .list(companies.map { .int($0) })) + SQL(")")
+        }
         for row in try await store.query(sql + SQL(" ORDER BY id")) {
             let state = row["state"].text ?? ""
             let status: Item.Status = state == "connected" ? .ok : state == "needs_reauth" || state == "error" ? .error : .warning
             let detail = row["last_error"].text.map { ": \(Secrets.redact($0))" } ?? ""
-            items.append(Item(name: "instance \(row["id"].int ?? 0) \(row["name"].text ?? "")", status: status,
-                              message: state == "connected" ? "connected" : "\(state)\(status == .ok ? "" : detail); run its health check for details"))
+            items.append(
+                Item(
+                    name: "instance \(row["id"].int ?? 0) \(row["name"].text ?? "")",
+                    status: status,
+                    message: state == "connected" ? "connected" : "\(state)\(status == .ok ? "" : detail); run its health check for details"
+                )
+            )
         }
         return items
     }
@@ -76,8 +95,11 @@ public enum HealthCheck {
             return [Item(name: "store", status: .error, message: "the store does not answer: \(Secrets.redact("\(error)"))")]
         }
         if let workers = components.workers {
-            items.append(workers.isRunning ? Item(name: "workers", status: .ok, message: "\(workers.runningCount) job(s) running now")
-                                           : Item(name: "workers", status: .error, message: "the worker pool is stopped: restart the sidecar"))
+            items.append(
+                workers.isRunning
+                    ? Item(name: "workers", status: .ok, message: "\(workers.runningCount) job(s) running now")
+                    : Item(name: "workers", status: .error, message: "the worker pool is stopped: restart the sidecar")
+            )
         } else {
             items.append(Item(name: "workers", status: .warning, message: "this sidecar runs no workers (--workers false): another sidecar must"))
         }
@@ -88,26 +110,57 @@ public enum HealthCheck {
         var items = try await common(store: store, components: components)
         guard items.first?.status != .error else { return items }
         let now = Clock.now()
-        let oldest = try await store.scalar(SQL("SELECT min(eta) FROM jobs WHERE instance_id = ? AND state = 'pending' AND eta <= ?", [.int(id), .int(now)])).int
+        let oldest = try await store.scalar(
+            SQL("SELECT min(eta) FROM jobs WHERE instance_id = ? AND state = 'pending' AND eta <= ?", [.int(id), .int(now)])
+        ).int
         let lag = oldest.map { Double(now - $0) / 1e6 } ?? 0
-        items.append(Item(name: "queue lag", status: lag < 60 ? .ok : lag < 600 ? .warning : .error,
-                          message: oldest == nil ? "no job is waiting" : "the oldest due job has waited \(Int(lag)) s"))
-        let failed = try await store.scalar(SQL("SELECT count(*) FROM jobs WHERE instance_id = ? AND state = 'failed' AND failed_at >= ?", [.int(id), .int(now - 86_400_000_000)])).int ?? 0
-        items.append(Item(name: "failures", status: failed == 0 ? .ok : .warning,
-                          message: failed == 0 ? "no job failed in the last 24 h" : "\(failed) job(s) failed in the last 24 h: see Jobs, filter Failed"))
+        items.append(
+            Item(
+                name: "queue lag",
+                status: lag < 60 ? .ok : lag < 600 ? .warning : .error,
+                message: oldest == nil ? "no job is waiting" : "the oldest due job has waited \(Int(lag)) s"
+            )
+        )
+        let failed =
+            try await store.scalar(
+                SQL(
+                    "SELECT count(*) FROM jobs WHERE instance_id = ? AND state = 'failed' AND failed_at >= ?",
+                    [.int(id), .int(now - 86_400_000_000)]
+                )
+            ).int ?? 0
+        items.append(
+            Item(
+                name: "failures",
+                status: failed == 0 ? .ok : .warning,
+                message: failed == 0 ? "no job failed in the last 24 h" : "\(failed) job(s) failed in the last 24 h: see Jobs, filter Failed"
+            )
+        )
 
         guard let zoho = components.zoho, let instance = try await zoho.instances.load(id) else { return items }
         switch instance.state {
         case "connected":
             let left = instance.tokenExpiresAt.map { Double($0 - now) / 1e6 } ?? 0
-            items.append(Item(name: "token", status: instance.refreshToken == nil ? .error : .ok,
-                              message: instance.refreshToken == nil ? "no refresh token: authorize again"
-                                  : left > 0 ? "access token valid for \(Int(left / 60)) min; refreshed before expiry" : "access token expired; the next call refreshes it"))
+            items.append(
+                Item(
+                    name: "token",
+                    status: instance.refreshToken == nil ? .error : .ok,
+                    message: instance.refreshToken == nil
+                        ? "no refresh token: authorize again"
+                        : left > 0
+                            ? "access token valid for \(Int(left / 60)) min; refreshed before expiry"
+                            : "access token expired; the next call refreshes it"
+                )
+            )
             let test = try await zoho.testConnection(id)
             for (app, result) in (test["apps"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
                 let ok = result["ok"]?.boolValue == true
-                items.append(Item(name: "\(app) API", status: ok ? .ok : .error,
-                                  message: ok ? "reachable in \(result["latency_ms"]?.intValue ?? 0) ms" : (result["message"]?.stringValue ?? "unreachable")))
+                items.append(
+                    Item(
+                        name: "\(app) API",
+                        status: ok ? .ok : .error,
+                        message: ok ? "reachable in \(result["latency_ms"]?.intValue ?? 0) ms" : (result["message"]?.stringValue ?? "unreachable")
+                    )
+                )
             }
         case "needs_reauth":
             items.append(Item(name: "token", status: .error, message: "Zoho refused the refresh token: press Authorize; jobs wait until then"))
@@ -120,25 +173,56 @@ public enum HealthCheck {
             let expiry = try await store.scalar(SQL("SELECT min(expires_at) FROM channels WHERE instance_id = ?", [.int(id)])).int
             if let expiry {
                 let hours = Double(expiry - now) / 3.6e9
-                items.append(Item(name: "notification channels", status: hours > 24 ? .ok : hours > 0 ? .warning : .error,
-                                  message: hours > 0 ? "the first channel expires in \(Int(hours)) h; renewed a day before" : "channels expired: Zoho no longer calls back; check public_url"))
+                items.append(
+                    Item(
+                        name: "notification channels",
+                        status: hours > 24 ? .ok : hours > 0 ? .warning : .error,
+                        message: hours > 0
+                            ? "the first channel expires in \(Int(hours)) h; renewed a day before"
+                            : "channels expired: Zoho no longer calls back; check public_url"
+                    )
+                )
             } else {
-                items.append(Item(name: "notification channels", status: .warning,
-                                  message: "no CRM notification channel: set the sidecar's public_url so Zoho can call it; reconciliation polls meanwhile"))
+                items.append(
+                    Item(
+                        name: "notification channels",
+                        status: .warning,
+                        message: "no CRM notification channel: set the sidecar's public_url so Zoho can call it; reconciliation polls meanwhile"
+                    )
+                )
             }
         }
-        items.append(instance.webhookSecret?.isEmpty == false ? Item(name: "webhook secret", status: .ok, message: "set")
-                                                               : Item(name: "webhook secret", status: .warning, message: "no webhook secret: regenerate it on the instance"))
-        for row in try await store.query(SQL("SELECT zoho_object, max(last_sync_at) AS last, count(*) AS n FROM bindings WHERE instance_id = ? GROUP BY zoho_object ORDER BY zoho_object", [.int(id)])) {
+        items.append(
+            instance.webhookSecret?.isEmpty == false
+                ? Item(name: "webhook secret", status: .ok, message: "set")
+                : Item(name: "webhook secret", status: .warning, message: "no webhook secret: regenerate it on the instance")
+        )
+        for row in try await store.query(
+            SQL(
+                "SELECT zoho_object, max(last_sync_at) AS last, count(*) AS n FROM bindings WHERE instance_id = ? GROUP BY zoho_object ORDER BY zoho_object",
+                [.int(id)]
+            )
+        ) {
             let ago = row["last"].int.map { Double(now - $0) / 1e6 }
-            items.append(Item(name: "sync \(row["zoho_object"].text ?? "")", status: .ok,
-                              message: "\(row["n"].int ?? 0) binding(s); last synced \(ago.map { "\(Int($0)) s ago" } ?? "never")"))
+            items.append(
+                Item(
+                    name: "sync \(row["zoho_object"].text ?? "")",
+                    status: .ok,
+                    message: "\(row["n"].int ?? 0) binding(s); last synced \(ago.map { "\(Int($0)) s ago" } ?? "never")"
+                )
+            )
         }
         if let odoo = components.odoo {
             let started = ContinuousClock.now
             do {
                 let version = try await odoo.client(for: id).version()
-                items.append(Item(name: "odoo", status: .ok, message: "Odoo \(version["server_version"]?.stringValue ?? "?") answers in \(milliseconds(since: started)) ms"))
+                items.append(
+                    Item(
+                        name: "odoo",
+                        status: .ok,
+                        message: "Odoo \(version["server_version"]?.stringValue ?? "?") answers in \(milliseconds(since: started)) ms"
+                    )
+                )
             } catch {
                 let message = (error as? OdooFault)?.message ?? (error as? JobError)?.message ?? Secrets.redact("\(error)")
                 items.append(Item(name: "odoo", status: .error, message: "the sidecar cannot reach Odoo: \(message)"))

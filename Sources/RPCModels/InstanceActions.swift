@@ -51,8 +51,12 @@ public enum InstanceActions {
         }
         each("action_regenerate_webhook_secret") { id, zoho, _ in
             let secret = Random.token(bytes: 24)
-            try await zoho.instances.store.execute(SQL("UPDATE instances SET webhook_secret_enc = ?, updated_at = ? WHERE id = ?",
-                                                       [.blob(try zoho.instances.vault.seal(secret)), .int(Clock.now()), .int(id)]))
+            try await zoho.instances.store.execute(
+                SQL(
+                    "UPDATE instances SET webhook_secret_enc = ?, updated_at = ? WHERE id = ?",
+                    [.blob(try zoho.instances.vault.seal(secret)), .int(Clock.now()), .int(id)]
+                )
+            )
             return ["webhook_secret": .string(secret)]
         }
     }

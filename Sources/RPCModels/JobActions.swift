@@ -41,13 +41,17 @@ public enum JobActions {
             let days = call.arguments["days"]?.doubleValue ?? Double(settings.retentionDays)
             return .int(Int64(try await queue.purge(olderThanDays: days, companies: call.env.companies)))
         }
-        registry.register("enqueue", on: model, parameters: ["kind", "payload", "instance_id", "priority", "eta", "identity_key", "max_attempts"]) { call in
+        registry.register("enqueue", on: model, parameters: ["kind", "payload", "instance_id", "priority", "eta", "identity_key", "max_attempts"]) {
+            call in
             let queue = try call.service.components.requireQueue()
             let handlers = call.service.components.handlers
             let a = call.arguments
             guard let kind = a["kind"]?.stringValue else { throw OdooFault(.validationError, "enqueue needs a kind") }
             guard handlers[kind] != nil else {
-                throw OdooFault(.validationError, "No handler is registered for job kind '\(kind)'. Known kinds: \(handlers.kinds.joined(separator: ", ")).")
+                throw OdooFault(
+                    .validationError,
+                    "No handler is registered for job kind '\(kind)'. Known kinds: \(handlers.kinds.joined(separator: ", "))."
+                )
             }
             var company = call.env.currentCompany
             if let instance = a["instance_id"]?.intValue {
@@ -57,10 +61,16 @@ public enum JobActions {
                 guard call.env.allows(company: c) else { throw OdooFault(.accessError, "Instance \(instance) belongs to another company.") }
                 company = c
             }
-            let job = NewJob(kind: kind, payload: a["payload"] ?? [:], companyID: company, instanceID: a["instance_id"]?.intValue,
-                             priority: Int(a["priority"]?.intValue ?? 10), eta: a["eta"]?.stringValue.flatMap(Clock.parseOdoo),
-                             maxAttempts: (a["max_attempts"]?.intValue).map(Int.init) ?? handlers[kind]?.maxAttempts,
-                             identityKey: a["identity_key"]?.stringValue)
+            let job = NewJob(
+                kind: kind,
+                payload: a["payload"] ?? [:],
+                companyID: company,
+                instanceID: a["instance_id"]?.intValue,
+                priority: Int(a["priority"]?.intValue ?? 10),
+                eta: a["eta"]?.stringValue.flatMap(Clock.parseOdoo),
+                maxAttempts: (a["max_attempts"]?.intValue).map(Int.init) ?? handlers[kind]?.maxAttempts,
+                identityKey: a["identity_key"]?.stringValue
+            )
             return .int(try await queue.enqueue(job))
         }
         registry.register("get_queue_settings", on: model, parameters: []) { call in
@@ -86,7 +96,10 @@ public enum JobActions {
             try await create?(&values, ctx)
             let handlers = ctx.components.handlers
             guard let kind = values["kind"]?.text, handlers[kind] != nil else {
-                throw OdooFault(.validationError, "No handler is registered for job kind '\(values["kind"]?.text ?? "")'. Known kinds: \(handlers.kinds.joined(separator: ", ")).")
+                throw OdooFault(
+                    .validationError,
+                    "No handler is registered for job kind '\(values["kind"]?.text ?? "")'. Known kinds: \(handlers.kinds.joined(separator: ", "))."
+                )
             }
             if values["max_attempts"] == nil, let limit = handlers[kind]?.maxAttempts { values["max_attempts"] = .int(Int64(limit)) }
         }
@@ -103,8 +116,13 @@ public struct Components: Sendable {
     public var zoho: ZohoService?
     public var odoo: OdooTargets?
 
-    public init(queue: JobQueue? = nil, handlers: HandlerRegistry = HandlerRegistry(), workers: WorkerPool? = nil, zoho: ZohoService? = nil,
-                odoo: OdooTargets? = nil) {
+    public init(
+        queue: JobQueue? = nil,
+        handlers: HandlerRegistry = HandlerRegistry(),
+        workers: WorkerPool? = nil,
+        zoho: ZohoService? = nil,
+        odoo: OdooTargets? = nil
+    ) {
         self.queue = queue
         self.handlers = handlers
         self.workers = workers
@@ -132,7 +150,9 @@ extension QueueSettings {
     public func merging(_ changes: [String: JSONValue]) throws -> QueueSettings {
         guard case .object(var current) = json else { return self }
         for (k, v) in changes {
-            guard current[k] != nil else { throw JobError(.permanent, "unknown queue setting '\(k)' (known: \(current.keys.sorted().joined(separator: ", ")))") }
+            guard current[k] != nil else {
+                throw JobError(.permanent, "unknown queue setting '\(k)' (known: \(current.keys.sorted().joined(separator: ", ")))")
+            }
             current[k] = v
         }
         guard let merged = try? Coders.decoder.decode(QueueSettings.self, from: Data(JSONValue.object(current).serializedBytes())) else {

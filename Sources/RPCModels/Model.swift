@@ -28,7 +28,10 @@ public enum FieldType: Sendable, Equatable {
 public struct Choice: Sendable, Equatable {
     public let value: String
     public let label: String
-    public init(_ value: String, _ label: String) { self.value = value; self.label = label }
+    public init(_ value: String, _ label: String) {
+        self.value = value
+        self.label = label
+    }
 }
 
 public struct Field: Sendable {
@@ -46,8 +49,17 @@ public struct Field: Sendable {
     /// The value a new record gets when `create` does not name the field.
     public let defaultValue: JSONValue?
 
-    public init(_ name: String, _ type: FieldType, _ label: String, column: String? = nil, readonly: Bool = false,
-                required: Bool = false, derived: Bool = false, default defaultValue: JSONValue? = nil, help: String = "") {
+    public init(
+        _ name: String,
+        _ type: FieldType,
+        _ label: String,
+        column: String? = nil,
+        readonly: Bool = false,
+        required: Bool = false,
+        derived: Bool = false,
+        default defaultValue: JSONValue? = nil,
+        help: String = ""
+    ) {
         self.name = name
         self.type = type
         self.label = label
@@ -72,9 +84,12 @@ public struct ModelHooks: Sendable {
     /// After the records are committed (to tell others they exist).
     public var afterCreate: (@Sendable (_ components: Components) -> Void)?
 
-    public init(beforeCreate: Hook? = nil, beforeWrite: Hook? = nil,
-                beforeUnlink: (@Sendable (_ ids: [Int64], _ context: HookContext) async throws -> Void)? = nil,
-                afterCreate: (@Sendable (_ components: Components) -> Void)? = nil) {
+    public init(
+        beforeCreate: Hook? = nil,
+        beforeWrite: Hook? = nil,
+        beforeUnlink: (@Sendable (_ ids: [Int64], _ context: HookContext) async throws -> Void)? = nil,
+        afterCreate: (@Sendable (_ components: Components) -> Void)? = nil
+    ) {
         self.beforeCreate = beforeCreate
         self.beforeWrite = beforeWrite
         self.beforeUnlink = beforeUnlink
@@ -109,9 +124,18 @@ public struct Model: Sendable {
     public let canUnlink: Bool
     public var hooks: ModelHooks
 
-    public init(name: String, table: String, description: String, fields: [Field], displayName: String,
-                defaultOrder: String = "id desc", canCreate: Bool = true, canWrite: Bool = true, canUnlink: Bool = true,
-                hooks: ModelHooks = ModelHooks()) {
+    public init(
+        name: String,
+        table: String,
+        description: String,
+        fields: [Field],
+        displayName: String,
+        defaultOrder: String = "id desc",
+        canCreate: Bool = true,
+        canWrite: Bool = true,
+        canUnlink: Bool = true,
+        hooks: ModelHooks = ModelHooks()
+    ) {
         self.name = name
         self.table = table
         self.description = description

@@ -49,14 +49,26 @@ public struct ModelService: Sendable {
         }
         switch method {
         case "search":
-            let ids = try await search(model, domain: try Domain.parse(arguments["domain"]), offset: int(arguments["offset"]),
-                                       limit: int(arguments["limit"]), order: arguments["order"]?.stringValue, env: env)
+            let ids = try await search(
+                model,
+                domain: try Domain.parse(arguments["domain"]),
+                offset: int(arguments["offset"]),
+                limit: int(arguments["limit"]),
+                order: arguments["order"]?.stringValue,
+                env: env
+            )
             return arguments["count"]?.boolValue == true ? .int(Int64(ids.count)) : .array(ids.map { .int($0) })
         case "search_count":
             return .int(try await count(model, domain: try Domain.parse(arguments["domain"]), limit: int(arguments["limit"]), env: env))
         case "search_read":
-            let ids = try await search(model, domain: try Domain.parse(arguments["domain"]), offset: int(arguments["offset"]),
-                                       limit: int(arguments["limit"]), order: arguments["order"]?.stringValue, env: env)
+            let ids = try await search(
+                model,
+                domain: try Domain.parse(arguments["domain"]),
+                offset: int(arguments["offset"]),
+                limit: int(arguments["limit"]),
+                order: arguments["order"]?.stringValue,
+                env: env
+            )
             return .array(try await read(model, ids: ids, fields: try fieldList(arguments["fields"]), env: env))
         case "read":
             return .array(try await read(model, ids: try ids(arguments["ids"]), fields: try fieldList(arguments["fields"]), env: env))
@@ -75,15 +87,29 @@ public struct ModelService: Sendable {
         case "fields_get":
             return fieldsGet(model, fields: try fieldList(arguments["allfields"]), attributes: try fieldList(arguments["attributes"]))
         case "name_search":
-            return try await nameSearch(model, name: arguments["name"]?.stringValue ?? "", domain: try Domain.parse(arguments["args"]),
-                                        limit: int(arguments["limit"]) ?? 100, env: env)
+            return try await nameSearch(
+                model,
+                name: arguments["name"]?.stringValue ?? "",
+                domain: try Domain.parse(arguments["args"]),
+                limit: int(arguments["limit"]) ?? 100,
+                env: env
+            )
         case "default_get":
             return defaultGet(model, fields: try fieldList(arguments["fields_list"]) ?? [], env: env)
         case "read_group":
             let groupby = arguments["groupby"].flatMap { $0.stringValue.map { [$0] } ?? $0.arrayValue?.compactMap(\.stringValue) } ?? []
-            return try await readGroup(model, domain: try Domain.parse(arguments["domain"]), domainJSON: arguments["domain"] ?? [],
-                                       fields: try fieldList(arguments["fields"]) ?? [], groupby: groupby, offset: int(arguments["offset"]),
-                                       limit: int(arguments["limit"]), orderby: arguments["orderby"]?.stringValue, lazy: arguments["lazy"]?.boolValue ?? true, env: env)
+            return try await readGroup(
+                model,
+                domain: try Domain.parse(arguments["domain"]),
+                domainJSON: arguments["domain"] ?? [],
+                fields: try fieldList(arguments["fields"]) ?? [],
+                groupby: groupby,
+                offset: int(arguments["offset"]),
+                limit: int(arguments["limit"]),
+                orderby: arguments["orderby"]?.stringValue,
+                lazy: arguments["lazy"]?.boolValue ?? true,
+                env: env
+            )
         default:
             guard let action = registry.action(method, on: model.name) else {
                 throw OdooFault(.valueError, "The method '\(method)' does not exist on the model '\(model.name)'")
@@ -113,7 +139,10 @@ public struct ModelService: Sendable {
         for part in text.split(separator: ",") {
             let words = part.split(separator: " ").map { $0.lowercased() }
             guard let name = words.first, let field = model.field(String(name)), field.searchable else {
-                throw OdooFault(.valueError, "Invalid \"order\" specified (\(text)). A valid \"order\" specification is a comma-separated list of valid field names (optionally followed by asc/desc for the direction)")
+                throw OdooFault(
+                    .valueError,
+                    "Invalid \"order\" specified (\(text)). A valid \"order\" specification is a comma-separated list of valid field names (optionally followed by asc/desc for the direction)"
+                )
             }
             var term = field.column
             for w in words.dropFirst() {
@@ -130,7 +159,8 @@ public struct ModelService: Sendable {
         return terms.joined(separator: ", ")
     }
 
-    public func search(_ model: Model, domain: Domain, offset: Int? = nil, limit: Int? = nil, order: String? = nil, env: Env) async throws -> [Int64] {
+    public func search(_ model: Model, domain: Domain, offset: Int? = nil, limit: Int? = nil, order: String? = nil, env: Env) async throws -> [Int64]
+    {
         var sql = SQL("SELECT id FROM \(model.table) WHERE ") + (try whereClause(model, domain, env, store.dialect))
         sql.append(" ORDER BY \(try orderClause(model, order))")
         if let limit, limit >= 0 { sql.append(" LIMIT ?", .int(Int64(limit))) } else if offset != nil { sql.append(" LIMIT ?", .int(Int64.max)) }
@@ -160,12 +190,17 @@ public struct ModelService: Sendable {
         let fields = model.fields.filter { names.contains($0.name) || $0.name == "id" }
         let unique = Array(Set(ids))
         let columns = fields.map { "\($0.type == .secret ? "NULL" : $0.column) AS \($0.name)" } + ["company_id AS __company"]
-        let rows = try await store.query(SQL("SELECT \(columns.joined(separator: ", ")) FROM \(model.table) WHERE id IN (") + .list(unique.map { .int($0) }) + SQL(")"))
+        let rows = try await store.query(
+            SQL("SELECT \(columns.joined(separator: ", ")) FROM \(model.table) WHERE id IN (") + .list(unique.map { .int($0) }) + SQL(")")
+        )
         var byID: [Int64: Row] = [:]
         for r in rows { if let id = r["id"].int { byID[id] = r } }
         let missing = unique.filter { byID[$0] == nil }
         if !missing.isEmpty {
-            throw OdooFault(.missingError, "Record does not exist or has been deleted.\n(Record: \(model.name)(\(missing.map(String.init).joined(separator: ", "))), User: \(env.uid))")
+            throw OdooFault(
+                .missingError,
+                "Record does not exist or has been deleted.\n(Record: \(model.name)(\(missing.map(String.init).joined(separator: ", "))), User: \(env.uid))"
+            )
         }
         try checkCompanies(model, rows.map { $0["__company"].int ?? 0 }, env, operation: "read")
 
@@ -175,7 +210,9 @@ public struct ModelService: Sendable {
             guard case .many2one(let related) = f.type, let other = registry.model(related) else { continue }
             let refs = Array(Set(rows.compactMap { $0[f.name].int }))
             guard !refs.isEmpty else { continue }
-            let found = try await store.query(SQL("SELECT id, \(other.displayName) AS name FROM \(other.table) WHERE id IN (") + .list(refs.map { .int($0) }) + SQL(")"))
+            let found = try await store.query(
+                SQL("SELECT id, \(other.displayName) AS name FROM \(other.table) WHERE id IN (") + .list(refs.map { .int($0) }) + SQL(")")
+            )
             for r in found { if let id = r["id"].int { names2[f.name, default: [:]][id] = r["name"].text ?? "" } }
         }
         return ids.map { id in
@@ -209,14 +246,19 @@ public struct ModelService: Sendable {
 
     func checkCompanies(_ model: Model, _ companies: [Int64], _ env: Env, operation: String) throws {
         if let bad = companies.first(where: { !env.allows(company: $0) }) {
-            throw OdooFault(.accessError, "You cannot \(operation) \(model.name) records of company \(bad): it is not among the allowed companies \(env.companies ?? []).")
+            throw OdooFault(
+                .accessError,
+                "You cannot \(operation) \(model.name) records of company \(bad): it is not among the allowed companies \(env.companies ?? [])."
+            )
         }
     }
 
     // MARK: create / write / unlink
 
     public func create(_ model: Model, _ list: [[String: JSONValue]], env: Env) async throws -> [Int64] {
-        guard model.canCreate else { throw OdooFault(.accessError, "\(model.name) records are created by the sidecar itself; they cannot be created over RPC.") }
+        guard model.canCreate else {
+            throw OdooFault(.accessError, "\(model.name) records are created by the sidecar itself; they cannot be created over RPC.")
+        }
         let service = self
         let ids = try await store.transaction { tx in
             var ids: [Int64] = []
@@ -232,8 +274,12 @@ public struct ModelService: Sendable {
                 try service.checkRequired(model, values)
                 try await service.checkReferences(model, values, env, tx)
                 let keys = values.keys.sorted()
-                let sql = SQL("INSERT INTO \(model.table) (\(keys.joined(separator: ", "))) VALUES (") + .list(keys.map { values[$0]! }) + SQL(") RETURNING id")
-                guard let id = try await tx.query(sql).first?[0].int else { throw OdooFault(.serverError, "insert into \(model.table) returned no id") }
+                let sql =
+                    SQL("INSERT INTO \(model.table) (\(keys.joined(separator: ", "))) VALUES (") + .list(keys.map { values[$0]! })
+                    + SQL(") RETURNING id")
+                guard let id = try await tx.query(sql).first?[0].int else {
+                    throw OdooFault(.serverError, "insert into \(model.table) returned no id")
+                }
                 ids.append(id)
             }
             return ids
@@ -287,7 +333,10 @@ public struct ModelService: Sendable {
         let found = Set(rows.compactMap { $0["id"].int })
         let missing = unique.filter { !found.contains($0) }
         if !missing.isEmpty {
-            throw OdooFault(.missingError, "Record does not exist or has been deleted.\n(Record: \(model.name)(\(missing.map(String.init).joined(separator: ", "))), User: \(env.uid))")
+            throw OdooFault(
+                .missingError,
+                "Record does not exist or has been deleted.\n(Record: \(model.name)(\(missing.map(String.init).joined(separator: ", "))), User: \(env.uid))"
+            )
         }
         try checkCompanies(model, rows.map { $0["company_id"].int ?? 0 }, env, operation: operation)
     }
@@ -423,7 +472,9 @@ public struct ModelService: Sendable {
     }
 
     func vals(_ v: JSONValue) throws -> [String: JSONValue] {
-        guard let o = v.objectValue else { throw OdooFault(.valueError, "values must be a dictionary of field names to values, got \(v.serialized().prefix(60))") }
+        guard let o = v.objectValue else {
+            throw OdooFault(.valueError, "values must be a dictionary of field names to values, got \(v.serialized().prefix(60))")
+        }
         return o
     }
 }

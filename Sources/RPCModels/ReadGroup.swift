@@ -22,8 +22,18 @@ extension ModelService {
     static let granularities = ["hour", "day", "week", "month", "year"]
     static let aggregateFunctions = ["sum", "min", "max", "avg", "count"]
 
-    func readGroup(_ model: Model, domain: Domain, domainJSON: JSONValue, fields: [String], groupby: [String], offset: Int?, limit: Int?,
-                   orderby: String?, lazy: Bool, env: Env) async throws -> JSONValue {
+    func readGroup(
+        _ model: Model,
+        domain: Domain,
+        domainJSON: JSONValue,
+        fields: [String],
+        groupby: [String],
+        offset: Int?,
+        limit: Int?,
+        orderby: String?,
+        lazy: Bool,
+        env: Env
+    ) async throws -> JSONValue {
         let specs = try (lazy ? Array(groupby.prefix(1)) : groupby).map { spec -> GroupBy in
             // Empty pieces are kept, so "" and ":day" reach requireField and get Odoo's ValueError.
             let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
@@ -31,7 +41,10 @@ extension ModelService {
             guard field.searchable, field.type != .text else { throw OdooFault(.valueError, "Cannot group by \(model.name).\(field.name)") }
             let granularity = parts.count > 1 ? parts[1] : (field.type == .datetime ? "month" : nil)
             if let g = granularity, field.type != .datetime || !Self.granularities.contains(g) {
-                throw OdooFault(.valueError, "Invalid group-by granularity \(spec): use one of \(Self.granularities.joined(separator: ", ")) on a datetime field")
+                throw OdooFault(
+                    .valueError,
+                    "Invalid group-by granularity \(spec): use one of \(Self.granularities.joined(separator: ", ")) on a datetime field"
+                )
             }
             return GroupBy(spec: spec, field: field, granularity: granularity)
         }
@@ -48,7 +61,10 @@ extension ModelService {
         }
         columns.append("count(*) AS n")
         for (i, a) in aggregates.enumerated() {
-            columns += ["sum(\(a.field.column)) AS s\(i)", "count(\(a.field.column)) AS c\(i)", "min(\(a.field.column)) AS lo\(i)", "max(\(a.field.column)) AS hi\(i)"]
+            columns += [
+                "sum(\(a.field.column)) AS s\(i)", "count(\(a.field.column)) AS c\(i)", "min(\(a.field.column)) AS lo\(i)",
+                "max(\(a.field.column)) AS hi\(i)",
+            ]
         }
         var sql = SQL("SELECT \(columns.joined(separator: ", ")) FROM \(model.table) WHERE ") + (try whereClause(model, domain, env, store.dialect))
         if !specs.isEmpty { sql.append(" GROUP BY \(specs.indices.map { "g\($0)" }.joined(separator: ", "))") }
@@ -63,8 +79,15 @@ extension ModelService {
         var groups: [[JSONValue]: Group] = [:]
         for row in rows {
             let keys = specs.enumerated().map { i, g in Self.bucket(row["g\(i)"], g) }
-            var group = groups[keys] ?? Group(keys: keys, sums: Array(repeating: 0, count: aggregates.count), counts: Array(repeating: 0, count: aggregates.count),
-                                             mins: Array(repeating: nil, count: aggregates.count), maxs: Array(repeating: nil, count: aggregates.count))
+            var group =
+                groups[keys]
+                ?? Group(
+                    keys: keys,
+                    sums: Array(repeating: 0, count: aggregates.count),
+                    counts: Array(repeating: 0, count: aggregates.count),
+                    mins: Array(repeating: nil, count: aggregates.count),
+                    maxs: Array(repeating: nil, count: aggregates.count)
+                )
             group.count += row["n"].int ?? 0
             for i in aggregates.indices {
                 group.sums[i] += row["s\(i)"].double ?? Double(row["s\(i)"].int ?? 0)
@@ -81,7 +104,9 @@ extension ModelService {
             guard case .many2one(let related) = g.field.type, let other = registry.model(related) else { continue }
             let ids = Set(groups.keys.compactMap { $0[i].intValue })
             guard !ids.isEmpty else { continue }
-            for r in try await store.query(SQL("SELECT id, \(other.displayName) AS name FROM \(other.table) WHERE id IN (") + .list(ids.map { .int($0) }) + SQL(")")) {
+            for r in try await store.query(
+                SQL("SELECT id, \(other.displayName) AS name FROM \(other.table) WHERE id IN (") + .list(ids.map { .int($0) }) + SQL(")")
+            ) {
                 if let id = r["id"].int { names[i, default: [:]][id] = r["name"].text ?? "" }
             }
         }
@@ -90,14 +115,17 @@ extension ModelService {
         let order = try groupOrder(orderby, specs: specs, aggregates: aggregates)
         list.sort { a, b in
             for (key, descending) in order {
-                let x: JSONValue, y: JSONValue
+                let x: JSONValue
+                let y: JSONValue
                 if key == "__count" {
                     (x, y) = (.int(a.count), .int(b.count))
                 } else if let i = specs.firstIndex(where: { $0.field.name == key || $0.spec == key }) {
                     (x, y) = (Self.sortKey(a.keys[i], names[i]), Self.sortKey(b.keys[i], names[i]))
                 } else if let i = aggregates.firstIndex(where: { $0.alias == key }) {
                     (x, y) = (.double(a.sums[i]), .double(b.sums[i]))
-                } else { continue }
+                } else {
+                    continue
+                }
                 if x == y { continue }
                 return Self.less(x, y) != descending
             }
@@ -106,48 +134,56 @@ extension ModelService {
         let start = min(offset ?? 0, list.count)
         let end = limit.map { min(start + max($0, 0), list.count) } ?? list.count
 
-        return .array(list[start..<end].map { group -> JSONValue in
-            var out: [String: JSONValue] = [:]
-            var leaves: [JSONValue] = []
-            for (i, g) in specs.enumerated() {
-                let key = group.keys[i]
-                if let granularity = g.granularity, let start = key.intValue {
-                    let (from, to) = Self.range(start, granularity)
-                    out[g.spec] = .string(Self.label(start, granularity))
-                    var ranges = out["__range"]?.objectValue ?? [:]
-                    ranges[g.spec] = ["from": .string(Clock.odooString(from)), "to": .string(Clock.odooString(to))]
-                    out["__range"] = .object(ranges)
-                    leaves += [[.string(g.field.name), ">=", .string(Clock.odooString(from))], [.string(g.field.name), "<", .string(Clock.odooString(to))]]
-                } else if case .many2one = g.field.type, let id = key.intValue {
-                    out[g.spec] = [.int(id), .string(names[i]?[id] ?? "\(g.field.name) #\(id)")]
-                    leaves.append([.string(g.field.name), "=", .int(id)])
-                } else {
-                    out[g.spec] = key.isNull ? false : key
-                    leaves.append([.string(g.field.name), "=", key.isNull ? false : key])
+        return .array(
+            list[start..<end].map { group -> JSONValue in
+                var out: [String: JSONValue] = [:]
+                var leaves: [JSONValue] = []
+                for (i, g) in specs.enumerated() {
+                    let key = group.keys[i]
+                    if let granularity = g.granularity, let start = key.intValue {
+                        let (from, to) = Self.range(start, granularity)
+                        out[g.spec] = .string(Self.label(start, granularity))
+                        var ranges = out["__range"]?.objectValue ?? [:]
+                        ranges[g.spec] = ["from": .string(Clock.odooString(from)), "to": .string(Clock.odooString(to))]
+                        out["__range"] = .object(ranges)
+                        leaves += [
+                            [.string(g.field.name), ">=", .string(Clock.odooString(from))],
+                            [.string(g.field.name), "<", .string(Clock.odooString(to))],
+                        ]
+                    } else if case .many2one = g.field.type, let id = key.intValue {
+                        out[g.spec] = [.int(id), .string(names[i]?[id] ?? "\(g.field.name) #\(id)")]
+                        leaves.append([.string(g.field.name), "=", .int(id)])
+                    } else {
+                        out[g.spec] = key.isNull ? false : key
+                        leaves.append([.string(g.field.name), "=", key.isNull ? false : key])
+                    }
                 }
-            }
-            out[lazy && !specs.isEmpty ? "\(specs[0].field.name)_count" : "__count"] = .int(group.count)
-            for (i, a) in aggregates.enumerated() {
-                let value: Double? = switch a.function {
-                case "sum": group.sums[i]
-                case "count": Double(group.counts[i])
-                case "min": group.mins[i]
-                case "max": group.maxs[i]
-                default: group.counts[i] == 0 ? nil : group.sums[i] / Double(group.counts[i])
+                out[lazy && !specs.isEmpty ? "\(specs[0].field.name)_count" : "__count"] = .int(group.count)
+                for (i, a) in aggregates.enumerated() {
+                    let value: Double? =
+                        switch a.function {
+                        case "sum": group.sums[i]
+                        case "count": Double(group.counts[i])
+                        case "min": group.mins[i]
+                        case "max": group.maxs[i]
+                        default: group.counts[i] == 0 ? nil : group.sums[i] / Double(group.counts[i])
+                        }
+                    out[a.alias] = value.map { a.field.type == .integer && a.function != "avg" ? .int(Int64($0)) : .double($0) } ?? false
                 }
-                out[a.alias] = value.map { a.field.type == .integer && a.function != "avg" ? .int(Int64($0)) : .double($0) } ?? false
+                out["__domain"] = .array(leaves + (domainJSON.arrayValue ?? []))
+                if lazy, groupby.count > 1 { out["__context"] = ["group_by": .array(groupby.dropFirst().map { .string($0) })] }
+                return .object(out)
             }
-            out["__domain"] = .array(leaves + (domainJSON.arrayValue ?? []))
-            if lazy, groupby.count > 1 { out["__context"] = ["group_by": .array(groupby.dropFirst().map { .string($0) })] }
-            return .object(out)
-        })
+        )
     }
 
     /// "name:agg", "alias:agg(name)", or a numeric field's name (summed), as Odoo accepts them.
     func aggregate(_ model: Model, _ spec: String) throws -> Aggregate? {
         if spec == "__count" || spec == "id" { return nil }
         let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        var alias = parts[0], name = parts[0], function = "sum"
+        var alias = parts[0]
+        var name = parts[0]
+        var function = "sum"
         if parts.count > 1 {
             function = parts[1]
             if let open = function.firstIndex(of: "("), function.hasSuffix(")") {
@@ -171,7 +207,9 @@ extension ModelService {
         guard let orderby, !orderby.isEmpty else { return specs.map { ($0.field.name, false) } }
         return try orderby.split(separator: ",").map { part in
             let words = part.split(separator: " ").map(String.init)
-            guard let key = words.first, key == "__count" || specs.contains(where: { $0.field.name == key || $0.spec == key }) || aggregates.contains(where: { $0.alias == key })
+            guard let key = words.first,
+                key == "__count" || specs.contains(where: { $0.field.name == key || $0.spec == key })
+                    || aggregates.contains(where: { $0.alias == key })
             else { throw OdooFault(.valueError, "Invalid read_group order \(orderby): order by the group-by fields, aggregates or __count") }
             return (key, words.count > 1 && words[1].lowercased() == "desc")
         }
@@ -213,13 +251,14 @@ extension ModelService {
     /// The period's bounds in microseconds.
     static func range(_ start: Int64, _ granularity: String) -> (Micros, Micros) {
         let date = Date(timeIntervalSince1970: Double(start))
-        let component: Calendar.Component = switch granularity {
-        case "hour": .hour
-        case "day": .day
-        case "week": .weekOfYear
-        case "month": .month
-        default: .year
-        }
+        let component: Calendar.Component =
+            switch granularity {
+            case "hour": .hour
+            case "day": .day
+            case "week": .weekOfYear
+            case "month": .month
+            default: .year
+            }
         let end = utc.date(byAdding: component, value: 1, to: date) ?? date
         return (start * 1_000_000, Int64(end.timeIntervalSince1970) * 1_000_000)
     }
@@ -234,12 +273,13 @@ extension ModelService {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = switch granularity {
-        case "hour": "HH:00 dd MMM"
-        case "day": "dd MMM yyyy"
-        case "month": "MMMM yyyy"
-        default: "yyyy"
-        }
+        f.dateFormat =
+            switch granularity {
+            case "hour": "HH:00 dd MMM"
+            case "day": "dd MMM yyyy"
+            case "month": "MMMM yyyy"
+            default: "yyyy"
+            }
         return f.string(from: date)
     }
 

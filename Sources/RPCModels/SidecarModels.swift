@@ -21,20 +21,44 @@ public enum SidecarModels {
         Choice("cancelled", "Cancelled"), Choice("waiting", "Waiting for re-authorization"),
     ]
 
-    public static let apps: [Choice] = [Choice("crm", "Zoho CRM"), Choice("books", "Zoho Books"), Choice("people", "Zoho People"), Choice("desk", "Zoho Desk")]
+    public static let apps: [Choice] = [
+        Choice("crm", "Zoho CRM"), Choice("books", "Zoho Books"), Choice("people", "Zoho People"), Choice("desk", "Zoho Desk"),
+    ]
 
     public static let instance = Model(
-        name: "zoho.instance", table: "instances", description: "A Zoho account (organisation) connected through OAuth2.",
+        name: "zoho.instance",
+        table: "instances",
+        description: "A Zoho account (organisation) connected through OAuth2.",
         fields: [
             Field("name", .char, "Name", required: true),
             Field("active", .boolean, "Active", default: true),
-            Field("data_center", .selection(dataCenters), "Data Centre", required: true, default: "us", help: "Where the Zoho account lives; decides the accounts server and API domain."),
-            Field("edition", .selection([Choice("free", "Free"), Choice("standard", "Standard"), Choice("professional", "Professional"),
-                                         Choice("enterprise", "Enterprise"), Choice("ultimate", "Ultimate")]), "CRM Edition", default: "enterprise",
-                  help: "Sets the API concurrency the sidecar stays under."),
+            Field(
+                "data_center",
+                .selection(dataCenters),
+                "Data Centre",
+                required: true,
+                default: "us",
+                help: "Where the Zoho account lives; decides the accounts server and API domain."
+            ),
+            Field(
+                "edition",
+                .selection([
+                    Choice("free", "Free"), Choice("standard", "Standard"), Choice("professional", "Professional"),
+                    Choice("enterprise", "Enterprise"), Choice("ultimate", "Ultimate"),
+                ]),
+                "CRM Edition",
+                default: "enterprise",
+                help: "Sets the API concurrency the sidecar stays under."
+            ),
             Field("client_id", .char, "Client ID"),
             Field("client_secret", .secret, "Client Secret", column: "client_secret_enc", help: "Write-only. Stored encrypted."),
-            Field("client_secret_set", .boolean, "Client Secret Set", column: "(CASE WHEN client_secret_enc IS NULL THEN 0 ELSE 1 END)", derived: true),
+            Field(
+                "client_secret_set",
+                .boolean,
+                "Client Secret Set",
+                column: "(CASE WHEN client_secret_enc IS NULL THEN 0 ELSE 1 END)",
+                derived: true
+            ),
             Field("scopes", .char, "Scopes", help: "Comma-separated Zoho scopes, e.g. ZohoCRM.modules.ALL,ZohoBooks.fullaccess.all"),
             Field("redirect_uri", .char, "Redirect URI", help: "The sidecar's /zoho/oauth/callback as registered in Zoho's API console."),
             Field("return_url", .char, "Return URL", help: "Where the browser goes after consent (the Odoo instance form)."),
@@ -47,25 +71,64 @@ public enum SidecarModels {
             Field("granted_scopes", .char, "Granted Scopes", readonly: true),
             Field("token_expiry", .datetime, "Access Token Expiry", column: "token_expires_at", readonly: true),
             Field("last_refresh", .datetime, "Last Token Refresh", column: "last_refresh_at", readonly: true),
-            Field("has_refresh_token", .boolean, "Has Refresh Token", column: "(CASE WHEN refresh_token_enc IS NULL THEN 0 ELSE 1 END)", derived: true),
+            Field(
+                "has_refresh_token",
+                .boolean,
+                "Has Refresh Token",
+                column: "(CASE WHEN refresh_token_enc IS NULL THEN 0 ELSE 1 END)",
+                derived: true
+            ),
             Field("last_error", .text, "Last Error", readonly: true),
-            Field("webhook_secret_set", .boolean, "Webhook Secret Set", column: "(CASE WHEN webhook_secret_enc IS NULL THEN 0 ELSE 1 END)", derived: true),
-            Field("webhook_accept_secret", .boolean, "Accept Shared Secret", default: true,
-                  help: "Webhooks may prove their origin with the webhook secret in an X-Zoho-Webhook-Secret header or a ?key= parameter."),
-            Field("webhook_accept_token", .boolean, "Accept Channel Token", default: true,
-                  help: "CRM notifications may prove their origin with the channel token the sidecar gave Zoho when subscribing."),
-            Field("webhook_accept_signature", .boolean, "Accept Signature", default: true,
-                  help: "Books/Billing webhooks may prove their origin with X-Zoho-Webhook-Signature (HMAC-SHA256 keyed with the webhook secret)."),
-            Field("watch_modules", .json, "Watched CRM Modules", default: ["Accounts", "Contacts"],
-                  help: "CRM modules Zoho notifies the sidecar about; one notification channel each, renewed before it expires."),
-            Field("channel_expiry", .datetime, "Next Channel Expiry", column: "(SELECT min(expires_at) FROM channels c WHERE c.instance_id = instances.id)", derived: true),
+            Field(
+                "webhook_secret_set",
+                .boolean,
+                "Webhook Secret Set",
+                column: "(CASE WHEN webhook_secret_enc IS NULL THEN 0 ELSE 1 END)",
+                derived: true
+            ),
+            Field(
+                "webhook_accept_secret",
+                .boolean,
+                "Accept Shared Secret",
+                default: true,
+                help: "Webhooks may prove their origin with the webhook secret in an X-Zoho-Webhook-Secret header or a ?key= parameter."
+            ),
+            Field(
+                "webhook_accept_token",
+                .boolean,
+                "Accept Channel Token",
+                default: true,
+                help: "CRM notifications may prove their origin with the channel token the sidecar gave Zoho when subscribing."
+            ),
+            Field(
+                "webhook_accept_signature",
+                .boolean,
+                "Accept Signature",
+                default: true,
+                help: "Books/Billing webhooks may prove their origin with X-Zoho-Webhook-Signature (HMAC-SHA256 keyed with the webhook secret)."
+            ),
+            Field(
+                "watch_modules",
+                .json,
+                "Watched CRM Modules",
+                default: ["Accounts", "Contacts"],
+                help: "CRM modules Zoho notifies the sidecar about; one notification channel each, renewed before it expires."
+            ),
+            Field(
+                "channel_expiry",
+                .datetime,
+                "Next Channel Expiry",
+                column: "(SELECT min(expires_at) FROM channels c WHERE c.instance_id = instances.id)",
+                derived: true
+            ),
             Field("odoo_url", .char, "Odoo URL", help: "Odoo the sidecar writes to for this instance (empty: the sidecar-wide setting)."),
             Field("odoo_db", .char, "Odoo Database"),
             Field("odoo_user", .char, "Odoo User"),
             Field("odoo_api_key", .secret, "Odoo API Key", column: "odoo_api_key_enc", help: "Write-only. Stored encrypted."),
             Field("sync_progress", .json, "Initial Sync Progress", readonly: true),
         ],
-        displayName: "name", defaultOrder: "name, id",
+        displayName: "name",
+        defaultOrder: "name, id",
         hooks: ModelHooks(
             beforeCreate: { values, ctx in
                 if values["webhook_secret_enc"] == nil {
@@ -75,13 +138,23 @@ public enum SidecarModels {
             },
             beforeWrite: { values, _ in try checkApps(values["apps"]) },
             beforeUnlink: { ids, ctx in
-                let busy = try await ctx.tx.scalar(SQL("SELECT count(*) FROM jobs WHERE instance_id IN (") + .list(ids.map { .int($0) })
-                    + SQL(") AND state IN ('pending', 'running', 'waiting')")).int ?? 0
-                let linked = try await ctx.tx.scalar(SQL("SELECT count(*) FROM bindings WHERE instance_id IN (") + .list(ids.map { .int($0) }) + SQL(")")).int ?? 0
+                let busy =
+                    try await ctx.tx.scalar(
+                        SQL("SELECT count(*) FROM jobs WHERE instance_id IN (") + .list(ids.map { .int($0) })
+                            + SQL(") AND state IN ('pending', 'running', 'waiting')")
+                    ).int ?? 0
+                let linked =
+                    try await ctx.tx.scalar(SQL("SELECT count(*) FROM bindings WHERE instance_id IN (") + .list(ids.map { .int($0) }) + SQL(")")).int
+                    ?? 0
                 if busy > 0 || linked > 0 {
-                    throw OdooFault(.userError, "This instance still has \(busy) active jobs and \(linked) bindings: archive it (active = false) or disable it instead of deleting it.")
+                    throw OdooFault(
+                        .userError,
+                        "This instance still has \(busy) active jobs and \(linked) bindings: archive it (active = false) or disable it instead of deleting it."
+                    )
                 }
-            }))
+            }
+        )
+    )
 
     static func checkApps(_ value: SQLValue?) throws {
         guard let text = value?.text else { return }
@@ -91,7 +164,9 @@ public enum SidecarModels {
     }
 
     public static let job = Model(
-        name: "zoho.job", table: "jobs", description: "A unit of sync work in the durable queue.",
+        name: "zoho.job",
+        table: "jobs",
+        description: "A unit of sync work in the durable queue.",
         fields: [
             Field("instance_id", .many2one("zoho.instance"), "Instance"),
             Field("kind", .char, "Kind", required: true, help: "The registered handler that runs the job."),
@@ -104,7 +179,13 @@ public enum SidecarModels {
             Field("identity_key", .char, "Identity Key", help: "At most one active job per key."),
             Field("last_error", .text, "Last Error", readonly: true),
             Field("error_chain", .json, "Error Causes", readonly: true),
-            Field("last_exchange", .json, "Last Zoho Exchange", readonly: true, help: "The request/response of the last Zoho call, masked and capped."),
+            Field(
+                "last_exchange",
+                .json,
+                "Last Zoho Exchange",
+                readonly: true,
+                help: "The request/response of the last Zoho call, masked and capped."
+            ),
             Field("result", .json, "Result", readonly: true),
             Field("worker", .char, "Worker", readonly: true),
             Field("lease_until", .datetime, "Lease Until", readonly: true),
@@ -118,14 +199,18 @@ public enum SidecarModels {
             if values["eta"] == nil { values["eta"] = .int(Clock.now()) }
             // A job belongs to its instance's company.
             if let instance = values["instance_id"]?.int,
-               let company = try await ctx.tx.scalar(SQL("SELECT company_id FROM instances WHERE id = ?", [.int(instance)])).int {
+                let company = try await ctx.tx.scalar(SQL("SELECT company_id FROM instances WHERE id = ?", [.int(instance)])).int
+            {
                 values["company_id"] = .int(company)
                 try ctx.checkCompany(company)
             }
-        }))
+        })
+    )
 
     public static let binding = Model(
-        name: "zoho.binding", table: "bindings", description: "The link between one Odoo record and one Zoho record.",
+        name: "zoho.binding",
+        table: "bindings",
+        description: "The link between one Odoo record and one Zoho record.",
         fields: [
             Field("instance_id", .many2one("zoho.instance"), "Instance", required: true),
             Field("odoo_model", .char, "Odoo Model", required: true),
@@ -139,10 +224,13 @@ public enum SidecarModels {
             Field("zoho_modified_time", .char, "Zoho Modified_Time"),
             Field("odoo_write_date", .char, "Odoo write_date"),
         ],
-        displayName: "(odoo_model || ',' || odoo_id || ' ↔ ' || zoho_object || '/' || zoho_id)")
+        displayName: "(odoo_model || ',' || odoo_id || ' ↔ ' || zoho_object || '/' || zoho_id)"
+    )
 
     public static let webhookEvent = Model(
-        name: "zoho.webhook.event", table: "webhook_events", description: "The audit log of webhook deliveries.",
+        name: "zoho.webhook.event",
+        table: "webhook_events",
+        description: "The audit log of webhook deliveries.",
         fields: [
             Field("instance_id", .many2one("zoho.instance"), "Instance", readonly: true),
             Field("app", .char, "App", readonly: true),
@@ -151,22 +239,39 @@ public enum SidecarModels {
             Field("body_sha256", .char, "Body SHA-256", readonly: true),
             Field("dedup_key", .char, "Dedup Key", readonly: true),
             Field("size", .integer, "Size (bytes)", readonly: true),
-            Field("verdict", .selection([Choice("accepted", "Accepted"), Choice("duplicate", "Duplicate"), Choice("unauthorized", "Unauthorized"),
-                                         Choice("rejected", "Rejected"), Choice("limited", "Rate limited")]), "Verdict", readonly: true),
+            Field(
+                "verdict",
+                .selection([
+                    Choice("accepted", "Accepted"), Choice("duplicate", "Duplicate"), Choice("unauthorized", "Unauthorized"),
+                    Choice("rejected", "Rejected"), Choice("limited", "Rate limited"),
+                ]),
+                "Verdict",
+                readonly: true
+            ),
             Field("job_id", .many2one("zoho.job"), "Job", readonly: true),
             Field("detail", .text, "Detail", readonly: true),
             // Audit rows never change: both of Odoo's dates are the receipt.
             Field("create_date", .datetime, "Created on", column: "received_at", readonly: true),
             Field("write_date", .datetime, "Last Updated on", column: "received_at", readonly: true),
         ],
-        displayName: "(app || '/' || object || ' #' || id)", canCreate: false, canWrite: false)
+        displayName: "(app || '/' || object || ' #' || id)",
+        canCreate: false,
+        canWrite: false
+    )
 
     public static let log = Model(
-        name: "zoho.log", table: "logs", description: "The error centre: what went wrong, where, and why.",
+        name: "zoho.log",
+        table: "logs",
+        description: "The error centre: what went wrong, where, and why.",
         fields: [
             Field("instance_id", .many2one("zoho.instance"), "Instance", readonly: true),
             Field("job_id", .many2one("zoho.job"), "Job", readonly: true),
-            Field("level", .selection([Choice("debug", "Debug"), Choice("info", "Info"), Choice("warning", "Warning"), Choice("error", "Error")]), "Level", readonly: true),
+            Field(
+                "level",
+                .selection([Choice("debug", "Debug"), Choice("info", "Info"), Choice("warning", "Warning"), Choice("error", "Error")]),
+                "Level",
+                readonly: true
+            ),
             Field("source", .char, "Source", readonly: true),
             Field("message", .text, "Message", readonly: true),
             Field("cause", .text, "Cause Chain", readonly: true),
@@ -174,7 +279,10 @@ public enum SidecarModels {
             // Entries never change once written.
             Field("write_date", .datetime, "Last Updated on", column: "created_at", readonly: true),
         ],
-        displayName: "(level || ': ' || substr(message, 1, 60))", canCreate: false, canWrite: false)
+        displayName: "(level || ': ' || substr(message, 1, 60))",
+        canCreate: false,
+        canWrite: false
+    )
 
     public static let all: [Model] = [instance, job, binding, webhookEvent, log]
 }

@@ -11,7 +11,8 @@ public enum SyncActions {
         registry.register("enqueue_push", on: SidecarModels.job.name, parameters: ["model", "ids", "operation", "fields", "values"]) { call in
             let queue = try call.service.components.requireQueue()
             guard let model = call.arguments["model"]?.stringValue,
-                  let ids = call.arguments["ids"]?.arrayValue?.compactMap(\.intValue), !ids.isEmpty else {
+                let ids = call.arguments["ids"]?.arrayValue?.compactMap(\.intValue), !ids.isEmpty
+            else {
                 throw OdooFault(.validationError, "enqueue_push needs a model and a non-empty list of record ids")
             }
             let operation = call.arguments["operation"]?.stringValue ?? "write"
@@ -37,15 +38,30 @@ public enum SyncActions {
                     // Only the fields a mapping syncs: the clock needs no others, and no other value is kept.
                     let synced = Set(mappings.flatMap { $0.fields.map(\.odoo) })
                     changes += ids.flatMap { record in
-                        fields.filter(synced.contains).map { FieldChange(instanceID: id, side: .odoo, object: model, recordID: String(record), field: $0, time: now,
-                                                 fingerprint: values[$0].map { FieldClock.fingerprint($0) },
-                                                 value: values[$0].flatMap { $0.serialized().utf8.count <= 2000 ? $0 : nil }) }
+                        fields.filter(synced.contains).map {
+                            FieldChange(
+                                instanceID: id,
+                                side: .odoo,
+                                object: model,
+                                recordID: String(record),
+                                field: $0,
+                                time: now,
+                                fingerprint: values[$0].map { FieldClock.fingerprint($0) },
+                                value: values[$0].flatMap { $0.serialized().utf8.count <= 2000 ? $0 : nil }
+                            )
+                        }
                     }
                 }
                 for chunk in stride(from: 0, to: ids.count, by: SyncJobs.batchLimit) {
                     let part = Array(ids[chunk..<min(chunk + SyncJobs.batchLimit, ids.count)])
-                    jobs.append(NewJob(kind: SyncJobs.push, payload: PushRequest(model: model, ids: part, operation: operation, source: "odoo").json,
-                                       companyID: row["company_id"].int ?? call.env.currentCompany, instanceID: id))
+                    jobs.append(
+                        NewJob(
+                            kind: SyncJobs.push,
+                            payload: PushRequest(model: model, ids: part, operation: operation, source: "odoo").json,
+                            companyID: row["company_id"].int ?? call.env.currentCompany,
+                            instanceID: id
+                        )
+                    )
                 }
             }
             try await FieldClock.record(changes, call.service.store)
@@ -71,23 +87,35 @@ public enum SyncActions {
         registry.register("has_changed", on: binding, parameters: ["ids", "sync_hash"]) { call in
             try await call.service.checkAccess(call.model, call.ids, call.env, operation: "read")
             let hash = call.arguments["sync_hash"]?.stringValue
-            let rows = try await call.service.store.query(SQL("SELECT id, sync_hash FROM bindings WHERE id IN (") + .list(call.ids.map { .int($0) }) + SQL(")"))
+            let rows = try await call.service.store.query(
+                SQL("SELECT id, sync_hash FROM bindings WHERE id IN (") + .list(call.ids.map { .int($0) }) + SQL(")")
+            )
             let changed = Dictionary(uniqueKeysWithValues: rows.map { ($0["id"].int ?? 0, $0["sync_hash"].text != hash) })
-            return call.ids.count == 1 ? .bool(changed[call.ids[0]] ?? true) : .object(Dictionary(uniqueKeysWithValues: call.ids.map { ("\($0)", .bool(changed[$0] ?? true)) }))
+            return call.ids.count == 1
+                ? .bool(changed[call.ids[0]] ?? true)
+                : .object(Dictionary(uniqueKeysWithValues: call.ids.map { ("\($0)", .bool(changed[$0] ?? true)) }))
         }
         registry.register("update_hash", on: binding, parameters: ["ids", "sync_hash"]) { call in
             try await call.service.checkAccess(call.model, call.ids, call.env, operation: "write")
             guard let hash = call.arguments["sync_hash"]?.stringValue else { throw OdooFault(.validationError, "update_hash needs a sync_hash") }
-            try await call.service.store.execute(SQL("UPDATE bindings SET sync_hash = ?, last_sync_at = ?, updated_at = ? WHERE id IN (",
-                                                     [.text(hash), .int(Clock.now()), .int(Clock.now())]) + .list(call.ids.map { .int($0) }) + SQL(")"))
+            try await call.service.store.execute(
+                SQL(
+                    "UPDATE bindings SET sync_hash = ?, last_sync_at = ?, updated_at = ? WHERE id IN (",
+                    [.text(hash), .int(Clock.now()), .int(Clock.now())]
+                ) + .list(call.ids.map { .int($0) }) + SQL(")")
+            )
             return true
         }
-        registry.register("get_binding", on: binding, parameters: ["instance_id", "zoho_app", "zoho_object", "zoho_id", "odoo_model", "odoo_id"]) { call in
+        registry.register("get_binding", on: binding, parameters: ["instance_id", "zoho_app", "zoho_object", "zoho_id", "odoo_model", "odoo_id"]) {
+            call in
             let a = call.arguments
             guard let instance = a["instance_id"]?.intValue, let app = a["zoho_app"]?.stringValue, let object = a["zoho_object"]?.stringValue else {
                 throw OdooFault(.validationError, "get_binding needs instance_id, zoho_app, zoho_object and either zoho_id or odoo_model and odoo_id")
             }
-            var sql = SQL("SELECT id FROM bindings WHERE instance_id = ? AND zoho_app = ? AND zoho_object = ?", [.int(instance), .text(app), .text(object)])
+            var sql = SQL(
+                "SELECT id FROM bindings WHERE instance_id = ? AND zoho_app = ? AND zoho_object = ?",
+                [.int(instance), .text(app), .text(object)]
+            )
             if let companies = call.env.companies { sql.append(SQL(" AND company_id IN (") + .list(companies.map { .int($0) }) + SQL(")")) }
             if let zid = a["zoho_id"]?.stringValue {
                 sql.append(SQL(" AND zoho_id = ?", [.text(zid)]))
@@ -98,17 +126,32 @@ public enum SyncActions {
             }
             return try await call.service.store.scalar(sql).int.map { .int($0) } ?? false
         }
-        registry.register("set_binding", on: binding, parameters: ["instance_id", "zoho_app", "zoho_object", "zoho_id", "odoo_model", "odoo_id", "sync_hash"]) { call in
+        registry.register(
+            "set_binding",
+            on: binding,
+            parameters: ["instance_id", "zoho_app", "zoho_object", "zoho_id", "odoo_model", "odoo_id", "sync_hash"]
+        ) { call in
             let a = call.arguments
             guard let instance = a["instance_id"]?.intValue, let app = a["zoho_app"]?.stringValue, let object = a["zoho_object"]?.stringValue,
-                  let zid = a["zoho_id"]?.stringValue, let model = a["odoo_model"]?.stringValue, let oid = a["odoo_id"]?.intValue else {
+                let zid = a["zoho_id"]?.stringValue, let model = a["odoo_model"]?.stringValue, let oid = a["odoo_id"]?.intValue
+            else {
                 throw OdooFault(.validationError, "set_binding needs instance_id, zoho_app, zoho_object, zoho_id, odoo_model and odoo_id")
             }
             guard let company = try await call.service.store.scalar(SQL("SELECT company_id FROM instances WHERE id = ?", [.int(instance)])).int,
-                  call.env.allows(company: company) else { throw OdooFault(.accessError, "Instance \(instance) is not one of your companies'.") }
+                call.env.allows(company: company)
+            else { throw OdooFault(.accessError, "Instance \(instance) is not one of your companies'.") }
             let m = Mapping.adHoc(model: model, app: app, object: object)
-            let b = try await Bindings(store: call.service.store).set(instanceID: instance, companyID: company, m, odooID: oid, zohoID: zid,
-                                                                      hash: a["sync_hash"]?.stringValue, direction: "manual", zohoModifiedTime: nil, odooWriteDate: nil)
+            let b = try await Bindings(store: call.service.store).set(
+                instanceID: instance,
+                companyID: company,
+                m,
+                odooID: oid,
+                zohoID: zid,
+                hash: a["sync_hash"]?.stringValue,
+                direction: "manual",
+                zohoModifiedTime: nil,
+                odooWriteDate: nil
+            )
             return .int(b.id)
         }
     }

@@ -1,7 +1,7 @@
 import Core
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import Logging
 import NIOCore
 import OdooRPC
@@ -38,22 +38,38 @@ public enum HTTPServer {
 
         router.post("/jsonrpc") { request, _ -> Response in
             if let wait = limiter.take(0) {
-                return tooMany(wait, json: Envelope.error(id: .null, rpc.fault(from: OdooFault(.tooManyRequests, "Too many requests: more than \(Int(settings.rpcRate)) per second; retry in \(wait) s"))))
+                return tooMany(
+                    wait,
+                    json: Envelope.error(
+                        id: .null,
+                        rpc.fault(
+                            from: OdooFault(.tooManyRequests, "Too many requests: more than \(Int(settings.rpcRate)) per second; retry in \(wait) s")
+                        )
+                    )
+                )
             }
             let (status, envelope): (HTTPResponse.Status, JSONValue)
             do {
                 (status, envelope) = await jsonRPC(try await request.body.collect(upTo: limit), rpc: rpc)
             } catch is NIOTooManyBytesError {
-                (status, envelope) = (.contentTooLarge, Envelope.error(id: .null, rpc.fault(from: OdooFault(.payloadTooLarge, "Request body exceeds the limit of \(limit) bytes"))))
+                (status, envelope) = (
+                    .contentTooLarge,
+                    Envelope.error(id: .null, rpc.fault(from: OdooFault(.payloadTooLarge, "Request body exceeds the limit of \(limit) bytes")))
+                )
             } catch {
-                (status, envelope) = (.badRequest, Envelope.error(id: .null, rpc.fault(from: OdooFault(.badRequest, "The request body could not be read"))))
+                (status, envelope) = (
+                    .badRequest, Envelope.error(id: .null, rpc.fault(from: OdooFault(.badRequest, "The request body could not be read")))
+                )
             }
             return json(envelope, status: status)
         }
 
         router.post("/json/2/:model/:method") { request, context -> Response in
             if let wait = limiter.take(0) {
-                return tooMany(wait, json: ["name": .string(OdooFault.Kind.tooManyRequests.rawValue), "message": .string("Too many requests; retry in \(wait) s")])
+                return tooMany(
+                    wait,
+                    json: ["name": .string(OdooFault.Kind.tooManyRequests.rawValue), "message": .string("Too many requests; retry in \(wait) s")]
+                )
             }
             do {
                 let model = try context.parameters.require("model")
@@ -68,7 +84,10 @@ public enum HTTPServer {
             } catch {
                 let fault = rpc.fault(from: error)
                 var data = fault.data
-                if case .object(var o) = data { o.removeValue(forKey: "debug"); data = .object(o) }
+                if case .object(var o) = data {
+                    o.removeValue(forKey: "debug")
+                    data = .object(o)
+                }
                 return json(data, status: HTTPResponse.Status(code: fault.httpStatus))
             }
         }
@@ -82,7 +101,9 @@ public enum HTTPServer {
             do {
                 let version = try await Migrator.currentVersion(store)
                 body["schema_version"] = .int(Int64(version))
-                if version != Migrator.latest { problems.append("the schema is at version \(version), not \(Migrator.latest): run zoho-sidecar migrate") }
+                if version != Migrator.latest {
+                    problems.append("the schema is at version \(version), not \(Migrator.latest): run zoho-sidecar migrate")
+                }
             } catch {
                 problems.append("the store does not answer: \(Secrets.redact("\(error)"))")
             }
@@ -112,9 +133,12 @@ public enum HTTPServer {
             }
             id = request["id"] ?? .null
             guard let params = request["params"]?.objectValue, let service = params["service"]?.stringValue,
-                  let method = params["method"]?.stringValue
+                let method = params["method"]?.stringValue
             else {
-                throw OdooFault(.badRequest, "Invalid JSON-RPC request: expected {\"jsonrpc\":\"2.0\",\"method\":\"call\",\"params\":{\"service\":…,\"method\":…,\"args\":[…]},\"id\":…}")
+                throw OdooFault(
+                    .badRequest,
+                    "Invalid JSON-RPC request: expected {\"jsonrpc\":\"2.0\",\"method\":\"call\",\"params\":{\"service\":…,\"method\":…,\"args\":[…]},\"id\":…}"
+                )
             }
             guard let args = (params["args"] ?? .array([])).arrayValue else {
                 throw OdooFault(.badRequest, "Invalid JSON-RPC request: params.args must be a list")
@@ -149,8 +173,11 @@ public enum HTTPServer {
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
         let bytes = value.serializedBytes()
-        return Response(status: status, headers: [.contentType: "application/json"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
+        )
     }
 }
 

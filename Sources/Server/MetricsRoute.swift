@@ -13,13 +13,19 @@ enum MetricsRoute {
                     return parts.count == 2 && parts[0].lowercased() == "bearer" ? String(parts[1]) : nil
                 }
                 guard let presented, Secrets.matches(presented, token) else {
-                    return Response(status: .unauthorized, headers: [.contentType: "text/plain; charset=utf-8", .wwwAuthenticate: "Bearer"],
-                                    body: ResponseBody(byteBuffer: ByteBuffer(string: "metrics need Authorization: Bearer <metrics_token>\n")))
+                    return Response(
+                        status: .unauthorized,
+                        headers: [.contentType: "text/plain; charset=utf-8", .wwwAuthenticate: "Bearer"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: "metrics need Authorization: Bearer <metrics_token>\n"))
+                    )
                 }
             }
             let text = await export.render()
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: text))
+            )
         }
     }
 }

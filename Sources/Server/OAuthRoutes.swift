@@ -14,9 +14,13 @@ enum OAuthRoutes {
                 return Response(status: .found, headers: [.location: url])
             }
             let title = outcome.connected ? "Connected to Zoho" : "Zoho authorization failed"
-            let html = "<!doctype html><html><head><meta charset=\"utf-8\"><title>\(title)</title></head><body><h1>\(title)</h1><p>\(escape(outcome.message))</p><p>You can close this window.</p></body></html>"
-            return Response(status: outcome.connected ? .ok : .badRequest, headers: [.contentType: "text/html; charset=utf-8"],
-                            body: .init(byteBuffer: .init(string: html)))
+            let html =
+                "<!doctype html><html><head><meta charset=\"utf-8\"><title>\(title)</title></head><body><h1>\(title)</h1><p>\(escape(outcome.message))</p><p>You can close this window.</p></body></html>"
+            return Response(
+                status: outcome.connected ? .ok : .badRequest,
+                headers: [.contentType: "text/html; charset=utf-8"],
+                body: .init(byteBuffer: .init(string: html))
+            )
         }
     }
 

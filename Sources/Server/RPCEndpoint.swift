@@ -25,8 +25,10 @@ public struct RPCEndpoint: Sendable {
         switch (service, method) {
         case ("common", "version"):
             let parts = version.split(separator: ".").map { JSONValue.int(Int64($0) ?? 0) }
-            return ["server_version": .string(version), "server_version_info": .array(parts + ["final", 0, ""]),
-                    "server_serie": .string(version), "protocol_version": 1, "server_name": "zoho-sidecar"]
+            return [
+                "server_version": .string(version), "server_version_info": .array(parts + ["final", 0, ""]),
+                "server_serie": .string(version), "protocol_version": 1, "server_name": "zoho-sidecar",
+            ]
         case ("common", "about"):
             return .string("zoho-sidecar \(version): Zoho ↔ Odoo connector sidecar")
         case ("common", "login"):
@@ -37,7 +39,7 @@ public struct RPCEndpoint: Sendable {
             return method == "list" ? ["zoho_sidecar"] : .string(version)
         case ("object", "execute_kw"), ("object", "execute"):
             guard args.count >= 5, let uid = args[1].intValue, let password = args[2].stringValue,
-                  let model = args[3].stringValue, let methodName = args[4].stringValue
+                let model = args[3].stringValue, let methodName = args[4].stringValue
             else {
                 throw OdooFault(.typeError, "execute_kw expects (db, uid, password, model, method, args, kwargs)")
             }
@@ -63,7 +65,10 @@ public struct RPCEndpoint: Sendable {
 
     private func authenticate(_ args: [JSONValue], count: Int) async throws -> JSONValue {
         guard args.count >= 3, let login = args[1].stringValue, let password = args[2].stringValue else {
-            throw OdooFault(.typeError, "\(count == 3 ? "login" : "authenticate") expects (db, login, password\(count == 4 ? ", user_agent_env" : ""))")
+            throw OdooFault(
+                .typeError,
+                "\(count == 3 ? "login" : "authenticate") expects (db, login, password\(count == 4 ? ", user_agent_env" : ""))"
+            )
         }
         // As Odoo: a wrong password answers `false`, not an error.
         guard let id = try await keys.verify(password, login: login) else { return false }

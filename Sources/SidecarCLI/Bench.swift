@@ -8,7 +8,10 @@ import Store
 /// enqueue 20,000 no-op jobs one by one and in one batch, drain them with a worker process, then
 /// enqueue at a steady 200 jobs/s and measure enqueue→start latency; peak RSS of the worker.
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks that print figures.", subcommands: [QueueBench.self, DashboardBench.self, BenchWorker.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks that print figures.",
+        subcommands: [QueueBench.self, DashboardBench.self, BenchWorker.self]
+    )
 }
 
 struct QueueBench: AsyncParsableCommand {
@@ -75,10 +78,14 @@ struct QueueBench: AsyncParsableCommand {
             median["million_drain_jobs_s"] = 1_000_000 / million.e2e
             await store.close()
         }
-        let summary: JSONValue = ["peer": .string("zoho-sidecar-\(engine)"),
-                                  "meta": ["engine": .string(engine), "N": .int(Int64(jobs)), "runs": .int(Int64(runs)),
-                                           "concurrency": .int(Int64(concurrency)), "batch": .int(Int64(batch)), "worker_processes": 1],
-                                  "median": .object(median.mapValues { .double(($0 * 10).rounded() / 10) })]
+        let summary: JSONValue = [
+            "peer": .string("zoho-sidecar-\(engine)"),
+            "meta": [
+                "engine": .string(engine), "N": .int(Int64(jobs)), "runs": .int(Int64(runs)),
+                "concurrency": .int(Int64(concurrency)), "batch": .int(Int64(batch)), "worker_processes": 1,
+            ],
+            "median": .object(median.mapValues { .double(($0 * 10).rounded() / 10) }),
+        ]
         print(summary["median"]!.serialized())
         if let out { try summary.serialized().write(toFile: out, atomically: true, encoding: .utf8) }
     }
@@ -98,7 +105,11 @@ struct QueueBench: AsyncParsableCommand {
 
     func freshStore() async throws -> any Store {
         if database == nil { try? FileManager.default.removeItem(atPath: dataDir) }
-        let store = try await StoreFactory.open(database: database, dataDir: dataDir, sqliteSynchronous: SQLiteStore.Synchronous(rawValue: sqliteSynchronous.uppercased()) ?? .full)
+        let store = try await StoreFactory.open(
+            database: database,
+            dataDir: dataDir,
+            sqliteSynchronous: SQLiteStore.Synchronous(rawValue: sqliteSynchronous.uppercased()) ?? .full
+        )
         _ = try await Migrator.migrate(store)
         try await Self.clear(store)
         var s = QueueSettings()
@@ -115,19 +126,36 @@ struct QueueBench: AsyncParsableCommand {
         return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
-    struct WorkerRun { let e2e: Double; let processing: Double; let peakRSS: Double; let latencies: [Double] }
+    struct WorkerRun {
+        let e2e: Double
+        let processing: Double
+        let peakRSS: Double
+        let latencies: [Double]
+    }
 
     /// Starts a worker process, runs `feed` (if any), and waits until `expect` records are written.
-    func runWorker(queue: JobQueue, expect: Int, warmup: Bool = false, timeout: Double = 600,
-                   feed: @escaping @Sendable (JobQueue) async throws -> Void) async throws -> WorkerRun {
+    func runWorker(
+        queue: JobQueue,
+        expect: Int,
+        warmup: Bool = false,
+        timeout: Double = 600,
+        feed: @escaping @Sendable (JobQueue) async throws -> Void
+    ) async throws -> WorkerRun {
         let outFile = "/tmp/zoho-sidecar-bench-\(getpid()).out"
         try? FileManager.default.removeItem(atPath: outFile)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        process.arguments = ["bench", "worker", "--out", outFile, "--data-dir", dataDir, "--sqlite-synchronous", sqliteSynchronous] + (database.map { ["--database", $0] } ?? [])
+        process.arguments =
+            ["bench", "worker", "--out", outFile, "--data-dir", dataDir, "--sqlite-synchronous", sqliteSynchronous]
+            + (database.map { ["--database", $0] } ?? [])
         let launched = Date()
         try process.run()
-        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+        defer {
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+        }
         if warmup { try await Task.sleep(for: .seconds(2)) }
         let feeder = Task { try await feed(queue) }
         var first: Date?
@@ -148,13 +176,19 @@ struct QueueBench: AsyncParsableCommand {
             guard p.count == 2, let a = Double(p[0]), let b = Double(p[1]) else { return nil }
             return b - a
         }
-        return WorkerRun(e2e: done.timeIntervalSince(launched), processing: done.timeIntervalSince(first ?? launched), peakRSS: peak, latencies: latencies)
+        return WorkerRun(
+            e2e: done.timeIntervalSince(launched),
+            processing: done.timeIntervalSince(first ?? launched),
+            peakRSS: peak,
+            latencies: latencies
+        )
     }
 
     static func rssMB(pid: Int32) -> Double {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
         return kb / 1024
     }
 
@@ -162,21 +196,30 @@ struct QueueBench: AsyncParsableCommand {
         let s = xs.sorted()
         guard !s.isEmpty else { return .nan }
         let k = Double(s.count - 1) * p / 100
-        let lo = Int(k), hi = min(lo + 1, s.count - 1)
+        let lo = Int(k)
+        let hi = min(lo + 1, s.count - 1)
         return s[lo] + (s[hi] - s[lo]) * (k - Double(lo))
     }
 }
 
 /// The worker process of the benchmark: runs the queue with the peers' job body.
 struct BenchWorker: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "worker", abstract: "(internal) the benchmark's worker process.", shouldDisplay: false)
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "(internal) the benchmark's worker process.",
+        shouldDisplay: false
+    )
     @Option var out: String
     @Option var dataDir: String
     @Option var database: String?
     @Option var sqliteSynchronous = "full"
 
     func run() async throws {
-        let store = try await StoreFactory.open(database: database, dataDir: dataDir, sqliteSynchronous: SQLiteStore.Synchronous(rawValue: sqliteSynchronous.uppercased()) ?? .full)
+        let store = try await StoreFactory.open(
+            database: database,
+            dataDir: dataDir,
+            sqliteSynchronous: SQLiteStore.Synchronous(rawValue: sqliteSynchronous.uppercased()) ?? .full
+        )
         let fd = open(out, O_WRONLY | O_APPEND | O_CREAT, 0o644)
         // The peers' job body: one 36-byte "<enqueue_ts> <start_ts>\n" record, one write(2).
         let record = Handler(kind: "bench.record") { context in
@@ -186,8 +229,11 @@ struct BenchWorker: AsyncParsableCommand {
             _ = line.withCString { write(fd, $0, 36) }
             return nil
         }
-        let pool = WorkerPool(queue: JobQueue(store: store), handlers: HandlerRegistry([record]),
-                              settings: try await QueueSettings.load(store))
+        let pool = WorkerPool(
+            queue: JobQueue(store: store),
+            handlers: HandlerRegistry([record]),
+            settings: try await QueueSettings.load(store)
+        )
         await pool.run()
     }
 }

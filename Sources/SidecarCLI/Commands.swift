@@ -16,7 +16,10 @@ struct Serve: AsyncParsableCommand {
         let sidecar = try await openSidecar(options)
         let logger = sidecar.logger
         let app = sidecar.application { port in
-            logger.info("zoho-sidecar \(Sidecar.version) listening", metadata: ["address": "\(sidecar.server.host):\(port)", "store": "\(sidecar.store.location)"])
+            logger.info(
+                "zoho-sidecar \(Sidecar.version) listening",
+                metadata: ["address": "\(sidecar.server.host):\(port)", "store": "\(sidecar.store.location)"]
+            )
         }
         let group = ServiceGroup(services: [app] + sidecar.backgroundServices, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
@@ -36,8 +39,11 @@ struct Migrate: AsyncParsableCommand {
 }
 
 struct APIKeyCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "apikey", abstract: "Manage the API keys RPC clients log in with.",
-                                                    subcommands: [Create.self, List.self, Revoke.self])
+    static let configuration = CommandConfiguration(
+        commandName: "apikey",
+        abstract: "Manage the API keys RPC clients log in with.",
+        subcommands: [Create.self, List.self, Revoke.self]
+    )
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a key and print it once; only its hash is stored.")
@@ -60,9 +66,13 @@ struct APIKeyCommand: AsyncParsableCommand {
             try await withSidecar(options) { sidecar in
                 print("ID  NAME                 PREFIX    CREATED              LAST USED            REVOKED")
                 for k in try await sidecar.keys.list() {
-                    print([String(k.id).padding(toLength: 3, withPad: " ", startingAt: 0), k.name.padding(toLength: 20, withPad: " ", startingAt: 0),
-                           k.prefix.padding(toLength: 9, withPad: " ", startingAt: 0), Clock.odooString(k.createdAt),
-                           k.lastUsedAt.map(Clock.odooString) ?? "-                  ", k.revokedAt.map(Clock.odooString) ?? "-"].joined(separator: " "))
+                    print(
+                        [
+                            String(k.id).padding(toLength: 3, withPad: " ", startingAt: 0), k.name.padding(toLength: 20, withPad: " ", startingAt: 0),
+                            k.prefix.padding(toLength: 9, withPad: " ", startingAt: 0), Clock.odooString(k.createdAt),
+                            k.lastUsedAt.map(Clock.odooString) ?? "-                  ", k.revokedAt.map(Clock.odooString) ?? "-",
+                        ].joined(separator: " ")
+                    )
                 }
             }
         }
@@ -96,7 +106,11 @@ struct Docs: AsyncParsableCommand {
 }
 
 struct KeysCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "keys", abstract: "The master key that seals secrets at rest.", subcommands: [Rotate.self])
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "The master key that seals secrets at rest.",
+        subcommands: [Rotate.self]
+    )
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -105,7 +119,8 @@ struct KeysCommand: AsyncParsableCommand {
                 With a key file (data_dir/master.key) the new key replaces it; the old one is kept as master.key.old
                 until you delete it. With ZOHO_SIDECAR_MASTER_KEY, pass the new key in ZOHO_SIDECAR_NEW_MASTER_KEY
                 and switch the variable after the command succeeds. Stop other sidecars first.
-                """)
+                """
+        )
         @OptionGroup var options: SettingsOptions
 
         func run() async throws {
@@ -115,7 +130,9 @@ struct KeysCommand: AsyncParsableCommand {
                 let keyFile = (dataDir as NSString).appendingPathComponent("master.key")
                 let fromEnvironment = environment["ZOHO_SIDECAR_MASTER_KEY"] != nil
                 let newKey = environment["ZOHO_SIDECAR_NEW_MASTER_KEY"] ?? (fromEnvironment ? nil : Vault.generateKey())
-                guard let newKey else { throw CLIError("the master key comes from ZOHO_SIDECAR_MASTER_KEY: put the new key in ZOHO_SIDECAR_NEW_MASTER_KEY") }
+                guard let newKey else {
+                    throw CLIError("the master key comes from ZOHO_SIDECAR_MASTER_KEY: put the new key in ZOHO_SIDECAR_NEW_MASTER_KEY")
+                }
                 let newVault = try Vault(base64Key: newKey)
                 let n = try await sidecar.vault.rotate(to: newVault, in: sidecar.store)
                 if !fromEnvironment {
@@ -126,7 +143,9 @@ struct KeysCommand: AsyncParsableCommand {
                         throw CLIError("secrets were re-sealed but \(keyFile) could not be written: restore it from the new key by hand")
                     }
                 }
-                print("re-sealed \(n) secret(s) under the new master key\(fromEnvironment ? "; now set ZOHO_SIDECAR_MASTER_KEY to the new key" : " (old key kept in \(keyFile).old)")")
+                print(
+                    "re-sealed \(n) secret(s) under the new master key\(fromEnvironment ? "; now set ZOHO_SIDECAR_MASTER_KEY to the new key" : " (old key kept in \(keyFile).old)")"
+                )
             }
         }
     }

@@ -31,8 +31,12 @@ struct DashboardBench: AsyncParsableCommand {
             let n = min(50_000, jobs - made)
             let batch = (0..<n).map { i -> NewJob in
                 let k = made + i
-                return NewJob(kind: kinds[k % kinds.count], companyID: Int64(1 + k % 2), instanceID: Int64(1 + k % 10),
-                              eta: now - Int64(k % 86_400) * 1_000_000)
+                return NewJob(
+                    kind: kinds[k % kinds.count],
+                    companyID: Int64(1 + k % 2),
+                    instanceID: Int64(1 + k % 10),
+                    eta: now - Int64(k % 86_400) * 1_000_000
+                )
             }
             _ = try await queue.enqueue(batch)
             made += n
@@ -64,9 +68,18 @@ struct DashboardBench: AsyncParsableCommand {
         let expectedPending = try await store.scalar(SQL("SELECT count(*) FROM jobs WHERE state = 'pending'")).int ?? -2
         await store.close()
         guard pending == expectedPending else { throw ValidationError("the dashboard says \(pending) pending, the table \(expectedPending)") }
-        print(String(format: "dashboard %@: jobs=%d fill_s=%.1f get_dashboard_stats p50_ms=%.2f p99_ms=%.2f max_ms=%.2f | plain GROUP BY p50_ms=%.1f",
-                     store.engine == .postgres ? "postgres" : "sqlite", total, filled,
-                     QueueBench.percentile(stats, 50), QueueBench.percentile(stats, 99), stats.max() ?? 0, QueueBench.percentile(plain, 50)))
+        print(
+            String(
+                format: "dashboard %@: jobs=%d fill_s=%.1f get_dashboard_stats p50_ms=%.2f p99_ms=%.2f max_ms=%.2f | plain GROUP BY p50_ms=%.1f",
+                store.engine == .postgres ? "postgres" : "sqlite",
+                total,
+                filled,
+                QueueBench.percentile(stats, 50),
+                QueueBench.percentile(stats, 99),
+                stats.max() ?? 0,
+                QueueBench.percentile(plain, 50)
+            )
+        )
     }
 
     func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }

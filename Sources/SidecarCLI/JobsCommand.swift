@@ -7,8 +7,11 @@ import Store
 
 /// `zoho-sidecar jobs …`: the queue's operations for operators, as tables or `--json`.
 struct JobsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "jobs", abstract: "Inspect and operate the job queue.",
-                                                    subcommands: [List.self, Show.self, Retry.self, Cancel.self, RequeueFailed.self, Purge.self, Settings.self])
+    static let configuration = CommandConfiguration(
+        commandName: "jobs",
+        abstract: "Inspect and operate the job queue.",
+        subcommands: [List.self, Show.self, Retry.self, Cancel.self, RequeueFailed.self, Purge.self, Settings.self]
+    )
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List jobs, newest first.")
@@ -41,7 +44,9 @@ struct JobsCommand: AsyncParsableCommand {
                 let rows = try await sidecar.store.query(SQL("SELECT * FROM jobs WHERE id = ?", [.int(id)]))
                 guard let row = rows.first else { throw CLIError("no job \(id)") }
                 if json { return printRows([row], json: true, columns: row.columns, single: true) }
-                for (name, value) in zip(row.columns, row.values) { print("\(name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(show(value, column: name))") }
+                for (name, value) in zip(row.columns, row.values) {
+                    print("\(name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(show(value, column: name))")
+                }
             }
         }
     }
@@ -96,7 +101,9 @@ struct JobsCommand: AsyncParsableCommand {
     }
 
     struct Settings: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show queue settings, or change them: jobs settings concurrency=8 lease_seconds=900.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show queue settings, or change them: jobs settings concurrency=8 lease_seconds=900."
+        )
         @Argument(help: "key=value pairs to change.") var changes: [String] = []
         @OptionGroup var options: SettingsOptions
         func run() async throws {
@@ -142,25 +149,34 @@ func report(_ verb: String, _ n: Int, json: Bool) {
 func printRows(_ rows: [Row], json: Bool, columns: [String], single: Bool = false) {
     if json {
         let objects: [JSONValue] = rows.map { row in
-            .object(Dictionary(uniqueKeysWithValues: columns.map { c in
-                (c, { () -> JSONValue in
-                    switch row[c] {
-                    case .null: return .null
-                    case .int(let i): return .int(i)
-                    case .double(let d): return .double(d)
-                    case .text(let t): return .string(Secrets.redact(t))
-                    case .blob: return "(sealed)"
-                    case .intArray, .textArray: return "(array)"
+            .object(
+                Dictionary(
+                    uniqueKeysWithValues: columns.map { c in
+                        (
+                            c,
+                            { () -> JSONValue in
+                                switch row[c] {
+                                case .null: return .null
+                                case .int(let i): return .int(i)
+                                case .double(let d): return .double(d)
+                                case .text(let t): return .string(Secrets.redact(t))
+                                case .blob: return "(sealed)"
+                                case .intArray, .textArray: return "(array)"
+                                }
+                            }()
+                        )
                     }
-                }())
-            }))
+                )
+            )
         }
         print((single ? objects.first ?? .null : .array(objects)).serialized())
         return
     }
     let cells = rows.map { row in columns.map { String(show(row[$0], column: $0).prefix(60)) } }
     let widths = columns.indices.map { i in max(columns[i].count, cells.map { $0[i].count }.max() ?? 0) }
-    func line(_ values: [String]) -> String { zip(values, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ") }
+    func line(_ values: [String]) -> String {
+        zip(values, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+    }
     print(line(columns.map { $0.uppercased() }))
     for c in cells { print(line(c)) }
 }

@@ -8,45 +8,70 @@ import Store
 
 /// `zoho-sidecar stats`: the dashboard's figures (get_dashboard_stats) from the store.
 struct StatsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Jobs, outcomes, lag, webhooks and bindings, as the dashboard shows them.")
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Jobs, outcomes, lag, webhooks and bindings, as the dashboard shows them."
+    )
     @Flag(help: "JSON instead of tables.") var json = false
     @OptionGroup var options: SettingsOptions
 
     func run() async throws {
         let stats = try await withSidecar(options) { try await DashboardStats.compute($0.store) }
-        if json { print(stats.serialized()); return }
+        if json {
+            print(stats.serialized())
+            return
+        }
         let jobs = stats["jobs"] ?? [:]
         print("jobs      " + DashboardStats.states.map { "\($0) \(jobs[$0]?.intValue ?? 0)" }.joined(separator: "  "))
         for window in ["last_hour", "last_day"] {
             let w = stats[window] ?? [:]
-            print("\(window.replacingOccurrences(of: "_", with: " ").padding(toLength: 10, withPad: " ", startingAt: 0))done \(w["done"]?.intValue ?? 0)  failed \(w["failed"]?.intValue ?? 0)  retried \(w["retried"]?.intValue ?? 0)")
+            print(
+                "\(window.replacingOccurrences(of: "_", with: " ").padding(toLength: 10, withPad: " ", startingAt: 0))done \(w["done"]?.intValue ?? 0)  failed \(w["failed"]?.intValue ?? 0)  retried \(w["retried"]?.intValue ?? 0)"
+            )
         }
         let t = stats["throughput"] ?? [:]
-        print("throughput  \(t["done_last_minute"]?.intValue ?? 0) done in the last minute, \(t["done_per_minute_last_hour"]?.doubleValue ?? 0)/min over the hour")
+        print(
+            "throughput  \(t["done_last_minute"]?.intValue ?? 0) done in the last minute, \(t["done_per_minute_last_hour"]?.doubleValue ?? 0)/min over the hour"
+        )
         print("queue lag   \(stats["queue_lag_seconds"]?.doubleValue ?? 0) s")
         let hooks = stats["webhooks"]?["last_day"]?.objectValue ?? [:]
-        print("webhooks    " + (hooks.isEmpty ? "none in the last day" : hooks.keys.sorted().map { "\($0) \(hooks[$0]?.intValue ?? 0)" }.joined(separator: "  ")))
+        print(
+            "webhooks    "
+                + (hooks.isEmpty ? "none in the last day" : hooks.keys.sorted().map { "\($0) \(hooks[$0]?.intValue ?? 0)" }.joined(separator: "  "))
+        )
         print("")
         let columns = ["id", "name", "state"] + DashboardStats.states + ["failed_24h"]
-        table(columns, (stats["instances"]?.arrayValue ?? []).map { i in
-            [String(i["instance_id"]?.intValue ?? 0), i["name"]?.stringValue ?? "", i["state"]?.stringValue ?? "-"]
-                + DashboardStats.states.map { String(i["jobs"]?[$0]?.intValue ?? 0) } + [String(i["last_day"]?["failed"]?.intValue ?? 0)]
-        })
+        table(
+            columns,
+            (stats["instances"]?.arrayValue ?? []).map { i in
+                [String(i["instance_id"]?.intValue ?? 0), i["name"]?.stringValue ?? "", i["state"]?.stringValue ?? "-"]
+                    + DashboardStats.states.map { String(i["jobs"]?[$0]?.intValue ?? 0) } + [String(i["last_day"]?["failed"]?.intValue ?? 0)]
+            }
+        )
         let bindings = stats["bindings"]?.arrayValue ?? []
         if !bindings.isEmpty {
             print("")
-            table(["instance", "app", "object", "odoo_model", "bindings"], bindings.map { b in
-                [String(b["instance_id"]?.intValue ?? 0), b["app"]?.stringValue ?? "", b["object"]?.stringValue ?? "", b["odoo_model"]?.stringValue ?? "",
-                 String(b["count"]?.intValue ?? 0)]
-            })
+            table(
+                ["instance", "app", "object", "odoo_model", "bindings"],
+                bindings.map { b in
+                    [
+                        String(b["instance_id"]?.intValue ?? 0), b["app"]?.stringValue ?? "", b["object"]?.stringValue ?? "",
+                        b["odoo_model"]?.stringValue ?? "",
+                        String(b["count"]?.intValue ?? 0),
+                    ]
+                }
+            )
         }
     }
 }
 
 /// `zoho-sidecar instances list|test|refresh`.
 struct InstancesCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "instances", abstract: "Zoho instances: list, test the connection, refresh the token.",
-                                                    subcommands: [List.self, Test.self, Refresh.self])
+    static let configuration = CommandConfiguration(
+        commandName: "instances",
+        abstract: "Zoho instances: list, test the connection, refresh the token.",
+        subcommands: [List.self, Test.self, Refresh.self]
+    )
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every instance with its state and token expiry (never a secret).")
@@ -55,14 +80,26 @@ struct InstancesCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withSidecar(options) { sidecar in
-                let rows = try await sidecar.store.query(SQL("SELECT id, company_id, name, active, data_center, apps, state, token_expires_at, last_refresh_at, last_error FROM instances ORDER BY id"))
-                printRows(rows, json: json, columns: ["id", "company_id", "name", "active", "data_center", "apps", "state", "token_expires_at", "last_refresh_at", "last_error"])
+                let rows = try await sidecar.store.query(
+                    SQL(
+                        "SELECT id, company_id, name, active, data_center, apps, state, token_expires_at, last_refresh_at, last_error FROM instances ORDER BY id"
+                    )
+                )
+                printRows(
+                    rows,
+                    json: json,
+                    columns: [
+                        "id", "company_id", "name", "active", "data_center", "apps", "state", "token_expires_at", "last_refresh_at", "last_error",
+                    ]
+                )
             }
         }
     }
 
     struct Test: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One cheap call per enabled app: reachability and latency. Exits 1 when an app fails.")
+        static let configuration = CommandConfiguration(
+            abstract: "One cheap call per enabled app: reachability and latency. Exits 1 when an app fails."
+        )
         @Argument var id: Int64
         @Flag(help: "JSON instead of lines.") var json = false
         @OptionGroup var options: SettingsOptions
@@ -100,15 +137,21 @@ struct InstancesCommand: AsyncParsableCommand {
                 }
             }
             let expiry = instance.tokenExpiresAt.map(Clock.odooString) ?? "-"
-            print(json ? JSONValue.object(["id": .int(id), "state": .string(instance.state), "token_expires_at": .string(expiry)]).serialized()
-                       : "instance \(id): \(instance.state), access token valid until \(expiry) UTC")
+            print(
+                json
+                    ? JSONValue.object(["id": .int(id), "state": .string(instance.state), "token_expires_at": .string(expiry)]).serialized()
+                    : "instance \(id): \(instance.state), access token valid until \(expiry) UTC"
+            )
         }
     }
 }
 
 /// `zoho-sidecar health`: asks a running sidecar's /readyz; exits 1 when it is not ready or not there.
 struct HealthCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "health", abstract: "Is the running sidecar ready? (its /readyz); exit status 1 when not.")
+    static let configuration = CommandConfiguration(
+        commandName: "health",
+        abstract: "Is the running sidecar ready? (its /readyz); exit status 1 when not."
+    )
     @Option(help: "The sidecar's base URL (default http://<host>:<port> from the settings).") var url: String?
     @Flag(help: "JSON instead of lines.") var json = false
     @OptionGroup var options: SettingsOptions
@@ -137,7 +180,9 @@ struct HealthCommand: AsyncParsableCommand {
 
 func table(_ columns: [String], _ rows: [[String]]) {
     let widths = columns.indices.map { i in max(columns[i].count, rows.map { $0[i].count }.max() ?? 0) }
-    func line(_ values: [String]) -> String { zip(values, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ") }
+    func line(_ values: [String]) -> String {
+        zip(values, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+    }
     print(line(columns.map { $0.uppercased() }))
     for r in rows { print(line(r)) }
 }

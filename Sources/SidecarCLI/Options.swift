@@ -42,12 +42,14 @@ struct SettingsOptions: ParsableArguments {
 
     func resolve() throws -> Settings {
         let flags: [String: String?] = [
-            "host": host, "port": port, "data_dir": dataDir, "database": database, "max_body_bytes": maxBodyBytes, "rpc_rate": rpcRate, "rpc_burst": rpcBurst,
+            "host": host, "port": port, "data_dir": dataDir, "database": database, "max_body_bytes": maxBodyBytes, "rpc_rate": rpcRate,
+            "rpc_burst": rpcBurst,
             "sqlite_synchronous": sqliteSynchronous, "log_level": logLevel, "log_format": logFormat,
             "workers": workers, "shutdown_grace_seconds": shutdownGraceSeconds, "public_url": publicUrl,
             "oauth_return_url": oauthReturnUrl, "zoho_url_template": zohoUrlTemplate, "token_refresh_margin_seconds": tokenRefreshMarginSeconds,
             "webhook_max_body_bytes": webhookMaxBodyBytes, "webhook_dedup_window_seconds": webhookDedupWindowSeconds,
-            "webhook_rate": webhookRate, "webhook_burst": webhookBurst, "webhook_retention_days": webhookRetentionDays, "log_retention_days": logRetentionDays,
+            "webhook_rate": webhookRate, "webhook_burst": webhookBurst, "webhook_retention_days": webhookRetentionDays,
+            "log_retention_days": logRetentionDays,
             "channel_lifetime_hours": channelLifetimeHours, "channel_renew_before_hours": channelRenewBeforeHours,
             "odoo_url": odooUrl, "odoo_db": odooDb, "odoo_user": odooUser, "odoo_api_key": odooApiKey, "odoo_api": odooApi,
             "reconcile_interval_seconds": reconcileIntervalSeconds, "metrics_token": metricsToken,
@@ -56,8 +58,12 @@ struct SettingsOptions: ParsableArguments {
         precondition(Set(flags.keys) == Set(SidecarSettings.catalogue.map(\.key)), "SettingsOptions and SidecarSettings.catalogue disagree")
         let env = ProcessInfo.processInfo.environment
         do {
-            return try Settings.resolve(SidecarSettings.catalogue, flags: flags.compactMapValues { $0 }, environment: env,
-                                        configFile: config ?? env["ZOHO_SIDECAR_CONFIG"])
+            return try Settings.resolve(
+                SidecarSettings.catalogue,
+                flags: flags.compactMapValues { $0 },
+                environment: env,
+                configFile: config ?? env["ZOHO_SIDECAR_CONFIG"]
+            )
         } catch let error as SettingsError {
             throw ValidationError(error.description)
         }
@@ -71,8 +77,11 @@ func openSidecar(_ options: SettingsOptions) async throws -> Sidecar {
     let format = SidecarLogHandler.Format(rawValue: settings["log_format"] ?? "text") ?? .text
     LoggingSystem.bootstrap { SidecarLogHandler(label: $0, level: level, format: format) }
     do {
-        return try await Sidecar.open(settings: settings, environment: ProcessInfo.processInfo.environment,
-                                      logger: Logger(label: "zoho-sidecar"))
+        return try await Sidecar.open(
+            settings: settings,
+            environment: ProcessInfo.processInfo.environment,
+            logger: Logger(label: "zoho-sidecar")
+        )
     } catch {
         throw CLIError(Secrets.redact(String(describing: error)))
     }

@@ -3,7 +3,8 @@ import Foundation
 
 /// Zoho Accounts: consent, grant codes, tokens, revocation — with Zoho's throttles and error bodies.
 extension SimState {
-    static let throttleBody = #"{"error_description":"You have made too many requests continuously. Please try again after some time.","error":"Access Denied","status":"failure"}"#
+    static let throttleBody =
+        #"{"error_description":"You have made too many requests continuously. Please try again after some time.","error":"Access Denied","status":"failure"}"#
 
     func accounts(_ r: SimRequest) -> SimResponse {
         let route = Array(r.path.dropFirst())  // after "accounts"
@@ -13,7 +14,13 @@ extension SimState {
         case ("POST", ["oauth", "v2", "token"]): return tokenEndpoint(r)
         case ("POST", ["oauth", "v2", "token", "revoke"]): return revoke(r.params["token"])
         case ("GET", ["oauth", "serverinfo"]):
-            return .json(200, ["result": "success", "locations": .object(Dictionary(uniqueKeysWithValues: dataCenters.map { ($0, JSONValue.string(accountsServer($0))) }))])
+            return .json(
+                200,
+                [
+                    "result": "success",
+                    "locations": .object(Dictionary(uniqueKeysWithValues: dataCenters.map { ($0, JSONValue.string(accountsServer($0))) })),
+                ]
+            )
         default: return .html(404, "<h1>Not Found</h1>")
         }
     }
@@ -31,18 +38,24 @@ extension SimState {
         guard let scope = q["scope"], !scope.isEmpty else { return .html(400, page("Invalid Scope", "scope is required.")) }
         if config.autoApprove { return approve(r.dc, q, approved: true) }
         let hidden = q.keys.sorted().map { "<input type=\"hidden\" name=\"\(escape($0))\" value=\"\(escape(q[$0]!))\">" }.joined()
-        return .html(200, page("Zoho Simulator — Authorize \(escape(client.name))", """
-            <p><b>\(escape(client.name))</b> would like to access your Zoho account (\(r.dc.uppercased()) data centre):</p>
-            <ul>\(scope.split(separator: ",").map { "<li>\(escape(String($0)))</li>" }.joined())</ul>
-            <form method="post" action="/\(r.dc)/accounts/oauth/v2/auth/consent">\(hidden)
-            <button name="decision" value="approve">Accept</button> <button name="decision" value="deny">Reject</button></form>
-            """))
+        return .html(
+            200,
+            page(
+                "Zoho Simulator — Authorize \(escape(client.name))",
+                """
+                <p><b>\(escape(client.name))</b> would like to access your Zoho account (\(r.dc.uppercased()) data centre):</p>
+                <ul>\(scope.split(separator: ",").map { "<li>\(escape(String($0)))</li>" }.joined())</ul>
+                <form method="post" action="/\(r.dc)/accounts/oauth/v2/auth/consent">\(hidden)
+                <button name="decision" value="approve">Accept</button> <button name="decision" value="deny">Reject</button></form>
+                """
+            )
+        )
     }
 
     func consent(_ r: SimRequest) -> SimResponse {
         let f = r.form
         guard let clientID = f["client_id"], let client = clients[clientID], client.dcs.contains(r.dc),
-              let redirect = f["redirect_uri"], client.redirectURIs.contains(redirect)
+            let redirect = f["redirect_uri"], client.redirectURIs.contains(redirect)
         else { return .html(400, page("Invalid Request", "The consent form is incomplete.")) }
         return approve(r.dc, f, approved: f["decision"] == "approve")
     }
@@ -56,8 +69,16 @@ extension SimState {
             items.append(("error", "access_denied"))
         } else {
             let code = token()
-            grants[code] = Grant(code: code, clientID: p["client_id"]!, dc: dc, scopes: scopes(p["scope"] ?? ""), redirectURI: redirect,
-                                 offline: p["access_type"] == "offline", expiresAt: now + Int64(config.grantTTLSeconds * 1e6), used: false)
+            grants[code] = Grant(
+                code: code,
+                clientID: p["client_id"]!,
+                dc: dc,
+                scopes: scopes(p["scope"] ?? ""),
+                redirectURI: redirect,
+                offline: p["access_type"] == "offline",
+                expiresAt: now + Int64(config.grantTTLSeconds * 1e6),
+                used: false
+            )
             grantTimes[p["client_id"]!] = recent + [now]
             items += [("code", code), ("location", dc), ("accounts-server", accountsServer(dc))]
         }
@@ -65,7 +86,10 @@ extension SimState {
         var components = URLComponents(string: redirect)!
         components.queryItems = (components.queryItems ?? []) + items.map { URLQueryItem(name: $0.0, value: $0.1) }
         // URLComponents leaves ':' and '/' unescaped in values; Zoho escapes the accounts-server URL.
-        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: "/", with: "%2F")
+        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(
+            of: "/",
+            with: "%2F"
+        )
         return .redirect(components.string!)
     }
 
@@ -76,7 +100,9 @@ extension SimState {
         case "authorization_code":
             guard let code = p["code"], var grant = grants[code] else { return error("invalid_code") }
             guard grant.dc == r.dc else { return error("invalid_client") }
-            guard let client = clients[p["client_id"] ?? ""], client.id == grant.clientID, client.dcs.contains(r.dc) else { return error("invalid_client") }
+            guard let client = clients[p["client_id"] ?? ""], client.id == grant.clientID, client.dcs.contains(r.dc) else {
+                return error("invalid_client")
+            }
             guard client.secret == p["client_secret"] else { return error("invalid_client_secret") }
             guard !grant.used, grant.expiresAt > now() else { return error("invalid_code") }
             guard p["redirect_uri"] == grant.redirectURI else { return error("invalid_redirect_uri") }
@@ -85,15 +111,26 @@ extension SimState {
             var refresh: String?
             if grant.offline {
                 let rt = token()
-                refreshTokens[rt] = RefreshToken(token: rt, clientID: client.id, dc: r.dc, scopes: grant.scopes, createdAt: now(),
-                                                 revoked: false, accessTokens: [], requestTimes: [], blockedUntil: nil)
+                refreshTokens[rt] = RefreshToken(
+                    token: rt,
+                    clientID: client.id,
+                    dc: r.dc,
+                    scopes: grant.scopes,
+                    createdAt: now(),
+                    revoked: false,
+                    accessTokens: [],
+                    requestTimes: [],
+                    blockedUntil: nil
+                )
                 refresh = rt
                 evictRefreshTokens(client: client.id, dc: r.dc)
             }
             let at = issueAccessToken(refresh: refresh, dc: r.dc, scopes: grant.scopes)
             return .json(200, tokenBody(at, refresh: refresh, dc: r.dc, scopes: grant.scopes))
         case "refresh_token":
-            guard let rt = p["refresh_token"], var record = refreshTokens[rt], !record.revoked, record.dc == r.dc else { return error("invalid_code") }
+            guard let rt = p["refresh_token"], var record = refreshTokens[rt], !record.revoked, record.dc == r.dc else {
+                return error("invalid_code")
+            }
             guard let client = clients[p["client_id"] ?? ""], client.id == record.clientID else { return error("invalid_client") }
             guard client.secret == p["client_secret"] else { return error("invalid_client_secret") }
             let now = now()
@@ -123,8 +160,10 @@ extension SimState {
     }
 
     func tokenBody(_ at: String, refresh: String?, dc: String, scopes: [String]) -> JSONValue {
-        var body: [String: JSONValue] = ["access_token": .string(at), "api_domain": .string(apiDomain(dc)), "token_type": "Bearer",
-                                         "scope": .string(scopes.joined(separator: " "))]
+        var body: [String: JSONValue] = [
+            "access_token": .string(at), "api_domain": .string(apiDomain(dc)), "token_type": "Bearer",
+            "scope": .string(scopes.joined(separator: " ")),
+        ]
         let ttl = Int64(config.accessTokenTTLSeconds)
         if config.legacyExpiresIn {
             body["expires_in_sec"] = .int(ttl)
@@ -138,8 +177,14 @@ extension SimState {
 
     func issueAccessToken(refresh: String?, dc: String, scopes: [String]) -> String {
         let at = token()
-        accessTokens[at] = AccessToken(token: at, refreshToken: refresh, dc: dc, scopes: scopes,
-                                       expiresAt: now() + Int64(config.accessTokenTTLSeconds * 1e6), revoked: false)
+        accessTokens[at] = AccessToken(
+            token: at,
+            refreshToken: refresh,
+            dc: dc,
+            scopes: scopes,
+            expiresAt: now() + Int64(config.accessTokenTTLSeconds * 1e6),
+            revoked: false
+        )
         if let refresh, var record = refreshTokens[refresh] {
             record.accessTokens.append(at)
             // The 11th live access token invalidates the oldest.

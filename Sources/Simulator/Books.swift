@@ -29,8 +29,10 @@ struct BooksWebhook: Codable, Sendable {
 
 /// Zoho Books v3: organizations and contacts, its `{"code":0,…}` envelope, its errors and its limit.
 extension SimState {
-    static let booksContactFields: Set<String> = ["contact_name", "company_name", "contact_type", "email", "phone", "mobile", "website",
-                                                  "billing_address", "shipping_address", "notes", "status", "first_name", "last_name"]
+    static let booksContactFields: Set<String> = [
+        "contact_name", "company_name", "contact_type", "email", "phone", "mobile", "website",
+        "billing_address", "shipping_address", "notes", "status", "first_name", "last_name",
+    ]
 
     func booksTime(_ micros: Micros) -> String {
         // Books writes offsets without a colon: 2013-10-07T18:24:51+0530.
@@ -45,9 +47,17 @@ extension SimState {
         guard scopes.contains(where: { $0.hasPrefix("ZOHOBOOKS.") }) else { return BooksError.unauthorized }
         if route == ["organizations"] {
             let mine = books.values.filter { $0.dc == r.dc }.sorted { $0.organizationID < $1.organizationID }
-            return .json(200, ["code": 0, "message": "success", "organizations": .array(mine.map {
-                ["organization_id": .string($0.organizationID), "name": .string($0.name), "is_default_org": true, "currency_code": "USD"]
-            })])
+            return .json(
+                200,
+                [
+                    "code": 0, "message": "success",
+                    "organizations": .array(
+                        mine.map {
+                            ["organization_id": .string($0.organizationID), "name": .string($0.name), "is_default_org": true, "currency_code": "USD"]
+                        }
+                    ),
+                ]
+            )
         }
         guard route.first == "contacts" else { return BooksError.response(404, 5, "Invalid URL Passed") }
         guard let orgID = r.query["organization_id"], !orgID.isEmpty else {
@@ -64,7 +74,9 @@ extension SimState {
         }
         org.recent.append(now)
         books[booksKey(r.dc, orgID)] = org
-        let contactsScope = { (op: String) in scopes.contains { $0 == "ZOHOBOOKS.FULLACCESS.ALL" || $0 == "ZOHOBOOKS.CONTACTS.ALL" || $0 == "ZOHOBOOKS.CONTACTS.\(op)" } }
+        let contactsScope = { (op: String) in
+            scopes.contains { $0 == "ZOHOBOOKS.FULLACCESS.ALL" || $0 == "ZOHOBOOKS.CONTACTS.ALL" || $0 == "ZOHOBOOKS.CONTACTS.\(op)" }
+        }
         let rest = Array(route.dropFirst())
         let id = rest.count == 1 ? rest[0] : nil
         switch r.method {
@@ -123,10 +135,17 @@ extension SimState {
             return a.id < b.id
         }
         let slice = Array(list.dropFirst((page - 1) * perPage).prefix(perPage))
-        return .json(200, ["code": 0, "message": "success", "contacts": .array(slice.map(presentContact)),
-                           "page_context": ["page": .int(Int64(page)), "per_page": .int(Int64(perPage)),
-                                            "has_more_page": .bool(page * perPage < list.count), "report_name": "Contacts",
-                                            "applied_filter": "Status.All", "sort_column": .string(column), "sort_order": .string(ascending ? "A" : "D")]])
+        return .json(
+            200,
+            [
+                "code": 0, "message": "success", "contacts": .array(slice.map(presentContact)),
+                "page_context": [
+                    "page": .int(Int64(page)), "per_page": .int(Int64(perPage)),
+                    "has_more_page": .bool(page * perPage < list.count), "report_name": "Contacts",
+                    "applied_filter": "Status.All", "sort_column": .string(column), "sort_order": .string(ascending ? "A" : "D"),
+                ],
+            ]
+        )
     }
 
     func booksWrite(_ r: SimRequest, _ orgID: String, id: String?) -> SimResponse {
@@ -153,7 +172,8 @@ extension SimState {
             org.nextID += 1
         }
         if let name = object["contact_name"]?.stringValue,
-           org.contacts.values.contains(where: { $0.id != contact.id && $0.fields["contact_name"]?.stringValue == name }) {
+            org.contacts.values.contains(where: { $0.id != contact.id && $0.fields["contact_name"]?.stringValue == name })
+        {
             return BooksError.response(400, 3062, "The contact name \"\(name)\" is already used by another contact.")
         }
         for (k, v) in object where Self.booksContactFields.contains(k) { contact.fields[k] = v.isNull ? nil : v }
@@ -161,8 +181,13 @@ extension SimState {
         org.contacts[contact.id] = contact
         books[key] = org
         booksWebhook(r.dc, orgID, event: id == nil ? "create" : "update", contact: presentContact(contact))
-        return .json(id == nil ? 201 : 200, ["code": 0, "message": .string(id == nil ? "The contact has been added." : "Contact information has been saved."),
-                                            "contact": presentContact(contact)])
+        return .json(
+            id == nil ? 201 : 200,
+            [
+                "code": 0, "message": .string(id == nil ? "The contact has been added." : "Contact information has been saved."),
+                "contact": presentContact(contact),
+            ]
+        )
     }
 
     /// Workflow webhooks: the default payload `{"contact":{…}}`, custom headers and query, signed when a secret is set.
@@ -174,7 +199,9 @@ extension SimState {
             headers["Content-Type"] = "application/json"
             if let secret = hook.secret { headers["X-Zoho-Webhook-Signature"] = Self.booksSignature(secret: secret, query: hook.query, body: body) }
             var url = URLComponents(string: hook.url)!
-            if !hook.query.isEmpty { url.queryItems = (url.queryItems ?? []) + hook.query.keys.sorted().map { URLQueryItem(name: $0, value: hook.query[$0]) } }
+            if !hook.query.isEmpty {
+                url.queryItems = (url.queryItems ?? []) + hook.query.keys.sorted().map { URLQueryItem(name: $0, value: hook.query[$0]) }
+            }
             enqueueDelivery(Delivery(kind: "books_webhook", url: url.string!, body: body, headers: headers, status: nil, attempts: 0, error: nil))
         }
         flushDeliveries()

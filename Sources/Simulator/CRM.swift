@@ -14,24 +14,51 @@ extension SimState {
         switch first {
         case "org":
             guard r.method == "GET" else { return CRMError.methodNotAllowed }
-            return .json(200, ["org": [["id": .string(orgs[r.dc]!.orgID), "company_name": .string("Simulated Zoho (\(r.dc.uppercased()))"),
-                                        "domain_name": .string("sim-\(r.dc)"), "time_zone": "Asia/Kolkata", "currency": "USD",
-                                        "edition": .string(orgs[r.dc]!.edition.rawValue)]]])
+            return .json(
+                200,
+                [
+                    "org": [
+                        [
+                            "id": .string(orgs[r.dc]!.orgID), "company_name": .string("Simulated Zoho (\(r.dc.uppercased()))"),
+                            "domain_name": .string("sim-\(r.dc)"), "time_zone": "Asia/Kolkata", "currency": "USD",
+                            "edition": .string(orgs[r.dc]!.edition.rawValue),
+                        ]
+                    ]
+                ]
+            )
         case "users":
-            return .json(200, ["users": [["id": "5725767000000100001", "full_name": "Sim Admin", "email": "admin@sim.zoho.local",
-                                          "role": ["name": "CEO", "id": "5725767000000100002"], "status": "active"]],
-                               "info": ["per_page": 200, "count": 1, "page": 1, "more_records": false]])
+            return .json(
+                200,
+                [
+                    "users": [
+                        [
+                            "id": "5725767000000100001", "full_name": "Sim Admin", "email": "admin@sim.zoho.local",
+                            "role": ["name": "CEO", "id": "5725767000000100002"], "status": "active",
+                        ]
+                    ],
+                    "info": ["per_page": 200, "count": 1, "page": 1, "more_records": false],
+                ]
+            )
         case "settings":
             guard route.count == 2, route[1] == "fields", r.method == "GET" else { return CRMError.notFound }
             guard let module = r.query["module"], let fields = CRMModules.fields[module] else {
                 return CRMError.response(400, "INVALID_MODULE", "the module name given seems to be invalid", ["resource_path_index": 0])
             }
-            return .json(200, ["fields": .array(fields.map { f in
-                var o: [String: JSONValue] = ["api_name": .string(f.apiName), "data_type": .string(f.kind.rawValue),
-                                              "system_mandatory": .bool(f.mandatory), "length": .int(Int64(f.maxLength))]
-                if let m = f.lookupModule { o["lookup"] = ["module": ["api_name": .string(m)]] }
-                return .object(o)
-            })])
+            return .json(
+                200,
+                [
+                    "fields": .array(
+                        fields.map { f in
+                            var o: [String: JSONValue] = [
+                                "api_name": .string(f.apiName), "data_type": .string(f.kind.rawValue),
+                                "system_mandatory": .bool(f.mandatory), "length": .int(Int64(f.maxLength)),
+                            ]
+                            if let m = f.lookupModule { o["lookup"] = ["module": ["api_name": .string(m)]] }
+                            return .object(o)
+                        }
+                    )
+                ]
+            )
         case "actions":
             guard route.count == 2, route[1] == "watch" else { return CRMError.notFound }
             return watch(r)
@@ -73,7 +100,8 @@ extension SimState {
         var org = orgs[r.dc]!
         let now = now()
         if org.creditsUsed(now: now) >= org.edition.dailyCredits(users: org.users) || org.inFlight >= org.edition.concurrency
-            || (heavy && org.inFlightHeavy >= 10) {
+            || (heavy && org.inFlightHeavy >= 10)
+        {
             return CRMError.tooManyRequests(retryAfter: config.retryAfterSeconds)
         }
         org.spend(now: now)
@@ -105,10 +133,19 @@ extension SimState {
         case "users": return upper.contains { $0.hasPrefix("ZOHOCRM.USERS.") || $0 == "ZOHOCRM.MODULES.ALL" }
         case "actions": return upper.contains { $0.hasPrefix("ZOHOCRM.NOTIFICATIONS.") }
         case let module?:
-            let op = switch r.method { case "GET": "READ"; case "POST": "CREATE"; case "PUT": "UPDATE"; case "DELETE": "DELETE"; default: "ALL" }
+            let op =
+                switch r.method {
+                case "GET": "READ"
+                case "POST": "CREATE"
+                case "PUT": "UPDATE"
+                case "DELETE": "DELETE"
+                default: "ALL"
+                }
             let m = module.uppercased()
-            return upper.contains { $0 == "ZOHOCRM.MODULES.ALL" || $0 == "ZOHOCRM.MODULES.\(m).ALL" || $0 == "ZOHOCRM.MODULES.\(m).\(op)"
-                || (r.method == "POST" && r.path.last == "upsert" && ($0 == "ZOHOCRM.MODULES.\(m).CREATE" || $0 == "ZOHOCRM.MODULES.\(m).UPDATE")) }
+            return upper.contains {
+                $0 == "ZOHOCRM.MODULES.ALL" || $0 == "ZOHOCRM.MODULES.\(m).ALL" || $0 == "ZOHOCRM.MODULES.\(m).\(op)"
+                    || (r.method == "POST" && r.path.last == "upsert" && ($0 == "ZOHOCRM.MODULES.\(m).CREATE" || $0 == "ZOHOCRM.MODULES.\(m).UPDATE"))
+            }
         case nil: return false
         }
     }
@@ -188,8 +225,12 @@ extension SimState {
             guard page >= 1 else { return CRMError.response(400, "INVALID_DATA", "invalid data", ["param": "page"]) }
             offset = (page - 1) * perPage
             if offset + perPage > 2000 {
-                return CRMError.response(400, "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
-                                         "cannot fetch more than 2000 records with page; use page_token", ["limit": 2000])
+                return CRMError.response(
+                    400,
+                    "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
+                    "cannot fetch more than 2000 records with page; use page_token",
+                    ["limit": 2000]
+                )
             }
         }
         guard offset < 100_000 else {
@@ -221,7 +262,8 @@ extension SimState {
         var b64 = String(text.dropFirst(2))
         while b64.count % 4 != 0 { b64 += "=" }
         guard let data = Data(base64Encoded: b64), let v = try? JSONValue.parse(Array(data)),
-              let o = v["o"]?.intValue, let e = v["e"]?.intValue else { return nil }
+            let o = v["o"]?.intValue, let e = v["e"]?.intValue
+        else { return nil }
         return (Int(o), e)
     }
 
@@ -262,8 +304,10 @@ extension SimState {
         if let since { list = list.filter { $0.deleted > since } }
         if kind == "permanent" { list = [] }
         let rows: [JSONValue] = list.sorted { $0.deleted > $1.deleted }.map {
-            ["id": .string($0.id), "display_name": .string($0.displayName), "type": "recycle",
-             "deleted_time": .string(zohoTime($0.deleted)), "deleted_by": ["name": "Sim Admin", "id": "5725767000000100001"]]
+            [
+                "id": .string($0.id), "display_name": .string($0.displayName), "type": "recycle",
+                "deleted_time": .string(zohoTime($0.deleted)), "deleted_by": ["name": "Sim Admin", "id": "5725767000000100001"],
+            ]
         }
         return paged(r, rows, sortBy: "deleted_time", ascending: false, notModified: since != nil)
     }
@@ -279,7 +323,10 @@ extension SimState {
             }
             return CRMError.response(400, "MANDATORY_NOT_FOUND", "required field not found", ["api_name": "data", "json_path": "$.data"])
         }
-        if let pathID, data.count == 1, case .object(var o) = data[0] { o["id"] = .string(pathID); data[0] = .object(o) }
+        if let pathID, data.count == 1, case .object(var o) = data[0] {
+            o["id"] = .string(pathID)
+            data[0] = .object(o)
+        }
         guard data.count <= 100 else {
             return CRMError.response(400, "LIMIT_EXCEEDED", "the given data exceeds the limit", ["limit": 100, "api_name": "data"])
         }
@@ -308,14 +355,27 @@ extension SimState {
         return .json(status, ["data": .array(results)])
     }
 
-    struct WriteOK { let id: String; let inserted: Bool; let changed: [String: JSONValue]; let result: JSONValue }
+    struct WriteOK {
+        let id: String
+        let inserted: Bool
+        let changed: [String: JSONValue]
+        let result: JSONValue
+    }
     struct WriteFailure: Error { let body: JSONValue }
 
     /// Validates and applies one record; the caller collects per-record results in input order.
-    func applyOne(_ dc: String, _ module: String, _ input: [String: JSONValue], index: Int, mode: WriteMode,
-                  duplicateFields: [String]) -> Result<WriteOK, WriteFailure> {
+    func applyOne(
+        _ dc: String,
+        _ module: String,
+        _ input: [String: JSONValue],
+        index: Int,
+        mode: WriteMode,
+        duplicateFields: [String]
+    ) -> Result<WriteOK, WriteFailure> {
         let path = { (field: String) in JSONValue.string("$.data[\(index)].\(field)") }
-        let fail = { (code: String, message: String, details: JSONValue) in Result<WriteOK, WriteFailure>.failure(WriteFailure(body: CRMError.body(code, message, details))) }
+        let fail = { (code: String, message: String, details: JSONValue) in
+            Result<WriteOK, WriteFailure>.failure(WriteFailure(body: CRMError.body(code, message, details)))
+        }
         var org = orgs[dc]!
         var existing: CRMRecord?
         var duplicateField: String?
@@ -345,18 +405,32 @@ extension SimState {
         for spec in specs {
             guard let value = input[spec.apiName] else {
                 if spec.mandatory && existing == nil {
-                    return fail("MANDATORY_NOT_FOUND", "required field not found", ["api_name": .string(spec.apiName), "json_path": path(spec.apiName)])
+                    return fail(
+                        "MANDATORY_NOT_FOUND",
+                        "required field not found",
+                        ["api_name": .string(spec.apiName), "json_path": path(spec.apiName)]
+                    )
                 }
                 continue
             }
             if value.isNull {
-                if spec.mandatory { return fail("MANDATORY_NOT_FOUND", "required field not found", ["api_name": .string(spec.apiName), "json_path": path(spec.apiName)]) }
+                if spec.mandatory {
+                    return fail(
+                        "MANDATORY_NOT_FOUND",
+                        "required field not found",
+                        ["api_name": .string(spec.apiName), "json_path": path(spec.apiName)]
+                    )
+                }
                 values[spec.apiName] = .null
                 continue
             }
             switch validate(spec, value, org: org) {
             case .some(let expected):
-                return fail("INVALID_DATA", "invalid data", ["api_name": .string(spec.apiName), "json_path": path(spec.apiName), "expected_data_type": .string(expected)])
+                return fail(
+                    "INVALID_DATA",
+                    "invalid data",
+                    ["api_name": .string(spec.apiName), "json_path": path(spec.apiName), "expected_data_type": .string(expected)]
+                )
             case .none:
                 values[spec.apiName] = normalise(spec, value, org: org)
             }
@@ -380,12 +454,16 @@ extension SimState {
         if existing == nil || !changed.isEmpty { record.modified = max(now, record.modified + 1) }
         org.records[module]![record.id] = record
         orgs[dc] = org
-        let details: [String: JSONValue] = ["id": .string(record.id), "Modified_Time": .string(zohoTime(record.modified)),
-                                            "Modified_By": ["name": "Sim Admin", "id": "5725767000000100001"],
-                                            "Created_Time": .string(zohoTime(record.created)),
-                                            "Created_By": ["name": "Sim Admin", "id": "5725767000000100001"]]
-        var result: [String: JSONValue] = ["code": "SUCCESS", "details": .object(details),
-                                           "message": existing == nil ? "record added" : "record updated", "status": "success"]
+        let details: [String: JSONValue] = [
+            "id": .string(record.id), "Modified_Time": .string(zohoTime(record.modified)),
+            "Modified_By": ["name": "Sim Admin", "id": "5725767000000100001"],
+            "Created_Time": .string(zohoTime(record.created)),
+            "Created_By": ["name": "Sim Admin", "id": "5725767000000100001"],
+        ]
+        var result: [String: JSONValue] = [
+            "code": "SUCCESS", "details": .object(details),
+            "message": existing == nil ? "record added" : "record updated", "status": "success",
+        ]
         if mode == .upsert {
             result["action"] = existing == nil ? "insert" : "update"
             if let duplicateField { result["duplicate_field"] = .string(duplicateField) }
@@ -405,7 +483,8 @@ extension SimState {
             guard let s = value.stringValue, s.count <= spec.maxLength else { return spec.kind == .textarea ? "textarea" : "text" }
         case .email:
             guard let s = value.stringValue, s.count <= spec.maxLength, let at = s.firstIndex(of: "@"),
-                  s[s.index(after: at)...].contains("."), !s.contains(" ") else { return "email" }
+                s[s.index(after: at)...].contains("."), !s.contains(" ")
+            else { return "email" }
         case .lookup:
             guard let id = value["id"]?.stringValue ?? value.stringValue, org.records[spec.lookupModule!]?[id] != nil else { return "lookup" }
         case .date:
@@ -421,7 +500,8 @@ extension SimState {
     /// Lookups are stored as {"id", "name"} whatever form they came in.
     func normalise(_ spec: CRMField, _ value: JSONValue, org: CRMOrg) -> JSONValue {
         guard spec.kind == .lookup, let id = value["id"]?.stringValue ?? value.stringValue,
-              let target = org.records[spec.lookupModule!]?[id] else { return value }
+            let target = org.records[spec.lookupModule!]?[id]
+        else { return value }
         return ["id": .string(id), "name": target.fields[CRMModules.nameField[spec.lookupModule!]!] ?? .null]
     }
 
@@ -461,9 +541,17 @@ indirect enum Criteria {
             guard var left = term() else { return nil }
             while true {
                 let rest = String(chars[i...]).lowercased()
-                if rest.hasPrefix("and") { i += 3; guard let right = term() else { return nil }; left = .and(left, right) }
-                else if rest.hasPrefix("or") { i += 2; guard let right = term() else { return nil }; left = .or(left, right) }
-                else { return left }
+                if rest.hasPrefix("and") {
+                    i += 3
+                    guard let right = term() else { return nil }
+                    left = .and(left, right)
+                } else if rest.hasPrefix("or") {
+                    i += 2
+                    guard let right = term() else { return nil }
+                    left = .or(left, right)
+                } else {
+                    return left
+                }
             }
         }
         func term() -> Criteria? {
@@ -477,10 +565,18 @@ indirect enum Criteria {
             var depth = 0
             var body = ""
             while i < chars.count {
-                if chars[i] == "\\", i + 1 < chars.count { body.append(chars[i + 1]); i += 2; continue }
+                if chars[i] == "\\", i + 1 < chars.count {
+                    body.append(chars[i + 1])
+                    i += 2
+                    continue
+                }
                 if chars[i] == "(" { depth += 1 }
-                if chars[i] == ")" { if depth == 0 { break }; depth -= 1 }
-                body.append(chars[i]); i += 1
+                if chars[i] == ")" {
+                    if depth == 0 { break }
+                    depth -= 1
+                }
+                body.append(chars[i])
+                i += 1
             }
             guard i < chars.count else { return nil }
             i += 1

@@ -105,7 +105,10 @@ struct CRMOrg: Codable, Sendable {
     init(dc: String) {
         self.dc = dc
         self.orgID = String(60_000_001 + (SimDataCenter.all.firstIndex(of: dc) ?? 0) * 1000)
-        for m in CRMModules.fields.keys { records[m] = [:]; deleted[m] = [] }
+        for m in CRMModules.fields.keys {
+            records[m] = [:]
+            deleted[m] = []
+        }
     }
 
     mutating func newID() -> String {

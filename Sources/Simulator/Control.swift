@@ -8,7 +8,10 @@ extension SimState {
         let body = r.json ?? [:]
         let bad = { (message: String) in SimResponse.json(400, ["error": .string(message)]) }
         let key = r.method + " " + route.joined(separator: "/")
-        let r0 = route.count > 0 ? route[0] : "", r1 = route.count > 1 ? route[1] : "", r2 = route.count > 2 ? route[2] : "", r3 = route.count > 3 ? route[3] : ""
+        let r0 = route.count > 0 ? route[0] : ""
+        let r1 = route.count > 1 ? route[1] : ""
+        let r2 = route.count > 2 ? route[2] : ""
+        let r3 = route.count > 3 ? route[3] : ""
         switch key {
         case "POST reset":
             reset()
@@ -16,12 +19,15 @@ extension SimState {
         case "GET config":
             return .json(200, (try? JSONValue.parse(Array(JSONEncoder().encode(config)))) ?? [:])
         case "POST config":
-            guard case .object(let changes) = body, var current = (try? JSONValue.parse(Array(JSONEncoder().encode(config))))?.objectValue else { return bad("expected a JSON object") }
+            guard case .object(let changes) = body, var current = (try? JSONValue.parse(Array(JSONEncoder().encode(config))))?.objectValue else {
+                return bad("expected a JSON object")
+            }
             for (k, v) in changes {
                 guard current[k] != nil || ["retryAfterSeconds"].contains(k) else { return bad("unknown config key \(k)") }
                 current[k] = v
             }
-            guard let data = try? JSONEncoder().encode(JSONValue.object(current)), let decoded = try? JSONDecoder().decode(SimConfig.self, from: data) else {
+            guard let data = try? JSONEncoder().encode(JSONValue.object(current)), let decoded = try? JSONDecoder().decode(SimConfig.self, from: data)
+            else {
                 return bad("invalid config value")
             }
             config = decoded
@@ -30,13 +36,19 @@ extension SimState {
             let redirects = body["redirect_uris"]?.arrayValue?.compactMap(\.stringValue) ?? []
             guard !redirects.isEmpty else { return bad("redirect_uris is required") }
             let dcs = body["dcs"]?.arrayValue?.compactMap(\.stringValue) ?? dataCenters
-            let client = Client(id: body["client_id"]?.stringValue ?? "1000." + rng.alnum(30), secret: body["client_secret"]?.stringValue ?? rng.hex(42),
-                                redirectURIs: redirects, dcs: dcs, name: body["name"]?.stringValue ?? "Sidecar")
+            let client = Client(
+                id: body["client_id"]?.stringValue ?? "1000." + rng.alnum(30),
+                secret: body["client_secret"]?.stringValue ?? rng.hex(42),
+                redirectURIs: redirects,
+                dcs: dcs,
+                name: body["name"]?.stringValue ?? "Sidecar"
+            )
             clients[client.id] = client
             return .json(201, ["client_id": .string(client.id), "client_secret": .string(client.secret), "dcs": .array(dcs.map { .string($0) })])
         case "POST faults":
             guard let target = body["target"]?.stringValue, ["crm", "books", "accounts", "all"].contains(target),
-                  let kind = body["kind"]?.stringValue.flatMap(Fault.Kind.init(rawValue:)) else {
+                let kind = body["kind"]?.stringValue.flatMap(Fault.Kind.init(rawValue:))
+            else {
                 return bad("expected {target: crm|books|accounts|all, kind: 500|502|timeout|drop|429|invalid_token, count or percent}")
             }
             let count = body["count"]?.intValue.map(Int.init)
@@ -53,8 +65,10 @@ extension SimState {
             return .json(200, ["now": .string(zohoTime(now())), "offset_seconds": .double(Double(clockOffsetMicros) / 1e6)])
         case "POST revoke":
             var n = 0
-            for (token, record) in refreshTokens where !record.revoked
-                && (body["refresh_token"]?.stringValue == token || body["client_id"]?.stringValue == record.clientID) {
+            for (token, record) in refreshTokens
+            where !record.revoked
+                && (body["refresh_token"]?.stringValue == token || body["client_id"]?.stringValue == record.clientID)
+            {
                 revokeRefreshToken(token)
                 n += 1
             }
@@ -74,19 +88,34 @@ extension SimState {
             return .json(200, Self.snakeJSON(deliveries))
         case _ where r0 == "crm" && r2 == "edition" && route.count == 3:
             let dc = r1
-            guard orgs[dc] != nil, let edition = body["edition"]?.stringValue.flatMap(Edition.init(rawValue:)) else { return bad("expected {edition, users}") }
+            guard orgs[dc] != nil, let edition = body["edition"]?.stringValue.flatMap(Edition.init(rawValue:)) else {
+                return bad("expected {edition, users}")
+            }
             orgs[dc]!.edition = edition
             if let users = body["users"]?.intValue { orgs[dc]!.users = Int(users) }
             // Credits already spent today (so a test or demo can reach the daily limit without 5,000 calls).
             if let spent = body["spent"]?.intValue { orgs[dc]!.credits[now() / 60_000_000, default: 0] += Int(spent) }
-            return .json(200, ["edition": .string(edition.rawValue), "daily_credits": .int(Int64(edition.dailyCredits(users: orgs[dc]!.users))),
-                               "concurrency": .int(Int64(edition.concurrency))])
+            return .json(
+                200,
+                [
+                    "edition": .string(edition.rawValue), "daily_credits": .int(Int64(edition.dailyCredits(users: orgs[dc]!.users))),
+                    "concurrency": .int(Int64(edition.concurrency)),
+                ]
+            )
         case _ where r.method == "POST" && r0 == "crm" && r2 == "workflow_webhooks" && route.count == 3:
             let dc = r1
-            guard orgs[dc] != nil, let module = body["module"]?.stringValue, let url = body["url"]?.stringValue else { return bad("expected {module, url, events, headers, form}") }
-            orgs[dc]!.workflowWebhooks.append(WorkflowWebhook(module: module, url: url, events: body["events"]?.arrayValue?.compactMap(\.stringValue) ?? ["all"],
-                                                              headers: body["headers"]?.objectValue?.compactMapValues(\.stringValue) ?? [:],
-                                                              form: body["form"]?.boolValue ?? false))
+            guard orgs[dc] != nil, let module = body["module"]?.stringValue, let url = body["url"]?.stringValue else {
+                return bad("expected {module, url, events, headers, form}")
+            }
+            orgs[dc]!.workflowWebhooks.append(
+                WorkflowWebhook(
+                    module: module,
+                    url: url,
+                    events: body["events"]?.arrayValue?.compactMap(\.stringValue) ?? ["all"],
+                    headers: body["headers"]?.objectValue?.compactMapValues(\.stringValue) ?? [:],
+                    form: body["form"]?.boolValue ?? false
+                )
+            )
             return .json(201, ["status": "created"])
         case _ where r0 == "crm" && CRMModules.fields[r2] != nil && orgs[r1] != nil && route.count <= 4:
             let (dc, module) = (r1, r2)
@@ -99,11 +128,18 @@ extension SimState {
             return .json(201, ["organization_id": .string(id)])
         case _ where r.method == "POST" && r0 == "books" && r3 == "webhooks" && route.count == 4:
             let (dc, org) = (r1, r2)
-            guard books[booksKey(dc, org)] != nil, let url = body["url"]?.stringValue else { return bad("expected {url, events, headers, query, secret}") }
-            books[booksKey(dc, org)]!.webhooks.append(BooksWebhook(url: url, events: body["events"]?.arrayValue?.compactMap(\.stringValue) ?? ["all"],
-                                                                    headers: body["headers"]?.objectValue?.compactMapValues(\.stringValue) ?? [:],
-                                                                    query: body["query"]?.objectValue?.compactMapValues(\.stringValue) ?? [:],
-                                                                    secret: body["secret"]?.stringValue))
+            guard books[booksKey(dc, org)] != nil, let url = body["url"]?.stringValue else {
+                return bad("expected {url, events, headers, query, secret}")
+            }
+            books[booksKey(dc, org)]!.webhooks.append(
+                BooksWebhook(
+                    url: url,
+                    events: body["events"]?.arrayValue?.compactMap(\.stringValue) ?? ["all"],
+                    headers: body["headers"]?.objectValue?.compactMapValues(\.stringValue) ?? [:],
+                    query: body["query"]?.objectValue?.compactMapValues(\.stringValue) ?? [:],
+                    secret: body["secret"]?.stringValue
+                )
+            )
             return .json(201, ["status": "created"])
         case _ where r0 == "books" && r3 == "contacts" && books[booksKey(r1, r2)] != nil && route.count <= 5:
             let (dc, org) = (r1, r2)
@@ -169,8 +205,17 @@ extension SimState {
     }
 
     func reset() {
-        clients = [:]; grants = [:]; grantTimes = [:]; refreshTokens = [:]; accessTokens = [:]
-        faults = []; requestLog = []; deliveries = []; writeCounts = [:]; pendingDeliveries = []; clockOffsetMicros = 0
+        clients = [:]
+        grants = [:]
+        grantTimes = [:]
+        refreshTokens = [:]
+        accessTokens = [:]
+        faults = []
+        requestLog = []
+        deliveries = []
+        writeCounts = [:]
+        pendingDeliveries = []
+        clockOffsetMicros = 0
         (orgs, books) = Self.freshOrganisations()
         rng = SeededRandom(seed: seed)
     }

@@ -55,12 +55,16 @@ extension SimState {
 
     func faultResponse(_ fault: Fault.Kind, app: String) -> SimResponse {
         switch fault {
-        case .http500: return app == "books" ? BooksError.internalError : app == "crm" ? CRMError.internalError : .html(500, page("Internal Server Error", ""))
+        case .http500:
+            return app == "books" ? BooksError.internalError : app == "crm" ? CRMError.internalError : .html(500, page("Internal Server Error", ""))
         case .http502: return .html(502, "<html><body><h1>502 Bad Gateway</h1></body></html>")
-        case .tooMany: return app == "books" ? BooksError.tooManyRequests(retryAfter: config.retryAfterSeconds) : CRMError.tooManyRequests(retryAfter: config.retryAfterSeconds)
+        case .tooMany:
+            return app == "books"
+                ? BooksError.tooManyRequests(retryAfter: config.retryAfterSeconds) : CRMError.tooManyRequests(retryAfter: config.retryAfterSeconds)
         case .invalidToken: return app == "books" ? BooksError.unauthorized : CRMError.invalidToken
         case .drop: return SimResponse(status: 500, headers: [], body: [], effect: .dropConnection)
-        case .timeout: return SimResponse(status: 504, headers: [], body: Array("Gateway Timeout".utf8), effect: .hold(seconds: config.timeoutFaultSeconds))
+        case .timeout:
+            return SimResponse(status: 504, headers: [], body: Array("Gateway Timeout".utf8), effect: .hold(seconds: config.timeoutFaultSeconds))
         }
     }
 

@@ -14,17 +14,29 @@ extension SimState {
             if let id = r.query["channel_id"] { list = list.filter { $0.channelID == id } }
             if let module = r.query["module"] { list = list.filter { $0.events.contains { $0.hasPrefix(module + ".") } } }
             guard !list.isEmpty else { return .empty(204) }
-            return .json(200, ["watch": .array(list.sorted { $0.channelID < $1.channelID }.map { channelJSON($0) }),
-                               "info": ["per_page": 200, "count": .int(Int64(list.count)), "page": 1, "more_records": false]])
+            return .json(
+                200,
+                [
+                    "watch": .array(list.sorted { $0.channelID < $1.channelID }.map { channelJSON($0) }),
+                    "info": ["per_page": 200, "count": .int(Int64(list.count)), "page": 1, "more_records": false],
+                ]
+            )
         case "DELETE":
             let ids = (r.query["channel_ids"] ?? "").split(separator: ",").map(String.init)
-            guard !ids.isEmpty else { return CRMError.response(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", ["param": "channel_ids"]) }
+            guard !ids.isEmpty else {
+                return CRMError.response(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", ["param": "channel_ids"])
+            }
             var results: [JSONValue] = []
             for id in ids {
                 if org.channels.removeValue(forKey: id) != nil {
-                    results.append(["code": "SUCCESS", "details": ["channel_id": .string(id)], "message": "Successfully un-subscribed from actions-watch", "status": "success"])
+                    results.append([
+                        "code": "SUCCESS", "details": ["channel_id": .string(id)], "message": "Successfully un-subscribed from actions-watch",
+                        "status": "success",
+                    ])
                 } else {
-                    results.append(CRMError.body("NOT_SUBSCRIBED", "not subscribed for actions-watch of the given module", ["channel_id": .string(id)]))
+                    results.append(
+                        CRMError.body("NOT_SUBSCRIBED", "not subscribed for actions-watch of the given module", ["channel_id": .string(id)])
+                    )
                 }
             }
             orgs[r.dc] = org
@@ -83,26 +95,42 @@ extension SimState {
             expiry = old
         }
         var resourceIDs: [String: String] = existing?.resourceIDs ?? [:]
-        for e in events { let m = String(e.split(separator: ".")[0]); if resourceIDs[m] == nil { resourceIDs[m] = "5725767000000" + rng.alnum(6).filter(\.isNumber).padding(toLength: 6, withPad: "0", startingAt: 0) } }
-        let channel = WatchChannel(channelID: channelID, events: events, notifyURL: notifyURL, token: token, expiry: expiry,
-                              returnAffectedFieldValues: item["return_affected_field_values"]?.boolValue ?? existing?.returnAffectedFieldValues ?? false,
-                              resourceIDs: resourceIDs)
+        for e in events {
+            let m = String(e.split(separator: ".")[0])
+            if resourceIDs[m] == nil {
+                resourceIDs[m] = "5725767000000" + rng.alnum(6).filter(\.isNumber).padding(toLength: 6, withPad: "0", startingAt: 0)
+            }
+        }
+        let channel = WatchChannel(
+            channelID: channelID,
+            events: events,
+            notifyURL: notifyURL,
+            token: token,
+            expiry: expiry,
+            returnAffectedFieldValues: item["return_affected_field_values"]?.boolValue ?? existing?.returnAffectedFieldValues ?? false,
+            resourceIDs: resourceIDs
+        )
         org.channels[channelID] = channel
-        let message = method == "POST" ? "Successfully subscribed for actions-watch of the given module" : "Successfully updated the subscribe details"
+        let message =
+            method == "POST" ? "Successfully subscribed for actions-watch of the given module" : "Successfully updated the subscribe details"
         return ["code": "SUCCESS", "details": ["events": .array(channelEvents(channel))], "message": .string(message), "status": "success"]
     }
 
     func channelEvents(_ c: WatchChannel) -> [JSONValue] {
         Set(c.events.map { String($0.split(separator: ".")[0]) }).sorted().map { module in
-            ["channel_expiry": .string(zohoTime(c.expiry)), "resource_uri": .string("https://www.zohoapis.com/crm/v2/\(module)"),
-             "resource_id": .string(c.resourceIDs[module] ?? ""), "resource_name": .string(module), "channel_id": .string(c.channelID)]
+            [
+                "channel_expiry": .string(zohoTime(c.expiry)), "resource_uri": .string("https://www.zohoapis.com/crm/v2/\(module)"),
+                "resource_id": .string(c.resourceIDs[module] ?? ""), "resource_name": .string(module), "channel_id": .string(c.channelID),
+            ]
         }
     }
 
     func channelJSON(_ c: WatchChannel) -> JSONValue {
-        ["channel_id": .string(c.channelID), "events": .array(c.events.map { .string($0) }), "notify_url": .string(c.notifyURL),
-         "channel_expiry": .string(zohoTime(c.expiry)), "token": c.token.map { .string($0) } ?? .null,
-         "return_affected_field_values": .bool(c.returnAffectedFieldValues)]
+        [
+            "channel_id": .string(c.channelID), "events": .array(c.events.map { .string($0) }), "notify_url": .string(c.notifyURL),
+            "channel_expiry": .string(zohoTime(c.expiry)), "token": c.token.map { .string($0) } ?? .null,
+            "return_affected_field_values": .bool(c.returnAffectedFieldValues),
+        ]
     }
 
     /// Sends Zoho's callback to every live channel watching these changes, batching ids per operation.
@@ -114,22 +142,36 @@ extension SimState {
             let batch = changes.filter { $0.operation == operation }
             guard !batch.isEmpty else { continue }
             let event = ["insert": "create", "update": "edit", "delete": "delete"][operation]!
-            for channel in org.channels.values.sorted(by: { $0.channelID < $1.channelID }) where channel.expiry > now
-                && (channel.events.contains("\(module).\(event)") || channel.events.contains("\(module).all")) {
+            for channel in org.channels.values.sorted(by: { $0.channelID < $1.channelID })
+            where channel.expiry > now
+                && (channel.events.contains("\(module).\(event)") || channel.events.contains("\(module).all"))
+            {
                 let query = URLComponents(string: channel.notifyURL)?.queryItems ?? []
                 var body: [String: JSONValue] = [
-                    "server_time": .int(now / 1000), "query_params": .object(Dictionary(query.map { ($0.name, JSONValue.string($0.value ?? "")) }, uniquingKeysWith: { a, _ in a })),
+                    "server_time": .int(now / 1000),
+                    "query_params": .object(Dictionary(query.map { ($0.name, JSONValue.string($0.value ?? "")) }, uniquingKeysWith: { a, _ in a })),
                     "module": .string(module), "resource_uri": .string("https://www.zohoapis.com/crm/v2/\(module)"),
                     "ids": .array(batch.map { .string($0.id) }),
-                    "affected_fields": .array(operation == "update" ? batch.map { [$0.id: .array($0.fields.keys.sorted().map { .string($0) })] } : []),
+                    "affected_fields": .array(
+                        operation == "update" ? batch.map { [$0.id: .array($0.fields.keys.sorted().map { .string($0) })] } : []
+                    ),
                     "operation": .string(operation), "channel_id": .string(channel.channelID),
                 ]
                 if let token = channel.token { body["token"] = .string(token) }
                 if channel.returnAffectedFieldValues, operation == "update" {
                     body["affected_values"] = .array(batch.map { ["record_id": .string($0.id), "values": .object($0.fields)] })
                 }
-                enqueueDelivery(Delivery(kind: "crm_notification", url: channel.notifyURL, body: JSONValue.object(body).serialized(),
-                                         headers: ["Content-Type": "application/json"], status: nil, attempts: 0, error: nil))
+                enqueueDelivery(
+                    Delivery(
+                        kind: "crm_notification",
+                        url: channel.notifyURL,
+                        body: JSONValue.object(body).serialized(),
+                        headers: ["Content-Type": "application/json"],
+                        status: nil,
+                        attempts: 0,
+                        error: nil
+                    )
+                )
             }
             for hook in org.workflowWebhooks where hook.module == module && (hook.events.contains(event) || hook.events.contains("all")) {
                 for change in batch {
@@ -137,8 +179,11 @@ extension SimState {
                     record["id"] = .string(change.id)
                     record["module"] = .string(module)
                     record["operation"] = .string(operation)
-                    let body = hook.form
-                        ? record.keys.sorted().map { "\($0)=\((record[$0]!.stringValue ?? record[$0]!.serialized()).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+                    let body =
+                        hook.form
+                        ? record.keys.sorted().map {
+                            "\($0)=\((record[$0]!.stringValue ?? record[$0]!.serialized()).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+                        }.joined(separator: "&")
                         : JSONValue.object(record).serialized()
                     var headers = hook.headers
                     headers["Content-Type"] = hook.form ? "application/x-www-form-urlencoded" : "application/json"

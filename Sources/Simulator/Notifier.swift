@@ -31,7 +31,9 @@ public final class Notifier: Sendable {
     }
 
     static func deliver(_ work: Work, client: HTTPClient) async {
-        let (batch, delayMilliseconds, timeoutSeconds, retries, state) = (work.batch, work.delayMilliseconds, work.timeoutSeconds, work.retries, work.state)
+        let (batch, delayMilliseconds, timeoutSeconds, retries, state) = (
+            work.batch, work.delayMilliseconds, work.timeoutSeconds, work.retries, work.state
+        )
         if delayMilliseconds > 0 { try? await Task.sleep(for: .milliseconds(delayMilliseconds)) }
         for var delivery in batch {
             for attempt in 0...retries {

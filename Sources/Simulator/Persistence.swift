@@ -17,8 +17,16 @@ extension SimState {
     public func save(to path: String) throws {
         let fingerprint = requestLog.count ^ clients.count ^ (orgs.values.map { $0.records.values.map(\.count).reduce(0, +) }.reduce(0, +) << 20)
         guard fingerprint != lastSavedFingerprint else { return }
-        let snapshot = Snapshot(config: config, clockOffsetMicros: clockOffsetMicros, clients: clients, grants: grants,
-                                refreshTokens: refreshTokens, accessTokens: accessTokens, orgs: orgs, books: books)
+        let snapshot = Snapshot(
+            config: config,
+            clockOffsetMicros: clockOffsetMicros,
+            clients: clients,
+            grants: grants,
+            refreshTokens: refreshTokens,
+            accessTokens: accessTokens,
+            orgs: orgs,
+            books: books
+        )
         try JSONEncoder().encode(snapshot).write(to: URL(fileURLWithPath: path), options: .atomic)
         lastSavedFingerprint = fingerprint
     }

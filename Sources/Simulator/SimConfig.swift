@@ -58,7 +58,13 @@ public enum Edition: String, Codable, Sendable, CaseIterable {
     case free, standard, professional, enterprise, ultimate
 
     public var concurrency: Int {
-        switch self { case .free: 5; case .standard: 10; case .professional: 15; case .enterprise: 20; case .ultimate: 25 }
+        switch self {
+        case .free: 5
+        case .standard: 10
+        case .professional: 15
+        case .enterprise: 20
+        case .ultimate: 25
+        }
     }
 
     public func dailyCredits(users: Int) -> Int {

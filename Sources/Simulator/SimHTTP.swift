@@ -37,7 +37,10 @@ public struct SimRequest: Sendable {
 }
 
 public struct SimResponse: Sendable {
-    public enum Effect: Sendable { case none, dropConnection, hold(seconds: Double) }
+    public enum Effect: Sendable {
+        case none, dropConnection
+        case hold(seconds: Double)
+    }
     public var status: Int
     public var headers: [(String, String)]
     public var body: [UInt8]
@@ -78,8 +81,11 @@ enum CRMError {
     static let methodNotAllowed = response(405, "INVALID_REQUEST_METHOD", "The http request method type is not a valid one")
     static let internalError = response(500, "INTERNAL_ERROR", "Internal Server Error")
     static func tooManyRequests(retryAfter: Int?) -> SimResponse {
-        .json(429, body("TOO_MANY_REQUESTS", "too many requests. please try again after some time"),
-              headers: retryAfter.map { [("Retry-After", String($0))] } ?? [])
+        .json(
+            429,
+            body("TOO_MANY_REQUESTS", "too many requests. please try again after some time"),
+            headers: retryAfter.map { [("Retry-After", String($0))] } ?? []
+        )
     }
 }
 
@@ -91,7 +97,10 @@ enum BooksError {
     static let unauthorized = response(401, 57, "You are not authorized to perform this operation")
     static let internalError = response(500, 1000, "Internal error")
     static func tooManyRequests(retryAfter: Int?) -> SimResponse {
-        .json(429, ["code": 44, "message": "You have exceeded the maximum number of requests allowed per minute."],
-              headers: retryAfter.map { [("Retry-After", String($0))] } ?? [])
+        .json(
+            429,
+            ["code": 44, "message": "You have exceeded the maximum number of requests allowed per minute."],
+            headers: retryAfter.map { [("Retry-After", String($0))] } ?? []
+        )
     }
 }

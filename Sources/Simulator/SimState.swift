@@ -93,7 +93,13 @@ public actor SimState {
     }
 
     public struct Fault: Codable, Sendable {
-        public enum Kind: String, Codable, Sendable { case http500 = "500", http502 = "502", timeout, drop, tooMany = "429", invalidToken = "invalid_token" }
+        public enum Kind: String, Codable, Sendable {
+            case http500 = "500"
+            case http502 = "502"
+            case timeout, drop
+            case tooMany = "429"
+            case invalidToken = "invalid_token"
+        }
         public var target: String
         public var kind: Kind
         public var remaining: Int?
@@ -124,9 +130,16 @@ public actor SimState {
     func log(_ request: SimRequest, status: Int) {
         let auth = request.header("authorization").map(Secrets.redact)
         let params = request.params
-        var entry = LogEntry(time: now(), method: request.method, dc: request.dc, path: "/" + request.path.joined(separator: "/"),
-                             query: Secrets.redact(request.query.keys.sorted().map { "\($0)=\(request.query[$0]!)" }.joined(separator: "&")),
-                             status: status, authorization: auth, grantType: params["grant_type"])
+        var entry = LogEntry(
+            time: now(),
+            method: request.method,
+            dc: request.dc,
+            path: "/" + request.path.joined(separator: "/"),
+            query: Secrets.redact(request.query.keys.sorted().map { "\($0)=\(request.query[$0]!)" }.joined(separator: "&")),
+            status: status,
+            authorization: auth,
+            grantType: params["grant_type"]
+        )
         // Which refresh token a token request used, as a stable fingerprint (never the token itself).
         if let rt = params["refresh_token"] { entry.refreshToken = SHA256.hash(data: Data(rt.utf8)).prefix(6).hex }
         requestLog.append(entry)

@@ -16,8 +16,14 @@ public struct ZohoSimulator: Sendable {
     let stateFile: String?
     let logger: Logger
 
-    public init(config: SimConfig = SimConfig(), seed: UInt64? = nil, host: String = "127.0.0.1", port: Int = 9100,
-                stateFile: String? = nil, logger: Logger = Logger(label: "zoho-sim")) {
+    public init(
+        config: SimConfig = SimConfig(),
+        seed: UInt64? = nil,
+        host: String = "127.0.0.1",
+        port: Int = 9100,
+        stateFile: String? = nil,
+        logger: Logger = Logger(label: "zoho-sim")
+    ) {
         self.state = SimState(config: config, seed: seed, notifier: Notifier())
         self.host = host
         self.port = port
@@ -41,7 +47,8 @@ public struct ZohoSimulator: Sendable {
                 await state.setBaseURL("http://\(host):\(port)")
                 await onRunning(port)
             },
-            logger: logger)
+            logger: logger
+        )
     }
 }
 
@@ -64,9 +71,14 @@ struct SimResponder: HTTPResponder {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
         let body = try await request.body.collect(upTo: 32 << 20)
-        let sim = SimRequest(method: request.method.rawValue, path: parts, dc: dc,
-                             query: SimRequest.parseQuery(request.uri.query ?? ""), headers: headers,
-                             body: Array(body.readableBytesView))
+        let sim = SimRequest(
+            method: request.method.rawValue,
+            path: parts,
+            dc: dc,
+            query: SimRequest.parseQuery(request.uri.query ?? ""),
+            headers: headers,
+            body: Array(body.readableBytesView)
+        )
         var response: SimResponse
         switch await state.admit(sim) {
         case .respond(let r): response = r

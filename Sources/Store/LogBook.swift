@@ -8,11 +8,24 @@ public struct LogBook: Sendable {
 
     public enum Level: String, Sendable { case debug, info, warning, error }
 
-    public func write(_ level: Level, _ message: String, companyID: Int64, instanceID: Int64? = nil, jobID: Int64? = nil,
-                      cause: String? = nil, source: String = "sidecar") async {
-        _ = try? await store.write(SQL("INSERT INTO logs (company_id, instance_id, job_id, level, source, message, cause, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                       [.int(companyID), SQLValue(instanceID), SQLValue(jobID), .text(level.rawValue), .text(source),
-                                        .text(Secrets.redact(message)), cause.map { .text(Secrets.redact($0)) } ?? .null, .int(Clock.now())]))
+    public func write(
+        _ level: Level,
+        _ message: String,
+        companyID: Int64,
+        instanceID: Int64? = nil,
+        jobID: Int64? = nil,
+        cause: String? = nil,
+        source: String = "sidecar"
+    ) async {
+        _ = try? await store.write(
+            SQL(
+                "INSERT INTO logs (company_id, instance_id, job_id, level, source, message, cause, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    .int(companyID), SQLValue(instanceID), SQLValue(jobID), .text(level.rawValue), .text(source),
+                    .text(Secrets.redact(message)), cause.map { .text(Secrets.redact($0)) } ?? .null, .int(Clock.now()),
+                ]
+            )
+        )
     }
 
     /// Drops entries older than `days` (the `log_retention_days` setting). Returns how many.

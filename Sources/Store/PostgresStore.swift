@@ -30,9 +30,12 @@ public final class PostgresStore: Store {
         /// Parses `postgres://user:pass@host:port/db?search_path=schema&sslmode=require`.
         public init(url: String) throws {
             guard let u = URLComponents(string: url), ["postgres", "postgresql"].contains(u.scheme ?? ""),
-                  let host = u.host, !host.isEmpty
+                let host = u.host, !host.isEmpty
             else {
-                throw StoreError(.invalid, "database: expected postgres://user:password@host:port/database, got \(Secrets.redact(Self.hidePassword(url)))")
+                throw StoreError(
+                    .invalid,
+                    "database: expected postgres://user:password@host:port/database, got \(Secrets.redact(Self.hidePassword(url)))"
+                )
             }
             self.host = host
             self.port = u.port ?? 5432
@@ -63,8 +66,13 @@ public final class PostgresStore: Store {
     public static func connect(url: String, maxConnections: Int = 10) async throws -> PostgresStore {
         let address = try Address(url: url)
         var config = PostgresClient.Configuration(
-            host: address.host, port: address.port, username: address.user, password: address.password,
-            database: address.database, tls: address.requireTLS ? .require(.makeClientConfiguration()) : .disable)
+            host: address.host,
+            port: address.port,
+            username: address.user,
+            password: address.password,
+            database: address.database,
+            tls: address.requireTLS ? .require(.makeClientConfiguration()) : .disable
+        )
         config.options.maximumConnections = maxConnections
         config.options.connectTimeout = .seconds(5)
         if let schema = address.schema {
@@ -76,7 +84,9 @@ public final class PostgresStore: Store {
         let store = PostgresStore(
             client: PostgresClient(configuration: config, backgroundLogger: logger),
             location: "postgres://\(address.host):\(address.port)/\(address.database)",
-            schema: address.schema, logger: logger)
+            schema: address.schema,
+            logger: logger
+        )
         do {
             // The pool retries connecting forever; a sidecar starting against a wrong address must fail fast.
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -238,7 +248,10 @@ public final class PostgresStore: Store {
         var values: [SQLValue] = []
         values.reserveCapacity(row.count)
         for cell in row {
-            guard cell.bytes != nil else { values.append(.null); continue }
+            guard cell.bytes != nil else {
+                values.append(.null)
+                continue
+            }
             switch cell.dataType {
             case .int2, .int4, .int8, .oid: values.append(.int(try cell.decode(Int64.self)))
             case .bool: values.append(.int(try cell.decode(Bool.self) ? 1 : 0))

@@ -26,9 +26,18 @@ public enum SQLValue: Sendable, Hashable {
         default: return nil
         }
     }
-    public var text: String? { if case .text(let s) = self { return s }; return nil }
-    public var blob: [UInt8]? { if case .blob(let b) = self { return b }; return nil }
-    public var isNull: Bool { if case .null = self { return true }; return false }
+    public var text: String? {
+        if case .text(let s) = self { return s }
+        return nil
+    }
+    public var blob: [UInt8]? {
+        if case .blob(let b) = self { return b }
+        return nil
+    }
+    public var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
 }
 
 extension SQLValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByNilLiteral {

@@ -34,8 +34,17 @@ public final class SQLiteStore: Store {
 
     public var location: String { "sqlite:\(path)" }
 
-    private init(path: String, writer: SQLiteConnection, writerThread: WriterThread, writeLock: AsyncLock, readers: [SQLiteConnection],
-                 watcher: SQLiteConnection, checkpointer: Task<Void, Never>, busyTimeout: Duration, synchronous: Synchronous) {
+    private init(
+        path: String,
+        writer: SQLiteConnection,
+        writerThread: WriterThread,
+        writeLock: AsyncLock,
+        readers: [SQLiteConnection],
+        watcher: SQLiteConnection,
+        checkpointer: Task<Void, Never>,
+        busyTimeout: Duration,
+        synchronous: Synchronous
+    ) {
         self.busyTimeout = busyTimeout
         self.synchronous = synchronous
         self.path = path
@@ -51,8 +60,13 @@ public final class SQLiteStore: Store {
     /// once it holds `walRestartFrames` pages (see `Checkpointer`): 48 MiB of 4 KiB pages, before it
     /// reaches `journal_size_limit` (64 MiB), so under load the WAL file is written over, neither
     /// extended nor cut back.
-    public static func open(path: String, readers: Int = 3, synchronous: Synchronous = .full,
-                            busyTimeoutMillis: Int = 5000, walRestartFrames: Int64 = 12_288) async throws -> SQLiteStore {
+    public static func open(
+        path: String,
+        readers: Int = 3,
+        synchronous: Synchronous = .full,
+        busyTimeoutMillis: Int = 5000,
+        walRestartFrames: Int64 = 12_288
+    ) async throws -> SQLiteStore {
         let logger = Logger(label: "zoho-sidecar.sqlite")
         // Owner-only from the first byte: the file holds sealed secrets and business data.
         if !FileManager.default.fileExists(atPath: path) {
@@ -65,7 +79,12 @@ public final class SQLiteStore: Store {
         var opened: [SQLiteConnection] = []
         func connect(on pool: NIOThreadPool = .singleton) async throws -> SQLiteConnection {
             do {
-                let c = try await SQLiteConnection.open(storage: .file(path: path), threadPool: pool, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
+                let c = try await SQLiteConnection.open(
+                    storage: .file(path: path),
+                    threadPool: pool,
+                    logger: logger,
+                    on: MultiThreadedEventLoopGroup.singleton.any()
+                )
                 opened.append(c)
                 // No busy handler in SQLite: `run` waits for another process's lock itself (see there).
                 _ = try await c.query("PRAGMA busy_timeout = 0")
@@ -102,8 +121,17 @@ public final class SQLiteStore: Store {
                 }
                 await checkpointing.close()
             }
-            return SQLiteStore(path: path, writer: writer, writerThread: writerThread, writeLock: writeLock, readers: pool, watcher: watcher,
-                               checkpointer: checkpointer, busyTimeout: busyTimeout, synchronous: synchronous)
+            return SQLiteStore(
+                path: path,
+                writer: writer,
+                writerThread: writerThread,
+                writeLock: writeLock,
+                readers: pool,
+                watcher: watcher,
+                checkpointer: checkpointer,
+                busyTimeout: busyTimeout,
+                synchronous: synchronous
+            )
         } catch {
             // A store that cannot open leaves nothing running: the connections opened so far, and the writer's thread.
             for c in opened { try? await c.close() }
@@ -156,20 +184,22 @@ public final class SQLiteStore: Store {
 
     public func transaction<T: Sendable>(durability: Durability, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         let (writer, path, busyTimeout) = (self.writer, self.path, self.busyTimeout)
-        return try await writing { try await relaxing(durability) {
-            // IMMEDIATE takes the write lock up front, so a second process sharing the file waits here
-            // instead of failing half-way through with SQLITE_BUSY.
-            _ = try await Self.run(SQL("BEGIN IMMEDIATE"), on: writer, path: path, busyTimeout: busyTimeout)
-            do {
-                // Inside the transaction the lock is held: nothing to wait for.
-                let result = try await body(Transaction(connection: writer, path: path, busyTimeout: nil))
-                _ = try await Self.run(SQL("COMMIT"), on: writer, path: path, busyTimeout: busyTimeout)
-                return result
-            } catch {
-                _ = try? await Self.run(SQL("ROLLBACK"), on: writer, path: path, busyTimeout: nil)
-                throw error
+        return try await writing {
+            try await relaxing(durability) {
+                // IMMEDIATE takes the write lock up front, so a second process sharing the file waits here
+                // instead of failing half-way through with SQLITE_BUSY.
+                _ = try await Self.run(SQL("BEGIN IMMEDIATE"), on: writer, path: path, busyTimeout: busyTimeout)
+                do {
+                    // Inside the transaction the lock is held: nothing to wait for.
+                    let result = try await body(Transaction(connection: writer, path: path, busyTimeout: nil))
+                    _ = try await Self.run(SQL("COMMIT"), on: writer, path: path, busyTimeout: busyTimeout)
+                    return result
+                } catch {
+                    _ = try? await Self.run(SQL("ROLLBACK"), on: writer, path: path, busyTimeout: nil)
+                    throw error
+                }
             }
-        } }
+        }
     }
 
     /// Changes whenever any other connection, in this process or another, commits. SQLite has no
@@ -216,8 +246,10 @@ public final class SQLiteStore: Store {
 
         func execute(_ sql: SQL) async throws -> Int {
             _ = try await SQLiteStore.run(sql, on: connection, path: path, busyTimeout: busyTimeout)
-            return Int(try await SQLiteStore.run(SQL("SELECT changes()"), on: connection, path: path, busyTimeout: busyTimeout)
-                .first?.values.first?.int ?? 0)
+            return Int(
+                try await SQLiteStore.run(SQL("SELECT changes()"), on: connection, path: path, busyTimeout: busyTimeout)
+                    .first?.values.first?.int ?? 0
+            )
         }
     }
 
@@ -255,15 +287,18 @@ public final class SQLiteStore: Store {
         guard let first = rows.first else { return [] }
         let names = first.columns.map(\.name)
         return rows.map { row in
-            Row(columns: names, values: row.columns.map {
-                switch $0.data {
-                case .null: return .null
-                case .integer(let i): return .int(Int64(i))
-                case .float(let d): return .double(d)
-                case .text(let s): return .text(s)
-                case .blob(var b): return .blob(b.readBytes(length: b.readableBytes) ?? [])
+            Row(
+                columns: names,
+                values: row.columns.map {
+                    switch $0.data {
+                    case .null: return .null
+                    case .integer(let i): return .int(Int64(i))
+                    case .float(let d): return .double(d)
+                    case .text(let s): return .text(s)
+                    case .blob(var b): return .blob(b.readBytes(length: b.readableBytes) ?? [])
+                    }
                 }
-            })
+            )
         }
     }
 
@@ -271,7 +306,7 @@ public final class SQLiteStore: Store {
         guard let e = error as? SQLiteError else { return error }
         switch e.reason {
         case .constraint, .constraintUniqueFailed, .constraintPrimaryKeyFailed, .constraintNotNullFailed,
-             .constraintCheckFailed, .constraintForeignKeyFailed:
+            .constraintCheckFailed, .constraintForeignKeyFailed:
             return StoreError(.constraint, e.message)
         case .full:
             return StoreError(.diskFull, "the disk holding \(path) is full: free space, then the sidecar resumes (\(e.message))")

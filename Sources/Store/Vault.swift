@@ -40,7 +40,10 @@ public struct Vault: Sendable {
         }
         var info = stat()
         if stat(keyFile, &info) == 0, info.st_mode & 0o077 != 0 {
-            throw StoreError(.invalid, "master key file \(keyFile) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))): chmod 600 it")
+            throw StoreError(
+                .invalid,
+                "master key file \(keyFile) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))): chmod 600 it"
+            )
         }
         guard let text = try? String(contentsOfFile: keyFile, encoding: .utf8) else {
             throw StoreError(.unavailable, "cannot read master key file \(keyFile)")
@@ -69,7 +72,10 @@ public struct Vault: Sendable {
             Secrets.register(plain)
             return plain
         } catch {
-            throw StoreError(.invalid, "stored secret cannot be decrypted with this master key (was the key changed without `zoho-sidecar keys rotate`?)")
+            throw StoreError(
+                .invalid,
+                "stored secret cannot be decrypted with this master key (was the key changed without `zoho-sidecar keys rotate`?)"
+            )
         }
     }
 

@@ -18,8 +18,19 @@ public struct Binding: Sendable, Equatable {
     public let zohoModifiedTime: String?
     public let odooWriteDate: String?
 
-    init(id: Int64, instanceID: Int64, odooModel: String, odooID: Int64, app: String, object: String, zohoID: String, syncHash: String?,
-         syncValues: [String: JSONValue]? = nil, zohoModifiedTime: String? = nil, odooWriteDate: String? = nil) {
+    init(
+        id: Int64,
+        instanceID: Int64,
+        odooModel: String,
+        odooID: Int64,
+        app: String,
+        object: String,
+        zohoID: String,
+        syncHash: String?,
+        syncValues: [String: JSONValue]? = nil,
+        zohoModifiedTime: String? = nil,
+        odooWriteDate: String? = nil
+    ) {
         self.id = id
         self.instanceID = instanceID
         self.odooModel = odooModel
@@ -58,48 +69,89 @@ public struct Bindings: Sendable {
 
     public init(store: any Store) { self.store = store }
 
-    static let columns = "id, instance_id, odoo_model, odoo_id, zoho_app, zoho_object, zoho_id, sync_hash, sync_values, zoho_modified_time, odoo_write_date"
+    static let columns =
+        "id, instance_id, odoo_model, odoo_id, zoho_app, zoho_object, zoho_id, sync_hash, sync_values, zoho_modified_time, odoo_write_date"
 
     public func byOdoo(_ instanceID: Int64, _ m: Mapping, _ ids: [Int64]) async throws -> [Int64: Binding] {
         guard !ids.isEmpty else { return [:] }
-        let rows = try await store.query(SQL("SELECT \(Self.columns) FROM bindings WHERE instance_id = ? AND zoho_app = ? AND zoho_object = ? AND odoo_model = ? AND odoo_id IN (",
-                                             [.int(instanceID), .text(m.app), .text(m.object), .text(m.odooModel)]) + .list(ids.map { .int($0) }) + SQL(")"))
+        let rows = try await store.query(
+            SQL(
+                "SELECT \(Self.columns) FROM bindings WHERE instance_id = ? AND zoho_app = ? AND zoho_object = ? AND odoo_model = ? AND odoo_id IN (",
+                [.int(instanceID), .text(m.app), .text(m.object), .text(m.odooModel)]
+            ) + .list(ids.map { .int($0) }) + SQL(")")
+        )
         return Dictionary(rows.map { (Binding(row: $0).odooID, Binding(row: $0)) }, uniquingKeysWith: { a, _ in a })
     }
 
     public func byZoho(_ instanceID: Int64, _ m: Mapping, _ ids: [String]) async throws -> [String: Binding] {
         guard !ids.isEmpty else { return [:] }
-        let rows = try await store.query(SQL("SELECT \(Self.columns) FROM bindings WHERE instance_id = ? AND zoho_app = ? AND zoho_object = ? AND zoho_id IN (",
-                                             [.int(instanceID), .text(m.app), .text(m.object)]) + .list(ids.map { .text($0) }) + SQL(")"))
+        let rows = try await store.query(
+            SQL(
+                "SELECT \(Self.columns) FROM bindings WHERE instance_id = ? AND zoho_app = ? AND zoho_object = ? AND zoho_id IN (",
+                [.int(instanceID), .text(m.app), .text(m.object)]
+            ) + .list(ids.map { .text($0) }) + SQL(")")
+        )
         return Dictionary(rows.map { (Binding(row: $0).zohoID, Binding(row: $0)) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Links the pair (replacing whatever either record was linked to) and records what was agreed.
     @discardableResult
-    public func set(instanceID: Int64, companyID: Int64, _ m: Mapping, odooID: Int64, zohoID: String, hash: String?, values: [String: JSONValue]? = nil,
-                    direction: String, zohoModifiedTime: String?, odooWriteDate: String?) async throws -> Binding {
+    public func set(
+        instanceID: Int64,
+        companyID: Int64,
+        _ m: Mapping,
+        odooID: Int64,
+        zohoID: String,
+        hash: String?,
+        values: [String: JSONValue]? = nil,
+        direction: String,
+        zohoModifiedTime: String?,
+        odooWriteDate: String?
+    ) async throws -> Binding {
         let now = Clock.now()
         return try await store.transaction { tx in
-            try await tx.execute(SQL("DELETE FROM bindings WHERE instance_id = ? AND zoho_app = ? AND zoho_object = ? AND ((zoho_id = ?) OR (odoo_model = ? AND odoo_id = ?))",
-                                     [.int(instanceID), .text(m.app), .text(m.object), .text(zohoID), .text(m.odooModel), .int(odooID)]))
-            let rows = try await tx.query(SQL("""
-                INSERT INTO bindings (company_id, instance_id, odoo_model, odoo_id, zoho_app, zoho_object, zoho_id, sync_hash, sync_values, last_sync_at, last_direction,
-                                      zoho_modified_time, odoo_write_date, origin_stamp, origin_at, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(Self.columns)
-                """, [.int(companyID), .int(instanceID), .text(m.odooModel), .int(odooID), .text(m.app), .text(m.object), .text(zohoID), SQLValue(hash),
-                      SQLValue(values.map { JSONValue.object($0).serialized() }),
-                      .int(now), .text(direction), SQLValue(zohoModifiedTime), SQLValue(odooWriteDate), .text(direction), .int(now), .int(now), .int(now)]))
+            try await tx.execute(
+                SQL(
+                    "DELETE FROM bindings WHERE instance_id = ? AND zoho_app = ? AND zoho_object = ? AND ((zoho_id = ?) OR (odoo_model = ? AND odoo_id = ?))",
+                    [.int(instanceID), .text(m.app), .text(m.object), .text(zohoID), .text(m.odooModel), .int(odooID)]
+                )
+            )
+            let rows = try await tx.query(
+                SQL(
+                    """
+                    INSERT INTO bindings (company_id, instance_id, odoo_model, odoo_id, zoho_app, zoho_object, zoho_id, sync_hash, sync_values, last_sync_at, last_direction,
+                                          zoho_modified_time, odoo_write_date, origin_stamp, origin_at, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(Self.columns)
+                    """,
+                    [
+                        .int(companyID), .int(instanceID), .text(m.odooModel), .int(odooID), .text(m.app), .text(m.object), .text(zohoID),
+                        SQLValue(hash),
+                        SQLValue(values.map { JSONValue.object($0).serialized() }),
+                        .int(now), .text(direction), SQLValue(zohoModifiedTime), SQLValue(odooWriteDate), .text(direction), .int(now), .int(now),
+                        .int(now),
+                    ]
+                )
+            )
             return Binding(row: rows[0])
         }
     }
 
     /// Records a completed sync of a bound pair.
-    public func update(_ id: Int64, hash: String?, values: [String: JSONValue]? = nil, direction: String?, zohoModifiedTime: String?, odooWriteDate: String?) async throws {
+    public func update(
+        _ id: Int64,
+        hash: String?,
+        values: [String: JSONValue]? = nil,
+        direction: String?,
+        zohoModifiedTime: String?,
+        odooWriteDate: String?
+    ) async throws {
         let now = Clock.now()
         var sets = [SQL("updated_at = ?", [.int(now)]), SQL("last_sync_at = ?", [.int(now)])]
         if let hash { sets.append(SQL("sync_hash = ?", [.text(hash)])) }
         if let values { sets.append(SQL("sync_values = ?", [.text(JSONValue.object(values).serialized())])) }
-        if let direction { sets += [SQL("last_direction = ?", [.text(direction)]), SQL("origin_stamp = ?", [.text(direction)]), SQL("origin_at = ?", [.int(now)])] }
+        if let direction {
+            sets += [SQL("last_direction = ?", [.text(direction)]), SQL("origin_stamp = ?", [.text(direction)]), SQL("origin_at = ?", [.int(now)])]
+        }
         if let zohoModifiedTime { sets.append(SQL("zoho_modified_time = ?", [.text(zohoModifiedTime)])) }
         if let odooWriteDate { sets.append(SQL("odoo_write_date = ?", [.text(odooWriteDate)])) }
         try await store.execute(SQL("UPDATE bindings SET ") + .joined(sets, separator: ", ") + SQL(" WHERE id = ?", [.int(id)]))

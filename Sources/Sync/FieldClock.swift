@@ -9,7 +9,11 @@ import Store
 public struct FieldChange: Sendable, Equatable {
     /// A change in Odoo, a change in Zoho, or the sidecar's own write to either (with the time of the
     /// read it was decided on: a person's edit in between was overwritten).
-    public enum Side: String, Sendable { case odoo, zoho, zohoWrite = "zoho_write", odooWrite = "odoo_write" }
+    public enum Side: String, Sendable {
+        case odoo, zoho
+        case zohoWrite = "zoho_write"
+        case odooWrite = "odoo_write"
+    }
 
     public var instanceID: Int64
     public var side: Side
@@ -29,8 +33,18 @@ public struct FieldChange: Sendable, Equatable {
     /// For Odoo's changes: the value written, when short (to put back a person's edit the sidecar overwrote).
     public var value: JSONValue?
 
-    public init(instanceID: Int64, side: Side, object: String, recordID: String, field: String, time: Int64, readAt: Int64? = nil, fingerprint: String? = nil,
-                writtenFingerprint: String? = nil, value: JSONValue? = nil) {
+    public init(
+        instanceID: Int64,
+        side: Side,
+        object: String,
+        recordID: String,
+        field: String,
+        time: Int64,
+        readAt: Int64? = nil,
+        fingerprint: String? = nil,
+        writtenFingerprint: String? = nil,
+        value: JSONValue? = nil
+    ) {
         self.instanceID = instanceID
         self.side = side
         self.object = object
@@ -64,8 +78,13 @@ public enum FieldClock {
         }
         guard !latest.isEmpty else { return }
         let rows = latest.sorted { $0.key < $1.key }.map(\.value).map {
-            SQL("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [.int($0.instanceID), .text($0.side.rawValue), .text($0.object), .text($0.recordID), .text($0.field), .int($0.time),
-                                                   SQLValue($0.readAt), SQLValue($0.fingerprint), SQLValue($0.writtenFingerprint), SQLValue($0.value.map { $0.serialized() })])
+            SQL(
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    .int($0.instanceID), .text($0.side.rawValue), .text($0.object), .text($0.recordID), .text($0.field), .int($0.time),
+                    SQLValue($0.readAt), SQLValue($0.fingerprint), SQLValue($0.writtenFingerprint), SQLValue($0.value.map { $0.serialized() }),
+                ]
+            )
         }
         for chunk in rows.chunked(1000) {
             try await db.execute(upsert(SQL("VALUES ") + .joined(Array(chunk), separator: ", ")))
@@ -75,9 +94,11 @@ public enum FieldClock {
     /// The upsert of the rows `source` yields (VALUES or a SELECT) in the order of `columns`, each key once.
     static func upsert(_ source: SQL) -> SQL {
         SQL("INSERT INTO field_changes (\(columns)) ") + source
-            + SQL(" ON CONFLICT (instance_id, side, object, record_id, field) DO UPDATE SET changed_at = excluded.changed_at, read_at = excluded.read_at, fingerprint = excluded.fingerprint, written_fingerprint = excluded.written_fingerprint, value = excluded.value WHERE field_changes.changed_at <= excluded.changed_at"
-                  // The report of a value the sidecar had only observed dates it, even earlier than the bound.
-                  + " OR (field_changes.read_at IS NOT NULL AND excluded.read_at IS NULL AND field_changes.fingerprint = excluded.fingerprint)")
+            + SQL(
+                " ON CONFLICT (instance_id, side, object, record_id, field) DO UPDATE SET changed_at = excluded.changed_at, read_at = excluded.read_at, fingerprint = excluded.fingerprint, written_fingerprint = excluded.written_fingerprint, value = excluded.value WHERE field_changes.changed_at <= excluded.changed_at"
+                    // The report of a value the sidecar had only observed dates it, even earlier than the bound.
+                    + " OR (field_changes.read_at IS NOT NULL AND excluded.read_at IS NULL AND field_changes.fingerprint = excluded.fingerprint)"
+            )
     }
 
     static let columns = "instance_id, side, object, record_id, field, changed_at, read_at, fingerprint, written_fingerprint, value"
@@ -88,31 +109,57 @@ public enum FieldClock {
     public static func upsert(_ changes: [(owner: Int, change: FieldChange)], keptIn kept: String) -> SQL {
         let rows: [JSONValue] = changes.enumerated().map { n, item in
             let c = item.change
-            return .object(["o": .int(Int64(item.owner)), "n": .int(Int64(n)), "i": .int(c.instanceID), "sd": .string(c.side.rawValue), "ob": .string(c.object),
-                            "r": .string(c.recordID), "f": .string(c.field), "t": .int(c.time), "ra": c.readAt.map(JSONValue.int) ?? .null,
-                            "fp": c.fingerprint.map(JSONValue.string) ?? .null, "wf": c.writtenFingerprint.map(JSONValue.string) ?? .null,
-                            "v": c.value.map { .string($0.serialized()) } ?? .null])
+            return .object([
+                "o": .int(Int64(item.owner)), "n": .int(Int64(n)), "i": .int(c.instanceID), "sd": .string(c.side.rawValue), "ob": .string(c.object),
+                "r": .string(c.recordID), "f": .string(c.field), "t": .int(c.time), "ra": c.readAt.map(JSONValue.int) ?? .null,
+                "fp": c.fingerprint.map(JSONValue.string) ?? .null, "wf": c.writtenFingerprint.map(JSONValue.string) ?? .null,
+                "v": c.value.map { .string($0.serialized()) } ?? .null,
+            ])
         }
-        return upsert(SQL("""
-            SELECT DISTINCT ON (i, sd, ob, r, f) i, sd, ob, r, f, t, ra, fp, wf, v
-            FROM json_to_recordset(?::json) AS c(o bigint, n bigint, i bigint, sd text, ob text, r text, f text, t bigint, ra bigint, fp text, wf text, v text)
-            WHERE c.o IN (SELECT o FROM \(kept))
-            ORDER BY i, sd, ob, r, f, t DESC, n DESC
-            """, [.text(JSONValue.array(rows).serialized())]))
+        return upsert(
+            SQL(
+                """
+                SELECT DISTINCT ON (i, sd, ob, r, f) i, sd, ob, r, f, t, ra, fp, wf, v
+                FROM json_to_recordset(?::json) AS c(o bigint, n bigint, i bigint, sd text, ob text, r text, f text, t bigint, ra bigint, fp text, wf text, v text)
+                WHERE c.o IN (SELECT o FROM \(kept))
+                ORDER BY i, sd, ob, r, f, t DESC, n DESC
+                """,
+                [.text(JSONValue.array(rows).serialized())]
+            )
+        )
     }
 
     /// Field → the latest change, per record id.
-    public static func latest(_ db: any SQLExecutor, instanceID: Int64, side: FieldChange.Side, object: String, ids: [String]) async throws -> [String: [String: FieldChange]] {
+    public static func latest(
+        _ db: any SQLExecutor,
+        instanceID: Int64,
+        side: FieldChange.Side,
+        object: String,
+        ids: [String]
+    ) async throws -> [String: [String: FieldChange]] {
         guard !ids.isEmpty else { return [:] }
         var out: [String: [String: FieldChange]] = [:]
         for chunk in ids.chunked(500) {
-            let rows = try await db.query(SQL("SELECT record_id, field, changed_at, read_at, fingerprint, written_fingerprint, value FROM field_changes WHERE instance_id = ? AND side = ? AND object = ? AND record_id IN (",
-                                              [.int(instanceID), .text(side.rawValue), .text(object)]) + .list(chunk.map { .text($0) }) + SQL(")"))
+            let rows = try await db.query(
+                SQL(
+                    "SELECT record_id, field, changed_at, read_at, fingerprint, written_fingerprint, value FROM field_changes WHERE instance_id = ? AND side = ? AND object = ? AND record_id IN (",
+                    [.int(instanceID), .text(side.rawValue), .text(object)]
+                ) + .list(chunk.map { .text($0) }) + SQL(")")
+            )
             for r in rows {
                 guard let id = r["record_id"].text, let field = r["field"].text, let t = r["changed_at"].int else { continue }
-                out[id, default: [:]][field] = FieldChange(instanceID: instanceID, side: side, object: object, recordID: id, field: field, time: t, readAt: r["read_at"].int,
-                                                         fingerprint: r["fingerprint"].text, writtenFingerprint: r["written_fingerprint"].text,
-                                                         value: r["value"].text.flatMap { try? JSONValue.parse($0) })
+                out[id, default: [:]][field] = FieldChange(
+                    instanceID: instanceID,
+                    side: side,
+                    object: object,
+                    recordID: id,
+                    field: field,
+                    time: t,
+                    readAt: r["read_at"].int,
+                    fingerprint: r["fingerprint"].text,
+                    writtenFingerprint: r["written_fingerprint"].text,
+                    value: r["value"].text.flatMap { try? JSONValue.parse($0) }
+                )
             }
         }
         return out

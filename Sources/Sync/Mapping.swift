@@ -5,7 +5,11 @@ import Foundation
 /// Values are compared in Odoo's terms (a string, an id, a boolean, or null for empty), so a field
 /// pair is in step exactly when both sides map to the same value.
 public struct Mapping: Sendable, Equatable {
-    public enum Direction: String, Sendable { case both, toZoho = "to_zoho", toOdoo = "to_odoo" }
+    public enum Direction: String, Sendable {
+        case both
+        case toZoho = "to_zoho"
+        case toOdoo = "to_odoo"
+    }
     /// Who wins when both sides changed since the last sync.
     public enum Policy: String, Sendable { case newest, odoo, zoho }
 
@@ -58,8 +62,20 @@ public struct Mapping: Sendable, Equatable {
 extension Mapping {
     /// The identity of a mapping without its fields, for bindings made by hand.
     public static func adHoc(model: String, app: String, object: String) -> Mapping {
-        Mapping(name: "manual", odooModel: model, odooDomain: [], odooDefaults: [:], app: app, object: object, matchOdoo: "id", matchZoho: "id",
-                policy: .newest, onOdooDelete: "keep", onZohoDelete: "keep", fields: [])
+        Mapping(
+            name: "manual",
+            odooModel: model,
+            odooDomain: [],
+            odooDefaults: [:],
+            app: app,
+            object: object,
+            matchOdoo: "id",
+            matchZoho: "id",
+            policy: .newest,
+            onOdooDelete: "keep",
+            onZohoDelete: "keep",
+            fields: []
+        )
     }
 }
 
@@ -71,7 +87,9 @@ extension Mapping {
     /// Reads a mapping from its JSON form (see `BuiltinMappings` for examples).
     public init(json: JSONValue) throws {
         func text(_ key: String, default value: String? = nil) throws -> String {
-            guard let s = json[key]?.stringValue ?? value else { throw MappingError(description: "mapping \(json["name"]?.stringValue ?? "?"): \(key) is required") }
+            guard let s = json[key]?.stringValue ?? value else {
+                throw MappingError(description: "mapping \(json["name"]?.stringValue ?? "?"): \(key) is required")
+            }
             return s
         }
         name = try text("name")
@@ -108,7 +126,9 @@ extension Mapping {
             case "selection"?: transform = .selection(f["values"]?.objectValue?.compactMapValues(\.stringValue) ?? [:])
             case "country"?: transform = .country
             case "lookup"?:
-                guard let other = f["mapping"]?.stringValue else { throw MappingError(description: "mapping \(name): lookup \(odoo) names no mapping") }
+                guard let other = f["mapping"]?.stringValue else {
+                    throw MappingError(description: "mapping \(name): lookup \(odoo) names no mapping")
+                }
                 transform = .lookup(mapping: other)
             case let other?: throw MappingError(description: "mapping \(name): unknown transform \(other)")
             }
@@ -122,56 +142,56 @@ extension Mapping {
 /// The mappings shipped with the sidecar: partners with CRM Accounts and Contacts, and with Books contacts.
 public enum BuiltinMappings {
     public static let json = """
-    [
-      {
-        "name": "crm_accounts", "odoo_model": "res.partner", "odoo_domain": [["is_company", "=", true]],
-        "odoo_defaults": {"is_company": true}, "app": "crm", "object": "Accounts",
-        "match_odoo": "name", "match_zoho": "Account_Name", "conflict": "newest",
-        "on_odoo_delete": "delete", "on_zoho_delete": "archive",
-        "fields": [
-          {"odoo": "name", "zoho": "Account_Name"},
-          {"odoo": "phone", "zoho": "Phone"},
-          {"odoo": "website", "zoho": "Website"},
-          {"odoo": "street", "zoho": "Billing_Street"},
-          {"odoo": "city", "zoho": "Billing_City"},
-          {"odoo": "zip", "zoho": "Billing_Code"},
-          {"odoo": "country_id", "zoho": "Billing_Country", "transform": "country"},
-          {"odoo": "comment", "zoho": "Description", "direction": "to_zoho"}
+        [
+          {
+            "name": "crm_accounts", "odoo_model": "res.partner", "odoo_domain": [["is_company", "=", true]],
+            "odoo_defaults": {"is_company": true}, "app": "crm", "object": "Accounts",
+            "match_odoo": "name", "match_zoho": "Account_Name", "conflict": "newest",
+            "on_odoo_delete": "delete", "on_zoho_delete": "archive",
+            "fields": [
+              {"odoo": "name", "zoho": "Account_Name"},
+              {"odoo": "phone", "zoho": "Phone"},
+              {"odoo": "website", "zoho": "Website"},
+              {"odoo": "street", "zoho": "Billing_Street"},
+              {"odoo": "city", "zoho": "Billing_City"},
+              {"odoo": "zip", "zoho": "Billing_Code"},
+              {"odoo": "country_id", "zoho": "Billing_Country", "transform": "country"},
+              {"odoo": "comment", "zoho": "Description", "direction": "to_zoho"}
+            ]
+          },
+          {
+            "name": "crm_contacts", "odoo_model": "res.partner", "odoo_domain": [["is_company", "=", false]],
+            "odoo_defaults": {"is_company": false}, "app": "crm", "object": "Contacts",
+            "match_odoo": "email", "match_zoho": "Email", "conflict": "newest",
+            "on_odoo_delete": "delete", "on_zoho_delete": "archive",
+            "fields": [
+              {"odoo": "name", "zoho": ["First_Name", "Last_Name"], "transform": "name_split"},
+              {"odoo": "email", "zoho": "Email"},
+              {"odoo": "phone", "zoho": "Phone"},
+              {"odoo": "mobile", "zoho": "Mobile"},
+              {"odoo": "function", "zoho": "Title"},
+              {"odoo": "parent_id", "zoho": "Account_Name", "transform": "lookup", "mapping": "crm_accounts"},
+              {"odoo": "street", "zoho": "Mailing_Street"},
+              {"odoo": "city", "zoho": "Mailing_City"},
+              {"odoo": "zip", "zoho": "Mailing_Zip"},
+              {"odoo": "country_id", "zoho": "Mailing_Country", "transform": "country"}
+            ]
+          },
+          {
+            "name": "books_contacts", "odoo_model": "res.partner", "odoo_domain": [],
+            "app": "books", "object": "contact",
+            "match_odoo": "name", "match_zoho": "contact_name", "conflict": "newest",
+            "on_odoo_delete": "keep", "on_zoho_delete": "keep",
+            "fields": [
+              {"odoo": "name", "zoho": "contact_name"},
+              {"odoo": "email", "zoho": "email"},
+              {"odoo": "phone", "zoho": "phone"},
+              {"odoo": "website", "zoho": "website"},
+              {"odoo": "is_company", "zoho": "contact_type", "transform": "selection", "values": {"true": "business", "false": "individual"}, "direction": "to_zoho"}
+            ]
+          }
         ]
-      },
-      {
-        "name": "crm_contacts", "odoo_model": "res.partner", "odoo_domain": [["is_company", "=", false]],
-        "odoo_defaults": {"is_company": false}, "app": "crm", "object": "Contacts",
-        "match_odoo": "email", "match_zoho": "Email", "conflict": "newest",
-        "on_odoo_delete": "delete", "on_zoho_delete": "archive",
-        "fields": [
-          {"odoo": "name", "zoho": ["First_Name", "Last_Name"], "transform": "name_split"},
-          {"odoo": "email", "zoho": "Email"},
-          {"odoo": "phone", "zoho": "Phone"},
-          {"odoo": "mobile", "zoho": "Mobile"},
-          {"odoo": "function", "zoho": "Title"},
-          {"odoo": "parent_id", "zoho": "Account_Name", "transform": "lookup", "mapping": "crm_accounts"},
-          {"odoo": "street", "zoho": "Mailing_Street"},
-          {"odoo": "city", "zoho": "Mailing_City"},
-          {"odoo": "zip", "zoho": "Mailing_Zip"},
-          {"odoo": "country_id", "zoho": "Mailing_Country", "transform": "country"}
-        ]
-      },
-      {
-        "name": "books_contacts", "odoo_model": "res.partner", "odoo_domain": [],
-        "app": "books", "object": "contact",
-        "match_odoo": "name", "match_zoho": "contact_name", "conflict": "newest",
-        "on_odoo_delete": "keep", "on_zoho_delete": "keep",
-        "fields": [
-          {"odoo": "name", "zoho": "contact_name"},
-          {"odoo": "email", "zoho": "email"},
-          {"odoo": "phone", "zoho": "phone"},
-          {"odoo": "website", "zoho": "website"},
-          {"odoo": "is_company", "zoho": "contact_type", "transform": "selection", "values": {"true": "business", "false": "individual"}, "direction": "to_zoho"}
-        ]
-      }
-    ]
-    """
+        """
 
     public static let all: [Mapping] = {
         // The shipped text is part of the build; a mistake in it must stop the tests, not a customer's sync.

@@ -34,8 +34,16 @@ extension SyncJobs {
             let apps = (row["apps"].text.flatMap { try? JSONValue.parse($0) }?.arrayValue ?? []).compactMap(\.stringValue)
             // Companies before their people: a contact's lookup can only be set once its account is bound.
             for m in BuiltinMappings.forApps(apps) {
-                jobs.append(NewJob(kind: reconcile, payload: ReconcileRequest(mapping: m.name, full: full).json, companyID: row["company_id"].int ?? 1,
-                                   instanceID: id, priority: full ? 8 : 20, identityKey: "reconcile:\(id):\(m.name)"))
+                jobs.append(
+                    NewJob(
+                        kind: reconcile,
+                        payload: ReconcileRequest(mapping: m.name, full: full).json,
+                        companyID: row["company_id"].int ?? 1,
+                        instanceID: id,
+                        priority: full ? 8 : 20,
+                        identityKey: "reconcile:\(id):\(m.name)"
+                    )
+                )
             }
         }
         return jobs
@@ -66,8 +74,15 @@ extension SyncEngine {
         var odooHigh = odooSince
         var offset = 0
         while true {
-            let page = try await client.searchRead(m.odooModel, domain: .array(domain), fields: ["write_date"], limit: 1000, offset: offset,
-                                                   order: "write_date, id", context: ["active_test": false])
+            let page = try await client.searchRead(
+                m.odooModel,
+                domain: .array(domain),
+                fields: ["write_date"],
+                limit: 1000,
+                offset: offset,
+                order: "write_date, id",
+                context: ["active_test": false]
+            )
             for r in page {
                 if let id = r["id"]?.intValue { odooIDs.append(id) }
                 if let w = r["write_date"]?.stringValue, w > (odooHigh ?? "") { odooHigh = w }
@@ -101,13 +116,23 @@ extension SyncEngine {
 
     /// Bound Odoo ids that no longer exist (deleted while nobody was told).
     func vanishedOdooRecords(_ m: Mapping, instance: Instance, client: OdooClient) async throws -> [Int64] {
-        let rows = try await store.query(SQL("SELECT odoo_id FROM bindings WHERE instance_id = ? AND zoho_app = ? AND zoho_object = ? AND odoo_model = ?",
-                                             [.int(instance.id), .text(m.app), .text(m.object), .text(m.odooModel)]))
+        let rows = try await store.query(
+            SQL(
+                "SELECT odoo_id FROM bindings WHERE instance_id = ? AND zoho_app = ? AND zoho_object = ? AND odoo_model = ?",
+                [.int(instance.id), .text(m.app), .text(m.object), .text(m.odooModel)]
+            )
+        )
         let bound = rows.compactMap { $0["odoo_id"].int }
         var gone: [Int64] = []
         for chunk in bound.chunked(1000) {
-            let existing = Set(try await client.call(m.odooModel, "search", [[["id", "in", .array(chunk.map { .int($0) })]]],
-                                                     ["context": ["active_test": false]]).arrayValue?.compactMap(\.intValue) ?? [])
+            let existing = Set(
+                try await client.call(
+                    m.odooModel,
+                    "search",
+                    [[["id", "in", .array(chunk.map { .int($0) })]]],
+                    ["context": ["active_test": false]]
+                ).arrayValue?.compactMap(\.intValue) ?? []
+            )
             gone += chunk.filter { !existing.contains($0) }
         }
         return gone
@@ -118,8 +143,12 @@ extension SyncEngine {
         try await store.transaction { tx in
             let current = try await tx.scalar(SQL("SELECT sync_progress FROM instances WHERE id = ?", [.int(instanceID)])).text
             var all = current.flatMap { try? JSONValue.parse($0) }?.objectValue ?? [:]
-            all[m.name] = ["done": .int(Int64(done)), "total": .int(Int64(total)), "state": .string(state), "at": .string(Clock.odooString(Clock.now()))]
-            try await tx.execute(SQL("UPDATE instances SET sync_progress = ? WHERE id = ?", [.text(JSONValue.object(all).serialized()), .int(instanceID)]))
+            all[m.name] = [
+                "done": .int(Int64(done)), "total": .int(Int64(total)), "state": .string(state), "at": .string(Clock.odooString(Clock.now())),
+            ]
+            try await tx.execute(
+                SQL("UPDATE instances SET sync_progress = ? WHERE id = ?", [.text(JSONValue.object(all).serialized()), .int(instanceID)])
+            )
         }
     }
 }
@@ -131,15 +160,24 @@ struct SyncCursors {
     let mapping: String
 
     func get(_ side: String) async throws -> String? {
-        try await store.scalar(SQL("SELECT cursor FROM sync_cursors WHERE instance_id = ? AND mapping = ? AND side = ?",
-                                   [.int(instanceID), .text(mapping), .text(side)])).text
+        try await store.scalar(
+            SQL(
+                "SELECT cursor FROM sync_cursors WHERE instance_id = ? AND mapping = ? AND side = ?",
+                [.int(instanceID), .text(mapping), .text(side)]
+            )
+        ).text
     }
 
     func set(_ side: String, _ value: String) async throws {
-        try await store.execute(SQL("""
-            INSERT INTO sync_cursors (instance_id, mapping, side, cursor, updated_at) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (instance_id, mapping, side) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at
-            """, [.int(instanceID), .text(mapping), .text(side), .text(value), .int(Clock.now())]))
+        try await store.execute(
+            SQL(
+                """
+                INSERT INTO sync_cursors (instance_id, mapping, side, cursor, updated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (instance_id, mapping, side) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at
+                """,
+                [.int(instanceID), .text(mapping), .text(side), .text(value), .int(Clock.now())]
+            )
+        )
     }
 }
 
@@ -173,8 +211,14 @@ extension ZohoRecords {
         var ids: [String] = []
         var page = 1
         while true {
-            let exchange = try await client.call(instanceID, .crm, .GET, "/crm/v8/\(m.object)/deleted",
-                                                 query: [("type", "all"), ("page", "\(page)"), ("per_page", "200")], headers: [("If-Modified-Since", since)])
+            let exchange = try await client.call(
+                instanceID,
+                .crm,
+                .GET,
+                "/crm/v8/\(m.object)/deleted",
+                query: [("type", "all"), ("page", "\(page)"), ("per_page", "200")],
+                headers: [("If-Modified-Since", since)]
+            )
             ids += (exchange.json?["data"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue }
             guard exchange.json?["info"]?["more_records"] == true, page < 10 else { break }
             page += 1
@@ -187,8 +231,13 @@ extension ZohoRecords {
         var high = since
         var page = 1
         while true {
-            let exchange = try await client.call(instanceID, .books, .GET, "/books/v3/\(m.object)s",
-                                                 query: [("page", "\(page)"), ("per_page", "200"), ("sort_column", "last_modified_time")])
+            let exchange = try await client.call(
+                instanceID,
+                .books,
+                .GET,
+                "/books/v3/\(m.object)s",
+                query: [("page", "\(page)"), ("per_page", "200"), ("sort_column", "last_modified_time")]
+            )
             let rows = exchange.json?["\(m.object)s"]?.arrayValue ?? []
             for r in rows {
                 let t = r["last_modified_time"]?.stringValue ?? ""

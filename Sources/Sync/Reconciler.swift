@@ -25,22 +25,31 @@ enum Reconciler {
     /// the field (after the read it was decided on, before the write's Modified_Time), after Odoo's last
     /// edit of the field, Zoho still shows the value the sidecar wrote, and no later change to the field
     /// was reported. Returns the Zoho fields to put back.
-    static func overwritten(_ m: Mapping, zoho: JSONValue, change: ZohoChange?, binding: Binding?, lookups: Lookups, latest: FieldTimes) -> [String: JSONValue] {
+    static func overwritten(
+        _ m: Mapping,
+        zoho: JSONValue,
+        change: ZohoChange?,
+        binding: Binding?,
+        lookups: Lookups,
+        latest: FieldTimes
+    ) -> [String: JSONValue] {
         guard m.policy != .odoo, let change, let agreed = binding?.syncValues, case .object(var asLeft) = zoho else { return [:] }
         let time = change.time * 1000
         var restore: [String: JSONValue] = [:]
         for p in m.fields where p.direction != .toZoho {
             let fields = p.zoho.filter { change.values[$0] != nil }
             guard !fields.isEmpty, let value = agreed[p.odoo], Values.zohoSide(p, zoho, lookups) == value,
-                  time > (latest.odoo[p.odoo] ?? binding?.odooWriteDate.flatMap(Clock.parseOdoo) ?? 0),
-                  fields.allSatisfy({ f in
-                      guard let w = latest.zohoWrites[f] else { return false }
-                      let windowEnd = w.written + 1_000_000  // Modified_Time has second precision
-                      // Echoes are not a person's edit: the echo of this write shows the value written, the
-                      // echo of an earlier one the value Zoho had when this write read it.
-                      let value = FieldClock.fingerprint(change.values[f])
-                      return time > w.read && time < windowEnd && (latest.zoho[f] ?? 0) < windowEnd && value != w.readFingerprint && value != w.writtenFingerprint
-                  }) else { continue }
+                time > (latest.odoo[p.odoo] ?? binding?.odooWriteDate.flatMap(Clock.parseOdoo) ?? 0),
+                fields.allSatisfy({ f in
+                    guard let w = latest.zohoWrites[f] else { return false }
+                    let windowEnd = w.written + 1_000_000  // Modified_Time has second precision
+                    // Echoes are not a person's edit: the echo of this write shows the value written, the
+                    // echo of an earlier one the value Zoho had when this write read it.
+                    let value = FieldClock.fingerprint(change.values[f])
+                    return time > w.read && time < windowEnd && (latest.zoho[f] ?? 0) < windowEnd && value != w.readFingerprint
+                        && value != w.writtenFingerprint
+                })
+            else { continue }
             var candidate = asLeft
             for f in fields { candidate[f] = change.values[f] }
             guard Values.zohoSide(p, .object(candidate), lookups) != value else { continue }
@@ -73,7 +82,14 @@ enum Reconciler {
     /// (Zoho's callback, Odoo's forward) before the bound decides it.
     static let reportGraceSeconds = 60.0
 
-    static func decide(_ m: Mapping, odoo: JSONValue?, zoho: JSONValue?, binding: Binding?, lookups: Lookups, times: FieldTimes = FieldTimes()) -> Decision {
+    static func decide(
+        _ m: Mapping,
+        odoo: JSONValue?,
+        zoho: JSONValue?,
+        binding: Binding?,
+        lookups: Lookups,
+        times: FieldTimes = FieldTimes()
+    ) -> Decision {
         var d = Decision()
         let pairs = m.fields
         func odooValue(_ p: Mapping.FieldPair, _ record: JSONValue) -> JSONValue {

@@ -41,14 +41,19 @@ public final class OdooTargets: Sendable {
     }
 
     public func client(for instanceID: Int64) async throws -> OdooClient {
-        let row = try await store.query(SQL("SELECT odoo_url, odoo_db, odoo_user, odoo_api_key_enc FROM instances WHERE id = ?", [.int(instanceID)])).first
+        let row = try await store.query(SQL("SELECT odoo_url, odoo_db, odoo_user, odoo_api_key_enc FROM instances WHERE id = ?", [.int(instanceID)]))
+            .first
         var connection = fallback
         if let url = row?["odoo_url"].text, !url.isEmpty, let db = row?["odoo_db"].text, let user = row?["odoo_user"].text,
-           let key = try row?["odoo_api_key_enc"].blob.map({ try vault.unseal($0) }) {
+            let key = try row?["odoo_api_key_enc"].blob.map({ try vault.unseal($0) })
+        {
             connection = OdooConnection(url: url, database: db, user: user, apiKey: key)
         }
         guard let connection else {
-            throw JobError(.permanent, "instance \(instanceID) has no Odoo to sync with: set odoo_url, odoo_db, odoo_user and odoo_api_key on it or for the sidecar")
+            throw JobError(
+                .permanent,
+                "instance \(instanceID) has no Odoo to sync with: set odoo_url, odoo_db, odoo_user and odoo_api_key on it or for the sidecar"
+            )
         }
         let key = "\(connection.url)|\(connection.database)|\(connection.user)|\(connection.apiKey.hashValue)"
         return clients.withLock { all in
@@ -85,9 +90,15 @@ public struct SyncEngine: Sendable {
 
     public var handlers: [Handler] {
         [
-            .typed(SyncJobs.push, PushRequest.self, timeoutSeconds: 240) { request, context in try await Self.classified { try await push(request, job: context.job) } },
-            .typed(SyncJobs.pull, PullRequest.self, timeoutSeconds: 240) { request, context in try await Self.classified { try await pull(request, job: context.job) } },
-            .typed(SyncJobs.reconcile, ReconcileRequest.self) { request, context in try await Self.classified { try await reconcile(request, job: context.job) } },
+            .typed(SyncJobs.push, PushRequest.self, timeoutSeconds: 240) { request, context in
+                try await Self.classified { try await push(request, job: context.job) }
+            },
+            .typed(SyncJobs.pull, PullRequest.self, timeoutSeconds: 240) { request, context in
+                try await Self.classified { try await pull(request, job: context.job) }
+            },
+            .typed(SyncJobs.reconcile, ReconcileRequest.self) { request, context in
+                try await Self.classified { try await reconcile(request, job: context.job) }
+            },
         ]
     }
 
@@ -102,7 +113,11 @@ public struct SyncEngine: Sendable {
         } catch let fault as OdooFault where fault.kind == .accessDenied {
             throw JobError(.permanent, "Odoo refused the sidecar's login: check odoo_db, odoo_user and odoo_api_key", cause: fault)
         } catch let down as OdooUnavailable {
-            throw JobError(.throttled(retryAfter: odooRetrySeconds), "Odoo is unreachable; this instance's jobs wait \(Int(odooRetrySeconds)) s and try again", cause: down)
+            throw JobError(
+                .throttled(retryAfter: odooRetrySeconds),
+                "Odoo is unreachable; this instance's jobs wait \(Int(odooRetrySeconds)) s and try again",
+                cause: down
+            )
         }
     }
 
@@ -125,14 +140,29 @@ public struct SyncEngine: Sendable {
         _ = try await odoo.client(for: instance.id)
         var report = Report()
         for m in mappings where m.app == request.app && m.object == request.object && instance.apps.contains(m.app) {
-            report = try await syncLocked(m, instance: instance, odooIDs: [], zohoIDs: request.ids, zohoChanges: request.changes ?? [:], job: job, report: report)
+            report = try await syncLocked(
+                m,
+                instance: instance,
+                odooIDs: [],
+                zohoIDs: request.ids,
+                zohoChanges: request.changes ?? [:],
+                job: job,
+                report: report
+            )
         }
         return report.json
     }
 
     /// `sync` under the instance's and mapping's lock; returns the report with this run's counts added.
-    func syncLocked(_ m: Mapping, instance: Instance, odooIDs: [Int64], zohoIDs: [String], zohoChanges: [String: ZohoChange] = [:], job: Job,
-                    report: Report) async throws -> Report {
+    func syncLocked(
+        _ m: Mapping,
+        instance: Instance,
+        odooIDs: [Int64],
+        zohoIDs: [String],
+        zohoChanges: [String: ZohoChange] = [:],
+        job: Job,
+        report: Report
+    ) async throws -> Report {
         try await lock.run("sync:\(instance.id):\(m.name)") {
             var r = report
             try await sync(m, instance: instance, odooIDs: odooIDs, zohoIDs: zohoIDs, zohoChanges: zohoChanges, job: job, report: &r)
@@ -150,15 +180,25 @@ public struct SyncEngine: Sendable {
     struct Report: Sendable {
         var created = 0, updated = 0, deleted = 0, unchanged = 0, echoes = 0, restored = 0, failed: [String] = []
         var json: JSONValue {
-            ["created": .int(Int64(created)), "updated": .int(Int64(updated)), "deleted": .int(Int64(deleted)), "echoes": .int(Int64(echoes)), "restored": .int(Int64(restored)),
-             "unchanged": .int(Int64(unchanged)), "failed": .array(failed.map { .string($0) })]
+            [
+                "created": .int(Int64(created)), "updated": .int(Int64(updated)), "deleted": .int(Int64(deleted)), "echoes": .int(Int64(echoes)),
+                "restored": .int(Int64(restored)),
+                "unchanged": .int(Int64(unchanged)), "failed": .array(failed.map { .string($0) }),
+            ]
         }
     }
 
     /// One pair per record named on either side: bound partners found, unbound ones matched or created,
     /// deletions carried over per the mapping, then the writes each side needs, in batches.
-    func sync(_ m: Mapping, instance: Instance, odooIDs: [Int64], zohoIDs: [String], zohoChanges: [String: ZohoChange] = [:], job: Job,
-              report: inout Report) async throws {
+    func sync(
+        _ m: Mapping,
+        instance: Instance,
+        odooIDs: [Int64],
+        zohoIDs: [String],
+        zohoChanges: [String: ZohoChange] = [:],
+        job: Job,
+        report: inout Report
+    ) async throws {
         let client = try await odoo.client(for: instance.id)
         let zohoAPI = ZohoRecords(client: zoho.client, instanceID: instance.id)
         let company: JSONValue = ["|", ["company_id", "=", false], ["company_id", "=", .int(instance.companyID)]]
@@ -178,36 +218,55 @@ public struct SyncEngine: Sendable {
         var zohoRecords = try await zohoAPI.fetch(m, allZohoIDs)
         var odooRecords: [Int64: JSONValue] = [:]
         for chunk in allOdooIDs.chunked(500) {
-            let domain: JSONValue = .array([["id", "in", .array(chunk.map { .int($0) })]] + (m.odooDomain.arrayValue ?? []) + (company.arrayValue ?? []))
+            let domain: JSONValue = .array(
+                [["id", "in", .array(chunk.map { .int($0) })]] + (m.odooDomain.arrayValue ?? []) + (company.arrayValue ?? [])
+            )
             for r in try await client.searchRead(m.odooModel, domain: domain, fields: m.odooFields, context: inactiveToo) {
                 if let id = r["id"]?.intValue { odooRecords[id] = r }
             }
         }
         let missingInOdoo = allOdooIDs.filter { odooRecords[$0] == nil }
-        let existingElsewhere = missingInOdoo.isEmpty ? [] : Set(try await client.call(m.odooModel, "search", [[["id", "in", .array(missingInOdoo.map { .int($0) })]]],
-                                                                                       ["context": .object(inactiveToo)]).arrayValue?.compactMap(\.intValue) ?? [])
+        let existingElsewhere =
+            missingInOdoo.isEmpty
+            ? []
+            : Set(
+                try await client.call(
+                    m.odooModel,
+                    "search",
+                    [[["id", "in", .array(missingInOdoo.map { .int($0) })]]],
+                    ["context": .object(inactiveToo)]
+                ).arrayValue?.compactMap(\.intValue) ?? []
+            )
 
         // Deletions: a bound record gone on one side.
         for id in missingInOdoo where !existingElsewhere.contains(id) {
             guard let b = byOdoo[id] else { continue }
-            if m.onOdooDelete == "delete", zohoRecords[b.zohoID] != nil { try await zohoAPI.delete(m, [b.zohoID]); report.deleted += 1 }
+            if m.onOdooDelete == "delete", zohoRecords[b.zohoID] != nil {
+                try await zohoAPI.delete(m, [b.zohoID])
+                report.deleted += 1
+            }
             zohoRecords[b.zohoID] = nil
             try await bindings.remove(b.id)
-            byOdoo[id] = nil; byZoho[b.zohoID] = nil
+            byOdoo[id] = nil
+            byZoho[b.zohoID] = nil
         }
         for zid in allZohoIDs where zohoRecords[zid] == nil {
             guard let b = byZoho[zid] else { continue }
             if let record = odooRecords[b.odooID] {
                 switch m.onZohoDelete {
                 case "archive" where record["active"]?.boolValue != false:
-                    try await client.write(m.odooModel, [b.odooID], ["active": false]); report.deleted += 1
-                case "delete": try await client.unlink(m.odooModel, [b.odooID]); report.deleted += 1
+                    try await client.write(m.odooModel, [b.odooID], ["active": false])
+                    report.deleted += 1
+                case "delete":
+                    try await client.unlink(m.odooModel, [b.odooID])
+                    report.deleted += 1
                 default: break
                 }
             }
             odooRecords[b.odooID] = nil
             try await bindings.remove(b.id)
-            byOdoo[b.odooID] = nil; byZoho[zid] = nil
+            byOdoo[b.odooID] = nil
+            byZoho[zid] = nil
         }
 
         // First linking by the match key, so an existing record is bound rather than duplicated.
@@ -216,21 +275,45 @@ public struct SyncEngine: Sendable {
         let matches = try await zohoAPI.match(m, Array(Set(unboundKeys.map(\.1))))
         for (id, key) in unboundKeys.sorted(by: { $0.0 < $1.0 }) {
             guard let found = matches[key.lowercased()], let zid = found["id"]?.stringValue ?? found["\(m.object)_id"]?.stringValue,
-                  byZoho[zid] == nil else { continue }
+                byZoho[zid] == nil
+            else { continue }
             zohoRecords[zid] = found
-            let b = try await bindings.set(instanceID: instance.id, companyID: instance.companyID, m, odooID: id, zohoID: zid, hash: nil,
-                                           direction: "match", zohoModifiedTime: nil, odooWriteDate: nil)
-            byOdoo[id] = b; byZoho[zid] = b
+            let b = try await bindings.set(
+                instanceID: instance.id,
+                companyID: instance.companyID,
+                m,
+                odooID: id,
+                zohoID: zid,
+                hash: nil,
+                direction: "match",
+                zohoModifiedTime: nil,
+                odooWriteDate: nil
+            )
+            byOdoo[id] = b
+            byZoho[zid] = b
         }
         for (zid, record) in zohoRecords where byZoho[zid] == nil {
             guard let key = Values.empty(record[m.matchZoho] ?? .null).stringValue else { continue }
-            let domain: JSONValue = .array([[.string(m.matchOdoo), "=", .string(key)]] + (m.odooDomain.arrayValue ?? []) + (company.arrayValue ?? []))
+            let domain: JSONValue = .array(
+                [[.string(m.matchOdoo), "=", .string(key)]] + (m.odooDomain.arrayValue ?? []) + (company.arrayValue ?? [])
+            )
             guard let found = try await client.searchRead(m.odooModel, domain: domain, fields: m.odooFields, limit: 1).first,
-                  let id = found["id"]?.intValue, byOdoo[id] == nil else { continue }
+                let id = found["id"]?.intValue, byOdoo[id] == nil
+            else { continue }
             odooRecords[id] = found
-            let b = try await bindings.set(instanceID: instance.id, companyID: instance.companyID, m, odooID: id, zohoID: zid, hash: nil,
-                                           direction: "match", zohoModifiedTime: nil, odooWriteDate: nil)
-            byOdoo[id] = b; byZoho[zid] = b
+            let b = try await bindings.set(
+                instanceID: instance.id,
+                companyID: instance.companyID,
+                m,
+                odooID: id,
+                zohoID: zid,
+                hash: nil,
+                direction: "match",
+                zohoModifiedTime: nil,
+                odooWriteDate: nil
+            )
+            byOdoo[id] = b
+            byZoho[zid] = b
         }
 
         let lookups = try await self.lookups(m, instance: instance, client: client, odoo: Array(odooRecords.values), zoho: Array(zohoRecords.values))
@@ -274,10 +357,19 @@ public struct SyncEngine: Sendable {
         // Conflicts left for the reports to date: this pair is synced again once they can have come (its
         // callback's pull, if it comes, does so sooner). One such job per record at a time.
         let followUp = Clock.now() + Int64((Reconciler.reportGraceSeconds + 1) * 1e6)
-        _ = try await JobQueue.insert(deferred.map {
-            NewJob(kind: SyncJobs.pull, payload: PullRequest(app: m.app, object: m.object, ids: [$0], operation: "update", source: "deferred").json,
-                   companyID: instance.companyID, instanceID: instance.id, eta: followUp, identityKey: "deferred:\(instance.id):\(m.name):\($0)")
-        }, store)
+        _ = try await JobQueue.insert(
+            deferred.map {
+                NewJob(
+                    kind: SyncJobs.pull,
+                    payload: PullRequest(app: m.app, object: m.object, ids: [$0], operation: "update", source: "deferred").json,
+                    companyID: instance.companyID,
+                    instanceID: instance.id,
+                    eta: followUp,
+                    identityKey: "deferred:\(instance.id):\(m.name):\($0)"
+                )
+            },
+            store
+        )
 
         try await FieldClock.record(unreported, store)
 
@@ -289,20 +381,45 @@ public struct SyncEngine: Sendable {
         for (c, r) in zip(zohoCreates, created) {
             guard let zid = r.id, r.error == nil else {
                 report.failed.append("\(m.odooModel),\(c.odooID) → \(m.object): \(r.error ?? "no id")")
-                await log.write(.error, "\(m.name): Odoo \(m.odooModel) \(c.odooID) could not be created in Zoho: \(r.error ?? "no id")",
-                                companyID: instance.companyID, instanceID: instance.id, jobID: job.id, source: "sync")
+                await log.write(
+                    .error,
+                    "\(m.name): Odoo \(m.odooModel) \(c.odooID) could not be created in Zoho: \(r.error ?? "no id")",
+                    companyID: instance.companyID,
+                    instanceID: instance.id,
+                    jobID: job.id,
+                    source: "sync"
+                )
                 continue
             }
-            try await bindings.set(instanceID: instance.id, companyID: instance.companyID, m, odooID: c.odooID, zohoID: zid, hash: c.decision.hash, values: c.decision.agreed,
-                                   direction: "push", zohoModifiedTime: r.modifiedTime, odooWriteDate: odooRecords[c.odooID]?["write_date"]?.stringValue)
+            try await bindings.set(
+                instanceID: instance.id,
+                companyID: instance.companyID,
+                m,
+                odooID: c.odooID,
+                zohoID: zid,
+                hash: c.decision.hash,
+                values: c.decision.agreed,
+                direction: "push",
+                zohoModifiedTime: r.modifiedTime,
+                odooWriteDate: odooRecords[c.odooID]?["write_date"]?.stringValue
+            )
             report.created += 1
         }
         // What the sidecar writes to Zoho and on which read it was decided, to recognise a person's edit it overwrote.
         func windows(_ u: (binding: Binding, values: [String: JSONValue], decision: Decision), written: Micros) -> [FieldChange] {
             guard let read = zohoRecords[u.binding.zohoID].flatMap(Self.modifiedTime).flatMap(Clock.parseOdoo) else { return [] }
             return u.values.map { field, value in
-                FieldChange(instanceID: instance.id, side: .zohoWrite, object: m.object, recordID: u.binding.zohoID, field: field, time: written / 1000,
-                            readAt: read / 1000, fingerprint: FieldClock.fingerprint(zohoRecords[u.binding.zohoID]?[field]), writtenFingerprint: FieldClock.fingerprint(value))
+                FieldChange(
+                    instanceID: instance.id,
+                    side: .zohoWrite,
+                    object: m.object,
+                    recordID: u.binding.zohoID,
+                    field: field,
+                    time: written / 1000,
+                    readAt: read / 1000,
+                    fingerprint: FieldClock.fingerprint(zohoRecords[u.binding.zohoID]?[field]),
+                    writtenFingerprint: FieldClock.fingerprint(value)
+                )
             }
         }
         let updated: [RecordResult]
@@ -317,8 +434,14 @@ public struct SyncEngine: Sendable {
             if let error = r.error {
                 failedBindings.insert(u.binding.id)
                 report.failed.append("\(m.odooModel),\(u.binding.odooID) → \(m.object) \(u.binding.zohoID): \(error)")
-                await log.write(.error, "\(m.name): Zoho \(m.object) \(u.binding.zohoID) could not be updated: \(error)",
-                                companyID: instance.companyID, instanceID: instance.id, jobID: job.id, source: "sync")
+                await log.write(
+                    .error,
+                    "\(m.name): Zoho \(m.object) \(u.binding.zohoID) could not be updated: \(error)",
+                    companyID: instance.companyID,
+                    instanceID: instance.id,
+                    jobID: job.id,
+                    source: "sync"
+                )
                 continue
             }
             writtenZoho[u.binding.id] = r.modifiedTime ?? ""
@@ -333,9 +456,20 @@ public struct SyncEngine: Sendable {
         if !odooCreates.isEmpty {
             let ids = try await client.create(m.odooModel, odooCreates.map(\.decision.odoo))
             for (c, id) in zip(odooCreates, ids) {
-                createdInOdoo.append(try await bindings.set(instanceID: instance.id, companyID: instance.companyID, m, odooID: id, zohoID: c.zohoID,
-                                                            hash: c.decision.hash, values: c.decision.agreed, direction: "pull",
-                                                            zohoModifiedTime: zohoRecords[c.zohoID].flatMap(Self.modifiedTime), odooWriteDate: nil))
+                createdInOdoo.append(
+                    try await bindings.set(
+                        instanceID: instance.id,
+                        companyID: instance.companyID,
+                        m,
+                        odooID: id,
+                        zohoID: c.zohoID,
+                        hash: c.decision.hash,
+                        values: c.decision.agreed,
+                        direction: "pull",
+                        zohoModifiedTime: zohoRecords[c.zohoID].flatMap(Self.modifiedTime),
+                        odooWriteDate: nil
+                    )
+                )
                 odooIDsWritten.append(id)
                 report.created += 1
             }
@@ -362,16 +496,31 @@ public struct SyncEngine: Sendable {
                 try await client.write(m.odooModel, [w.binding.odooID], w.decision.odoo)
                 let written = Clock.now() / 1000
                 ownOdooWrites += w.decision.odoo.map { field, value in
-                    FieldChange(instanceID: instance.id, side: .odooWrite, object: m.odooModel, recordID: String(w.binding.odooID), field: field, time: written,
-                                readAt: reread, fingerprint: FieldClock.fingerprint(odooRecords[w.binding.odooID]?[field]), writtenFingerprint: FieldClock.fingerprint(value))
+                    FieldChange(
+                        instanceID: instance.id,
+                        side: .odooWrite,
+                        object: m.odooModel,
+                        recordID: String(w.binding.odooID),
+                        field: field,
+                        time: written,
+                        readAt: reread,
+                        fingerprint: FieldClock.fingerprint(odooRecords[w.binding.odooID]?[field]),
+                        writtenFingerprint: FieldClock.fingerprint(value)
+                    )
                 }
                 odooIDsWritten.append(w.binding.odooID)
                 report.updated += 1
             } catch let fault as OdooFault {
                 failedBindings.insert(w.binding.id)
                 report.failed.append("\(m.object) \(w.binding.zohoID) → \(m.odooModel),\(w.binding.odooID): \(fault.message)")
-                await log.write(.error, "\(m.name): Odoo \(m.odooModel) \(w.binding.odooID) could not be written: \(fault.message)",
-                                companyID: instance.companyID, instanceID: instance.id, jobID: job.id, source: "sync")
+                await log.write(
+                    .error,
+                    "\(m.name): Odoo \(m.odooModel) \(w.binding.odooID) could not be written: \(fault.message)",
+                    companyID: instance.companyID,
+                    instanceID: instance.id,
+                    jobID: job.id,
+                    source: "sync"
+                )
             }
         }
         try await FieldClock.record(ownOdooWrites, store)
@@ -388,9 +537,14 @@ public struct SyncEngine: Sendable {
         // Agreed state onto each binding that was decided.
         for (b, d) in zohoUpdates.map({ ($0.binding, $0.decision) }) + odooWrites.map({ ($0.binding, $0.decision) }) + settled {
             guard !failedBindings.contains(b.id) else { continue }
-            try await bindings.update(b.id, hash: d.hash, values: d.agreed, direction: d.direction,
-                                      zohoModifiedTime: writtenZoho[b.id].flatMap { $0.isEmpty ? nil : $0 } ?? zohoRecords[b.zohoID].flatMap(Self.modifiedTime),
-                                      odooWriteDate: writeDates[b.odooID] ?? odooRecords[b.odooID]?["write_date"]?.stringValue)
+            try await bindings.update(
+                b.id,
+                hash: d.hash,
+                values: d.agreed,
+                direction: d.direction,
+                zohoModifiedTime: writtenZoho[b.id].flatMap { $0.isEmpty ? nil : $0 } ?? zohoRecords[b.zohoID].flatMap(Self.modifiedTime),
+                odooWriteDate: writeDates[b.odooID] ?? odooRecords[b.odooID]?["write_date"]?.stringValue
+            )
             if d.zoho.isEmpty, d.odoo.isEmpty { report.unchanged += 1 }
         }
     }
@@ -399,15 +553,19 @@ public struct SyncEngine: Sendable {
         func show(_ v: JSONValue?) -> String { v.map { $0.serialized() } ?? "-" }
         for p in m.fields where d.odoo[p.odoo] != nil || p.zoho.contains(where: { d.zoho[$0] != nil }) || d.deferred.contains(p.odoo) {
             let toZoho = p.zoho.contains { d.zoho[$0] != nil }
-            let what = d.deferred.contains(p.odoo) ? "deferred until its change is reported"
+            let what =
+                d.deferred.contains(p.odoo)
+                ? "deferred until its change is reported"
                 : toZoho ? "to Zoho " + show(p.zoho.first.flatMap { d.zoho[$0] }) : "to Odoo " + show(d.odoo[p.odoo])
-            logger.debug("""
+            logger.debug(
+                """
                 \(m.name) odoo \(b.odooID) zoho \(b.zohoID) \(p.odoo): \(what); \
                 odoo \(show(view.odoo[p.odoo])) at \(view.times.odoo[p.odoo].map(String.init) ?? "-"), \
                 zoho \(p.zoho.map { show(view.zoho[$0]) }.joined(separator: "+")) at \(p.zoho.compactMap { view.times.zoho[$0] }.max().map(String.init) ?? "-"), \
                 agreed \(show(b.syncValues?[p.odoo])), odoo write_date \(show(view.odoo["write_date"])), zoho modified \(show(view.zoho["Modified_Time"])), \
                 restored \(view.restoreOdoo[p.odoo] != nil ? "odoo" : p.zoho.contains { view.restoreZoho[$0] != nil } ? "zoho" : "no"), job \(job.id)
-                """)
+                """
+            )
         }
     }
 
@@ -431,7 +589,9 @@ public struct SyncEngine: Sendable {
             guard case .lookup(let other) = p.transform, let target = mappings.first(where: { $0.name == other }) else { continue }
             let odooRefs = odoo.compactMap { $0[p.odoo]?.arrayValue?.first?.intValue }
             let zohoRefs = zoho.compactMap { r in r[p.zoho[0]].flatMap { $0["id"]?.stringValue ?? $0.stringValue } }
-            let found = Array(try await bindings.byOdoo(instance.id, target, odooRefs).values) + Array(try await bindings.byZoho(instance.id, target, zohoRefs).values)
+            let found =
+                Array(try await bindings.byOdoo(instance.id, target, odooRefs).values)
+                + Array(try await bindings.byZoho(instance.id, target, zohoRefs).values)
             for b in found {
                 l.zohoIDs[other, default: [:]][b.odooID] = b.zohoID
                 l.odooIDs[other, default: [:]][b.zohoID] = b.odooID

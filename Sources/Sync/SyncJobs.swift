@@ -35,8 +35,10 @@ public struct PullRequest: Codable, Sendable, Equatable {
     }
 
     public var json: JSONValue {
-        var o: [String: JSONValue] = ["app": .string(app), "object": .string(object), "ids": .array(ids.map { .string($0) }),
-                                      "operation": .string(operation), "source": .string(source)]
+        var o: [String: JSONValue] = [
+            "app": .string(app), "object": .string(object), "ids": .array(ids.map { .string($0) }),
+            "operation": .string(operation), "source": .string(source),
+        ]
         if let changes, !changes.isEmpty { o["changes"] = .object(changes.mapValues(\.json)) }
         return .object(o)
     }

@@ -21,8 +21,13 @@ struct ZohoRecords: Sendable {
         switch m.app {
         case "crm":
             for chunk in ids.chunked(SyncJobs.batchLimit) {
-                let exchange = try await client.call(instanceID, .crm, .GET, "/crm/v8/\(m.object)",
-                                                     query: [("ids", chunk.joined(separator: ",")), ("fields", m.zohoFields.joined(separator: ","))])
+                let exchange = try await client.call(
+                    instanceID,
+                    .crm,
+                    .GET,
+                    "/crm/v8/\(m.object)",
+                    query: [("ids", chunk.joined(separator: ",")), ("fields", m.zohoFields.joined(separator: ","))]
+                )
                 for r in exchange.json?["data"]?.arrayValue ?? [] { if let id = r["id"]?.stringValue { found[id] = r } }
             }
         default:
@@ -50,8 +55,13 @@ struct ZohoRecords: Sendable {
                         .replacingOccurrences(of: ")", with: "\\)").replacingOccurrences(of: ",", with: "\\,")
                     return "(\(m.matchZoho):equals:\(escaped))"
                 }.joined(separator: "or")
-                let exchange = try await client.call(instanceID, .crm, .GET, "/crm/v8/\(m.object)/search",
-                                                     query: [("criteria", chunk.count == 1 ? criteria : "(\(criteria))"), ("fields", m.zohoFields.joined(separator: ","))])
+                let exchange = try await client.call(
+                    instanceID,
+                    .crm,
+                    .GET,
+                    "/crm/v8/\(m.object)/search",
+                    query: [("criteria", chunk.count == 1 ? criteria : "(\(criteria))"), ("fields", m.zohoFields.joined(separator: ","))]
+                )
                 for r in exchange.json?["data"]?.arrayValue ?? [] {
                     if let key = r[m.matchZoho]?.stringValue?.lowercased(), found[key] == nil { found[key] = r }
                 }
@@ -59,7 +69,9 @@ struct ZohoRecords: Sendable {
         default:
             for v in values {
                 let exchange = try await client.call(instanceID, .books, .GET, "/books/v3/\(m.object)s", query: [(m.matchZoho, v)])
-                if let r = exchange.json?["\(m.object)s"]?.arrayValue?.first(where: { $0[m.matchZoho]?.stringValue == v }) { found[v.lowercased()] = r }
+                if let r = exchange.json?["\(m.object)s"]?.arrayValue?.first(where: { $0[m.matchZoho]?.stringValue == v }) {
+                    found[v.lowercased()] = r
+                }
             }
         }
         return found
@@ -87,10 +99,17 @@ struct ZohoRecords: Sendable {
                     if let id = r.id { o["id"] = .string(id) }
                     return .object(o)
                 }
-                let exchange = try await client.call(instanceID, .crm, creating ? .POST : .PUT, "/crm/v8/\(m.object)", json: ["data": .array(data)],
-                                                     recordResults: true)
+                let exchange = try await client.call(
+                    instanceID,
+                    .crm,
+                    creating ? .POST : .PUT,
+                    "/crm/v8/\(m.object)",
+                    json: ["data": .array(data)],
+                    recordResults: true
+                )
                 let rows = exchange.json?["data"]?.arrayValue ?? []
-                results += chunk.indices.map { i in i < rows.count ? Self.result(rows[i]) : RecordResult(error: "Zoho gave no result for this record") }
+                results += chunk.indices.map { i in i < rows.count ? Self.result(rows[i]) : RecordResult(error: "Zoho gave no result for this record")
+                }
             }
         default:
             for r in records {
@@ -98,7 +117,9 @@ struct ZohoRecords: Sendable {
                     let path = r.id.map { "/books/v3/\(m.object)s/\($0)" } ?? "/books/v3/\(m.object)s"
                     let exchange = try await client.call(instanceID, .books, r.id == nil ? .POST : .PUT, path, json: .object(r.values))
                     let record = exchange.json?[m.object]
-                    results.append(RecordResult(id: record?["\(m.object)_id"]?.stringValue ?? r.id, modifiedTime: record?["last_modified_time"]?.stringValue))
+                    results.append(
+                        RecordResult(id: record?["\(m.object)_id"]?.stringValue ?? r.id, modifiedTime: record?["last_modified_time"]?.stringValue)
+                    )
                 } catch let error as ZohoError {
                     guard case .rejected = error.kind else { throw error }
                     results.append(RecordResult(error: error.message))

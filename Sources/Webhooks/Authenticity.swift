@@ -31,11 +31,13 @@ public enum Authenticity {
             if let key = presented.query.first(where: { $0.0 == "key" })?.1, Secrets.matches(key, secret) { return nil }
         }
         if instance.acceptsChannelToken, let token = event?.channelToken,
-           Secrets.matches(token, NotificationChannels.token(secret: secret)) {
+            Secrets.matches(token, NotificationChannels.token(secret: secret))
+        {
             return nil
         }
         if instance.acceptsSignature, let header = presented.signatureHeader,
-           Secrets.matches(header.lowercased(), signature(secret: secret, query: presented.query, body: body)) {
+            Secrets.matches(header.lowercased(), signature(secret: secret, query: presented.query, body: body))
+        {
             return nil
         }
         var offered: [String] = []

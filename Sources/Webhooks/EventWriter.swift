@@ -127,7 +127,10 @@ final class EventWriter: Sendable {
                 if wait > .zero { try? await Task.sleep(for: wait) }
                 batch = state.withLock { s -> [Waiting] in
                     let n = min(s.pending.count, Self.batchLimit)
-                    if n == 0 { s.writers -= 1; return [] }
+                    if n == 0 {
+                        s.writers -= 1
+                        return []
+                    }
                     defer { s.pending.removeFirst(n) }
                     return Array(s.pending.prefix(n))
                 }
@@ -193,15 +196,20 @@ final class EventWriter: Sendable {
         /// The same text whatever the entries: nothing in it depends on them but the binds.
         static func sql(_ entries: [AuditEntry], now: Micros, window: Micros) -> SQL {
             let events: [JSONValue] = entries.enumerated().map { o, e in
-                .object(["o": .int(Int64(o)), "c": .int(e.companyID), "i": .int(e.instanceID), "a": .string(e.app), "ob": .string(e.object), "r": .int(e.receivedAt),
-                         "h": .string(e.bodySHA256), "k": e.dedupKey.map(JSONValue.string) ?? .null, "s": .int(Int64(e.size)), "v": .string(e.verdict.rawValue),
-                         "d": e.detail.map { .string(Secrets.redact($0)) } ?? .null])
+                .object([
+                    "o": .int(Int64(o)), "c": .int(e.companyID), "i": .int(e.instanceID), "a": .string(e.app), "ob": .string(e.object),
+                    "r": .int(e.receivedAt),
+                    "h": .string(e.bodySHA256), "k": e.dedupKey.map(JSONValue.string) ?? .null, "s": .int(Int64(e.size)),
+                    "v": .string(e.verdict.rawValue),
+                    "d": e.detail.map { .string(Secrets.redact($0)) } ?? .null,
+                ])
             }
             let jobs = entries.indices.flatMap { o in entries[o].jobs.map { (owner: Int64(o), job: $0) } }
             let changes = entries.indices.flatMap { o in entries[o].fieldChanges.map { (owner: o, change: $0) } }
             // A live dedup row means a duplicate; an expired one is taken over. Keys go in sorted order so
             // concurrent statements take their locks in the same order and cannot deadlock.
-            return SQL("""
+            return SQL(
+                """
                 WITH e AS (SELECT * FROM json_to_recordset(?::json) AS e(o bigint, c bigint, i bigint, a text, ob text, r bigint, h text, k text, s bigint, v text, d text)),
                 won AS (
                     INSERT INTO webhook_dedup (instance_id, dedup_key, expires_at)
@@ -210,18 +218,22 @@ final class EventWriter: Sendable {
                     RETURNING instance_id, dedup_key),
                 taken AS (SELECT o FROM e WHERE v = 'accepted' AND (k IS NULL OR (i, k) IN (SELECT instance_id, dedup_key FROM won))),
                 j AS (SELECT \(JobQueue.nextID) AS id, t.* FROM
-                """, [.text(JSONValue.array(events).serialized()), .int(now + window), .int(now)])
+                """,
+                [.text(JSONValue.array(events).serialized()), .int(now + window), .int(now)]
+            )
                 + SQL(" ") + JobQueue.relation(jobs.map(\.job), owners: jobs.map(\.owner), now: now) + SQL(" WHERE t.o IN (SELECT o FROM taken)),")
                 + SQL(" jobs_in AS (") + JobQueue.insert(selecting: SQL("j"), now: now, withIDs: true) + SQL("),")
                 + SQL(" changes_in AS (") + FieldClock.upsert(changes, keptIn: "taken") + SQL("),")
-                + SQL("""
-                 audit AS (
-                    INSERT INTO webhook_events (company_id, instance_id, app, object, received_at, body_sha256, dedup_key, size, verdict, job_id, detail)
-                    SELECT c, i, a, ob, r, h, k, s, CASE WHEN v = 'accepted' AND o NOT IN (SELECT o FROM taken) THEN 'duplicate' ELSE v END,
-                           (SELECT min(id) FROM j WHERE j.o = e.o), d
-                    FROM e ORDER BY o)
-                SELECT taken.o, j.id FROM taken LEFT JOIN j ON j.o = taken.o ORDER BY taken.o, j.n
-                """)
+                + SQL(
+                    """
+                     audit AS (
+                        INSERT INTO webhook_events (company_id, instance_id, app, object, received_at, body_sha256, dedup_key, size, verdict, job_id, detail)
+                        SELECT c, i, a, ob, r, h, k, s, CASE WHEN v = 'accepted' AND o NOT IN (SELECT o FROM taken) THEN 'duplicate' ELSE v END,
+                               (SELECT min(id) FROM j WHERE j.o = e.o), d
+                        FROM e ORDER BY o)
+                    SELECT taken.o, j.id FROM taken LEFT JOIN j ON j.o = taken.o ORDER BY taken.o, j.n
+                    """
+                )
         }
     }
 
@@ -233,9 +245,16 @@ final class EventWriter: Sendable {
             .sorted { (entries[$0].instanceID, entries[$0].dedupKey!) < (entries[$1].instanceID, entries[$1].dedupKey!) }
         var won = Set<String>()
         if !keyed.isEmpty {
-            let sql = SQL("INSERT INTO webhook_dedup (instance_id, dedup_key, expires_at) VALUES ")
-                + .joined(keyed.map { SQL("(?, ?, ?)", [.int(entries[$0].instanceID), .text(entries[$0].dedupKey!), .int(now + window)]) }, separator: ", ")
-                + SQL(" ON CONFLICT (instance_id, dedup_key) DO UPDATE SET expires_at = excluded.expires_at WHERE webhook_dedup.expires_at < ? RETURNING instance_id, dedup_key", [.int(now)])
+            let sql =
+                SQL("INSERT INTO webhook_dedup (instance_id, dedup_key, expires_at) VALUES ")
+                + .joined(
+                    keyed.map { SQL("(?, ?, ?)", [.int(entries[$0].instanceID), .text(entries[$0].dedupKey!), .int(now + window)]) },
+                    separator: ", "
+                )
+                + SQL(
+                    " ON CONFLICT (instance_id, dedup_key) DO UPDATE SET expires_at = excluded.expires_at WHERE webhook_dedup.expires_at < ? RETURNING instance_id, dedup_key",
+                    [.int(now)]
+                )
             for row in try await tx.query(sql) {
                 won.insert("\(row["instance_id"].int ?? 0)|\(row["dedup_key"].text ?? "")")
             }
@@ -267,13 +286,20 @@ final class EventWriter: Sendable {
             case .accepted(let ids): jobID = ids.first.map { .int($0) } ?? .null
             case .recorded: break
             }
-            return SQL("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-                .int(e.companyID), .int(e.instanceID), .text(e.app), .text(e.object), .int(e.receivedAt), .text(e.bodySHA256),
-                SQLValue(e.dedupKey), .int(Int64(e.size)), .text(verdict.rawValue), jobID, e.detail.map { .text(Secrets.redact($0)) } ?? .null,
-            ])
+            return SQL(
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    .int(e.companyID), .int(e.instanceID), .text(e.app), .text(e.object), .int(e.receivedAt), .text(e.bodySHA256),
+                    SQLValue(e.dedupKey), .int(Int64(e.size)), .text(verdict.rawValue), jobID, e.detail.map { .text(Secrets.redact($0)) } ?? .null,
+                ]
+            )
         }
-        try await tx.execute(SQL("INSERT INTO webhook_events (company_id, instance_id, app, object, received_at, body_sha256, dedup_key, size, verdict, job_id, detail) VALUES ")
-                             + .joined(rows, separator: ", "))
+        try await tx.execute(
+            SQL(
+                "INSERT INTO webhook_events (company_id, instance_id, app, object, received_at, body_sha256, dedup_key, size, verdict, job_id, detail) VALUES "
+            )
+                + .joined(rows, separator: ", ")
+        )
         return outcomes
     }
 }

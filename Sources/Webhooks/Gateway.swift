@@ -35,8 +35,17 @@ public struct Delivery: Sendable {
     public var body: [UInt8]?
     public var declaredSize: Int?
 
-    public init(instance: String, app: String, object: String, query: [(String, String)], contentType: String?, secretHeader: String?,
-                signatureHeader: String?, body: [UInt8]?, declaredSize: Int?) {
+    public init(
+        instance: String,
+        app: String,
+        object: String,
+        query: [(String, String)],
+        contentType: String?,
+        secretHeader: String?,
+        signatureHeader: String?,
+        body: [UInt8]?,
+        declaredSize: Int?
+    ) {
         self.instance = instance
         self.app = app
         self.object = object
@@ -88,29 +97,53 @@ public final class WebhookGateway: Sendable {
     public func receive(_ d: Delivery) async -> Reply {
         let now = Clock.now()
         guard let id = Int64(d.instance), Self.apps.contains(d.app), !d.object.isEmpty else {
-            return count("not_found", Reply(status: 404, body: ["error": "not_found", "message": "no such webhook endpoint: /zoho/webhook/<instance id>/<crm|books|people|desk>/<object>"]))
+            return count(
+                "not_found",
+                Reply(
+                    status: 404,
+                    body: ["error": "not_found", "message": "no such webhook endpoint: /zoho/webhook/<instance id>/<crm|books|people|desk>/<object>"]
+                )
+            )
         }
         let instance: Instance?
         do {
             instance = try await directory.lookup(id)
         } catch {
             logger.error("webhook: cannot read instance \(id): \(Secrets.redact("\(error)"))")
-            return count("unavailable", Reply(status: 503, body: ["error": "unavailable", "message": "the sidecar cannot reach its store; retry later"], retryAfter: 5))
+            return count(
+                "unavailable",
+                Reply(status: 503, body: ["error": "unavailable", "message": "the sidecar cannot reach its store; retry later"], retryAfter: 5)
+            )
         }
         guard let instance, instance.receivesWebhooks else {
             return count("not_found", Reply(status: 404, body: ["error": "not_found", "message": .string("no active instance \(id)")]))
         }
-        var entry = AuditEntry(instanceID: id, companyID: instance.companyID, app: d.app, object: d.object, receivedAt: now,
-                               bodySHA256: "", dedupKey: nil, size: d.body?.count ?? d.declaredSize ?? 0, verdict: .rejected, detail: nil)
+        var entry = AuditEntry(
+            instanceID: id,
+            companyID: instance.companyID,
+            app: d.app,
+            object: d.object,
+            receivedAt: now,
+            bodySHA256: "",
+            dedupKey: nil,
+            size: d.body?.count ?? d.declaredSize ?? 0,
+            verdict: .rejected,
+            detail: nil
+        )
         guard let bytes = d.body else {
             return await refuse(entry, .rejected, 413, "body larger than \(settings.maxBodyBytes) bytes")
         }
         let body = WebhookBody(bytes: bytes, contentType: d.contentType)
         entry.bodySHA256 = body.sha256
-        let parsed = Result<WebhookEvent, MalformedWebhook> { () throws(MalformedWebhook) in try WebhookParser.parse(app: d.app, object: d.object, body: body) }
+        let parsed = Result<WebhookEvent, MalformedWebhook> { () throws(MalformedWebhook) in
+            try WebhookParser.parse(app: d.app, object: d.object, body: body)
+        }
         let presented = Authenticity.Presented(secretHeader: d.secretHeader, signatureHeader: d.signatureHeader, query: d.query)
         if let reason = Authenticity.refusal(instance, presented: presented, body: body, event: try? parsed.get()) {
-            logger.warning("webhook refused: unauthorized", metadata: ["instance": "\(id)", "app": "\(d.app)", "object": "\(d.object)", "reason": "\(reason)"])
+            logger.warning(
+                "webhook refused: unauthorized",
+                metadata: ["instance": "\(id)", "app": "\(d.app)", "object": "\(d.object)", "reason": "\(reason)"]
+            )
             return await refuse(entry, .unauthorized, 401, reason)
         }
         let event: WebhookEvent
@@ -119,7 +152,13 @@ public final class WebhookGateway: Sendable {
         case .failure(let error): return await refuse(entry, .rejected, 400, error.message)
         }
         if let wait = limiter.take(id) {
-            return await refuse(entry, .limited, 429, "more than \(Int(settings.rate)) deliveries per second (burst \(Int(settings.burst)))", retryAfter: wait)
+            return await refuse(
+                entry,
+                .limited,
+                429,
+                "more than \(Int(settings.rate)) deliveries per second (burst \(Int(settings.burst)))",
+                retryAfter: wait
+            )
         }
         entry.verdict = .accepted
         entry.object = event.object
@@ -128,13 +167,32 @@ public final class WebhookGateway: Sendable {
         entry.jobs = stride(from: 0, to: event.ids.count, by: SyncJobs.batchLimit).map { start in
             let ids = Array(event.ids[start..<min(start + SyncJobs.batchLimit, event.ids.count)])
             let changes = event.changes.filter { ids.contains($0.key) }
-            return NewJob(kind: SyncJobs.pull, payload: PullRequest(app: d.app, object: event.object, ids: ids, operation: event.operation, source: "webhook",
-                                                                    changes: changes.isEmpty ? nil : changes).json,
-                          companyID: instance.companyID, instanceID: id)
+            return NewJob(
+                kind: SyncJobs.pull,
+                payload: PullRequest(
+                    app: d.app,
+                    object: event.object,
+                    ids: ids,
+                    operation: event.operation,
+                    source: "webhook",
+                    changes: changes.isEmpty ? nil : changes
+                ).json,
+                companyID: instance.companyID,
+                instanceID: id
+            )
         }
         entry.fieldChanges = event.changes.flatMap { record, change in
-            change.values.map { FieldChange(instanceID: id, side: .zoho, object: event.object, recordID: record, field: $0.key, time: change.time,
-                                            fingerprint: FieldClock.fingerprint($0.value)) }
+            change.values.map {
+                FieldChange(
+                    instanceID: id,
+                    side: .zoho,
+                    object: event.object,
+                    recordID: record,
+                    field: $0.key,
+                    time: change.time,
+                    fingerprint: FieldClock.fingerprint($0.value)
+                )
+            }
         }
         do {
             switch try await writer.write(entry) {
@@ -144,10 +202,16 @@ public final class WebhookGateway: Sendable {
                 return count(Verdict.duplicate.rawValue, Reply(status: 200, body: ["status": "duplicate"]))
             }
         } catch is Overloaded {
-            return count("unavailable", Reply(status: 503, body: ["error": "overloaded", "message": "too many deliveries waiting for the store; retry later"], retryAfter: 1))
+            return count(
+                "unavailable",
+                Reply(status: 503, body: ["error": "overloaded", "message": "too many deliveries waiting for the store; retry later"], retryAfter: 1)
+            )
         } catch {
             logger.error("webhook for instance \(id) not stored: \(Secrets.redact("\(error)"))")
-            return count("unavailable", Reply(status: 503, body: ["error": "unavailable", "message": "the delivery could not be stored; retry later"], retryAfter: 5))
+            return count(
+                "unavailable",
+                Reply(status: 503, body: ["error": "unavailable", "message": "the delivery could not be stored; retry later"], retryAfter: 5)
+            )
         }
     }
 
@@ -160,11 +224,12 @@ public final class WebhookGateway: Sendable {
             // that cannot take them must not turn a refusal into an error.
             _ = try? await writer.write(row)
         }
-        let error: JSONValue = switch verdict {
-        case .unauthorized: "unauthorized"
-        case .limited: "rate_limited"
-        default: status == 413 ? "too_large" : "bad_request"
-        }
+        let error: JSONValue =
+            switch verdict {
+            case .unauthorized: "unauthorized"
+            case .limited: "rate_limited"
+            default: status == 413 ? "too_large" : "bad_request"
+            }
         let message = verdict == .unauthorized ? "the webhook did not prove it comes from this instance's Zoho" : reason
         return count(verdict.rawValue, Reply(status: status, body: ["error": error, "message": .string(message)], retryAfter: retryAfter))
     }
@@ -218,9 +283,15 @@ final class RefusalSampler: Sendable {
         return windows.withLock { all in
             let key = "\(instance)|\(verdict.rawValue)"
             var w = all[key] ?? Window(second: second, written: 0, suppressed: 0)
-            if w.second != second { w.second = second; w.written = 0 }
+            if w.second != second {
+                w.second = second
+                w.written = 0
+            }
             defer { all[key] = w }
-            guard w.written < perSecond else { w.suppressed += 1; return nil }
+            guard w.written < perSecond else {
+                w.suppressed += 1
+                return nil
+            }
             w.written += 1
             let suppressed = w.suppressed
             w.suppressed = 0

@@ -59,7 +59,8 @@ public enum WebhookParser {
         switch app {
         case "books":
             // The default payload wraps the entity under its name; a custom body may carry the id at the top.
-            let entity = fields[object]?.objectValue ?? fields.values.compactMap(\.objectValue).first(where: { $0.keys.contains { $0.hasSuffix("_id") } })
+            let entity =
+                fields[object]?.objectValue ?? fields.values.compactMap(\.objectValue).first(where: { $0.keys.contains { $0.hasSuffix("_id") } })
             ids = [entity?["\(object)_id"] ?? entity?["id"] ?? fields["\(object)_id"] ?? fields["id"]].compactMap { $0.flatMap(text) }
         default:
             // A workflow webhook carries the fields its admin chose: one id, or a list of them.
@@ -70,7 +71,10 @@ public enum WebhookParser {
             }
         }
         guard !ids.isEmpty else {
-            throw MalformedWebhook(message: "no record id in the body: send the record's id in a field named \(app == "books" ? "\(object)_id" : "id (or a list named ids)")")
+            throw MalformedWebhook(
+                message:
+                    "no record id in the body: send the record's id in a field named \(app == "books" ? "\(object)_id" : "id (or a list named ids)")"
+            )
         }
         let operation = fields["operation"].flatMap(text).map(normalised) ?? "change"
         var checkedIDs: [String] = []
@@ -96,7 +100,9 @@ public enum WebhookParser {
         var changes: [String: ZohoChange] = [:]
         if let time = json["server_time"]?.intValue {
             for item in json["affected_values"]?.arrayValue ?? [] {
-                if let id = item["record_id"].flatMap(text), let values = item["values"]?.objectValue { changes[id] = ZohoChange(time: time, values: values) }
+                if let id = item["record_id"].flatMap(text), let values = item["values"]?.objectValue {
+                    changes[id] = ZohoChange(time: time, values: values)
+                }
             }
         }
         return WebhookEvent(object: module, ids: ids, operation: operation, dedupKey: key, channelToken: json["token"]?.stringValue, changes: changes)
@@ -140,9 +146,11 @@ public enum WebhookParser {
 
     /// Record ids go into job payloads and Zoho URLs: only the characters Zoho's ids use.
     static func checked(_ id: String) throws(MalformedWebhook) -> String {
-        guard (1...64).contains(id.utf8.count), id.utf8.allSatisfy({ c in
-            (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 95
-        }) else {
+        guard (1...64).contains(id.utf8.count),
+            id.utf8.allSatisfy({ c in
+                (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 95
+            })
+        else {
             throw MalformedWebhook(message: "record id \(id.prefix(70).debugDescription) is not a Zoho id (1–64 letters, digits, '-' or '_')")
         }
         return id

@@ -18,8 +18,11 @@ public struct Exchange: Sendable {
 
     /// The request/response pair as stored on a job: Authorization never included, secrets masked, size capped.
     public var record: JSONValue {
-        ["request": .string("\(method) \(Secrets.redact(url))"), "request_body": requestBody.map { .string(Secrets.redact(String($0.prefix(2000)))) } ?? .null,
-         "status": .int(Int64(status)), "response": .string(Secrets.redact(String(text.prefix(4000))))]
+        [
+            "request": .string("\(method) \(Secrets.redact(url))"),
+            "request_body": requestBody.map { .string(Secrets.redact(String($0.prefix(2000)))) } ?? .null,
+            "status": .int(Int64(status)), "response": .string(Secrets.redact(String(text.prefix(4000)))),
+        ]
     }
 }
 
@@ -33,8 +36,13 @@ public struct ZohoHTTP: Sendable {
         self.timeout = .seconds(timeoutSeconds)
     }
 
-    public func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
-                     contentType: String? = nil) async throws -> Exchange {
+    public func send(
+        _ method: HTTPMethod,
+        _ url: String,
+        headers: [(String, String)] = [],
+        body: [UInt8]? = nil,
+        contentType: String? = nil
+    ) async throws -> Exchange {
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (k, v) in headers { request.headers.add(name: k, value: v) }
@@ -45,8 +53,14 @@ public struct ZohoHTTP: Sendable {
             let bytes = try await response.body.collect(upTo: 32 << 20)
             var hs: [String: String] = [:]
             for h in response.headers { hs[h.name.lowercased()] = h.value }
-            return Exchange(method: method.rawValue, url: url, status: Int(response.status.code), headers: hs,
-                            body: Array(bytes.readableBytesView), requestBody: body.map { String(decoding: $0, as: UTF8.self) })
+            return Exchange(
+                method: method.rawValue,
+                url: url,
+                status: Int(response.status.code),
+                headers: hs,
+                body: Array(bytes.readableBytesView),
+                requestBody: body.map { String(decoding: $0, as: UTF8.self) }
+            )
         } catch {
             throw ZohoError(.transient, "\(method.rawValue) \(Self.hostAndPath(url)) failed: \(Self.describe(error))", cause: error)
         }

@@ -19,8 +19,15 @@ public struct NotificationChannels: Sendable {
     /// Channels expiring within this are renewed.
     public let renewBeforeSeconds: Double
 
-    public init(store: any Store, instances: Instances, client: ZohoClient, publicURL: String, lifetimeSeconds: Double = 6 * 86_400,
-                renewBeforeSeconds: Double = 86_400, logger: Logger) {
+    public init(
+        store: any Store,
+        instances: Instances,
+        client: ZohoClient,
+        publicURL: String,
+        lifetimeSeconds: Double = 6 * 86_400,
+        renewBeforeSeconds: Double = 86_400,
+        logger: Logger
+    ) {
         self.store = store
         self.instances = instances
         self.client = client
@@ -55,21 +62,31 @@ public struct NotificationChannels: Sendable {
             // Channel ids are the subscriber's choice (a long); random ones cannot collide with another sidecar's.
             let channelID = known ?? String(1_000_000_000_000 + Int64.random(in: 0..<8_000_000_000_000))
             let askedExpiry = Clock.now() + Int64(lifetimeSeconds * 1e6)
-            let body: JSONValue = ["watch": [[
-                "channel_id": .int(Int64(channelID) ?? 0), "events": [.string("\(module).all")],
-                "channel_expiry": .string(Clock.odooString(askedExpiry).replacingOccurrences(of: " ", with: "T") + "+00:00"),
-                "token": .string(Self.token(secret: secret)), "notify_url": .string(notifyURL(instanceID, module: module)),
-                // The new values ride along, so the sync can tell a person's edit that its own write overwrote.
-                "return_affected_field_values": true,
-            ]]]
+            let body: JSONValue = [
+                "watch": [
+                    [
+                        "channel_id": .int(Int64(channelID) ?? 0), "events": [.string("\(module).all")],
+                        "channel_expiry": .string(Clock.odooString(askedExpiry).replacingOccurrences(of: " ", with: "T") + "+00:00"),
+                        "token": .string(Self.token(secret: secret)), "notify_url": .string(notifyURL(instanceID, module: module)),
+                        // The new values ride along, so the sync can tell a person's edit that its own write overwrote.
+                        "return_affected_field_values": true,
+                    ]
+                ]
+            ]
             let exchange = try await client.call(instanceID, .crm, known == nil ? .POST : .PUT, "/crm/v8/actions/watch", json: body)
             // Zoho answers with the expiry it granted: trust that, not what was asked.
-            let granted = exchange.json?["watch"]?[0]?["details"]?["events"]?[0]?["channel_expiry"]?.stringValue.flatMap(Clock.parseOdoo) ?? askedExpiry
+            let granted =
+                exchange.json?["watch"]?[0]?["details"]?["events"]?[0]?["channel_expiry"]?.stringValue.flatMap(Clock.parseOdoo) ?? askedExpiry
             let now = Clock.now()
-            try await store.execute(SQL("""
-                INSERT INTO channels (company_id, instance_id, module, channel_id, expires_at, renewed_at) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (instance_id, module) DO UPDATE SET channel_id = excluded.channel_id, expires_at = excluded.expires_at, renewed_at = excluded.renewed_at
-                """, [.int(instance.companyID), .int(instanceID), .text(module), .text(channelID), .int(granted), .int(now)]))
+            try await store.execute(
+                SQL(
+                    """
+                    INSERT INTO channels (company_id, instance_id, module, channel_id, expires_at, renewed_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (instance_id, module) DO UPDATE SET channel_id = excluded.channel_id, expires_at = excluded.expires_at, renewed_at = excluded.renewed_at
+                    """,
+                    [.int(instance.companyID), .int(instanceID), .text(module), .text(channelID), .int(granted), .int(now)]
+                )
+            )
             expiries[module] = granted
         }
         // Modules no longer watched lose their channel.
@@ -90,13 +107,21 @@ public struct NotificationChannels: Sendable {
 
     func disable(_ instanceID: Int64, channels: [String: String]) async throws {
         do {
-            _ = try await client.call(instanceID, .crm, .DELETE, "/crm/v8/actions/watch", query: [("channel_ids", channels.values.sorted().joined(separator: ","))])
+            _ = try await client.call(
+                instanceID,
+                .crm,
+                .DELETE,
+                "/crm/v8/actions/watch",
+                query: [("channel_ids", channels.values.sorted().joined(separator: ","))]
+            )
         } catch let error as ZohoError {
             // Already gone at Zoho (expired, or removed there): nothing left to disable.
             guard case .rejected(code: "NOT_SUBSCRIBED") = error.kind else { throw error }
         }
-        try await store.execute(SQL("DELETE FROM channels WHERE instance_id = ? AND module IN (", [.int(instanceID)])
-                                + .list(channels.keys.sorted().map { .text($0) }) + SQL(")"))
+        try await store.execute(
+            SQL("DELETE FROM channels WHERE instance_id = ? AND module IN (", [.int(instanceID)])
+                + .list(channels.keys.sorted().map { .text($0) }) + SQL(")")
+        )
     }
 
     /// Subscribes connected CRM instances whose channels are missing, stale or about to expire.
@@ -106,10 +131,14 @@ public struct NotificationChannels: Sendable {
         let due = Clock.now() + Int64(renewBeforeSeconds * 1e6)
         var needy: [Int64] = []
         do {
-            let wanted = try await store.query(SQL("""
-                SELECT id, watch_modules FROM instances
-                WHERE active = 1 AND state = 'connected' AND apps LIKE '%"crm"%' ORDER BY id
-                """))
+            let wanted = try await store.query(
+                SQL(
+                    """
+                    SELECT id, watch_modules FROM instances
+                    WHERE active = 1 AND state = 'connected' AND apps LIKE '%"crm"%' ORDER BY id
+                    """
+                )
+            )
             var held: [Int64: [String: Micros]] = [:]
             for row in try await store.query(SQL("SELECT instance_id, module, expires_at FROM channels")) {
                 if let i = row["instance_id"].int, let m = row["module"].text { held[i, default: [:]][m] = row["expires_at"].int ?? 0 }

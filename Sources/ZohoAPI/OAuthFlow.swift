@@ -18,8 +18,14 @@ public struct OAuthFlow: Sendable {
     let stateTTLSeconds: Double = 600
     private let signingKey: [UInt8]
 
-    public init(instances: Instances, oauth: OAuthClient, endpoints: ZohoEndpoints, queue: JobQueue,
-                defaultRedirectURI: String, defaultReturnURL: String?) {
+    public init(
+        instances: Instances,
+        oauth: OAuthClient,
+        endpoints: ZohoEndpoints,
+        queue: JobQueue,
+        defaultRedirectURI: String,
+        defaultReturnURL: String?
+    ) {
         self.instances = instances
         self.oauth = oauth
         self.endpoints = endpoints
@@ -43,10 +49,19 @@ public struct OAuthFlow: Sendable {
         guard let dc = endpoints.dataCenter(i.dataCenter) else { throw ZohoError(.notConfigured, "unknown data centre \(i.dataCenter)") }
         let nonce = Random.token(bytes: 18)
         let expires = Clock.now() + Int64(stateTTLSeconds * 1e6)
-        try await instances.store.execute(SQL("INSERT INTO oauth_states (nonce, instance_id, expires_at) VALUES (?, ?, ?)",
-                                              [.text(nonce), .int(instanceID), .int(expires)]))
-        return OAuthClient.consentURL(accountsServer: dc.accountsServer, clientID: clientID, scopes: i.scopes,
-                                      redirectURI: i.redirectURI ?? defaultRedirectURI, state: sign(nonce: nonce, instanceID: instanceID, expires: expires))
+        try await instances.store.execute(
+            SQL(
+                "INSERT INTO oauth_states (nonce, instance_id, expires_at) VALUES (?, ?, ?)",
+                [.text(nonce), .int(instanceID), .int(expires)]
+            )
+        )
+        return OAuthClient.consentURL(
+            accountsServer: dc.accountsServer,
+            clientID: clientID,
+            scopes: i.scopes,
+            redirectURI: i.redirectURI ?? defaultRedirectURI,
+            state: sign(nonce: nonce, instanceID: instanceID, expires: expires)
+        )
     }
 
     func sign(nonce: String, instanceID: Int64, expires: Micros) -> String {
@@ -62,17 +77,27 @@ public struct OAuthFlow: Sendable {
     func redeem(_ state: String?) async throws -> Int64 {
         let parts = (state ?? "").split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 4, let id = Int64(parts[0]), let expires = Int64(parts[1]) else {
-            throw Failure(description: "The authorization request has no valid state. Start again from the instance's Authorize button.", instanceID: nil)
+            throw Failure(
+                description: "The authorization request has no valid state. Start again from the instance's Authorize button.",
+                instanceID: nil
+            )
         }
         let payload = parts[0...2].joined(separator: ".")
         guard Secrets.matches(mac(payload), parts[3]) else {
-            throw Failure(description: "The authorization state is not one this sidecar signed. Start again from the instance's Authorize button.", instanceID: nil)
+            throw Failure(
+                description: "The authorization state is not one this sidecar signed. Start again from the instance's Authorize button.",
+                instanceID: nil
+            )
         }
         guard expires > Clock.now() else {
             throw Failure(description: "The authorization link expired. Start again from the instance's Authorize button.", instanceID: id)
         }
-        let spent = try await instances.store.write(SQL("UPDATE oauth_states SET used_at = ? WHERE nonce = ? AND instance_id = ? AND used_at IS NULL AND expires_at > ? RETURNING instance_id",
-                                                        [.int(Clock.now()), .text(parts[2]), .int(id), .int(Clock.now())]))
+        let spent = try await instances.store.write(
+            SQL(
+                "UPDATE oauth_states SET used_at = ? WHERE nonce = ? AND instance_id = ? AND used_at IS NULL AND expires_at > ? RETURNING instance_id",
+                [.int(Clock.now()), .text(parts[2]), .int(id), .int(Clock.now())]
+            )
+        )
         guard spent.first?["instance_id"].int == id else {
             throw Failure(description: "This authorization link was already used. Start again from the instance's Authorize button.", instanceID: id)
         }
@@ -95,28 +120,51 @@ public struct OAuthFlow: Sendable {
             instanceID = id
             guard let instance = try await instances.load(id) else { throw Failure(description: "The instance no longer exists.", instanceID: nil) }
             if let error = query["error"] {
-                let message = error == "access_denied" ? "The Zoho user refused access (access_denied). Authorize again to connect." : "Zoho answered the consent with an error: \(error)."
+                let message =
+                    error == "access_denied"
+                    ? "The Zoho user refused access (access_denied). Authorize again to connect."
+                    : "Zoho answered the consent with an error: \(error)."
                 try await instances.setError(id, message)
                 return Outcome(instanceID: id, connected: false, message: message, returnURL: returnURL(instance, status: "error", message: message))
             }
             guard let code = query["code"], !code.isEmpty else { throw Failure(description: "Zoho sent no authorization code.", instanceID: id) }
             let location = query["location"] ?? instance.dataCenter
             guard let server = endpoints.trustedAccountsServer(query["accounts-server"], location: location) else {
-                throw Failure(description: "Zoho named an accounts server (\(query["accounts-server"] ?? "-")) that does not belong to data centre '\(location)'; nothing was sent there.", instanceID: id)
+                throw Failure(
+                    description:
+                        "Zoho named an accounts server (\(query["accounts-server"] ?? "-")) that does not belong to data centre '\(location)'; nothing was sent there.",
+                    instanceID: id
+                )
             }
             guard let clientID = instance.clientID, let secret = instance.clientSecret else {
                 throw Failure(description: "The instance has no client id or secret.", instanceID: id)
             }
-            let tokens = try await oauth.exchange(accountsServer: server, clientID: clientID, clientSecret: secret,
-                                                  redirectURI: instance.redirectURI ?? defaultRedirectURI, code: code)
+            let tokens = try await oauth.exchange(
+                accountsServer: server,
+                clientID: clientID,
+                clientSecret: secret,
+                redirectURI: instance.redirectURI ?? defaultRedirectURI,
+                code: code
+            )
             guard let refresh = tokens.refreshToken else {
                 throw Failure(description: "Zoho issued no refresh token (was access_type=offline lost?). Authorize again.", instanceID: id)
             }
             guard let apiDomain = endpoints.trustedAPIDomain(tokens.apiDomain, location: location) else {
-                throw Failure(description: "Zoho returned an API domain (\(tokens.apiDomain ?? "-")) outside data centre '\(location)'.", instanceID: id)
+                throw Failure(
+                    description: "Zoho returned an API domain (\(tokens.apiDomain ?? "-")) outside data centre '\(location)'.",
+                    instanceID: id
+                )
             }
-            try await instances.saveTokens(id, access: tokens.accessToken, refresh: refresh, expiresIn: tokens.expiresIn, accountsServer: server,
-                                           apiDomain: apiDomain, scopes: tokens.scope ?? instance.scopes, dataCenter: location)
+            try await instances.saveTokens(
+                id,
+                access: tokens.accessToken,
+                refresh: refresh,
+                expiresIn: tokens.expiresIn,
+                accountsServer: server,
+                apiDomain: apiDomain,
+                scopes: tokens.scope ?? instance.scopes,
+                dataCenter: location
+            )
             try await queue.resumeInstance(id)
             let message = "Connected to Zoho (\(location.uppercased()))."
             return Outcome(instanceID: id, connected: true, message: message, returnURL: returnURL(instance, status: "connected", message: message))

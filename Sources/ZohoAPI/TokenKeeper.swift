@@ -25,8 +25,15 @@ public actor TokenKeeper {
 
     let telemetry: Telemetry
 
-    public init(instances: Instances, oauth: OAuthClient, endpoints: ZohoEndpoints, queue: JobQueue, marginSeconds: Double = 600,
-                telemetry: Telemetry = .none, logger: Logger = Logger(label: "zoho-sidecar.oauth")) {
+    public init(
+        instances: Instances,
+        oauth: OAuthClient,
+        endpoints: ZohoEndpoints,
+        queue: JobQueue,
+        marginSeconds: Double = 600,
+        telemetry: Telemetry = .none,
+        logger: Logger = Logger(label: "zoho-sidecar.oauth")
+    ) {
         self.telemetry = telemetry
         self.instances = instances
         self.oauth = oauth
@@ -82,7 +89,10 @@ public actor TokenKeeper {
 
     private func refreshHoldingLock(_ id: Int64, rejected: String?, validUntil: Micros) async throws -> Instance {
         if let until = blockedUntil[id], until > Clock.now() {
-            throw ZohoError(.throttled(retryAfter: Double(until - Clock.now()) / 1e6), "Zoho throttled token refreshes for this instance; not asking again before \(Clock.odooString(until)) UTC")
+            throw ZohoError(
+                .throttled(retryAfter: Double(until - Clock.now()) / 1e6),
+                "Zoho throttled token refreshes for this instance; not asking again before \(Clock.odooString(until)) UTC"
+            )
         }
         let good = { (i: Instance) in i.accessToken != nil && i.accessToken != rejected && (i.tokenExpiresAt ?? 0) > validUntil }
         let lock = "refresh:\(id)"
@@ -92,7 +102,9 @@ public actor TokenKeeper {
             // Another sidecar is refreshing: wait for it, then use what it stored.
             try await Task.sleep(for: .milliseconds(50))
             if let now = try await instances.load(id), good(now) { return now }
-            guard Clock.now() < deadline else { throw ZohoError(.transient, "another sidecar holds the token refresh of instance \(id) for too long") }
+            guard Clock.now() < deadline else {
+                throw ZohoError(.transient, "another sidecar holds the token refresh of instance \(id) for too long")
+            }
         }
         do {
             let result = try await refreshLocked(id, good: good)
@@ -112,7 +124,8 @@ public actor TokenKeeper {
         guard let clientID = current.clientID, let secret = current.clientSecret, let refresh = current.refreshToken else {
             throw ZohoError(.notConfigured, "instance \(id) lacks a client id, client secret or refresh token")
         }
-        let server = current.accountsServer.flatMap { endpoints.trustedAccountsServer($0, location: current.dataCenter) }
+        let server =
+            current.accountsServer.flatMap { endpoints.trustedAccountsServer($0, location: current.dataCenter) }
             ?? endpoints.dataCenter(current.dataCenter)?.accountsServer
         guard let server else { throw ZohoError(.notConfigured, "instance \(id) has an unknown data centre \(current.dataCenter)") }
         do {
@@ -127,19 +140,35 @@ public actor TokenKeeper {
             telemetry.tokenRefresh(succeeded: false)
             switch error.kind {
             case .needsReauth:
-                let instances = self.instances, message = error.message
-                guard try await queue.holdForReauthorization(id, marking: { try await instances.markNeedsReauth(id, refused: refresh, error: message, in: $0) }) else {
+                let instances = self.instances
+                let message = error.message
+                guard
+                    try await queue.holdForReauthorization(
+                        id,
+                        marking: { try await instances.markNeedsReauth(id, refused: refresh, error: message, in: $0) }
+                    )
+                else {
                     throw ZohoError(.transient, "instance \(id) was authorized again while a refresh with its old token ran; try again")
                 }
-                await logBook.write(.error, "Zoho refused the refresh token of instance \(current.name): authorize it again. Its jobs wait until then.",
-                                    companyID: current.companyID, instanceID: id, cause: error.message)
+                await logBook.write(
+                    .error,
+                    "Zoho refused the refresh token of instance \(current.name): authorize it again. Its jobs wait until then.",
+                    companyID: current.companyID,
+                    instanceID: id,
+                    cause: error.message
+                )
                 logger.error("instance \(id) needs re-authorization: \(error.message)")
             case .throttled(let after):
                 blockedUntil[id] = Clock.now() + Int64((after ?? 600) * 1e6)
                 try await instances.setError(id, error.message)
             case .rejected:
                 try await instances.setState(id, "error", error: error.message)
-                await logBook.write(.error, "Token refresh of instance \(current.name) was refused: \(error.message)", companyID: current.companyID, instanceID: id)
+                await logBook.write(
+                    .error,
+                    "Token refresh of instance \(current.name) was refused: \(error.message)",
+                    companyID: current.companyID,
+                    instanceID: id
+                )
             case .transient, .notConfigured:
                 try await instances.setError(id, error.message)
             }
@@ -150,7 +179,13 @@ public actor TokenKeeper {
     /// Refreshes every connected instance whose token expires within the margin; returns how many.
     public func refreshDue() async -> Int {
         let cutoff = Clock.now() + Int64(marginSeconds * 1e6)
-        let due = (try? await instances.store.query(SQL("SELECT id FROM instances WHERE state = 'connected' AND active = 1 AND refresh_token_enc IS NOT NULL AND (token_expires_at IS NULL OR token_expires_at < ?)", [.int(cutoff)]))) ?? []
+        let due =
+            (try? await instances.store.query(
+                SQL(
+                    "SELECT id FROM instances WHERE state = 'connected' AND active = 1 AND refresh_token_enc IS NOT NULL AND (token_expires_at IS NULL OR token_expires_at < ?)",
+                    [.int(cutoff)]
+                )
+            )) ?? []
         var n = 0
         for row in due {
             guard let id = row["id"].int else { continue }

@@ -24,8 +24,16 @@ public struct ZohoClient: Sendable {
     /// `path` is relative to the API domain, e.g. "/crm/v8/Contacts" or "/books/v3/contacts".
     /// `recordResults`: a batch write that Zoho refused record by record (400 with a `data` list) is
     /// returned for the caller to read each record's result, not thrown.
-    public func call(_ instanceID: Int64, _ app: App, _ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
-                     json: JSONValue? = nil, headers: [(String, String)] = [], recordResults: Bool = false) async throws -> Exchange {
+    public func call(
+        _ instanceID: Int64,
+        _ app: App,
+        _ method: HTTPMethod,
+        _ path: String,
+        query: [(String, String)] = [],
+        json: JSONValue? = nil,
+        headers: [(String, String)] = [],
+        recordResults: Bool = false
+    ) async throws -> Exchange {
         var (token, domain, instance) = try await keeper.access(instanceID)
         var query = query
         if app == .books, !query.contains(where: { $0.0 == "organization_id" }), let org = instance.booksOrganizationID {
@@ -38,8 +46,13 @@ public struct ZohoClient: Sendable {
             let exchange: Exchange
             do {
                 exchange = try await limiter.run("\(instanceID):\(app.rawValue)", limit: limit) {
-                    try await http.send(method, url, headers: auth,
-                                        body: json.map { $0.serializedBytes() }, contentType: json == nil ? nil : "application/json")
+                    try await http.send(
+                        method,
+                        url,
+                        headers: auth,
+                        body: json.map { $0.serializedBytes() },
+                        contentType: json == nil ? nil : "application/json"
+                    )
                 }
             } catch {
                 telemetry.zohoCall(app: app.rawValue, status: 0)
@@ -76,7 +89,11 @@ public struct ZohoClient: Sendable {
             return
         case 429:
             let after = e.headers["retry-after"].flatMap(Double.init)
-            throw ZohoError(.throttled(retryAfter: after), "Zoho answered 429 (too many requests)\(after.map { "; retry after \($0) s" } ?? "")", exchange: e.record)
+            throw ZohoError(
+                .throttled(retryAfter: after),
+                "Zoho answered 429 (too many requests)\(after.map { "; retry after \($0) s" } ?? "")",
+                exchange: e.record
+            )
         case 500...:
             throw ZohoError(.transient, "Zoho answered HTTP \(e.status)", exchange: e.record)
         default:

@@ -18,19 +18,51 @@ public struct ZohoService: Sendable {
     let logger: Logger
 
     /// `publicURL` is how browsers and Zoho reach the sidecar: the OAuth redirect and the notification URLs hang off it.
-    public init(store: any Store, vault: Vault, queue: JobQueue, endpoints: ZohoEndpoints, publicURL: String, returnURL: String?,
-                refreshMarginSeconds: Double, channelLifetimeSeconds: Double = 6 * 86_400, channelRenewBeforeSeconds: Double = 86_400,
-                http: ZohoHTTP = ZohoHTTP(), telemetry: Telemetry = .none, logger: Logger = Logger(label: "zoho-sidecar.zoho")) {
+    public init(
+        store: any Store,
+        vault: Vault,
+        queue: JobQueue,
+        endpoints: ZohoEndpoints,
+        publicURL: String,
+        returnURL: String?,
+        refreshMarginSeconds: Double,
+        channelLifetimeSeconds: Double = 6 * 86_400,
+        channelRenewBeforeSeconds: Double = 86_400,
+        http: ZohoHTTP = ZohoHTTP(),
+        telemetry: Telemetry = .none,
+        logger: Logger = Logger(label: "zoho-sidecar.zoho")
+    ) {
         let redirectURI = publicURL + "/zoho/oauth/callback"
         self.instances = Instances(store: store, vault: vault)
         self.oauth = OAuthClient(http: http)
         self.endpoints = endpoints
-        self.flow = OAuthFlow(instances: instances, oauth: oauth, endpoints: endpoints, queue: queue, defaultRedirectURI: redirectURI, defaultReturnURL: returnURL)
-        self.keeper = TokenKeeper(instances: instances, oauth: oauth, endpoints: endpoints, queue: queue, marginSeconds: refreshMarginSeconds,
-                                  telemetry: telemetry, logger: logger)
+        self.flow = OAuthFlow(
+            instances: instances,
+            oauth: oauth,
+            endpoints: endpoints,
+            queue: queue,
+            defaultRedirectURI: redirectURI,
+            defaultReturnURL: returnURL
+        )
+        self.keeper = TokenKeeper(
+            instances: instances,
+            oauth: oauth,
+            endpoints: endpoints,
+            queue: queue,
+            marginSeconds: refreshMarginSeconds,
+            telemetry: telemetry,
+            logger: logger
+        )
         self.client = ZohoClient(keeper: keeper, http: http, telemetry: telemetry)
-        self.channels = NotificationChannels(store: store, instances: instances, client: client, publicURL: publicURL,
-                                             lifetimeSeconds: channelLifetimeSeconds, renewBeforeSeconds: channelRenewBeforeSeconds, logger: logger)
+        self.channels = NotificationChannels(
+            store: store,
+            instances: instances,
+            client: client,
+            publicURL: publicURL,
+            lifetimeSeconds: channelLifetimeSeconds,
+            renewBeforeSeconds: channelRenewBeforeSeconds,
+            logger: logger
+        )
         self.logger = logger
     }
 
@@ -54,14 +86,18 @@ public struct ZohoService: Sendable {
                     continue
                 }
                 let elapsed = (ContinuousClock.now - start).components
-                results[app] = ["ok": true, "latency_ms": .int(elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000), "detail": detail]
+                results[app] = [
+                    "ok": true, "latency_ms": .int(elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000), "detail": detail,
+                ]
             } catch {
                 results[app] = ["ok": false, "message": .string((error as? ZohoError)?.message ?? Secrets.redact("\(error)"))]
             }
         }
         let refreshed = try await instances.load(id)
-        return ["apps": .object(results), "granted_scopes": .string(refreshed?.grantedScopes ?? instance.scopes),
-                "state": .string(refreshed?.state ?? instance.state)]
+        return [
+            "apps": .object(results), "granted_scopes": .string(refreshed?.grantedScopes ?? instance.scopes),
+            "state": .string(refreshed?.state ?? instance.state),
+        ]
     }
 
     /// Revokes the refresh token at Zoho and forgets the tokens; jobs wait for a new authorization.
@@ -73,7 +109,12 @@ public struct ZohoService: Sendable {
         }
         let instances = self.instances
         try await queue.holdForReauthorization(id) {
-            try await instances.clearTokens(id, state: "needs_reauth", error: "Access was revoked from the sidecar; authorize again to reconnect.", in: $0)
+            try await instances.clearTokens(
+                id,
+                state: "needs_reauth",
+                error: "Access was revoked from the sidecar; authorize again to reconnect.",
+                in: $0
+            )
             return true
         }
     }
@@ -84,9 +125,14 @@ public struct ZohoService: Sendable {
         do {
             try await channels.unsubscribe(id)
         } catch {
-            logger.warning("instance \(id): notification channels not disabled at Zoho: \((error as? ZohoError)?.message ?? Secrets.redact("\(error)"))")
+            logger.warning(
+                "instance \(id): notification channels not disabled at Zoho: \((error as? ZohoError)?.message ?? Secrets.redact("\(error)"))"
+            )
         }
         let instances = self.instances
-        try await queue.holdForReauthorization(id) { try await instances.setState(id, "disabled", error: nil, in: $0); return true }
+        try await queue.holdForReauthorization(id) {
+            try await instances.setState(id, "disabled", error: nil, in: $0)
+            return true
+        }
     }
 }

@@ -13,7 +13,8 @@ struct ZohoSimCommand: AsyncParsableCommand {
             Every data centre is served by this one process: http://HOST:PORT/<dc>/accounts/… and
             http://HOST:PORT/<dc>/api/… for dc in us, eu, in, au, jp, ca, sa, cn, uk. The control API
             under /_sim/… registers clients, edits records as a Zoho user, and injects faults.
-            """)
+            """
+    )
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port).") var port = 9100

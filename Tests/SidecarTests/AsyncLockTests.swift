@@ -16,7 +16,11 @@ struct AsyncLockTests {
             for _ in 0..<200 {
                 group.addTask {
                     await lock.withLock {
-                        holders.count.withLock { $0.now += 1; $0.most = max($0.most, $0.now); $0.turns += 1 }
+                        holders.count.withLock {
+                            $0.now += 1
+                            $0.most = max($0.most, $0.now)
+                            $0.turns += 1
+                        }
                         await Task.yield()
                         holders.count.withLock { $0.now -= 1 }
                     }

@@ -18,8 +18,11 @@ struct ChaosTests {
     static let odooDownSeconds = Double(env["ZS_CHAOS_ODOO_DOWN_SECONDS"] ?? "") ?? 10
     static let fields = [("phone", "Phone"), ("function", "Title"), ("mobile", "Mobile")]
 
-    @Test("SIGKILLs, Zoho faults, token expiry, a PostgreSQL restart, Odoo down and a revocation: the sync converges, nothing lost or doubled",
-          .enabled(if: kills > 0), arguments: TestStores.engines)
+    @Test(
+        "SIGKILLs, Zoho faults, token expiry, a PostgreSQL restart, Odoo down and a revocation: the sync converges, nothing lost or doubled",
+        .enabled(if: kills > 0),
+        arguments: TestStores.engines
+    )
     func chaos(engine: Engine) async throws {
         try await TestZoho.with({ c in
             c.accessTokenTTLSeconds = 60
@@ -29,19 +32,34 @@ struct ChaosTests {
             c.retryAfterSeconds = 1
         }) { zoho in
             try await TestOdoo.with { odoo in
-                let sidecar = try await ProcessSidecar(engine: engine, settings: odoo.settings.merging([
-                    "zoho_url_template": zoho.template, "reconcile_interval_seconds": "5", "token_refresh_margin_seconds": "30",
-                    "shutdown_grace_seconds": "2", "log_format": "json",
-                ]) { _, b in b })
+                let sidecar = try await ProcessSidecar(
+                    engine: engine,
+                    settings: odoo.settings.merging([
+                        "zoho_url_template": zoho.template, "reconcile_interval_seconds": "5", "token_refresh_margin_seconds": "30",
+                        "shutdown_grace_seconds": "2", "log_format": "json",
+                    ]) { _, b in b }
+                )
                 try await sidecar.start()
                 defer { sidecar.kill() }
                 let (instance, clientID) = try await sidecar.connect(zoho, name: "Chaos")
                 // Short leases, so the jobs a killed sidecar held are rescued within half a minute, not ten.
-                _ = try await sidecar.execute("zoho.job", "set_queue_settings", [["max_attempts": 25, "retry_backoff_base_seconds": 0.2, "retry_backoff_cap_seconds": 2,
-                                                                                  "lease_seconds": 30, "max_runtime_seconds": 25]])
+                _ = try await sidecar.execute(
+                    "zoho.job",
+                    "set_queue_settings",
+                    [
+                        [
+                            "max_attempts": 25, "retry_backoff_base_seconds": 0.2, "retry_backoff_cap_seconds": 2,
+                            "lease_seconds": 30, "max_runtime_seconds": 25,
+                        ]
+                    ]
+                )
                 await odoo.odoo.setForward { model, ids, operation, values in
                     // The addon forwards after commit; when the sidecar is down the forward is lost and reconciliation must catch it.
-                    _ = try? await sidecar.execute("zoho.job", "enqueue_push", [.string(model), .array(ids.map { .int($0) }), .string(operation), [], .object(values)])
+                    _ = try? await sidecar.execute(
+                        "zoho.job",
+                        "enqueue_push",
+                        [.string(model), .array(ids.map { .int($0) }), .string(operation), [], .object(values)]
+                    )
                 }
                 // A restart subscribes the notification channels at once (housekeeping's first round).
                 sidecar.kill()
@@ -50,7 +68,11 @@ struct ChaosTests {
                 var emails: [String] = []
                 for n in 0..<30 {
                     _ = try await odoo.userCreate(["name": .string("Odoo Person \(n)"), "email": .string("odoo\(n)@example.com")])
-                    _ = try await zoho.control("POST", "crm/eu/Contacts", ["First_Name": "Zoho", "Last_Name": .string("Person \(n)"), "Email": .string("zoho\(n)@example.com")])
+                    _ = try await zoho.control(
+                        "POST",
+                        "crm/eu/Contacts",
+                        ["First_Name": "Zoho", "Last_Name": .string("Person \(n)"), "Email": .string("zoho\(n)@example.com")]
+                    )
                     emails += ["odoo\(n)@example.com", "zoho\(n)@example.com"]
                 }
                 try await Self.settle(sidecar, timeout: 180)
@@ -65,7 +87,9 @@ struct ChaosTests {
                 let killRounds = Set((1...Self.rounds).shuffled(using: &rng).prefix(Self.kills))
                 let pgRound = engine == .postgres ? Self.rounds / 2 : nil
                 let odooRound = Self.rounds / 3
-                var killed = 0, pgRestarts = 0, edits = 0
+                var killed = 0
+                var pgRestarts = 0
+                var edits = 0
                 var odooBackAt: ContinuousClock.Instant?
                 for round in 1...Self.rounds {
                     let batch = emails.shuffled(using: &rng).prefix(12)
@@ -76,7 +100,9 @@ struct ChaosTests {
                             let inOdoo = Bool.random(using: &rng)
                             group.addTask {
                                 let partner = await odoo.odoo.all("res.partner").first { $0["email"] == .string(email) }?["id"]?.intValue
-                                let contact = try await (zoho.control("GET", "crm/eu/Contacts").arrayValue ?? []).first { $0["Email"] == .string(email) }?["id"]?.stringValue
+                                let contact = try await (zoho.control("GET", "crm/eu/Contacts").arrayValue ?? []).first {
+                                    $0["Email"] == .string(email)
+                                }?["id"]?.stringValue
                                 if let partner, inOdoo || contact == nil {
                                     try await odoo.userWrite(partner, [odooField: .string(value)])
                                 } else if let contact {
@@ -92,7 +118,11 @@ struct ChaosTests {
                         if side == "odoo" {
                             _ = try await odoo.userCreate(["name": .string("New Odoo \(round)"), "email": .string(email)])
                         } else {
-                            _ = try await zoho.control("POST", "crm/eu/Contacts", ["Last_Name": .string("New Zoho \(round)"), "Email": .string(email)])
+                            _ = try await zoho.control(
+                                "POST",
+                                "crm/eu/Contacts",
+                                ["Last_Name": .string("New Zoho \(round)"), "Email": .string(email)]
+                            )
                         }
                         emails.append(email)
                     }
@@ -152,7 +182,9 @@ struct ChaosTests {
                 let missing = Set(emails).subtracting(partnerEmails).count + Set(emails).subtracting(contactEmails).count
                 var mismatches: [String] = []
                 for email in emails {
-                    guard let p = partners.first(where: { $0["email"] == .string(email) }), let c = contacts.first(where: { $0["Email"] == .string(email) }) else { continue }
+                    guard let p = partners.first(where: { $0["email"] == .string(email) }),
+                        let c = contacts.first(where: { $0["Email"] == .string(email) })
+                    else { continue }
                     for (o, z) in Self.fields where p[o]?.stringValue != c[z]?.stringValue {
                         mismatches.append("\(email): \(o) \(p[o]?.stringValue ?? "-") vs \(c[z]?.stringValue ?? "-")")
                     }
@@ -160,23 +192,42 @@ struct ChaosTests {
                 #expect(duplicates == 0, "duplicated records")
                 #expect(missing == 0, "records missing on a side")
                 #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
-                let failed = try await sidecar.execute("zoho.job", "search_read", [[["state", "=", "failed"]]], ["fields": ["kind", "last_error"]]).arrayValue ?? []
+                let failed =
+                    try await sidecar.execute("zoho.job", "search_read", [[["state", "=", "failed"]]], ["fields": ["kind", "last_error"]]).arrayValue
+                    ?? []
                 #expect(failed.isEmpty, "failed jobs: \(failed.prefix(5))")
-                let open = try await sidecar.execute("zoho.job", "search_count", [[["state", "in", ["pending", "running", "waiting"]]]]).intValue ?? -1
+                let open =
+                    try await sidecar.execute("zoho.job", "search_count", [[["state", "in", ["pending", "running", "waiting"]]]]).intValue ?? -1
                 #expect(open == 0)
                 if open > 0 {
                     // What a stall looks like, for the next engineer: the instance, and the open jobs by state with their errors.
-                    let stuck = try await sidecar.execute("zoho.job", "read_group", [[["state", "in", ["pending", "running", "waiting"]]], ["state"], ["state", "last_error"]], ["lazy": false])
+                    let stuck = try await sidecar.execute(
+                        "zoho.job",
+                        "read_group",
+                        [[["state", "in", ["pending", "running", "waiting"]]], ["state"], ["state", "last_error"]],
+                        ["lazy": false]
+                    )
                     print("CHAOS stalled: instance \(try await Self.instanceState(sidecar, instance) ?? "-"); open jobs \(stuck.serialized())")
                 }
                 // Every acknowledged webhook's jobs ran.
-                let accepted = try await sidecar.execute("zoho.webhook.event", "search_read", [[["verdict", "=", "accepted"]]], ["fields": ["job_id"]]).arrayValue ?? []
+                let accepted =
+                    try await sidecar.execute("zoho.webhook.event", "search_read", [[["verdict", "=", "accepted"]]], ["fields": ["job_id"]])
+                    .arrayValue ?? []
                 let jobIDs = accepted.compactMap { $0["job_id"]?[0]?.intValue }
-                let notDone = jobIDs.isEmpty ? 0 : (try await sidecar.execute("zoho.job", "search_count", [[["id", "in", .array(jobIDs.map { .int($0) })], ["state", "!=", "done"]]]).intValue ?? -1)
+                let notDone =
+                    jobIDs.isEmpty
+                    ? 0
+                    : (try await sidecar.execute(
+                        "zoho.job",
+                        "search_count",
+                        [[["id", "in", .array(jobIDs.map { .int($0) })], ["state", "!=", "done"]]]
+                    ).intValue ?? -1)
                 #expect(notDone == 0, "acknowledged webhooks whose jobs did not finish")
                 let requests = try await zoho.control("GET", "requests?since=\(startedAt)").arrayValue ?? []
                 let faults = requests.filter { [500, 502, 504, 429, 0].contains($0["status"]?.intValue ?? 200) }.count
-                print("CHAOS engine=\(engine) kills=\(killed) pg_restarts=\(pgRestarts) odoo_down_s=\(Int(Self.odooDownSeconds)) revocations=1 waiting_on_reauth=\(waiting) faults_injected=\(faults) records=\(emails.count) edits=\(edits) acknowledged_webhooks=\(jobIDs.count) duplicates=\(duplicates) records_lost=\(missing) mismatches=\(mismatches.count) failed_jobs=\(failed.count) converge_s=\(converged.components.seconds)")
+                print(
+                    "CHAOS engine=\(engine) kills=\(killed) pg_restarts=\(pgRestarts) odoo_down_s=\(Int(Self.odooDownSeconds)) revocations=1 waiting_on_reauth=\(waiting) faults_injected=\(faults) records=\(emails.count) edits=\(edits) acknowledged_webhooks=\(jobIDs.count) duplicates=\(duplicates) records_lost=\(missing) mismatches=\(mismatches.count) failed_jobs=\(failed.count) converge_s=\(converged.components.seconds)"
+                )
             }
         }
     }
@@ -198,8 +249,12 @@ struct ChaosTests {
         let deadline = Date().addingTimeInterval(timeout)
         var quiet = 0
         while quiet < 8 {
-            guard Date() < deadline else { Issue.record("jobs did not settle within \(timeout) s"); return }
-            let busy = (try? await sidecar.execute("zoho.job", "search_count", [[["state", "in", ["pending", "running", "waiting"]]]]).intValue) ?? 1
+            guard Date() < deadline else {
+                Issue.record("jobs did not settle within \(timeout) s")
+                return
+            }
+            let busy =
+                (try? await sidecar.execute("zoho.job", "search_count", [[["state", "in", ["pending", "running", "waiting"]]]]).intValue) ?? 1
             quiet = busy == 0 ? quiet + 1 : 0
             try await Task.sleep(for: .milliseconds(250))
         }

@@ -1,8 +1,9 @@
 import Core
 import OdooRPC
-@testable import RPCModels
 import Store
 import Testing
+
+@testable import RPCModels
 
 @Suite("Odoo domains")
 struct DomainTests {
@@ -15,12 +16,17 @@ struct DomainTests {
     @Test("prefix operators nest: | A ! B C")
     func nesting() throws {
         let d = try Domain.parse(["|", ["a", "=", 1], "!", ["b", "=", 2], ["c", "=", 3]])
-        #expect(d == .and(.or(.leaf(field: "a", op: "=", value: 1), .not(.leaf(field: "b", op: "=", value: 2))), .leaf(field: "c", op: "=", value: 3)))
+        #expect(
+            d == .and(.or(.leaf(field: "a", op: "=", value: 1), .not(.leaf(field: "b", op: "=", value: 2))), .leaf(field: "c", op: "=", value: 3))
+        )
     }
 
-    @Test("malformed domains are ValueErrors", arguments: [
-        JSONValue.string("nope"), ["|", ["a", "=", 1]], [["a", "=="]], [["a", "regexp", "x"]], [42], ["&"],
-    ])
+    @Test(
+        "malformed domains are ValueErrors",
+        arguments: [
+            JSONValue.string("nope"), ["|", ["a", "=", 1]], [["a", "=="]], [["a", "regexp", "x"]], [42], ["&"],
+        ]
+    )
     func malformed(domain: JSONValue) {
         #expect(throws: OdooFault.self) { try Domain.parse(domain) }
     }

@@ -42,8 +42,11 @@ struct FuzzTests {
                 let domain = (try? JSONValue.parse(input)) ?? .string(String(decoding: input, as: UTF8.self))
                 let model = models[Int(input.count) % models.count]
                 do {
-                    _ = try await s.sidecar.rpc.call(service: "object", method: "execute_kw",
-                                                     args: ["db", .int(s.uid), .string(s.apiKey), .string(model), "search_count", [domain]])
+                    _ = try await s.sidecar.rpc.call(
+                        service: "object",
+                        method: "execute_kw",
+                        args: ["db", .int(s.uid), .string(s.apiKey), .string(model), "search_count", [domain]]
+                    )
                 } catch {
                     let fault = s.sidecar.rpc.fault(from: error)
                     try Fuzz.check(!Fuzz.looksLikeStoreError(fault.message), "\(model) \(domain.serialized().prefix(120)): \(fault.message)")
@@ -57,7 +60,9 @@ struct FuzzTests {
     @Test("found by the fuzzer: read_group with an empty group-by or aggregate spec is Odoo's ValueError, not a crash")
     func readGroupEmptySpecs() async throws {
         try await TestSidecar.with(.sqlite, settings: ["workers": "false"]) { s in
-            for (fields, groupby) in [(["__count"], [""]), (["__count"], [":day"]), ([""], ["state"]), ([":sum"], ["state"])] as [([JSONValue], [JSONValue])] {
+            for (fields, groupby) in [(["__count"], [""]), (["__count"], [":day"]), ([""], ["state"]), ([":sum"], ["state"])]
+                as [([JSONValue], [JSONValue])]
+            {
                 await expectFault(.valueError) {
                     try await s.execute("zoho.job", "read_group", [[]], ["fields": .array(fields), "groupby": .array(groupby), "lazy": false])
                 }
@@ -82,12 +87,16 @@ struct FuzzTests {
     @Test("the OAuth callback refuses every mutated query over HTTP, and connects nothing without the real state")
     func oauthCallback() async throws {
         try await TestSidecar.with(.sqlite, settings: ["workers": "false"]) { s in
-            let id = try #require(try await s.execute("zoho.instance", "create", [["name": "Fuzz", "client_id": "1000.X", "client_secret": "fuzz-client-secret"]]).intValue)
+            let id = try #require(
+                try await s.execute("zoho.instance", "create", [["name": "Fuzz", "client_id": "1000.X", "client_secret": "fuzz-client-secret"]])
+                    .intValue
+            )
             let url = try #require(try await s.execute("zoho.instance", "action_authorize", [[.int(id)]])["url"]?.stringValue)
             let state = try #require(URLComponents(string: url)?.queryItems?.first { $0.name == "state" }?.value)
             let seeds = Fuzz.corpus("oauth").map { Fuzz.replace($0, "STATE", state) }
             let report = try await Fuzz.run("oauth", seeds: seeds, iterations: Fuzz.iterations / 4) { input in
-                let query = String(decoding: input, as: UTF8.self).addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(["#"])) ?? ""
+                let query =
+                    String(decoding: input, as: UTF8.self).addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(["#"])) ?? ""
                 let answer = try await s.get("/zoho/oauth/callback?" + query)
                 try Fuzz.check(answer.status < 500, "status \(answer.status) for \(query.prefix(120))")
             }
@@ -117,7 +126,9 @@ enum Fuzz {
     }
 
     static func corpus(_ name: String) -> [[UInt8]] {
-        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("fuzz-corpus/\(name)")
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+            "fuzz-corpus/\(name)"
+        )
         let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.sorted() ?? []
         return files.compactMap { try? [UInt8](Data(contentsOf: dir.appendingPathComponent($0))) }
     }
@@ -129,12 +140,16 @@ enum Fuzz {
     /// What only a store or SQL failure says: the layers above must turn every bad input into their own error.
     static func looksLikeStoreError(_ message: String) -> Bool {
         let m = message.lowercased()
-        return ["syntax error", "sqlite", "psql", "postgres", "sqlstate", "no such column", "no such table", "unrecognized token"].contains { m.contains($0) }
+        return ["syntax error", "sqlite", "psql", "postgres", "sqlstate", "no such column", "no such table", "unrecognized token"].contains {
+            m.contains($0)
+        }
     }
 
-    static let tokens: [[UInt8]] = ["\"", "[", "]", "{", "}", ",", ":", "\\", "\\u0000", "\\ud800", "null", "true", "-0", "1e999",
-                                    "99999999999999999999", "'", "';--", " OR 1=1", "%", "_", "\u{0}", "\u{FEFF}", "&", "=", "%zz", "..",
-                                    "__proto__", "\"id\"", "\"args\"", "[[[[[[[[", "]]]]]]]]"].map { Array($0.utf8) }
+    static let tokens: [[UInt8]] = [
+        "\"", "[", "]", "{", "}", ",", ":", "\\", "\\u0000", "\\ud800", "null", "true", "-0", "1e999",
+        "99999999999999999999", "'", "';--", " OR 1=1", "%", "_", "\u{0}", "\u{FEFF}", "&", "=", "%zz", "..",
+        "__proto__", "\"id\"", "\"args\"", "[[[[[[[[", "]]]]]]]]",
+    ].map { Array($0.utf8) }
 
     struct Report {
         let name: String
@@ -143,12 +158,18 @@ enum Fuzz {
         let rssGrowthMB: Double
 
         func print() {
-            Swift.print("FUZZ target=\(name) inputs=\(inputs) slowest_ms=\(slowest.components.seconds * 1000 + slowest.components.attoseconds / 1_000_000_000_000_000) rss_growth_mb=\(String(format: "%.1f", rssGrowthMB))")
+            Swift.print(
+                "FUZZ target=\(name) inputs=\(inputs) slowest_ms=\(slowest.components.seconds * 1000 + slowest.components.attoseconds / 1_000_000_000_000_000) rss_growth_mb=\(String(format: "%.1f", rssGrowthMB))"
+            )
         }
     }
 
-    static func run(_ name: String, seeds: [[UInt8]], iterations: Int = Fuzz.iterations,
-                    _ body: ([UInt8]) async throws -> Void) async throws -> Report {
+    static func run(
+        _ name: String,
+        seeds: [[UInt8]],
+        iterations: Int = Fuzz.iterations,
+        _ body: ([UInt8]) async throws -> Void
+    ) async throws -> Report {
         #expect(!seeds.isEmpty, "no corpus for \(name)")
         var rng = SeededRandom(seed: seed ^ fnv(Array(name.utf8)))
         var slowest = Duration.zero
@@ -204,8 +225,9 @@ enum Fuzz {
 
     static func rssMB() -> Double {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
         return kb / 1024
     }
 }

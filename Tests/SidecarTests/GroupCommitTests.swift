@@ -4,6 +4,7 @@ import Queue
 import Store
 import Synchronization
 import Testing
+
 @testable import Webhooks
 
 /// The gateway's group commit, seen from the store: deliveries that arrive while a commit is under way
@@ -11,12 +12,24 @@ import Testing
 @Suite("Webhook group commit")
 struct GroupCommitTests {
     static func delivery(_ n: Int) -> AuditEntry {
-        AuditEntry(instanceID: 1, companyID: 1, app: "crm", object: "Contacts", receivedAt: Clock.now(), bodySHA256: "sha\(n)",
-                   dedupKey: "key\(n)", size: 10, verdict: .accepted, jobs: [NewJob(kind: "test.pull", payload: ["n": .int(Int64(n))], instanceID: 1)])
+        AuditEntry(
+            instanceID: 1,
+            companyID: 1,
+            app: "crm",
+            object: "Contacts",
+            receivedAt: Clock.now(),
+            bodySHA256: "sha\(n)",
+            dedupKey: "key\(n)",
+            size: 10,
+            verdict: .accepted,
+            jobs: [NewJob(kind: "test.pull", payload: ["n": .int(Int64(n))], instanceID: 1)]
+        )
     }
 
-    @Test("deliveries that arrive during a commit share the next ones, at most 256 a commit; PostgreSQL adds a writer only for a full batch",
-          arguments: TestStores.engines)
+    @Test(
+        "deliveries that arrive during a commit share the next ones, at most 256 a commit; PostgreSQL adds a writer only for a full batch",
+        arguments: TestStores.engines
+    )
     func deliveriesShareCommits(engine: Engine) async throws {
         try await TestStores.withStore(engine) { base in
             let store = HeldStore(base)
@@ -40,7 +53,10 @@ struct GroupCommitTests {
                 store.release()
                 var jobs = Set<Int64>()
                 for try await outcome in group {
-                    guard case .accepted(let ids) = outcome else { Issue.record("not accepted: \(outcome)"); continue }
+                    guard case .accepted(let ids) = outcome else {
+                        Issue.record("not accepted: \(outcome)")
+                        continue
+                    }
                     jobs.formUnion(ids)
                 }
                 #expect(jobs.count == 302, "every delivery has a job of its own")
@@ -90,7 +106,12 @@ final class HeldStore: Store {
         await withCheckedContinuation { c in
             state.withLock { s in s.held ? s.waiting.append(c) : c.resume() }
         }
-        defer { state.withLock { s in s.inFlight -= 1; s.commits += 1 } }
+        defer {
+            state.withLock { s in
+                s.inFlight -= 1
+                s.commits += 1
+            }
+        }
         return try await body()
     }
 

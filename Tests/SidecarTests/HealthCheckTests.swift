@@ -7,9 +7,11 @@ import Testing
 @Suite("Health check")
 struct HealthCheckTests {
     static func items(_ report: JSONValue) -> [String: (status: String, message: String)] {
-        Dictionary(uniqueKeysWithValues: (report["items"]?.arrayValue ?? []).map {
-            ($0["name"]?.stringValue ?? "", ($0["status"]?.stringValue ?? "", $0["message"]?.stringValue ?? ""))
-        })
+        Dictionary(
+            uniqueKeysWithValues: (report["items"]?.arrayValue ?? []).map {
+                ($0["name"]?.stringValue ?? "", ($0["status"]?.stringValue ?? "", $0["message"]?.stringValue ?? ""))
+            }
+        )
     }
 
     @Test("a connected instance is ok item by item; Zoho failing turns its API item and the whole report to error", arguments: TestStores.engines)

@@ -33,11 +33,18 @@ struct JSONRPCTests {
     @Test("create, read, search_read, write and unlink behave as Odoo's ORM", arguments: TestStores.engines)
     func crud(engine: Engine) async throws {
         try await TestSidecar.with(engine) { s in
-            let id = try #require(try await s.execute("zoho.instance", "create", [["name": "Acme EU", "data_center": "eu"]], companies: [1]).intValue)
+            let id = try #require(
+                try await s.execute("zoho.instance", "create", [["name": "Acme EU", "data_center": "eu"]], companies: [1]).intValue
+            )
             let ids = try await s.execute("zoho.instance", "create", [[["name": "B"], ["name": "C"]]], companies: [1])
             #expect(ids.arrayValue?.count == 2)
 
-            let rows = try await s.execute("zoho.instance", "read", [[.int(id)]], ["fields": ["name", "data_center", "state", "apps", "company_id", "token_expiry"]])
+            let rows = try await s.execute(
+                "zoho.instance",
+                "read",
+                [[.int(id)]],
+                ["fields": ["name", "data_center", "state", "apps", "company_id", "token_expiry"]]
+            )
             let row = try #require(rows.arrayValue?.first)
             #expect(row["name"] == "Acme EU")
             #expect(row["data_center"] == "eu")
@@ -59,8 +66,14 @@ struct JSONRPCTests {
     @Test("domains with nested |, ! and every operator select the right records", arguments: TestStores.engines)
     func domains(engine: Engine) async throws {
         try await TestSidecar.with(engine) { s in
-            for (name, dc, edition) in [("alpha", "us", "free"), ("Beta", "eu", "standard"), ("gamma", "eu", "enterprise"), ("delta", "in", "enterprise")] {
-                _ = try await s.execute("zoho.instance", "create", [["name": .string(name), "data_center": .string(dc), "edition": .string(edition)]])
+            for (name, dc, edition) in [
+                ("alpha", "us", "free"), ("Beta", "eu", "standard"), ("gamma", "eu", "enterprise"), ("delta", "in", "enterprise"),
+            ] {
+                _ = try await s.execute(
+                    "zoho.instance",
+                    "create",
+                    [["name": .string(name), "data_center": .string(dc), "edition": .string(edition)]]
+                )
             }
             func names(_ domain: JSONValue, order: String = "name") async throws -> [String] {
                 try await s.execute("zoho.instance", "search_read", [domain], ["fields": ["name"], "order": .string(order)])
@@ -160,7 +173,10 @@ struct JSONRPCTests {
             #expect(noParams.status == 400)
             #expect(noParams.body["id"] == 3)
 
-            let notList = try await s.post("/jsonrpc", body: "{\"jsonrpc\":\"2.0\",\"method\":\"call\",\"params\":{\"service\":\"common\",\"method\":\"version\",\"args\":5},\"id\":1}")
+            let notList = try await s.post(
+                "/jsonrpc",
+                body: "{\"jsonrpc\":\"2.0\",\"method\":\"call\",\"params\":{\"service\":\"common\",\"method\":\"version\",\"args\":5},\"id\":1}"
+            )
             #expect(notList.status == 400)
 
             let big = try await s.post("/jsonrpc", body: "{\"pad\":\"" + String(repeating: "x", count: 10_000) + "\"}")
@@ -220,18 +236,29 @@ struct JSONRPCTests {
     func json2(engine: Engine) async throws {
         try await TestSidecar.with(engine) { s in
             let auth = [("Authorization", "bearer \(s.apiKey)")]
-            let created = try await s.post("/json/2/zoho.instance/create", body: #"{"vals_list":[{"name":"J2"}],"context":{"allowed_company_ids":[1]}}"#, headers: auth)
+            let created = try await s.post(
+                "/json/2/zoho.instance/create",
+                body: #"{"vals_list":[{"name":"J2"}],"context":{"allowed_company_ids":[1]}}"#,
+                headers: auth
+            )
             #expect(created.status == 200)
             let id = try #require(created.body.arrayValue?.first?.intValue)
             let read = try await s.post("/json/2/zoho.instance/read", body: "{\"ids\":[\(id)],\"fields\":[\"name\"]}", headers: auth)
             #expect(read.body == [["id": .int(id), "name": "J2"]])
-            let search = try await s.post("/json/2/zoho.instance/search_read", body: #"{"domain":[["name","=","J2"]],"fields":["name"]}"#, headers: auth)
+            let search = try await s.post(
+                "/json/2/zoho.instance/search_read",
+                body: #"{"domain":[["name","=","J2"]],"fields":["name"]}"#,
+                headers: auth
+            )
             #expect(search.body.arrayValue?.count == 1)
 
             let noKey = try await s.post("/json/2/zoho.instance/search", body: "{}")
             #expect(noKey.status == 401)
             #expect(noKey.body["name"] == "odoo.exceptions.AccessDenied")
-            #expect(try await s.post("/json/2/zoho.instance/search", body: "{}", headers: [("Authorization", "bearer zsk_wrongkeywrongkey")]).status == 401)
+            #expect(
+                try await s.post("/json/2/zoho.instance/search", body: "{}", headers: [("Authorization", "bearer zsk_wrongkeywrongkey")]).status
+                    == 401
+            )
             #expect(try await s.post("/json/2/no.model/search", body: "{}", headers: auth).status == 404)
             #expect(try await s.post("/json/2/zoho.instance/read", body: "{\"ids\":[424242]}", headers: auth).status == 404)
             #expect(try await s.post("/json/2/zoho.instance/search", body: "{nope", headers: auth).status == 400)
@@ -256,7 +283,9 @@ extension TestSidecar {
         }
         if sidecar.store.engine == .sqlite {
             for suffix in ["", "-wal"] {
-                if let data = FileManager.default.contents(atPath: dataDir + "/sidecar.sqlite" + suffix) { out += String(decoding: data, as: UTF8.self) }
+                if let data = FileManager.default.contents(atPath: dataDir + "/sidecar.sqlite" + suffix) {
+                    out += String(decoding: data, as: UTF8.self)
+                }
             }
         }
         return out

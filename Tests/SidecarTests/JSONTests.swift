@@ -4,21 +4,30 @@ import Testing
 
 @Suite("JSON reader and writer")
 struct JSONTests {
-    @Test("documents parse into the values they spell", arguments: [
-        (#"{"a":[1,-2,3.5,1e3,true,false,null],"b":{"c":"d"}}"#, JSONValue.object(["a": [1, -2, 3.5, 1000.0, true, false, nil], "b": ["c": "d"]])),
-        (#""esc \" \\ \/ \n \t \u00e9 \ud83d\ude00""#, JSONValue.string("esc \" \\ / \n \t é 😀")),
-        ("  [ ]  ", JSONValue.array([])),
-        ("9223372036854775807", JSONValue.int(Int64.max)),
-        ("92233720368547758070", JSONValue.double(92233720368547758070)),
-    ])
+    @Test(
+        "documents parse into the values they spell",
+        arguments: [
+            (
+                #"{"a":[1,-2,3.5,1e3,true,false,null],"b":{"c":"d"}}"#,
+                JSONValue.object(["a": [1, -2, 3.5, 1000.0, true, false, nil], "b": ["c": "d"]])
+            ),
+            (#""esc \" \\ \/ \n \t \u00e9 \ud83d\ude00""#, JSONValue.string("esc \" \\ / \n \t é 😀")),
+            ("  [ ]  ", JSONValue.array([])),
+            ("9223372036854775807", JSONValue.int(Int64.max)),
+            ("92233720368547758070", JSONValue.double(92_233_720_368_547_758_070)),
+        ]
+    )
     func parses(text: String, expected: JSONValue) throws {
         #expect(try JSONValue.parse(text) == expected)
     }
 
-    @Test("malformed input is an error with an offset, never a crash", arguments: [
-        "", "{", "[1,]", "{\"a\" 1}", "tru", "01", "1.", "-", "\"unterminated", "\"bad \\x escape\"", "[1] 2", "\"\u{01}\"", "{1:2}",
-        String(repeating: "[", count: 100_000),
-    ])
+    @Test(
+        "malformed input is an error with an offset, never a crash",
+        arguments: [
+            "", "{", "[1,]", "{\"a\" 1}", "tru", "01", "1.", "-", "\"unterminated", "\"bad \\x escape\"", "[1] 2", "\"\u{01}\"", "{1:2}",
+            String(repeating: "[", count: 100_000),
+        ]
+    )
     func rejects(text: String) {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
     }

@@ -11,49 +11,76 @@ struct LoadTests {
     static let seconds = Int(ProcessInfo.processInfo.environment["ZS_LOAD_SECONDS"] ?? "") ?? 0
     static let rate = 250
 
-    @Test("webhooks and JSON-RPC at twice the rated rate: up, flat memory, 429 for the excess, all accepted work done",
-          .enabled(if: seconds > 0), arguments: TestStores.engines)
+    @Test(
+        "webhooks and JSON-RPC at twice the rated rate: up, flat memory, 429 for the excess, all accepted work done",
+        .enabled(if: seconds > 0),
+        arguments: TestStores.engines
+    )
     func twiceTheRate(engine: Engine) async throws {
         try await TestZoho.with { zoho in
             try await TestOdoo.with { odoo in
                 let rate = String(Self.rate)
-                let sidecar = try await ProcessSidecar(engine: engine, settings: odoo.settings.merging([
-                    "zoho_url_template": zoho.template, "webhook_rate": rate, "webhook_burst": rate, "rpc_rate": rate, "rpc_burst": rate,
-                    "reconcile_interval_seconds": "0", "log_level": "warning",
-                ]) { _, b in b })
+                let sidecar = try await ProcessSidecar(
+                    engine: engine,
+                    settings: odoo.settings.merging([
+                        "zoho_url_template": zoho.template, "webhook_rate": rate, "webhook_burst": rate, "rpc_rate": rate, "rpc_burst": rate,
+                        "reconcile_interval_seconds": "0", "log_level": "warning",
+                    ]) { _, b in b }
+                )
                 try await sidecar.start()
                 defer { sidecar.kill() }
                 let (instance, _) = try await sidecar.connect(zoho, name: "Load")
-                let hookSecret = try #require(try await sidecar.execute("zoho.instance", "action_show_webhook_secret", [[.int(instance)]])["webhook_secret"]?.stringValue)
+                let hookSecret = try #require(
+                    try await sidecar.execute("zoho.instance", "action_show_webhook_secret", [[.int(instance)]])["webhook_secret"]?.stringValue
+                )
                 TestLog.secret(hookSecret)
 
                 // Deals have no mapping: each accepted delivery still becomes a durable pull job that must run to
                 // done, but the sync work itself (measured by the storm) does not stretch the run.
-                let hooks = try await Self.wrk(sidecar, path: "/zoho/webhook/\(instance)/crm/Deals", headers: ["X-Zoho-Webhook-Secret": hookSecret],
-                                               body: #"{"id":"%d","operation":"update","Last_Name":"Load"}"#)
+                let hooks = try await Self.wrk(
+                    sidecar,
+                    path: "/zoho/webhook/\(instance)/crm/Deals",
+                    headers: ["X-Zoho-Webhook-Secret": hookSecret],
+                    body: #"{"id":"%d","operation":"update","Last_Name":"Load"}"#
+                )
                 #expect(try await sidecar.get("/healthz").status == 200, "the sidecar is up after the webhook flood")
-                let rpc = try await Self.wrk(sidecar, path: "/jsonrpc", headers: [:],
-                                             body: #"{"jsonrpc":"2.0","method":"call","params":{"service":"common","method":"version","args":[]},"id":%d}"#)
+                let rpc = try await Self.wrk(
+                    sidecar,
+                    path: "/jsonrpc",
+                    headers: [:],
+                    body: #"{"jsonrpc":"2.0","method":"call","params":{"service":"common","method":"version","args":[]},"id":%d}"#
+                )
                 #expect(try await sidecar.get("/healthz").status == 200, "the sidecar is up after the RPC flood")
 
                 for (name, run) in [("webhooks", hooks), ("jsonrpc", rpc)] {
-                    #expect(Double(run.sent) >= 1.9 * Double(Self.rate * Self.seconds), "\(name): offered \(run.sent / Self.seconds)/s, not twice the rate")
+                    #expect(
+                        Double(run.sent) >= 1.9 * Double(Self.rate * Self.seconds),
+                        "\(name): offered \(run.sent / Self.seconds)/s, not twice the rate"
+                    )
                     #expect(run.limited > 0, "\(name): the excess got 429")
                     #expect(run.accepted > 0 && run.errors == 0, "\(name): \(run)")
                     // Flat: the second half of the run holds no more memory than the first half did, give or take.
-                    #expect(run.rssSecondHalf <= run.rssFirstHalf * 1.25 + 16, "\(name): memory grew from \(run.rssFirstHalf) to \(run.rssSecondHalf) MB")
+                    #expect(
+                        run.rssSecondHalf <= run.rssFirstHalf * 1.25 + 16,
+                        "\(name): memory grew from \(run.rssFirstHalf) to \(run.rssSecondHalf) MB"
+                    )
                 }
                 // Everything accepted is done.
                 let accepted = try await sidecar.execute("zoho.webhook.event", "search_count", [[["verdict", "=", "accepted"]]]).intValue ?? 0
                 // wrk stops counting at the deadline: answers still in flight then were accepted but not counted.
-                #expect(accepted >= hooks.accepted && accepted <= hooks.accepted + 100, "every 200 is an accepted event (\(accepted) events, \(hooks.accepted) counted)")
+                #expect(
+                    accepted >= hooks.accepted && accepted <= hooks.accepted + 100,
+                    "every 200 is an accepted event (\(accepted) events, \(hooks.accepted) counted)"
+                )
                 try await ChaosTests.settle(sidecar, timeout: 300)
                 let failed = try await sidecar.execute("zoho.job", "search_count", [[["state", "!=", "done"]]]).intValue ?? -1
                 #expect(failed == 0, "every job from an accepted webhook is done")
-                print("LOAD engine=\(engine) seconds=\(Self.seconds) rated=\(Self.rate)/s offered_webhooks=\(hooks.sent / Self.seconds)/s offered_rpc=\(rpc.sent / Self.seconds)/s "
-                      + "webhooks_sent=\(hooks.sent) webhooks_accepted=\(hooks.accepted) webhooks_429=\(hooks.limited) "
-                      + "rpc_sent=\(rpc.sent) rpc_ok=\(rpc.accepted) rpc_429=\(rpc.limited) "
-                      + "rss_mb_first_half=\(Int(hooks.rssFirstHalf)) rss_mb_second_half=\(Int(hooks.rssSecondHalf)) jobs_not_done=\(failed)")
+                print(
+                    "LOAD engine=\(engine) seconds=\(Self.seconds) rated=\(Self.rate)/s offered_webhooks=\(hooks.sent / Self.seconds)/s offered_rpc=\(rpc.sent / Self.seconds)/s "
+                        + "webhooks_sent=\(hooks.sent) webhooks_accepted=\(hooks.accepted) webhooks_429=\(hooks.limited) "
+                        + "rpc_sent=\(rpc.sent) rpc_ok=\(rpc.accepted) rpc_429=\(rpc.limited) "
+                        + "rss_mb_first_half=\(Int(hooks.rssFirstHalf)) rss_mb_second_half=\(Int(hooks.rssSecondHalf)) jobs_not_done=\(failed)"
+                )
             }
         }
     }
@@ -62,7 +89,9 @@ struct LoadTests {
         var sent = 0, accepted = 0, limited = 0, errors = 0
         var rssFirstHalf = 0.0, rssSecondHalf = 0.0
         var statuses: [Int: Int] = [:]
-        var description: String { "sent \(sent), 2xx \(accepted), 429 \(limited), other \(errors) \(statuses), RSS \(Int(rssFirstHalf))→\(Int(rssSecondHalf)) MB" }
+        var description: String {
+            "sent \(sent), 2xx \(accepted), 429 \(limited), other \(errors) \(statuses), RSS \(Int(rssFirstHalf))→\(Int(rssSecondHalf)) MB"
+        }
     }
 
     /// wrk at twice the rated rate (each of 10 connections paced by `delay()`), every body unique;

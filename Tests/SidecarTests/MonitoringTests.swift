@@ -16,7 +16,11 @@ struct MonitoringTests {
     /// Jobs counted the slow way, to hold the tallies against.
     static func counted(_ store: any Store) async throws -> [String: Int64] {
         var out: [String: Int64] = [:]
-        for row in try await store.query(SQL("SELECT company_id, coalesce(instance_id, 0) AS i, kind, state, count(*) AS n FROM jobs GROUP BY company_id, coalesce(instance_id, 0), kind, state")) {
+        for row in try await store.query(
+            SQL(
+                "SELECT company_id, coalesce(instance_id, 0) AS i, kind, state, count(*) AS n FROM jobs GROUP BY company_id, coalesce(instance_id, 0), kind, state"
+            )
+        ) {
             out["\(row["company_id"].int ?? 0)|\(row["i"].int ?? 0)|\(row["kind"].text ?? "")/\(row["state"].text ?? "")"] = row["n"].int
         }
         return out
@@ -27,19 +31,29 @@ struct MonitoringTests {
         if metric == "jobs" || metric == "bindings" {
             for c in try await Tallies.read(store, metric: metric) { out["\(c.companyID)|\(c.instanceID)|\(c.key)", default: 0] += c.n }
         } else {
-            for c in try await Tallies.windows(store, metric: metric, now: Clock.now()) { out["\(c.companyID)|\(c.instanceID)|\(c.key)", default: 0] += c.lastDay }
+            for c in try await Tallies.windows(store, metric: metric, now: Clock.now()) {
+                out["\(c.companyID)|\(c.instanceID)|\(c.key)", default: 0] += c.lastDay
+            }
         }
         return out
     }
 
-    @Test("the tallies follow every way a job changes state (enqueue, claim, done, retry, fail, cancel, retry by hand, purge), also after compaction",
-          arguments: TestStores.engines)
+    @Test(
+        "the tallies follow every way a job changes state (enqueue, claim, done, retry, fail, cancel, retry by hand, purge), also after compaction",
+        arguments: TestStores.engines
+    )
     func talliesFollowJobs(engine: Engine) async throws {
         try await TestStores.withStore(engine) { store in
             let queue = JobQueue(store: store)
             var jobs: [NewJob] = []
             for i in 0..<60 {
-                jobs.append(NewJob(kind: i % 3 == 0 ? "zoho.pull" : "zoho.push", companyID: i % 2 == 0 ? 1 : 2, instanceID: i % 4 == 0 ? nil : Int64(1 + i % 2)))
+                jobs.append(
+                    NewJob(
+                        kind: i % 3 == 0 ? "zoho.pull" : "zoho.push",
+                        companyID: i % 2 == 0 ? 1 : 2,
+                        instanceID: i % 4 == 0 ? nil : Int64(1 + i % 2)
+                    )
+                )
             }
             _ = try await queue.enqueue(jobs)
             #expect(try await Self.tallied(store) == Self.counted(store))
@@ -81,8 +95,10 @@ struct MonitoringTests {
         }
     }
 
-    @Test("compaction folds minutes older than two hours into hours and drops what is older than a day; the hour and day sums stay",
-          arguments: TestStores.engines)
+    @Test(
+        "compaction folds minutes older than two hours into hours and drops what is older than a day; the hour and day sums stay",
+        arguments: TestStores.engines
+    )
     func compactionFolds(engine: Engine) async throws {
         try await TestStores.withStore(engine) { store in
             let now = Clock.now()
@@ -97,7 +113,9 @@ struct MonitoringTests {
             #expect(try await Tallies.windows(store, metric: "webhooks", now: now) == before)
             let rows = try await store.scalar(SQL("SELECT count(*) FROM tallies WHERE metric = 'webhooks'")).int ?? 0
             #expect(rows < 8, "\(rows) rows after folding")
-            let folded = try await store.query(SQL("SELECT minute FROM tallies WHERE metric = 'webhooks' AND minute < ?", [.int(m - Tallies.perMinuteFor)]))
+            let folded = try await store.query(
+                SQL("SELECT minute FROM tallies WHERE metric = 'webhooks' AND minute < ?", [.int(m - Tallies.perMinuteFor)])
+            )
             #expect(folded.allSatisfy { ($0["minute"].int ?? 1) % 60 == 0 })
         }
     }
@@ -107,10 +125,15 @@ struct MonitoringTests {
         try await TestStores.withStore(engine) { store in
             let now = Clock.now()
             for i in 0..<5 {
-                try await store.execute(SQL("""
-                    INSERT INTO bindings (company_id, instance_id, odoo_model, odoo_id, zoho_app, zoho_object, zoho_id, created_at, updated_at)
-                    VALUES (1, 7, 'res.partner', ?, 'crm', ?, ?, ?, ?)
-                    """, [.int(Int64(i + 1)), .text(i < 3 ? "Contacts" : "Accounts"), .text("z\(i)"), .int(now), .int(now)]))
+                try await store.execute(
+                    SQL(
+                        """
+                        INSERT INTO bindings (company_id, instance_id, odoo_model, odoo_id, zoho_app, zoho_object, zoho_id, created_at, updated_at)
+                        VALUES (1, 7, 'res.partner', ?, 'crm', ?, ?, ?, ?)
+                        """,
+                        [.int(Int64(i + 1)), .text(i < 3 ? "Contacts" : "Accounts"), .text("z\(i)"), .int(now), .int(now)]
+                    )
+                )
             }
             try await store.execute(SQL("UPDATE bindings SET sync_hash = 'h' WHERE instance_id = 7"))
             try await store.execute(SQL("DELETE FROM bindings WHERE zoho_id = 'z0'"))
@@ -118,10 +141,15 @@ struct MonitoringTests {
             #expect(try await Self.tallied(store, "bindings") == ["1|7|crm/Contacts/res.partner": 2, "1|7|crm/Accounts/res.partner": 2])
 
             for verdict in ["accepted", "accepted", "duplicate", "unauthorized"] {
-                try await store.execute(SQL("""
-                    INSERT INTO webhook_events (company_id, instance_id, app, object, received_at, body_sha256, size, verdict)
-                    VALUES (1, 7, 'crm', 'Contacts', ?, 'x', 10, ?)
-                    """, [.int(now), .text(verdict)]))
+                try await store.execute(
+                    SQL(
+                        """
+                        INSERT INTO webhook_events (company_id, instance_id, app, object, received_at, body_sha256, size, verdict)
+                        VALUES (1, 7, 'crm', 'Contacts', ?, 'x', 10, ?)
+                        """,
+                        [.int(now), .text(verdict)]
+                    )
+                )
             }
             #expect(try await Self.tallied(store, "webhooks") == ["1|7|crm/accepted": 2, "1|7|crm/duplicate": 1, "1|7|crm/unauthorized": 1])
         }
@@ -144,8 +172,10 @@ struct MonitoringTests {
         }
     }
 
-    @Test("get_dashboard_stats over RPC: jobs by state, instance and kind, outcomes, throughput, lag, webhooks and bindings, each company its own",
-          arguments: TestStores.engines)
+    @Test(
+        "get_dashboard_stats over RPC: jobs by state, instance and kind, outcomes, throughput, lag, webhooks and bindings, each company its own",
+        arguments: TestStores.engines
+    )
     func dashboardOverRPC(engine: Engine) async throws {
         try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
             let a = try #require(try await s.execute("zoho.instance", "create", [["name": "A", "company_id": 1]]).intValue)
@@ -183,23 +213,36 @@ struct MonitoringTests {
         }
     }
 
-    @Test("a failed job is an entry in the error centre (zoho.log) with its cause chain and Zoho exchange, masked, searchable over RPC; old entries are purged",
-          arguments: TestStores.engines)
+    @Test(
+        "a failed job is an entry in the error centre (zoho.log) with its cause chain and Zoho exchange, masked, searchable over RPC; old entries are purged",
+        arguments: TestStores.engines
+    )
     func errorCentre(engine: Engine) async throws {
         try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
             let queue = s.sidecar.queue
             let id = try await queue.enqueue(NewJob(kind: "zoho.push", maxAttempts: 1))
             let dead = try await queue.enqueue(NewJob(kind: "zoho.pull", maxAttempts: 1))
             let claimed = try await queue.claim(limit: 2, worker: "w", leaseSeconds: 60)
-            struct Cause: Error, CustomStringConvertible { let description = "HTTP 400 from Zoho with Authorization: Zoho-oauthtoken 1000.abcdef0123.abcdef4567" }
-            let error = JobError(.permanent, "INVALID_DATA: Email", cause: Cause(), exchange: ["status": 400, "response": "{\"code\":\"INVALID_DATA\"}"])
+            struct Cause: Error, CustomStringConvertible {
+                let description = "HTTP 400 from Zoho with Authorization: Zoho-oauthtoken 1000.abcdef0123.abcdef4567"
+            }
+            let error = JobError(
+                .permanent,
+                "INVALID_DATA: Email",
+                cause: Cause(),
+                exchange: ["status": 400, "response": "{\"code\":\"INVALID_DATA\"}"]
+            )
             try await queue.finish([(claimed.first { $0.id == id }!, .failed(error: ErrorReport(error, exchange: error.exchange)))], worker: "w")
             // The other job's worker dies: its lease runs out with no attempt left.
             try await s.sidecar.store.execute(SQL("UPDATE jobs SET lease_until = 1 WHERE id = ?", [.int(dead)]))
             #expect(try await queue.rescueExpired() == 1)
 
-            let entries = try await s.execute("zoho.log", "search_read", [[["level", "=", "error"], ["source", "=", "queue"]]],
-                                              ["fields": ["job_id", "message", "cause", "stack"], "order": "id"])
+            let entries = try await s.execute(
+                "zoho.log",
+                "search_read",
+                [[["level", "=", "error"], ["source", "=", "queue"]]],
+                ["fields": ["job_id", "message", "cause", "stack"], "order": "id"]
+            )
             let rows = entries.arrayValue ?? []
             #expect(rows.count == 2)
             let first = try #require(rows.first)
@@ -218,8 +261,10 @@ struct MonitoringTests {
         }
     }
 
-    @Test("/metrics serves Prometheus text: job, Zoho, token and webhook counters, and gauges read from the store; a token, when set, is required",
-          arguments: TestStores.engines)
+    @Test(
+        "/metrics serves Prometheus text: job, Zoho, token and webhook counters, and gauges read from the store; a token, when set, is required",
+        arguments: TestStores.engines
+    )
     func metrics(engine: Engine) async throws {
         TestLog.secret("metrics-t0ken-for-tests")
         try await TestSidecar.with(engine, settings: ["metrics_token": "metrics-t0ken-for-tests"]) { s in
@@ -230,10 +275,12 @@ struct MonitoringTests {
             try await eventually("the job ran") { try await s.sidecar.queue.counts()[.done] == 1 }
             let page = try await Self.get(s, "/metrics", bearer: "metrics-t0ken-for-tests")
             #expect(page.status == 200)
-            for line in [#"zoho_sidecar_jobs_finished_total{kind="noop",outcome="done"} 1"#,
-                         #"zoho_sidecar_jobs{instance="0",kind="noop",state="done"} 1"#,
-                         #"zoho_sidecar_webhooks_total{verdict="not_found"} 1"#,
-                         "zoho_sidecar_store_up 1", "zoho_sidecar_queue_lag_seconds 0"] {
+            for line in [
+                #"zoho_sidecar_jobs_finished_total{kind="noop",outcome="done"} 1"#,
+                #"zoho_sidecar_jobs{instance="0",kind="noop",state="done"} 1"#,
+                #"zoho_sidecar_webhooks_total{verdict="not_found"} 1"#,
+                "zoho_sidecar_store_up 1", "zoho_sidecar_queue_lag_seconds 0",
+            ] {
                 #expect(page.text.contains(line), "\(line) missing from:\n\(page.text)")
             }
             #expect(page.text.contains("zoho_sidecar_job_duration_seconds_bucket{kind=\"noop\""))
@@ -249,8 +296,10 @@ struct MonitoringTests {
         return TestSidecar.HTTPResult(status: Int(response.status.code), body: .null, text: text)
     }
 
-    @Test("/healthz says the process is up; /readyz checks store, schema and workers and turns 503 when the store is gone",
-          arguments: TestStores.engines)
+    @Test(
+        "/healthz says the process is up; /readyz checks store, schema and workers and turns 503 when the store is gone",
+        arguments: TestStores.engines
+    )
     func health(engine: Engine) async throws {
         try await TestSidecar.with(engine) { s in
             #expect(try await s.get("/healthz").body == ["status": "ok"])
@@ -290,7 +339,9 @@ struct MonitoringTests {
     func jobIDsAndJSONLines() async throws {
         try await TestStores.withStore(.sqlite) { store in
             let lines = Mutex<[String]>([])
-            let logger = Logger(label: "t") { SidecarLogHandler(label: $0, level: .info, format: .json, sink: { l in lines.withLock { $0.append(l) } }) }
+            let logger = Logger(label: "t") {
+                SidecarLogHandler(label: $0, level: .info, format: .json, sink: { l in lines.withLock { $0.append(l) } })
+            }
             let h = Handler(kind: "talk") { ctx in
                 logger.info("working with Authorization: Zoho-oauthtoken 1000.abcdef0123456789.secret")
                 return ["job": .int(LogContext.jobID ?? -1)]

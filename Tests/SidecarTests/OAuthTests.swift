@@ -2,8 +2,9 @@ import Core
 import Foundation
 import OdooRPC
 import Store
-@testable import ZohoAPI
 import Testing
+
+@testable import ZohoAPI
 
 /// Connecting Zoho: the authorization-code flow, refresh, throttles and revocation, against the
 /// simulator over real HTTP, on both engines.
@@ -16,16 +17,30 @@ struct OAuthTests {
     }()
 
     /// A sidecar talking to `zoho`, with one instance whose client the simulator knows.
-    static func withConnectable<T>(_ engine: Engine, zoho: TestZoho, dc: String = "eu", settings: [String: String] = [:],
-                                   _ body: (TestSidecar, Int64, String) async throws -> T) async throws -> T {
+    static func withConnectable<T>(
+        _ engine: Engine,
+        zoho: TestZoho,
+        dc: String = "eu",
+        settings: [String: String] = [:],
+        _ body: (TestSidecar, Int64, String) async throws -> T
+    ) async throws -> T {
         try await TestSidecar.with(engine, settings: ["zoho_url_template": zoho.template].merging(settings) { _, b in b }) { s in
             let redirect = s.baseURL + "/zoho/oauth/callback"
             let client = try await zoho.control("POST", "clients", ["redirect_uris": [.string(redirect)], "client_secret": .string(secret)])
             let clientID = client["client_id"]!.stringValue!
-            let id = try #require(try await s.execute("zoho.instance", "create", [[
-                "name": "Acme", "data_center": .string(dc), "client_id": .string(clientID), "client_secret": .string(secret),
-                "redirect_uri": .string(redirect), "scopes": "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.org.READ,ZohoCRM.notifications.ALL",
-            ]]).intValue)
+            let id = try #require(
+                try await s.execute(
+                    "zoho.instance",
+                    "create",
+                    [
+                        [
+                            "name": "Acme", "data_center": .string(dc), "client_id": .string(clientID), "client_secret": .string(secret),
+                            "redirect_uri": .string(redirect),
+                            "scopes": "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.org.READ,ZohoCRM.notifications.ALL",
+                        ]
+                    ]
+                ).intValue
+            )
             return try await body(s, id, clientID)
         }
     }
@@ -39,7 +54,11 @@ struct OAuthTests {
     }
 
     static func state(_ s: TestSidecar, _ id: Int64) async throws -> JSONValue {
-        try await s.execute("zoho.instance", "read", [[.int(id)], ["state", "last_error", "token_expiry", "api_domain", "data_center", "has_refresh_token"]]).arrayValue!.first!
+        try await s.execute(
+            "zoho.instance",
+            "read",
+            [[.int(id)], ["state", "last_error", "token_expiry", "api_domain", "data_center", "has_refresh_token"]]
+        ).arrayValue!.first!
     }
 
     @Test("the consent URL asks for offline access with a signed state; the callback connects the instance", arguments: TestStores.engines)
@@ -73,7 +92,11 @@ struct OAuthTests {
     func returnsToOdoo(engine: Engine) async throws {
         try await TestZoho.with { zoho in
             try await Self.withConnectable(engine, zoho: zoho) { s, id, _ in
-                _ = try await s.execute("zoho.instance", "write", [[.int(id)], ["return_url": .string("http://odoo.test/web#id=\(id)&model=zoho.instance&view_type=form")]])
+                _ = try await s.execute(
+                    "zoho.instance",
+                    "write",
+                    [[.int(id)], ["return_url": .string("http://odoo.test/web#id=\(id)&model=zoho.instance&view_type=form")]]
+                )
                 let answer = try await Self.authorize(s, id)
                 #expect(answer.status == 302)
                 let location = try #require(answer.location)
@@ -102,7 +125,9 @@ struct OAuthTests {
     func failures(engine: Engine) async throws {
         try await TestZoho.with { zoho in
             try await Self.withConnectable(engine, zoho: zoho) { s, id, _ in
-                let tampered = try await Browser.get(s.baseURL + "/zoho/oauth/callback?code=1000.x&location=eu&state=\(id).9999999999999999.abc.deadbeef")
+                let tampered = try await Browser.get(
+                    s.baseURL + "/zoho/oauth/callback?code=1000.x&location=eu&state=\(id).9999999999999999.abc.deadbeef"
+                )
                 #expect(tampered.status == 400)
                 #expect(tampered.body.contains("not one this sidecar signed"))
 
@@ -120,7 +145,9 @@ struct OAuthTests {
 
                 let badCode = try await s.execute("zoho.instance", "action_authorize", [[.int(id)]])
                 let state2 = URLComponents(string: badCode["url"]!.stringValue!)!.queryItems!.first { $0.name == "state" }!.value!
-                let invalid = try await Browser.get(s.baseURL + "/zoho/oauth/callback?code=1000.0123456789abcdef&location=eu&accounts-server=\(zoho.base)/eu/accounts&state=\(state2)")
+                let invalid = try await Browser.get(
+                    s.baseURL + "/zoho/oauth/callback?code=1000.0123456789abcdef&location=eu&accounts-server=\(zoho.base)/eu/accounts&state=\(state2)"
+                )
                 #expect(invalid.body.contains("invalid_code"))
                 #expect(try await Self.state(s, id)["state"] == "error")
 
@@ -130,7 +157,9 @@ struct OAuthTests {
 
                 let foreign = try await s.execute("zoho.instance", "action_authorize", [[.int(id)]])
                 let state3 = URLComponents(string: foreign["url"]!.stringValue!)!.queryItems!.first { $0.name == "state" }!.value!
-                let evil = try await Browser.get(s.baseURL + "/zoho/oauth/callback?code=1000.abc&location=eu&accounts-server=http://evil.example&state=\(state3)")
+                let evil = try await Browser.get(
+                    s.baseURL + "/zoho/oauth/callback?code=1000.abc&location=eu&accounts-server=http://evil.example&state=\(state3)"
+                )
                 #expect(evil.body.contains("does not belong"), "the client secret is never sent to a host named in the query")
 
                 _ = try await s.execute("zoho.instance", "write", [[.int(id)], ["client_secret": "not-the-secret"]])
@@ -190,8 +219,15 @@ struct OAuthTests {
             try await Self.withConnectable(.postgres, zoho: zoho) { s, id, _ in
                 _ = try await Self.authorize(s, id)
                 // A second sidecar: its own keeper, client and connections, the same database.
-                let other = ZohoService(store: s.sidecar.store, vault: s.sidecar.vault, queue: s.sidecar.queue,
-                                        endpoints: ZohoEndpoints(template: zoho.template), publicURL: "", returnURL: nil, refreshMarginSeconds: 600)
+                let other = ZohoService(
+                    store: s.sidecar.store,
+                    vault: s.sidecar.vault,
+                    queue: s.sidecar.queue,
+                    endpoints: ZohoEndpoints(template: zoho.template),
+                    publicURL: "",
+                    returnURL: nil,
+                    refreshMarginSeconds: 600
+                )
                 // Expired for both sidecars, as far as the database says.
                 try await s.sidecar.store.execute(SQL("UPDATE instances SET token_expires_at = 0 WHERE id = ?", [.int(id)]))
                 let before = try await zoho.tokenRequests("refresh_token")
@@ -247,14 +283,19 @@ struct OAuthTests {
                 _ = try await Self.authorize(s, id)
                 _ = try await zoho.control("POST", "revoke", ["client_id": .string(clientID)])
                 try await Task.sleep(for: .seconds(1.2))
-                let jobs = try await (0..<3).asyncMap { _ in try await s.execute("zoho.job", "enqueue", [], ["kind": "zoho.ping", "instance_id": .int(id)]) }
+                let jobs = try await (0..<3).asyncMap { _ in
+                    try await s.execute("zoho.job", "enqueue", [], ["kind": "zoho.ping", "instance_id": .int(id)])
+                }
                 try await eventually("jobs waiting", timeout: .seconds(30)) {
                     try await s.execute("zoho.job", "search_count", [[["state", "=", "waiting"]]]) == 3
                 }
                 let seen = try await s.execute("zoho.job", "read", [.array(jobs), ["state", "last_error", "attempts"]])
                 #expect(seen.arrayValue?.allSatisfy { $0["state"] == "waiting" } == true, "\(seen.serialized())")
                 #expect(try await Self.state(s, id)["state"] == "needs_reauth")
-                #expect(try await s.execute("zoho.log", "search_count", [[["level", "=", "error"], ["instance_id", "=", .int(id)]]]) == 1, "one clear error")
+                #expect(
+                    try await s.execute("zoho.log", "search_count", [[["level", "=", "error"], ["instance_id", "=", .int(id)]]]) == 1,
+                    "one clear error"
+                )
                 #expect(try await s.execute("zoho.job", "search_count", [[["state", "=", "failed"]]]) == 0)
                 _ = try await Self.authorize(s, id)
                 try await eventually("jobs done after re-authorization") {
@@ -264,8 +305,10 @@ struct OAuthTests {
         }
     }
 
-    @Test("Zoho refusing the old refresh token after the instance was authorized again does not undo the new authorization",
-          arguments: TestStores.engines)
+    @Test(
+        "Zoho refusing the old refresh token after the instance was authorized again does not undo the new authorization",
+        arguments: TestStores.engines
+    )
     func lateRefusal(engine: Engine) async throws {
         try await TestStores.withStore(engine) { store in
             let instances = Instances(store: store, vault: try Vault(base64Key: Vault.generateKey()))
@@ -312,7 +355,8 @@ struct OAuthTests {
                 let secrets = [Self.secret, grantCode, instance.accessToken!, instance.refreshToken!, instance.webhookSecret!]
                 _ = try await s.execute("zoho.job", "enqueue", [], ["kind": "zoho.ping", "instance_id": .int(id)])
                 try await Task.sleep(for: .milliseconds(300))
-                let rpc = try await s.execute("zoho.instance", "read", [[.int(id)]]).serialized()
+                let rpc =
+                    try await s.execute("zoho.instance", "read", [[.int(id)]]).serialized()
                     + (try await s.execute("zoho.job", "search_read", [[]])).serialized()
                     + (try await s.execute("zoho.log", "search_read", [[]])).serialized()
                 let dump = try await s.store_dump()

@@ -17,7 +17,11 @@ struct OdooClientTests {
             let ids = try await client.create("res.partner", [["name": "Ada", "email": "ada@example.com"], ["name": "Grace"]])
             #expect(ids.count == 2)
             try await client.write("res.partner", [ids[0]], ["phone": "1"])
-            let rows = try await client.searchRead("res.partner", domain: [["email", "=", "ada@example.com"]], fields: ["name", "phone", "parent_id"])
+            let rows = try await client.searchRead(
+                "res.partner",
+                domain: [["email", "=", "ada@example.com"]],
+                fields: ["name", "phone", "parent_id"]
+            )
             #expect(rows.count == 1 && rows[0]["phone"] == "1" && rows[0]["parent_id"] == false)
             let read = try await client.read("res.partner", ids, fields: ["name"])
             #expect(read.map { $0["name"] } == ["Ada", "Grace"])

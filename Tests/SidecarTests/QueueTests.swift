@@ -6,12 +6,23 @@ import Synchronization
 import Testing
 
 /// Runs a worker pool over `store` while `body` runs, then stops it.
-func withWorkers<T>(_ store: any Store, _ handlers: [Handler], settings: QueueSettings = QueueSettings(), pools: Int = 1,
-                    _ body: (JobQueue) async throws -> T) async throws -> T {
+func withWorkers<T>(
+    _ store: any Store,
+    _ handlers: [Handler],
+    settings: QueueSettings = QueueSettings(),
+    pools: Int = 1,
+    _ body: (JobQueue) async throws -> T
+) async throws -> T {
     let queue = JobQueue(store: store)
     try await settings.save(store)
-    let workers = (0..<pools).map { _ in WorkerPool(queue: queue, handlers: HandlerRegistry(handlers), settings: settings,
-                                                    options: .init(maintenanceInterval: .milliseconds(200), idlePoll: .milliseconds(100))) }
+    let workers = (0..<pools).map { _ in
+        WorkerPool(
+            queue: queue,
+            handlers: HandlerRegistry(handlers),
+            settings: settings,
+            options: .init(maintenanceInterval: .milliseconds(200), idlePoll: .milliseconds(100))
+        )
+    }
     let tasks = workers.map { w in Task { await w.run() } }
     do {
         let result = try await body(queue)
@@ -57,7 +68,10 @@ struct QueueTests {
     func runsToDone(engine: Engine) async throws {
         try await TestStores.withStore(engine) { store in
             let ran = Counter()
-            let h = Handler(kind: "echo") { ctx in ran.add(ctx.job.id); return ["seen": ctx.job.payload] }
+            let h = Handler(kind: "echo") { ctx in
+                ran.add(ctx.job.id)
+                return ["seen": ctx.job.payload]
+            }
             try await withWorkers(store, [h]) { queue in
                 let id = try await queue.enqueue(NewJob(kind: "echo", payload: ["n": 1]))
                 try await eventually("done") { try await queue.job(id)?.state == .done }
@@ -77,13 +91,19 @@ struct QueueTests {
             let tries = Counter()
             let h = Handler(kind: "flaky") { ctx in
                 tries.add(ctx.job.id)
-                throw JobError(.retryable, "Zoho answered 502", cause: Root(), exchange: ["request": "GET /crm/v8/Contacts", "authorization": "Zoho-oauthtoken 1000.abcdef123456.abcdef"])
+                throw JobError(
+                    .retryable,
+                    "Zoho answered 502",
+                    cause: Root(),
+                    exchange: ["request": "GET /crm/v8/Contacts", "authorization": "Zoho-oauthtoken 1000.abcdef123456.abcdef"]
+                )
             }
             try await withWorkers(store, [h], settings: Self.fast) { queue in
                 let id = try await queue.enqueue(NewJob(kind: "flaky", maxAttempts: 3))
                 try await eventually("failed") { try await queue.job(id)?.state == .failed }
                 #expect(tries.count == 3)
-                let row = try await store.query(SQL("SELECT last_error, error_chain, last_exchange, attempts FROM jobs WHERE id = ?", [.int(id)])).first!
+                let row = try await store.query(SQL("SELECT last_error, error_chain, last_exchange, attempts FROM jobs WHERE id = ?", [.int(id)]))
+                    .first!
                 #expect(row["attempts"].int == 3)
                 #expect(row["last_error"].text == "Zoho answered 502")
                 #expect(row["error_chain"].text == #"["Zoho answered 502","socket closed by 127.0.0.1"]"#)
@@ -147,7 +167,10 @@ struct QueueTests {
     func twoPoolsExactlyOnce(engine: Engine) async throws {
         try await TestStores.withStore(engine) { store in
             let seen = Counter()
-            let h = Handler(kind: "count") { ctx in seen.add(ctx.job.id); return nil }
+            let h = Handler(kind: "count") { ctx in
+                seen.add(ctx.job.id)
+                return nil
+            }
             try await withWorkers(store, [h], pools: 2) { queue in
                 let ids = try await queue.enqueue((0..<10_000).map { _ in NewJob(kind: "count") })
                 try await eventually("all done", timeout: .seconds(60)) { try await queue.counts()[.done] == 10_000 }
@@ -166,7 +189,16 @@ struct QueueTests {
             let claimed = try await queue.claim(limit: 10, worker: "dead-worker", leaseSeconds: 0.3)
             #expect(claimed.map(\.id) == [id])
             let ran = Counter()
-            try await withWorkers(store, [Handler(kind: "work") { ctx in ran.add(ctx.job.id); return nil }], settings: Self.fast) { queue in
+            try await withWorkers(
+                store,
+                [
+                    Handler(kind: "work") { ctx in
+                        ran.add(ctx.job.id)
+                        return nil
+                    }
+                ],
+                settings: Self.fast
+            ) { queue in
                 try await eventually("rescued and done") { try await queue.job(id)?.state == .done }
                 #expect(try await queue.job(id)?.attempts == 2, "the dead worker's attempt still counts")
                 #expect(ran.all == [id])
@@ -180,12 +212,23 @@ struct QueueTests {
             let ran = Counter()
             let throttled = Mutex(false)
             let h = Handler(kind: "zoho") { ctx in
-                let first = throttled.withLock { t in defer { t = true }; return !t }
+                let first = throttled.withLock { t in
+                    defer { t = true }
+                    return !t
+                }
                 if first { throw JobError(.throttled(retryAfter: 1.0), "429 TOO_MANY_REQUESTS") }
                 ran.add(ctx.job.id)
                 return nil
             }
-            try await withWorkers(store, [h], settings: { var s = Self.fast; s.concurrency = 1; return s }()) { queue in
+            try await withWorkers(
+                store,
+                [h],
+                settings: {
+                    var s = Self.fast
+                    s.concurrency = 1
+                    return s
+                }()
+            ) { queue in
                 let first = try await queue.enqueue(NewJob(kind: "zoho", instanceID: 7, priority: 1))
                 try await eventually("paused") { try await store.scalar(SQL("SELECT count(*) FROM instance_pauses")).int == 1 }
                 let started = Clock.now()
@@ -221,7 +264,9 @@ struct QueueTests {
             }
             try await withWorkers(store, [h], settings: Self.fast) { queue in
                 let ids = try await queue.enqueue((0..<5).map { _ in NewJob(kind: "zoho", instanceID: 3) })
-                try await eventually("all waiting") { try await ids.asyncMap { try await queue.job($0)?.state } == Array(repeating: .waiting, count: 5) }
+                try await eventually("all waiting") {
+                    try await ids.asyncMap { try await queue.job($0)?.state } == Array(repeating: .waiting, count: 5)
+                }
                 let later = try await queue.enqueue(NewJob(kind: "zoho", instanceID: 3))
                 try await Task.sleep(for: .milliseconds(300))
                 #expect(try await queue.job(later)?.state == .pending, "new jobs of the instance do not run either")
@@ -236,7 +281,10 @@ struct QueueTests {
     @Test("a handler over its timeout is stopped and retried", arguments: TestStores.engines)
     func timeout(engine: Engine) async throws {
         try await TestStores.withStore(engine) { store in
-            let slow = Handler(kind: "slow", timeoutSeconds: 0.2) { _ in try await Task.sleep(for: .seconds(30)); return nil }
+            let slow = Handler(kind: "slow", timeoutSeconds: 0.2) { _ in
+                try await Task.sleep(for: .seconds(30))
+                return nil
+            }
             try await withWorkers(store, [slow], settings: Self.fast) { queue in
                 let id = try await queue.enqueue(NewJob(kind: "slow", maxAttempts: 2))
                 try await eventually("failed after two timeouts") { try await queue.job(id)?.state == .failed }
@@ -280,8 +328,14 @@ struct QueueTests {
     func gracefulStop(engine: Engine) async throws {
         try await TestStores.withStore(engine) { store in
             let queue = JobQueue(store: store)
-            let quick = Handler(kind: "quick") { _ in try await Task.sleep(for: .milliseconds(200)); return nil }
-            let stuck = Handler(kind: "stuck") { _ in try await Task.sleep(for: .seconds(60)); return nil }
+            let quick = Handler(kind: "quick") { _ in
+                try await Task.sleep(for: .milliseconds(200))
+                return nil
+            }
+            let stuck = Handler(kind: "stuck") { _ in
+                try await Task.sleep(for: .seconds(60))
+                return nil
+            }
             try await Self.fast.save(store)
             let pool = WorkerPool(queue: queue, handlers: HandlerRegistry([quick, stuck]), settings: Self.fast)
             let task = Task { await pool.run() }
@@ -308,8 +362,10 @@ extension Sequence {
 
 @Suite("Instance pauses")
 struct InstancePauseTests {
-    @Test("a job that meets a revoked token after its instance was authorized again goes back to pending, not waiting forever",
-          arguments: TestStores.engines)
+    @Test(
+        "a job that meets a revoked token after its instance was authorized again goes back to pending, not waiting forever",
+        arguments: TestStores.engines
+    )
     func waitingAfterResume(engine: Engine) async throws {
         try await TestStores.withStore(engine) { store in
             let queue = JobQueue(store: store)
@@ -332,14 +388,21 @@ struct InstancePauseTests {
         }
     }
 
-    @Test("a job that read its instance's old state while it was authorized again retries, and does not park the instance",
-          arguments: TestStores.engines)
+    @Test(
+        "a job that read its instance's old state while it was authorized again retries, and does not park the instance",
+        arguments: TestStores.engines
+    )
     func staleNeedsReauth(engine: Engine) async throws {
         try await TestStores.withStore(engine) { store in
             let stale = Mutex(true)
             let h = Handler(kind: "zoho") { _ in
                 // The first run met the revoked token; nobody parked the instance, since it is connected again.
-                if stale.withLock({ s in defer { s = false }; return s }) { throw JobError(.needsReauth, "instance 3 needs re-authorization") }
+                if stale.withLock({ s in
+                    defer { s = false }
+                    return s
+                }) {
+                    throw JobError(.needsReauth, "instance 3 needs re-authorization")
+                }
                 return nil
             }
             try await withWorkers(store, [h], settings: QueueTests.fast) { queue in
@@ -353,13 +416,19 @@ struct InstancePauseTests {
         }
     }
 
-    @Test("a hold left on an instance that is connected again is dropped by the maintenance round, releasing its jobs",
-          arguments: TestStores.engines)
+    @Test(
+        "a hold left on an instance that is connected again is dropped by the maintenance round, releasing its jobs",
+        arguments: TestStores.engines
+    )
     func staleHoldHealed(engine: Engine) async throws {
         try await TestStores.withStore(engine) { store in
             let queue = JobQueue(store: store)
-            try await store.execute(SQL("INSERT INTO instances (id, company_id, name, state, refresh_token_enc, created_at, updated_at) VALUES (9, 1, 'Acme', 'needs_reauth', ?, 0, 0)",
-                                        [.blob([1, 2, 3])]))
+            try await store.execute(
+                SQL(
+                    "INSERT INTO instances (id, company_id, name, state, refresh_token_enc, created_at, updated_at) VALUES (9, 1, 'Acme', 'needs_reauth', ?, 0, 0)",
+                    [.blob([1, 2, 3])]
+                )
+            )
             let id = try await queue.enqueue(NewJob(kind: "zoho", instanceID: 9))
             try await queue.holdForReauthorization(9)
             #expect(try await queue.releaseStrandedWaits() == 0, "still needs re-authorization: its jobs keep waiting")
@@ -374,19 +443,26 @@ struct InstancePauseTests {
         }
     }
 
-    @Test("parking an instance changes its state in the same transaction, and holds nothing when that change is refused", arguments: TestStores.engines)
+    @Test(
+        "parking an instance changes its state in the same transaction, and holds nothing when that change is refused",
+        arguments: TestStores.engines
+    )
     func parkingWithState(engine: Engine) async throws {
         try await TestStores.withStore(engine) { store in
             let queue = JobQueue(store: store)
-            try await store.execute(SQL("INSERT INTO instances (id, company_id, name, state, created_at, updated_at) VALUES (7, 1, 'Acme', 'connected', 0, 0)"))
+            try await store.execute(
+                SQL("INSERT INTO instances (id, company_id, name, state, created_at, updated_at) VALUES (7, 1, 'Acme', 'connected', 0, 0)")
+            )
             let id = try await queue.enqueue(NewJob(kind: "zoho", instanceID: 7))
             // The instance was authorized again meanwhile: the refusal marks nothing and parks nothing.
             #expect(try await queue.holdForReauthorization(7) { _ in false } == false)
             #expect(try await queue.isHeldForReauthorization(7) == false)
             #expect(try await queue.job(id)?.state == .pending)
-            #expect(try await queue.holdForReauthorization(7) { tx in
-                try await tx.execute(SQL("UPDATE instances SET state = 'needs_reauth' WHERE id = 7")) == 1
-            })
+            #expect(
+                try await queue.holdForReauthorization(7) { tx in
+                    try await tx.execute(SQL("UPDATE instances SET state = 'needs_reauth' WHERE id = 7")) == 1
+                }
+            )
             #expect(try await store.scalar(SQL("SELECT state FROM instances WHERE id = 7")).text == "needs_reauth")
             #expect(try await queue.isHeldForReauthorization(7))
             #expect(try await queue.job(id)?.state == .waiting)
@@ -400,7 +476,11 @@ struct InstancePauseTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for i in 0..<20 {
                     group.addTask {
-                        if i % 2 == 0 { try await queue.holdForReauthorization(5) } else { try await queue.pauseInstance(5, until: Int64(i), reason: "429") }
+                        if i % 2 == 0 {
+                            try await queue.holdForReauthorization(5)
+                        } else {
+                            try await queue.pauseInstance(5, until: Int64(i), reason: "429")
+                        }
                     }
                 }
                 try await group.waitForAll()
@@ -425,7 +505,9 @@ struct BatchEnqueueTests {
             try await settings.save(store)
             let single = try await queue.enqueue(NewJob(kind: "a"))
             let batch = try await queue.enqueue((0..<300).map { _ in NewJob(kind: "b") })
-            let inTransaction = try await store.transaction { tx in try await JobQueue.insert([NewJob(kind: "c"), NewJob(kind: "d", maxAttempts: 2)], tx) }
+            let inTransaction = try await store.transaction { tx in
+                try await JobQueue.insert([NewJob(kind: "c"), NewJob(kind: "d", maxAttempts: 2)], tx)
+            }
             for id in [single, batch[0], batch[299], inTransaction[0]] {
                 #expect(try await queue.job(id)?.maxAttempts == 9)
             }
@@ -437,11 +519,16 @@ struct BatchEnqueueTests {
     func order(engine: Engine) async throws {
         try await TestStores.withStore(engine) { store in
             let queue = JobQueue(store: store)
-            let jobs = (0..<1200).map { NewJob(kind: "k\($0 % 3)", payload: ["n": .int(Int64($0))], companyID: 2, instanceID: $0 % 2 == 0 ? 9 : nil, priority: $0 % 5) }
+            let jobs = (0..<1200).map {
+                NewJob(kind: "k\($0 % 3)", payload: ["n": .int(Int64($0))], companyID: 2, instanceID: $0 % 2 == 0 ? 9 : nil, priority: $0 % 5)
+            }
             let ids = try await queue.enqueue(jobs)
             #expect(ids.count == 1200)
             for (i, id) in ids.enumerated() where i % 97 == 0 {
-                let row = try #require(try await store.query(SQL("SELECT kind, payload, company_id, instance_id, priority, state FROM jobs WHERE id = ?", [.int(id)])).first)
+                let row = try #require(
+                    try await store.query(SQL("SELECT kind, payload, company_id, instance_id, priority, state FROM jobs WHERE id = ?", [.int(id)]))
+                        .first
+                )
                 #expect(row["payload"].text == "{\"n\":\(i)}")
                 #expect(row["kind"].text == "k\(i % 3)")
                 #expect(row["instance_id"] == (i % 2 == 0 ? .int(9) : .null))
@@ -457,9 +544,16 @@ struct BatchEnqueueTests {
         guard TestStores.engines.contains(.postgres) else { return }
         try await TestStores.withStore(.postgres) { store in
             let ran = Counter()
-            let h = Handler(kind: "echo") { ctx in ran.add(ctx.job.id); return nil }
-            let pool = WorkerPool(queue: JobQueue(store: store), handlers: HandlerRegistry([h]), settings: QueueTests.fast,
-                                  options: .init(maintenanceInterval: .seconds(120), idlePoll: .seconds(120)))
+            let h = Handler(kind: "echo") { ctx in
+                ran.add(ctx.job.id)
+                return nil
+            }
+            let pool = WorkerPool(
+                queue: JobQueue(store: store),
+                handlers: HandlerRegistry([h]),
+                settings: QueueTests.fast,
+                options: .init(maintenanceInterval: .seconds(120), idlePoll: .seconds(120))
+            )
             let running = Task { await pool.run() }
             try await Task.sleep(for: .milliseconds(300))  // idle and listening
             // Another sidecar's queue: its own wake signal, so only the database can carry the news.

@@ -14,7 +14,10 @@ struct RateLimiterTests {
             for _ in 0..<40 {
                 group.addTask {
                     try await limiter.run("crm:1", limit: .init(concurrency: 3, rate: 1000, per: 1)) {
-                        peak.value.withLock { $0.now += 1; $0.max = max($0.max, $0.now) }
+                        peak.value.withLock {
+                            $0.now += 1
+                            $0.max = max($0.max, $0.now)
+                        }
                         try await Task.sleep(for: .milliseconds(5))
                         peak.value.withLock { $0.now -= 1 }
                     }

@@ -12,7 +12,10 @@ enum RealOdoo {
     static let env = ProcessInfo.processInfo.environment
     static var configured: Bool { env["ODOO_URL"] != nil }
     static var settings: [String: String] {
-        ["odoo_url": env["ODOO_URL"] ?? "", "odoo_db": env["ODOO_DB"] ?? "", "odoo_user": env["ODOO_USER"] ?? "admin", "odoo_api_key": env["ODOO_PASSWORD"] ?? "admin"]
+        [
+            "odoo_url": env["ODOO_URL"] ?? "", "odoo_db": env["ODOO_DB"] ?? "", "odoo_user": env["ODOO_USER"] ?? "admin",
+            "odoo_api_key": env["ODOO_PASSWORD"] ?? "admin",
+        ]
     }
 
     /// A person's call, as the web client makes it: no `zoho_skip_push` in the context.
@@ -29,7 +32,11 @@ enum RealOdoo {
             return body["result"] ?? .null
         }
         let uid = try await rpc("common", "authenticate", [.string(s["odoo_db"]!), .string(s["odoo_user"]!), .string(s["odoo_api_key"]!), [:]])
-        return try await rpc("object", "execute_kw", [.string(s["odoo_db"]!), uid, .string(s["odoo_api_key"]!), .string(model), .string(method), .array(args), .object(kwargs)])
+        return try await rpc(
+            "object",
+            "execute_kw",
+            [.string(s["odoo_db"]!), uid, .string(s["odoo_api_key"]!), .string(model), .string(method), .array(args), .object(kwargs)]
+        )
     }
 }
 
@@ -51,18 +58,31 @@ struct RealOdooSyncTests {
     }
 
     static func partner(email: String) async throws -> JSONValue? {
-        try await RealOdoo.user("res.partner", "search_read", [[["email", "=", .string(email)]]],
-                                ["fields": ["name", "phone", "function", "mobile", "active", "is_company"], "context": ["active_test": false]]).arrayValue?.first
+        try await RealOdoo.user(
+            "res.partner",
+            "search_read",
+            [[["email", "=", .string(email)]]],
+            ["fields": ["name", "phone", "function", "mobile", "active", "is_company"], "context": ["active_test": false]]
+        ).arrayValue?.first
     }
 
     @Test("create, edit and delete both ways, then a storm of edits, against a real Odoo 17")
     func realOdoo() async throws {
         let nonce = String(Clock.now() % 1_000_000_000)
         try await TestZoho.with { zoho in
-            try await OAuthTests.withConnectable(.sqlite, zoho: zoho, settings: RealOdoo.settings.merging(["reconcile_interval_seconds": "0"]) { _, b in b }) { s, id, _ in
+            try await OAuthTests.withConnectable(
+                .sqlite,
+                zoho: zoho,
+                settings: RealOdoo.settings.merging(["reconcile_interval_seconds": "0"]) { _, b in b }
+            ) { s, id, _ in
                 _ = try await OAuthTests.authorize(s, id)
-                let channels = NotificationChannels(store: s.sidecar.store, instances: s.sidecar.zoho.instances, client: s.sidecar.zoho.client,
-                                                    publicURL: s.baseURL, logger: s.sidecar.logger)
+                let channels = NotificationChannels(
+                    store: s.sidecar.store,
+                    instances: s.sidecar.zoho.instances,
+                    client: s.sidecar.zoho.client,
+                    publicURL: s.baseURL,
+                    logger: s.sidecar.logger
+                )
                 try await channels.subscribe(id)
                 func contact(_ email: String) async throws -> JSONValue? {
                     try await zoho.control("GET", "crm/eu/Contacts").arrayValue?.first { $0["Email"] == .string(email) }
@@ -70,7 +90,9 @@ struct RealOdooSyncTests {
 
                 // Odoo → Zoho
                 let email = "ada-\(nonce)@example.com"
-                let pid = try #require(try await RealOdoo.user("res.partner", "create", [["name": "Ada King Lovelace", "email": .string(email)]]).intValue)
+                let pid = try #require(
+                    try await RealOdoo.user("res.partner", "create", [["name": "Ada King Lovelace", "email": .string(email)]]).intValue
+                )
                 try await Self.forward(s, [pid], "create")
                 try await Self.settle(s)
                 #expect(try await contact(email)?["Last_Name"] == "Lovelace")
@@ -82,7 +104,10 @@ struct RealOdooSyncTests {
 
                 // Zoho → Odoo
                 let zemail = "grace-\(nonce)@example.com"
-                let zid = try #require(try await zoho.control("POST", "crm/eu/Contacts", ["First_Name": "Grace", "Last_Name": "Hopper", "Email": .string(zemail)])["id"]?.stringValue)
+                let zid = try #require(
+                    try await zoho.control("POST", "crm/eu/Contacts", ["First_Name": "Grace", "Last_Name": "Hopper", "Email": .string(zemail)])["id"]?
+                        .stringValue
+                )
                 try await Self.settle(s)
                 #expect(try await Self.partner(email: zemail)?["name"] == "Grace Hopper")
                 _ = try await zoho.control("PUT", "crm/eu/Contacts/\(zid)", ["Mobile": "555"])
@@ -102,7 +127,9 @@ struct RealOdooSyncTests {
                 var emails: [String] = []
                 for n in 0..<20 {
                     let e = "storm\(n)-\(nonce)@example.com"
-                    let p = try #require(try await RealOdoo.user("res.partner", "create", [["name": .string("Storm Person \(n)"), "email": .string(e)]]).intValue)
+                    let p = try #require(
+                        try await RealOdoo.user("res.partner", "create", [["name": .string("Storm Person \(n)"), "email": .string(e)]]).intValue
+                    )
                     try await Self.forward(s, [p], "create")
                     emails.append(e)
                 }
@@ -127,21 +154,28 @@ struct RealOdooSyncTests {
                 _ = try await s.execute("zoho.instance", "action_sync_now", [[.int(id)]])
                 try await Self.settle(s)
                 let converge = ContinuousClock.now - started
-                var mismatches = 0, lost = 0
+                var mismatches = 0
+                var lost = 0
                 for e in emails {
-                    let p = try await Self.partner(email: e), c = try await contact(e)
+                    let p = try await Self.partner(email: e)
+                    let c = try await contact(e)
                     if p == nil || c == nil || p?["phone"]?.stringValue != c?["Phone"]?.stringValue { mismatches += 1 }
                     if p?["phone"]?.stringValue != last[e] { lost += 1 }
                 }
                 #expect(lost == 0, "every record ends with its last edit")
-                let contacts = try await zoho.control("GET", "crm/eu/Contacts").arrayValue?.filter { ($0["Email"]?.stringValue ?? "").hasSuffix("-\(nonce)@example.com") } ?? []
+                let contacts =
+                    try await zoho.control("GET", "crm/eu/Contacts").arrayValue?.filter {
+                        ($0["Email"]?.stringValue ?? "").hasSuffix("-\(nonce)@example.com")
+                    } ?? []
                 let stats = try await zoho.control("GET", "stats")
                 #expect(mismatches == 0)
                 #expect(contacts.count == emails.count, "no duplicate in Zoho")
                 #expect(stats["noop_updates"] == nil, "no echo write to Zoho")
                 let failed = try await s.execute("zoho.job", "search_count", [[["state", "=", "failed"]]]).intValue ?? -1
                 #expect(failed == 0)
-                print("REAL_ODOO records=\(emails.count) edits=\(edits) mismatches=\(mismatches) lost_updates=\(lost) zoho_echo_writes=\(stats["noop_updates"]?.intValue ?? 0) failed_jobs=\(failed) converge_s=\(converge.components.seconds)")
+                print(
+                    "REAL_ODOO records=\(emails.count) edits=\(edits) mismatches=\(mismatches) lost_updates=\(lost) zoho_echo_writes=\(stats["noop_updates"]?.intValue ?? 0) failed_jobs=\(failed) converge_s=\(converge.components.seconds)"
+                )
             }
         }
     }

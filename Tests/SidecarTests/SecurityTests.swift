@@ -13,15 +13,22 @@ import Testing
 /// changes or acts on another's records, through any model or method.
 @Suite("Security")
 struct SecurityTests {
-    static let hostile = ["'; DROP TABLE jobs; --", "\" OR 1=1 --", "x') OR ('1'='1", "%' UNION SELECT key_hash FROM api_keys --",
-                          "\\'; DELETE FROM instances; --", "\u{0}", "$1", "?", "::text", "{\"$ne\":null}", String(repeating: "A", count: 10_000)]
+    static let hostile = [
+        "'; DROP TABLE jobs; --", "\" OR 1=1 --", "x') OR ('1'='1", "%' UNION SELECT key_hash FROM api_keys --",
+        "\\'; DELETE FROM instances; --", "\u{0}", "$1", "?", "::text", "{\"$ne\":null}", String(repeating: "A", count: 10_000),
+    ]
 
-    @Test("every endpoint refuses a missing or wrong credential: JSON-RPC key, JSON-2 bearer, webhook secret, token and signature, OAuth state, metrics token",
-          arguments: TestStores.engines)
+    @Test(
+        "every endpoint refuses a missing or wrong credential: JSON-RPC key, JSON-2 bearer, webhook secret, token and signature, OAuth state, metrics token",
+        arguments: TestStores.engines
+    )
     func credentials(engine: Engine) async throws {
         try await TestSidecar.with(engine, settings: ["metrics_token": "metrics-token-security-test"]) { s in
             TestLog.secret("metrics-token-security-test")
-            let crm = try #require(try await s.execute("zoho.instance", "create", [["name": "Sec", "client_id": "1000.SEC", "client_secret": "sec-client-secret-1"]]).intValue)
+            let crm = try #require(
+                try await s.execute("zoho.instance", "create", [["name": "Sec", "client_id": "1000.SEC", "client_secret": "sec-client-secret-1"]])
+                    .intValue
+            )
             let books = try #require(try await s.execute("zoho.instance", "create", [["name": "Books", "apps": ["books"]]]).intValue)
             var refused: [String] = []
             func expectRefused(_ what: String, _ status: Int, _ expected: Int) {
@@ -38,20 +45,37 @@ struct SecurityTests {
             }
             // JSON-2: a bearer key is required.
             expectRefused("json2 no key", try await s.post("/json/2/zoho.job/search_count", body: "{\"domain\":[]}").status, 401)
-            expectRefused("json2 wrong key", try await s.post("/json/2/zoho.job/search_count", body: "{\"domain\":[]}", headers: [("Authorization", "Bearer zsk_wrong")]).status, 401)
+            expectRefused(
+                "json2 wrong key",
+                try await s.post("/json/2/zoho.job/search_count", body: "{\"domain\":[]}", headers: [("Authorization", "Bearer zsk_wrong")]).status,
+                401
+            )
             // Webhooks: no proof, a wrong secret, a wrong channel token, a wrong Books signature.
             expectRefused("webhook no proof", try await s.post("/zoho/webhook/\(crm)/crm/Contacts", body: "{\"id\":\"1\"}").status, 401)
-            expectRefused("webhook wrong secret", try await s.post("/zoho/webhook/\(crm)/crm/Contacts", body: "{\"id\":\"1\"}", headers: [("X-Zoho-Webhook-Secret", "nope")]).status, 401)
+            expectRefused(
+                "webhook wrong secret",
+                try await s.post("/zoho/webhook/\(crm)/crm/Contacts", body: "{\"id\":\"1\"}", headers: [("X-Zoho-Webhook-Secret", "nope")]).status,
+                401
+            )
             expectRefused("webhook wrong ?key", try await s.post("/zoho/webhook/\(crm)/crm/Contacts?key=nope", body: "{\"id\":\"1\"}").status, 401)
             let notification = #"{"server_time":1,"module":"Contacts","ids":["1"],"operation":"update","channel_id":"1","token":"not-the-token"}"#
             expectRefused("webhook wrong channel token", try await s.post("/zoho/webhook/\(crm)/crm/Contacts", body: notification).status, 401)
-            expectRefused("webhook wrong signature", try await s.post("/zoho/webhook/\(books)/books/contact", body: #"{"contact":{"contact_id":"1"}}"#,
-                                                                      headers: [("X-Zoho-Webhook-Signature", "00ff")]).status, 401)
+            expectRefused(
+                "webhook wrong signature",
+                try await s.post(
+                    "/zoho/webhook/\(books)/books/contact",
+                    body: #"{"contact":{"contact_id":"1"}}"#,
+                    headers: [("X-Zoho-Webhook-Signature", "00ff")]
+                ).status,
+                401
+            )
             // OAuth: a forged, a missing and a replayed state.
             let url = try #require(try await s.execute("zoho.instance", "action_authorize", [[.int(crm)]])["url"]?.stringValue)
             let state = try #require(URLComponents(string: url)?.queryItems?.first { $0.name == "state" }?.value)
             for forged in ["", "forged", String(state.dropLast(2)) + "xx", state.replacingOccurrences(of: ".", with: "..")] {
-                let r = try await s.get("/zoho/oauth/callback?code=1000.abc&state=\(forged.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+                let r = try await s.get(
+                    "/zoho/oauth/callback?code=1000.abc&state=\(forged.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+                )
                 expectRefused("oauth state \(forged.prefix(8))", r.status, 400)
             }
             // Metrics: the token when one is set.
@@ -63,7 +87,9 @@ struct SecurityTests {
         }
     }
 
-    @Test("RPC beyond its rate gets 429 with Retry-After, as an Odoo error envelope on /jsonrpc and JSON-2's error object; bodies over the limit get 413")
+    @Test(
+        "RPC beyond its rate gets 429 with Retry-After, as an Odoo error envelope on /jsonrpc and JSON-2's error object; bodies over the limit get 413"
+    )
     func rpcLimits() async throws {
         try await TestSidecar.with(.sqlite, settings: ["rpc_rate": "1", "rpc_burst": "3", "max_body_bytes": "2048", "workers": "false"]) { s in
             var statuses: [Int] = []
@@ -85,7 +111,10 @@ struct SecurityTests {
         }
     }
 
-    @Test("hostile strings through every field, operator, order and field list of every model are parameters, never SQL", arguments: TestStores.engines)
+    @Test(
+        "hostile strings through every field, operator, order and field list of every model are parameters, never SQL",
+        arguments: TestStores.engines
+    )
     func hostileFilters(engine: Engine) async throws {
         try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
             let instance = try #require(try await s.execute("zoho.instance", "create", [["name": "Keep"]]).intValue)
@@ -128,17 +157,29 @@ struct SecurityTests {
         return out
     }
 
-    @Test("one company's records are invisible, unwritable and out of reach of every method for a caller limited to another company",
-          arguments: TestStores.engines)
+    @Test(
+        "one company's records are invisible, unwritable and out of reach of every method for a caller limited to another company",
+        arguments: TestStores.engines
+    )
     func companyIsolation(engine: Engine) async throws {
         try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
             // Company 1 owns one record of every model.
             let instance = try #require(try await s.execute("zoho.instance", "create", [["name": "Mine", "company_id": 1]], companies: [1]).intValue)
             let job = try #require(try await s.execute("zoho.job", "enqueue", ["noop"], ["instance_id": .int(instance)], companies: [1]).intValue)
-            let binding = try await s.execute("zoho.binding", "set_binding", [.int(instance), "crm", "Contacts", "z1", "res.partner", 7], companies: [1])
-            let secret = try #require(try await s.execute("zoho.instance", "action_show_webhook_secret", [[.int(instance)]], companies: [1])["webhook_secret"]?.stringValue)
+            let binding = try await s.execute(
+                "zoho.binding",
+                "set_binding",
+                [.int(instance), "crm", "Contacts", "z1", "res.partner", 7],
+                companies: [1]
+            )
+            let secret = try #require(
+                try await s.execute("zoho.instance", "action_show_webhook_secret", [[.int(instance)]], companies: [1])["webhook_secret"]?.stringValue
+            )
             TestLog.secret(secret)
-            #expect(try await s.post("/zoho/webhook/\(instance)/crm/Contacts", body: "{\"id\":\"5\"}", headers: [("X-Zoho-Webhook-Secret", secret)]).status == 200)
+            #expect(
+                try await s.post("/zoho/webhook/\(instance)/crm/Contacts", body: "{\"id\":\"5\"}", headers: [("X-Zoho-Webhook-Secret", secret)])
+                    .status == 200
+            )
             let claimed = try await s.sidecar.queue.claim(limit: 10, worker: "w", leaseSeconds: 60)
             try await s.sidecar.queue.finish(claimed.map { ($0, .failed(error: ErrorReport(message: "boom"))) }, worker: "w")
             let ids: [String: Int64] = [
@@ -155,11 +196,14 @@ struct SecurityTests {
                 let groups = try await s.execute(model, "read_group", [[]], ["fields": ["__count"], "groupby": [], "lazy": false], companies: [2])
                 #expect(groups.arrayValue?.allSatisfy { $0["__count"] == 0 } != false, "\(model) read_group \(groups)")
                 await expectFault(.accessError, .missingError) { _ = try await s.execute(model, "read", [[.int(id)]], companies: [2]) }
-                await expectFault(.accessError, .missingError, .userError) { _ = try await s.execute(model, "write", [[.int(id)], ["name": "x"]], companies: [2]) }
+                await expectFault(.accessError, .missingError, .userError) {
+                    _ = try await s.execute(model, "write", [[.int(id)], ["name": "x"]], companies: [2])
+                }
                 await expectFault(.accessError, .missingError, .userError) { _ = try await s.execute(model, "unlink", [[.int(id)]], companies: [2]) }
                 checks += 6
                 // Every method that takes record ids refuses company 1's from a company 2 caller.
-                for (method, parameters) in (s.sidecar.models.registry.parameters[model] ?? [:]).sorted(by: { $0.key < $1.key }) where parameters.first == "ids" {
+                for (method, parameters) in (s.sidecar.models.registry.parameters[model] ?? [:]).sorted(by: { $0.key < $1.key })
+                where parameters.first == "ids" {
                     do {
                         _ = try await s.execute(model, method, [[.int(id)]] + parameters.dropFirst().map { _ in JSONValue.null }, companies: [2])
                         Issue.record("\(model).\(method) acted on another company's record")
@@ -170,10 +214,17 @@ struct SecurityTests {
                 }
             }
             // The model-level methods act within the caller's companies only.
-            await expectFault(.accessError) { _ = try await s.execute("zoho.job", "enqueue", ["noop"], ["instance_id": .int(instance)], companies: [2]) }
-            #expect(try await s.execute("zoho.binding", "get_binding", [.int(instance), "crm", "Contacts", "z1"], companies: [2]) == false, "no binding seen")
+            await expectFault(.accessError) {
+                _ = try await s.execute("zoho.job", "enqueue", ["noop"], ["instance_id": .int(instance)], companies: [2])
+            }
+            #expect(
+                try await s.execute("zoho.binding", "get_binding", [.int(instance), "crm", "Contacts", "z1"], companies: [2]) == false,
+                "no binding seen"
+            )
             #expect(try await s.execute("zoho.binding", "get_binding", [.int(instance), "crm", "Contacts", "z1"], companies: [1]) != false)
-            await expectFault(.accessError) { _ = try await s.execute("zoho.binding", "set_binding", [.int(instance), "crm", "Contacts", "z2", "res.partner", 8], companies: [2]) }
+            await expectFault(.accessError) {
+                _ = try await s.execute("zoho.binding", "set_binding", [.int(instance), "crm", "Contacts", "z2", "res.partner", 8], companies: [2])
+            }
             let companyOneJobs = try await s.execute("zoho.job", "search_count", [[]], companies: [1])
             #expect(try await s.execute("zoho.job", "requeue_failed", [], companies: [2]) == 0)
             try await s.sidecar.store.execute(SQL("UPDATE jobs SET state = 'done', updated_at = 0"))

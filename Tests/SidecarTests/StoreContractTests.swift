@@ -21,8 +21,12 @@ struct StoreContractTests {
         try await TestStores.withStore(engine) { store in
             let secret: [UInt8] = [0, 1, 2, 255, 128]
             let id = try await store.transaction { tx in
-                try await tx.query(SQL("INSERT INTO instances (company_id, name, token_expires_at, client_secret_enc, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                                       [7, "Ünïcode ☃ 'quoted' ?", .int(Int64.max - 1), .blob(secret), .null, 1, 2]))
+                try await tx.query(
+                    SQL(
+                        "INSERT INTO instances (company_id, name, token_expires_at, client_secret_enc, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                        [7, "Ünïcode ☃ 'quoted' ?", .int(Int64.max - 1), .blob(secret), .null, 1, 2]
+                    )
+                )
             }.first?["id"].int
             let rowID = try #require(id)
             let rows = try await store.query(SQL("SELECT * FROM instances WHERE id = ?", [.int(rowID)]))
@@ -38,7 +42,8 @@ struct StoreContractTests {
 
     /// A setting upserted and read back in one statement.
     struct PutSetting: PreparedSQL {
-        static let text = "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, 0) ON CONFLICT (key) DO UPDATE SET value = excluded.value RETURNING key, value"
+        static let text =
+            "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, 0) ON CONFLICT (key) DO UPDATE SET value = excluded.value RETURNING key, value"
         let binds: [SQLValue]
     }
 
@@ -64,7 +69,12 @@ struct StoreContractTests {
             try await Task.sleep(for: .milliseconds(400))  // the migrations' pages settle first
             let before = size(path)
             for n in 0..<300 {
-                try await store.execute(SQL("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, 0)", [.text("k\(n)"), .text(String(repeating: "v", count: 2000))]))
+                try await store.execute(
+                    SQL(
+                        "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, 0)",
+                        [.text("k\(n)"), .text(String(repeating: "v", count: 2000))]
+                    )
+                )
             }
             var grown = false
             for _ in 0..<50 where !grown {
@@ -106,7 +116,9 @@ struct StoreContractTests {
         #expect(largest > 0 && largest < 32 << 20, "the WAL reached \(largest >> 20) MiB for 64 MiB committed")
     }
 
-    @Test("SQLite: a write transaction's code runs on the writer connection's own thread, where its statements run, so nothing hands off between threads")
+    @Test(
+        "SQLite: a write transaction's code runs on the writer connection's own thread, where its statements run, so nothing hands off between threads"
+    )
     func writesStayOnTheWriterThread() async throws {
         try await TestStores.withStore(.sqlite) { store in
             let threads = try await store.transaction { tx in
@@ -158,7 +170,9 @@ struct StoreContractTests {
     @Test("the partial unique index allows one active job per identity key", arguments: TestStores.engines)
     func identityIndex(engine: Engine) async throws {
         try await TestStores.withStore(engine) { store in
-            let insert = SQL("INSERT INTO jobs (company_id, kind, eta, state, identity_key, created_at, updated_at) VALUES (1, 'k', 0, 'pending', 'same', 0, 0)")
+            let insert = SQL(
+                "INSERT INTO jobs (company_id, kind, eta, state, identity_key, created_at, updated_at) VALUES (1, 'k', 0, 'pending', 'same', 0, 0)"
+            )
             try await store.execute(insert)
             await #expect(throws: StoreError.self) { try await store.execute(insert) }
             try await store.execute(SQL("UPDATE jobs SET state = 'done'"))
@@ -212,7 +226,9 @@ struct StoreContractTests {
         await reopened.close()
     }
 
-    @Test("SQLite: two stores on one file (two processes) write at once without an error or a lost row; a lock held past the busy timeout is a clear error")
+    @Test(
+        "SQLite: two stores on one file (two processes) write at once without an error or a lost row; a lock held past the busy timeout is a clear error"
+    )
     func sqliteSharedFile() async throws {
         let dir = try TestStores.temporaryDirectory()
         let path = dir + "/shared.sqlite"
@@ -319,7 +335,9 @@ struct KeyRotationTests {
             let id = try #require(try await s.execute("zoho.instance", "create", [["name": "x", "client_secret": "rotate-me-please"]]).intValue)
             let newVault = try Vault(base64Key: Vault.generateKey())
             #expect(try await s.sidecar.vault.rotate(to: newVault, in: s.sidecar.store) == 2, "client secret and webhook secret")
-            let sealed = try #require(try await s.sidecar.store.query(SQL("SELECT client_secret_enc FROM instances WHERE id = ?", [.int(id)])).first?[0].blob)
+            let sealed = try #require(
+                try await s.sidecar.store.query(SQL("SELECT client_secret_enc FROM instances WHERE id = ?", [.int(id)])).first?[0].blob
+            )
             #expect(try newVault.unseal(sealed) == "rotate-me-please")
             #expect(throws: StoreError.self) { try s.sidecar.vault.unseal(sealed) }
         }

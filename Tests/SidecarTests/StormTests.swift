@@ -14,16 +14,27 @@ struct StormTests {
 
     static let fields = [("phone", "Phone"), ("function", "Title"), ("mobile", "Mobile")]
 
-    @Test("1,000 random edits on both sides with Zoho faults converge: equal sides, no echo, no lost update, no duplicate", arguments: TestStores.engines)
+    @Test(
+        "1,000 random edits on both sides with Zoho faults converge: equal sides, no echo, no lost update, no duplicate",
+        arguments: TestStores.engines
+    )
     func storm(engine: Engine) async throws {
         try await SyncHarness.with(engine, settings: ["reconcile_interval_seconds": "0"], { c in c.retryAfterSeconds = 1 }) { h in
-            _ = try await h.s.execute("zoho.job", "set_queue_settings", [["max_attempts": 20, "retry_backoff_base_seconds": 0.1, "retry_backoff_cap_seconds": 1]])
+            _ = try await h.s.execute(
+                "zoho.job",
+                "set_queue_settings",
+                [["max_attempts": 20, "retry_backoff_base_seconds": 0.1, "retry_backoff_cap_seconds": 1]]
+            )
             var rng = SystemRandomNumberGenerator()
             // People on both sides, synced.
             var emails: [String] = []
             for n in 0..<60 {
                 _ = try await h.odoo.userCreate(["name": .string("Odoo Person \(n)"), "email": .string("odoo\(n)@example.com")])
-                _ = try await h.zoho.control("POST", "crm/eu/Contacts", ["First_Name": "Zoho", "Last_Name": .string("Person \(n)"), "Email": .string("zoho\(n)@example.com")])
+                _ = try await h.zoho.control(
+                    "POST",
+                    "crm/eu/Contacts",
+                    ["First_Name": "Zoho", "Last_Name": .string("Person \(n)"), "Email": .string("zoho\(n)@example.com")]
+                )
                 emails += ["odoo\(n)@example.com", "zoho\(n)@example.com"]
             }
             try await h.settle(timeout: 120)
@@ -37,7 +48,8 @@ struct StormTests {
             let started = ContinuousClock.now
             var expected: [Slot: String] = [:]
             var history: [Slot: [String]] = [:]
-            var edits = 0, created = 0
+            var edits = 0
+            var created = 0
             var round = 0
             while edits < 1000 {
                 round += 1
@@ -90,15 +102,21 @@ struct StormTests {
             var mismatches: [String] = []
             var lost: [String] = []
             for email in emails {
-                guard let p = partners.first(where: { $0["email"] == .string(email) }), let c = contacts.first(where: { $0["Email"] == .string(email) }) else {
-                    mismatches.append("\(email): missing"); continue
+                guard let p = partners.first(where: { $0["email"] == .string(email) }),
+                    let c = contacts.first(where: { $0["Email"] == .string(email) })
+                else {
+                    mismatches.append("\(email): missing")
+                    continue
                 }
                 let name = [c["First_Name"]?.stringValue, c["Last_Name"]?.stringValue].compactMap { $0 }.joined(separator: " ")
                 if p["name"]?.stringValue != name { mismatches.append("\(email): name \(p["name"]!) vs \(name)") }
                 for (o, z) in Self.fields {
-                    let ov = p[o]?.stringValue, zv = c[z]?.stringValue
+                    let ov = p[o]?.stringValue
+                    let zv = c[z]?.stringValue
                     if ov != zv { mismatches.append("\(email): \(o) \(ov ?? "-") vs \(zv ?? "-")") }
-                    if let want = expected[Slot(email: email, odooField: o)], ov != want { lost.append("\(email): \(o) lost update: \(ov ?? "-") instead of \(want) \(history[Slot(email: email, odooField: o)] ?? [])") }
+                    if let want = expected[Slot(email: email, odooField: o)], ov != want {
+                        lost.append("\(email): \(o) lost update: \(ov ?? "-") instead of \(want) \(history[Slot(email: email, odooField: o)] ?? [])")
+                    }
                 }
             }
             #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
@@ -109,7 +127,9 @@ struct StormTests {
             #expect(odooEchoes == 0, "Odoo writes that changed nothing")
             #expect(try await h.failedJobs().isEmpty)
             let calls = (try await h.zoho.control("GET", "requests?path_prefix=/api/crm").arrayValue?.count ?? 0) - requestsBefore
-            print("STORM engine=\(engine) records=\(emails.count) edits=\(edits) created=\(created) zoho_calls=\(calls) calls_per_edit=\(String(format: "%.2f", Double(calls) / Double(edits + created))) zoho_echo_writes=\(stats["noop_updates"]?.intValue ?? 0) odoo_echo_writes=\(odooEchoes) mismatches=\(mismatches.count) lost_updates=\(lost.count) converge_s=\(converged.components.seconds)")
+            print(
+                "STORM engine=\(engine) records=\(emails.count) edits=\(edits) created=\(created) zoho_calls=\(calls) calls_per_edit=\(String(format: "%.2f", Double(calls) / Double(edits + created))) zoho_echo_writes=\(stats["noop_updates"]?.intValue ?? 0) odoo_echo_writes=\(odooEchoes) mismatches=\(mismatches.count) lost_updates=\(lost.count) converge_s=\(converged.components.seconds)"
+            )
         }
     }
 }

@@ -3,10 +3,11 @@ import Foundation
 import OdooStandIn
 import Simulator
 import Store
-@testable import Sync
 import Synchronization
 import Testing
 import ZohoAPI
+
+@testable import Sync
 
 /// A connected instance between the simulated Zoho and the Odoo stand-in, with notification channels
 /// pointing at the sidecar and Odoo forwarding its users' writes, as the addon does.
@@ -16,17 +17,30 @@ struct SyncHarness {
     let odoo: TestOdoo
     let instance: Int64
 
-    static func with<T>(_ engine: Engine, settings: [String: String] = [:], _ configure: @escaping (inout SimConfig) -> Void = { _ in },
-                        _ body: (SyncHarness) async throws -> T) async throws -> T {
+    static func with<T>(
+        _ engine: Engine,
+        settings: [String: String] = [:],
+        _ configure: @escaping (inout SimConfig) -> Void = { _ in },
+        _ body: (SyncHarness) async throws -> T
+    ) async throws -> T {
         try await TestZoho.with(configure) { zoho in
             try await TestOdoo.with { odoo in
                 try await OAuthTests.withConnectable(engine, zoho: zoho, settings: odoo.settings.merging(settings) { _, b in b }) { s, id, _ in
                     _ = try await OAuthTests.authorize(s, id)
-                    let channels = NotificationChannels(store: s.sidecar.store, instances: s.sidecar.zoho.instances, client: s.sidecar.zoho.client,
-                                                        publicURL: s.baseURL, logger: s.sidecar.logger)
+                    let channels = NotificationChannels(
+                        store: s.sidecar.store,
+                        instances: s.sidecar.zoho.instances,
+                        client: s.sidecar.zoho.client,
+                        publicURL: s.baseURL,
+                        logger: s.sidecar.logger
+                    )
                     try await channels.subscribe(id)
                     await odoo.odoo.setForward { model, ids, operation, values in
-                        _ = try? await s.execute("zoho.job", "enqueue_push", [.string(model), .array(ids.map { .int($0) }), .string(operation), [], .object(values)])
+                        _ = try? await s.execute(
+                            "zoho.job",
+                            "enqueue_push",
+                            [.string(model), .array(ids.map { .int($0) }), .string(operation), [], .object(values)]
+                        )
                     }
                     let h = SyncHarness(s: s, zoho: zoho, odoo: odoo, instance: id)
                     try await h.settle()
@@ -41,7 +55,10 @@ struct SyncHarness {
         let deadline = Date().addingTimeInterval(timeout)
         var quiet = 0
         while quiet < 4 {
-            guard Date() < deadline else { Issue.record("jobs did not settle within \(timeout) s"); return }
+            guard Date() < deadline else {
+                Issue.record("jobs did not settle within \(timeout) s")
+                return
+            }
             let busy = try await s.execute("zoho.job", "search_count", [[["state", "in", ["pending", "running"]]]]).intValue ?? 0
             quiet = busy == 0 ? quiet + 1 : 0
             try await Task.sleep(for: .milliseconds(busy == 0 ? 100 : 50))
@@ -53,7 +70,12 @@ struct SyncHarness {
     }
 
     func bindings(_ domain: JSONValue = []) async throws -> [JSONValue] {
-        try await s.execute("zoho.binding", "search_read", [domain], ["fields": ["odoo_id", "zoho_id", "zoho_object", "sync_hash", "last_direction"]]).arrayValue ?? []
+        try await s.execute(
+            "zoho.binding",
+            "search_read",
+            [domain],
+            ["fields": ["odoo_id", "zoho_id", "zoho_object", "sync_hash", "last_direction"]]
+        ).arrayValue ?? []
     }
 
     func failedJobs() async throws -> [JSONValue] {
@@ -69,10 +91,17 @@ struct SyncTests {
             _ = try await h.zoho.control("POST", "crm/eu/Contacts", ["Last_Name": "Outage", "Email": "outage@example.com"])
             await h.odoo.odoo.setDown(true)
             try await eventually("the pull job meets Odoo down") {
-                let rows = try await h.s.execute("zoho.job", "search_read", [[["kind", "=", "zoho.pull"]]], ["fields": ["state", "attempts", "last_error"]]).arrayValue ?? []
+                let rows =
+                    try await h.s.execute(
+                        "zoho.job",
+                        "search_read",
+                        [[["kind", "=", "zoho.pull"]]],
+                        ["fields": ["state", "attempts", "last_error"]]
+                    ).arrayValue ?? []
                 return rows.contains { $0["last_error"]?.stringValue?.contains("Odoo is unreachable") == true }
             }
-            let waiting = try await h.s.execute("zoho.job", "search_read", [[["kind", "=", "zoho.pull"]]], ["fields": ["state", "attempts"]]).arrayValue ?? []
+            let waiting =
+                try await h.s.execute("zoho.job", "search_read", [[["kind", "=", "zoho.pull"]]], ["fields": ["state", "attempts"]]).arrayValue ?? []
             #expect(waiting.allSatisfy { $0["state"] == "pending" && $0["attempts"] == 0 }, "\(waiting)")
             await h.odoo.odoo.setDown(false)
             try await h.settle(timeout: 60)
@@ -116,8 +145,16 @@ struct SyncTests {
     @Test("a Zoho contact created, edited and deleted reaches Odoo with zoho_skip_push; a deletion archives", arguments: TestStores.engines)
     func zohoToOdooContacts(engine: Engine) async throws {
         try await SyncHarness.with(engine) { h in
-            let zid = try #require(try await h.zoho.control("POST", "crm/eu/Contacts", ["First_Name": "Grace", "Last_Name": "Hopper", "Email": "grace@example.com",
-                                                                                          "Mailing_Country": "United States"])["id"]?.stringValue)
+            let zid = try #require(
+                try await h.zoho.control(
+                    "POST",
+                    "crm/eu/Contacts",
+                    [
+                        "First_Name": "Grace", "Last_Name": "Hopper", "Email": "grace@example.com",
+                        "Mailing_Country": "United States",
+                    ]
+                )["id"]?.stringValue
+            )
             try await h.settle()
             var partners = await h.odoo.odoo.all("res.partner")
             #expect(partners.count == 1)
@@ -145,7 +182,10 @@ struct SyncTests {
         }
     }
 
-    @Test("a person's Odoo edit landing between the sync's last read and its write is put back on both sides, not lost", arguments: TestStores.engines)
+    @Test(
+        "a person's Odoo edit landing between the sync's last read and its write is put back on both sides, not lost",
+        arguments: TestStores.engines
+    )
     func odooEditDuringTheSyncsWrite(engine: Engine) async throws {
         try await SyncHarness.with(engine) { h in
             let pid = try await h.odoo.userCreate(["name": "Grace Hopper", "email": "grace@example.com"])
@@ -155,7 +195,13 @@ struct SyncTests {
             let once = Mutex(true)
             let odoo = h.odoo
             await h.odoo.odoo.setBeforeSidecarWrite { ids, values in
-                guard ids == [pid], values["function"] != nil, once.withLock({ let first = $0; $0 = false; return first }) else { return }
+                guard ids == [pid], values["function"] != nil,
+                    once.withLock({
+                        let first = $0
+                        $0 = false
+                        return first
+                    })
+                else { return }
                 try? await odoo.userWrite(pid, ["function": "Rear Admiral"])
             }
             _ = try await h.zoho.control("PUT", "crm/eu/Contacts/\(zid)", ["Title": "Commodore"])
@@ -167,8 +213,10 @@ struct SyncTests {
         }
     }
 
-    @Test("a Zoho edit the sync saw but could not apply loses to a later Odoo edit, even after the sync's own Zoho write moved Modified_Time past both",
-          arguments: TestStores.engines)
+    @Test(
+        "a Zoho edit the sync saw but could not apply loses to a later Odoo edit, even after the sync's own Zoho write moved Modified_Time past both",
+        arguments: TestStores.engines
+    )
     func seenZohoEditStaysOlder(engine: Engine) async throws {
         try await SyncHarness.with(engine) { h in
             let pid = try await h.odoo.userCreate(["name": "Ada Lovelace", "email": "ada@example.com"])
@@ -233,7 +281,9 @@ struct SyncTests {
             var ids: [Int64] = []
             for n in 0..<250 {
                 // Written as the sidecar would (no forward): the push below is the only one.
-                let values: [String: JSONValue] = ["name": .string("Batch Person \(n)"), "email": n == 137 ? "not-an-email" : .string("p\(n)@example.com")]
+                let values: [String: JSONValue] = [
+                    "name": .string("Batch Person \(n)"), "email": n == 137 ? "not-an-email" : .string("p\(n)@example.com"),
+                ]
                 ids.append(try await h.odoo.odoo.execute("res.partner", "create", [.object(values)], ["context": ["zoho_skip_push": true]]).intValue!)
             }
             let since = Clock.now()
@@ -254,9 +304,17 @@ struct SyncTests {
     func linksByMatchKey(engine: Engine) async throws {
         try await SyncHarness.with(engine) { h in
             // In Odoo already (not forwarded), then created in Zoho with the same email.
-            let pid = try await h.odoo.odoo.execute("res.partner", "create", [["name": "Same Person", "email": "same@example.com"]],
-                                                    ["context": ["zoho_skip_push": true]]).intValue
-            _ = try await h.zoho.control("POST", "crm/eu/Contacts", ["First_Name": "Same", "Last_Name": "Person", "Email": "same@example.com", "Phone": "42"])
+            let pid = try await h.odoo.odoo.execute(
+                "res.partner",
+                "create",
+                [["name": "Same Person", "email": "same@example.com"]],
+                ["context": ["zoho_skip_push": true]]
+            ).intValue
+            _ = try await h.zoho.control(
+                "POST",
+                "crm/eu/Contacts",
+                ["First_Name": "Same", "Last_Name": "Person", "Email": "same@example.com", "Phone": "42"]
+            )
             try await h.settle()
             let partners = await h.odoo.odoo.all("res.partner")
             #expect(partners.count == 1, "linked, not created again")
@@ -275,8 +333,15 @@ struct SyncTests {
             try await h.settle()
             // Zoho stops notifying (the channel lapsed) and Odoo's forward is lost (the sidecar was down).
             try await h.s.sidecar.zoho.channels.unsubscribe(h.instance)
-            let zid = try #require(try await h.zoho.control("POST", "crm/eu/Contacts", ["Last_Name": "Missed", "Email": "missed@example.com"])["id"]?.stringValue)
-            _ = try await h.odoo.odoo.execute("res.partner", "write", [[.int(first)], ["phone": "+1 555 0199"]], ["context": ["zoho_skip_push": true]])
+            let zid = try #require(
+                try await h.zoho.control("POST", "crm/eu/Contacts", ["Last_Name": "Missed", "Email": "missed@example.com"])["id"]?.stringValue
+            )
+            _ = try await h.odoo.odoo.execute(
+                "res.partner",
+                "write",
+                [[.int(first)], ["phone": "+1 555 0199"]],
+                ["context": ["zoho_skip_push": true]]
+            )
             try await Task.sleep(for: .milliseconds(1100))  // write_date and Modified_Time have second precision
             try await h.settle()
             #expect(await h.odoo.odoo.all("res.partner").count == 1, "nothing arrived by itself")
@@ -298,14 +363,30 @@ struct SyncTests {
         try await SyncHarness.with(engine) { h in
             try await h.s.sidecar.zoho.channels.unsubscribe(h.instance)
             for n in 0..<30 {
-                _ = try await h.odoo.odoo.execute("res.partner", "create", [["name": .string("Odoo Only \(n)"), "email": .string("o\(n)@example.com")]],
-                                                  ["context": ["zoho_skip_push": true]])
-                _ = try await h.zoho.control("POST", "crm/eu/Contacts", ["Last_Name": .string("Zoho Only \(n)"), "Email": .string("z\(n)@example.com")])
+                _ = try await h.odoo.odoo.execute(
+                    "res.partner",
+                    "create",
+                    [["name": .string("Odoo Only \(n)"), "email": .string("o\(n)@example.com")]],
+                    ["context": ["zoho_skip_push": true]]
+                )
+                _ = try await h.zoho.control(
+                    "POST",
+                    "crm/eu/Contacts",
+                    ["Last_Name": .string("Zoho Only \(n)"), "Email": .string("z\(n)@example.com")]
+                )
             }
             for n in 0..<5 {
-                _ = try await h.odoo.odoo.execute("res.partner", "create", [["name": .string("Both \(n)"), "email": .string("b\(n)@example.com")]],
-                                                  ["context": ["zoho_skip_push": true]])
-                _ = try await h.zoho.control("POST", "crm/eu/Contacts", ["First_Name": "Both", "Last_Name": .string("\(n)"), "Email": .string("b\(n)@example.com")])
+                _ = try await h.odoo.odoo.execute(
+                    "res.partner",
+                    "create",
+                    [["name": .string("Both \(n)"), "email": .string("b\(n)@example.com")]],
+                    ["context": ["zoho_skip_push": true]]
+                )
+                _ = try await h.zoho.control(
+                    "POST",
+                    "crm/eu/Contacts",
+                    ["First_Name": "Both", "Last_Name": .string("\(n)"), "Email": .string("b\(n)@example.com")]
+                )
             }
             _ = try await h.s.execute("zoho.instance", "action_initial_sync", [[.int(h.instance)]])
             try await h.settle()
@@ -338,18 +419,26 @@ struct ReconcilerTests {
 
     static func policy(_ p: String) throws -> Mapping {
         var json = try JSONValue.parse(BuiltinMappings.json).arrayValue![1]
-        if case .object(var o) = json { o["conflict"] = .string(p); json = .object(o) }
+        if case .object(var o) = json {
+            o["conflict"] = .string(p)
+            json = .object(o)
+        }
         return try Mapping(json: json)
     }
 
     static let odoo: JSONValue = ["id": 7, "name": "Ada Lovelace", "email": "ada@example.com", "phone": "1", "write_date": "2026-01-01 10:00:00"]
-    static let zoho: JSONValue = ["id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "2",
-                                  "Modified_Time": "2026-01-01T12:00:00+02:00"]
+    static let zoho: JSONValue = [
+        "id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "2",
+        "Modified_Time": "2026-01-01T12:00:00+02:00",
+    ]
 
     @Test("equal sides write nothing")
     func agreement() throws {
         var z = Self.zoho
-        if case .object(var o) = z { o["Phone"] = "1"; z = .object(o) }
+        if case .object(var o) = z {
+            o["Phone"] = "1"
+            z = .object(o)
+        }
         let d = Reconciler.decide(Self.contacts, odoo: Self.odoo, zoho: z, binding: nil, lookups: Lookups())
         #expect(d.zoho.isEmpty && d.odoo.isEmpty)
     }
@@ -360,7 +449,10 @@ struct ReconcilerTests {
         let newest = Reconciler.decide(try Self.policy("newest"), odoo: Self.odoo, zoho: Self.zoho, binding: nil, lookups: Lookups())
         #expect(newest.zoho == ["Phone": "1"] && newest.odoo.isEmpty)
         var later = Self.zoho
-        if case .object(var o) = later { o["Modified_Time"] = "2026-01-01T12:00:01+02:00"; later = .object(o) }
+        if case .object(var o) = later {
+            o["Modified_Time"] = "2026-01-01T12:00:01+02:00"
+            later = .object(o)
+        }
         let zohoNewer = Reconciler.decide(try Self.policy("newest"), odoo: Self.odoo, zoho: later, binding: nil, lookups: Lookups())
         #expect(zohoNewer.odoo == ["phone": "2"] && zohoNewer.zoho.isEmpty)
         let odooWins = Reconciler.decide(try Self.policy("odoo"), odoo: Self.odoo, zoho: later, binding: nil, lookups: Lookups())
@@ -386,7 +478,10 @@ struct ReconcilerTests {
     func changedSideWins() throws {
         // Agreed: phone "2" on both. Odoo then changed phone to "1" (older clock); Zoho changed nothing.
         var agreed = Self.odoo
-        if case .object(var o) = agreed { o["phone"] = "2"; agreed = .object(o) }
+        if case .object(var o) = agreed {
+            o["phone"] = "2"
+            agreed = .object(o)
+        }
         let base = Reconciler.decide(Self.contacts, odoo: agreed, zoho: Self.zoho, binding: nil, lookups: Lookups())
         #expect(base.zoho.isEmpty && base.odoo.isEmpty)
         let d = Reconciler.decide(try Self.policy("zoho"), odoo: Self.odoo, zoho: Self.zoho, binding: Self.binding(base), lookups: Lookups())
@@ -395,12 +490,19 @@ struct ReconcilerTests {
 
     @Test("edits to different fields on the two sides both survive (no lost update)")
     func fieldLevelMerge() throws {
-        let base = Reconciler.decide(Self.contacts, odoo: Self.odoo, zoho: ["id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "1"],
-                                     binding: nil, lookups: Lookups())
+        let base = Reconciler.decide(
+            Self.contacts,
+            odoo: Self.odoo,
+            zoho: ["id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "1"],
+            binding: nil,
+            lookups: Lookups()
+        )
         // Odoo changes the phone; Zoho, later, the title.
         let odoo: JSONValue = ["id": 7, "name": "Ada Lovelace", "email": "ada@example.com", "phone": "9", "write_date": "2026-01-01 10:00:00"]
-        let zoho: JSONValue = ["id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "1", "Title": "Countess",
-                               "Modified_Time": "2026-01-01T11:00:00+00:00"]
+        let zoho: JSONValue = [
+            "id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "1", "Title": "Countess",
+            "Modified_Time": "2026-01-01T11:00:00+00:00",
+        ]
         let d = Reconciler.decide(Self.contacts, odoo: odoo, zoho: zoho, binding: Self.binding(base), lookups: Lookups())
         #expect(d.zoho == ["Phone": "9"])
         #expect(d.odoo == ["function": "Countess"])
@@ -408,17 +510,28 @@ struct ReconcilerTests {
 
     @Test("a field edited on both sides goes to the side that edited that field last, not the side whose record changed last")
     func fieldTimesDecide() throws {
-        let base = Reconciler.decide(Self.contacts, odoo: Self.odoo, zoho: ["id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "1"],
-                                     binding: nil, lookups: Lookups())
+        let base = Reconciler.decide(
+            Self.contacts,
+            odoo: Self.odoo,
+            zoho: ["id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "1"],
+            binding: nil,
+            lookups: Lookups()
+        )
         // Odoo set the phone to "8" at 10:00:00 and its title at 10:00:05 (write_date moves); Zoho set the phone to "9" at 10:00:02.
-        let odoo: JSONValue = ["id": 7, "name": "Ada Lovelace", "email": "ada@example.com", "phone": "8", "function": "Countess", "write_date": "2026-01-01 10:00:05"]
-        let zoho: JSONValue = ["id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "9", "Title": "Countess",
-                               "Modified_Time": "2026-01-01T10:00:02+00:00"]
+        let odoo: JSONValue = [
+            "id": 7, "name": "Ada Lovelace", "email": "ada@example.com", "phone": "8", "function": "Countess", "write_date": "2026-01-01 10:00:05",
+        ]
+        let zoho: JSONValue = [
+            "id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "9", "Title": "Countess",
+            "Modified_Time": "2026-01-01T10:00:02+00:00",
+        ]
         let at = { (s: String) in Clock.parseOdoo(s)! }
         let byRecord = Reconciler.decide(Self.contacts, odoo: odoo, zoho: zoho, binding: Self.binding(base), lookups: Lookups())
         #expect(byRecord.zoho["Phone"] == "8", "without field times the record's later write_date wins")
-        let times = Reconciler.FieldTimes(odoo: ["phone": at("2026-01-01 10:00:00"), "function": at("2026-01-01 10:00:05")],
-                                          zoho: ["Phone": at("2026-01-01 10:00:02")])
+        let times = Reconciler.FieldTimes(
+            odoo: ["phone": at("2026-01-01 10:00:00"), "function": at("2026-01-01 10:00:05")],
+            zoho: ["Phone": at("2026-01-01 10:00:02")]
+        )
         let byField = Reconciler.decide(Self.contacts, odoo: odoo, zoho: zoho, binding: Self.binding(base), lookups: Lookups(), times: times)
         #expect(byField.odoo == ["phone": "9"], "Zoho's phone is the later edit of that field")
         #expect(byField.zoho.isEmpty)
@@ -431,9 +544,13 @@ struct ReconcilerTests {
         #expect(Values.toZoho(pair, "Cher", Lookups()) == ["First_Name": .null, "Last_Name": "Cher"])
         #expect(Values.zohoSide(pair, ["First_Name": "Jane", "Last_Name": "van Dyke"], Lookups()) == "Jane van Dyke")
         let accounts = BuiltinMappings.named("crm_accounts")!
-        let d = Reconciler.decide(accounts, odoo: ["id": 1, "name": "A", "comment": "internal", "write_date": "2026-01-01 00:00:00"],
-                                  zoho: ["id": "z", "Account_Name": "A", "Description": "edited in Zoho", "Modified_Time": "2027-01-01T00:00:00+00:00"],
-                                  binding: nil, lookups: Lookups())
+        let d = Reconciler.decide(
+            accounts,
+            odoo: ["id": 1, "name": "A", "comment": "internal", "write_date": "2026-01-01 00:00:00"],
+            zoho: ["id": "z", "Account_Name": "A", "Description": "edited in Zoho", "Modified_Time": "2027-01-01T00:00:00+00:00"],
+            binding: nil,
+            lookups: Lookups()
+        )
         #expect(d.zoho == ["Description": "internal"] && d.odoo.isEmpty, "comment is to_zoho: Zoho's edit never comes back")
     }
 
@@ -441,19 +558,38 @@ struct ReconcilerTests {
     func overwrittenEdit() throws {
         // The sync read Zoho at 10:00:00 (Modified_Time), pushed Odoo's phone edit of 09:59:58 and wrote at 10:00:05;
         // Zoho's callback says a person set Phone at 10:00:03, between the read and the write: the write overwrote it.
-        let b = Binding(id: 1, instanceID: 1, odooModel: "res.partner", odooID: 7, app: "crm", object: "Contacts", zohoID: "z1", syncHash: nil,
-                        syncValues: ["name": "Ada Lovelace", "email": "ada@example.com", "phone": "2", "mobile": .null],
-                        zohoModifiedTime: "2026-01-01T10:00:05+00:00", odooWriteDate: "2026-01-01 09:59:58")
-        let zoho: JSONValue = ["id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "2", "Mobile": .null,
-                               "Modified_Time": "2026-01-01T15:30:05+05:30"]
+        let b = Binding(
+            id: 1,
+            instanceID: 1,
+            odooModel: "res.partner",
+            odooID: 7,
+            app: "crm",
+            object: "Contacts",
+            zohoID: "z1",
+            syncHash: nil,
+            syncValues: ["name": "Ada Lovelace", "email": "ada@example.com", "phone": "2", "mobile": .null],
+            zohoModifiedTime: "2026-01-01T10:00:05+00:00",
+            odooWriteDate: "2026-01-01 09:59:58"
+        )
+        let zoho: JSONValue = [
+            "id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "2", "Mobile": .null,
+            "Modified_Time": "2026-01-01T15:30:05+05:30",
+        ]
         let at = { (s: String) in Clock.parseOdoo(s)! }
         let change = ZohoChange(time: at("2026-01-01 10:00:03") / 1000, values: ["Phone": "555"])
         let window = Reconciler.FieldTimes.Window(read: at("2026-01-01 10:00:00"), written: at("2026-01-01 10:00:05"))
-        let known = Reconciler.FieldTimes(odoo: ["phone": at("2026-01-01 09:59:58")], zoho: ["Phone": at("2026-01-01 10:00:03")], zohoWrites: ["Phone": window])
+        let known = Reconciler.FieldTimes(
+            odoo: ["phone": at("2026-01-01 09:59:58")],
+            zoho: ["Phone": at("2026-01-01 10:00:03")],
+            zohoWrites: ["Phone": window]
+        )
         let restore = Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: known)
         #expect(restore == ["Phone": "555"])
         var asLeft = zoho
-        if case .object(var o) = asLeft { o["Phone"] = "555"; asLeft = .object(o) }
+        if case .object(var o) = asLeft {
+            o["Phone"] = "555"
+            asLeft = .object(o)
+        }
         let odoo: JSONValue = ["id": 7, "name": "Ada Lovelace", "email": "ada@example.com", "phone": "2", "write_date": "2026-01-01 09:59:58"]
         let d = Reconciler.decide(Self.contacts, odoo: odoo, zoho: asLeft, binding: b, lookups: Lookups())
         #expect(d.odoo == ["phone": "555"], "Odoo gets the person's value")
@@ -465,25 +601,53 @@ struct ReconcilerTests {
         #expect(Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: changedAgain).isEmpty)
         let odooLater = Reconciler.FieldTimes(odoo: ["phone": at("2026-01-01 10:00:04")], zoho: known.zoho, zohoWrites: known.zohoWrites)
         #expect(Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: odooLater).isEmpty)
-        let readAfter = Reconciler.FieldTimes(odoo: known.odoo, zoho: known.zoho,
-                                              zohoWrites: ["Phone": .init(read: at("2026-01-01 10:00:04"), written: at("2026-01-01 10:00:05"))])
-        #expect(Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: readAfter).isEmpty,
-                "the write was decided on a read that already saw the person's edit")
-        let echo = Reconciler.FieldTimes(odoo: known.odoo, zoho: known.zoho,
-                                         zohoWrites: ["Phone": .init(read: window.read, written: window.written, readFingerprint: FieldClock.fingerprint("555"))])
-        #expect(Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: echo).isEmpty,
-                "the change shows the value Zoho had when the write read it: the echo of an earlier write, not a person's edit")
-        let ownEcho = Reconciler.FieldTimes(odoo: known.odoo, zoho: known.zoho,
-                                            zohoWrites: ["Phone": .init(read: window.read, written: window.written, writtenFingerprint: FieldClock.fingerprint("555"))])
-        #expect(Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: ownEcho).isEmpty,
-                "the change shows the value the write wrote: its own echo")
+        let readAfter = Reconciler.FieldTimes(
+            odoo: known.odoo,
+            zoho: known.zoho,
+            zohoWrites: ["Phone": .init(read: at("2026-01-01 10:00:04"), written: at("2026-01-01 10:00:05"))]
+        )
+        #expect(
+            Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: readAfter).isEmpty,
+            "the write was decided on a read that already saw the person's edit"
+        )
+        let echo = Reconciler.FieldTimes(
+            odoo: known.odoo,
+            zoho: known.zoho,
+            zohoWrites: ["Phone": .init(read: window.read, written: window.written, readFingerprint: FieldClock.fingerprint("555"))]
+        )
+        #expect(
+            Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: echo).isEmpty,
+            "the change shows the value Zoho had when the write read it: the echo of an earlier write, not a person's edit"
+        )
+        let ownEcho = Reconciler.FieldTimes(
+            odoo: known.odoo,
+            zoho: known.zoho,
+            zohoWrites: ["Phone": .init(read: window.read, written: window.written, writtenFingerprint: FieldClock.fingerprint("555"))]
+        )
+        #expect(
+            Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: ownEcho).isEmpty,
+            "the change shows the value the write wrote: its own echo"
+        )
         let mobile = ZohoChange(time: change.time, values: ["Mobile": "777"])
         var kept = zoho
-        if case .object(var o) = kept { o["Mobile"] = "777"; kept = .object(o) }
+        if case .object(var o) = kept {
+            o["Mobile"] = "777"
+            kept = .object(o)
+        }
         #expect(Reconciler.overwritten(Self.contacts, zoho: kept, change: mobile, binding: b, lookups: Lookups(), latest: known).isEmpty)
     }
 
     static func binding(_ agreed: Decision) -> Binding {
-        Binding(id: 1, instanceID: 1, odooModel: "res.partner", odooID: 7, app: "crm", object: "Contacts", zohoID: "z1", syncHash: agreed.hash, syncValues: agreed.agreed)
+        Binding(
+            id: 1,
+            instanceID: 1,
+            odooModel: "res.partner",
+            odooID: 7,
+            app: "crm",
+            object: "Contacts",
+            zohoID: "z1",
+            syncHash: agreed.hash,
+            syncValues: agreed.agreed
+        )
     }
 }

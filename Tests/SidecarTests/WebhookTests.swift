@@ -2,10 +2,10 @@ import AsyncHTTPClient
 import Core
 import Foundation
 import NIOCore
+import Queue
 import Simulator
 import Store
 import Sync
-import Queue
 import Synchronization
 import Testing
 import Webhooks
@@ -15,29 +15,53 @@ import ZohoAPI
 struct WebhookTests {
     /// A fresh instance and its webhook secret.
     static func instance(_ s: TestSidecar, _ values: [String: JSONValue] = [:], company: Int64 = 1) async throws -> (id: Int64, secret: String) {
-        let id = try #require(try await s.execute("zoho.instance", "create", [.object(["name": "Hooks"].merging(values) { _, b in b })],
-                                                  companies: [company]).intValue)
-        let secret = try #require(try await s.execute("zoho.instance", "action_show_webhook_secret", [[.int(id)]], companies: [company])["webhook_secret"]?.stringValue)
+        let id = try #require(
+            try await s.execute(
+                "zoho.instance",
+                "create",
+                [.object(["name": "Hooks"].merging(values) { _, b in b })],
+                companies: [company]
+            ).intValue
+        )
+        let secret = try #require(
+            try await s.execute("zoho.instance", "action_show_webhook_secret", [[.int(id)]], companies: [company])["webhook_secret"]?.stringValue
+        )
         TestLog.secret(secret)
         return (id, secret)
     }
 
-    static func notification(ids: [String], operation: String = "update", time: Int64 = 1_718_117_126_473, token: String? = nil, module: String = "Contacts") -> String {
-        var body: [String: JSONValue] = ["server_time": .int(time), "query_params": [:], "module": .string(module),
-                                         "resource_uri": .string("https://www.zohoapis.com/crm/v2/\(module)"), "ids": .array(ids.map { .string($0) }),
-                                         "affected_fields": [], "operation": .string(operation), "channel_id": "1000000068001"]
+    static func notification(
+        ids: [String],
+        operation: String = "update",
+        time: Int64 = 1_718_117_126_473,
+        token: String? = nil,
+        module: String = "Contacts"
+    ) -> String {
+        var body: [String: JSONValue] = [
+            "server_time": .int(time), "query_params": [:], "module": .string(module),
+            "resource_uri": .string("https://www.zohoapis.com/crm/v2/\(module)"), "ids": .array(ids.map { .string($0) }),
+            "affected_fields": [], "operation": .string(operation), "channel_id": "1000000068001",
+        ]
         if let token { body["token"] = .string(token) }
         return JSONValue.object(body).serialized()
     }
 
     static func events(_ s: TestSidecar, _ id: Int64) async throws -> [JSONValue] {
-        try await s.execute("zoho.webhook.event", "search_read", [[["instance_id", "=", .int(id)]]],
-                            ["fields": ["verdict", "job_id", "app", "object", "size", "body_sha256", "detail", "dedup_key"], "order": "id"]).arrayValue ?? []
+        try await s.execute(
+            "zoho.webhook.event",
+            "search_read",
+            [[["instance_id", "=", .int(id)]]],
+            ["fields": ["verdict", "job_id", "app", "object", "size", "body_sha256", "detail", "dedup_key"], "order": "id"]
+        ).arrayValue ?? []
     }
 
     static func pullJobs(_ s: TestSidecar, _ id: Int64) async throws -> [JSONValue] {
-        try await s.execute("zoho.job", "search_read", [[["instance_id", "=", .int(id)], ["kind", "=", .string(SyncJobs.pull)]]],
-                            ["fields": ["payload", "state", "priority"], "order": "id"]).arrayValue ?? []
+        try await s.execute(
+            "zoho.job",
+            "search_read",
+            [[["instance_id", "=", .int(id)], ["kind", "=", .string(SyncJobs.pull)]]],
+            ["fields": ["payload", "state", "priority"], "order": "id"]
+        ).arrayValue ?? []
     }
 
     static func payload(_ job: JSONValue) throws -> JSONValue {
@@ -49,7 +73,10 @@ struct WebhookTests {
         try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
             let (id, secret) = try await Self.instance(s)
             let token = NotificationChannels.token(secret: secret)
-            let reply = try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: Self.notification(ids: ["5725767000003000010", "5725767000003000011"], token: token))
+            let reply = try await s.post(
+                "/zoho/webhook/\(id)/crm/Contacts",
+                body: Self.notification(ids: ["5725767000003000010", "5725767000003000011"], token: token)
+            )
             #expect(reply.status == 200, "\(reply.text)")
             #expect(reply.body["status"] == "accepted")
             let jobs = try await Self.pullJobs(s, id)
@@ -69,22 +96,33 @@ struct WebhookTests {
         }
     }
 
-    @Test("the field values a notification reports are recorded with its job, when they changed; a redelivery's are not", arguments: TestStores.engines)
+    @Test(
+        "the field values a notification reports are recorded with its job, when they changed; a redelivery's are not",
+        arguments: TestStores.engines
+    )
     func recordsReportedChanges(engine: Engine) async throws {
         try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
             let (id, secret) = try await Self.instance(s)
             let token = NotificationChannels.token(secret: secret)
             func notification(mobile: String) throws -> String {
-                var body = try JSONValue.parse(Self.notification(ids: ["5725767000003000010", "5725767000003000011"], token: token)).objectValue ?? [:]
-                body["affected_values"] = [["record_id": "5725767000003000010", "values": ["Mobile": .string(mobile), "Email": "a@example.com"]],
-                                           ["record_id": "5725767000003000011", "values": ["Mobile": .string(mobile)]]]
+                var body =
+                    try JSONValue.parse(Self.notification(ids: ["5725767000003000010", "5725767000003000011"], token: token)).objectValue ?? [:]
+                body["affected_values"] = [
+                    ["record_id": "5725767000003000010", "values": ["Mobile": .string(mobile), "Email": "a@example.com"]],
+                    ["record_id": "5725767000003000011", "values": ["Mobile": .string(mobile)]],
+                ]
                 return JSONValue.object(body).serialized()
             }
             #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: notification(mobile: "123")).body["status"] == "accepted")
             // The same event again (same channel, ids, operation and server_time) with other values: a duplicate, values ignored.
             #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: notification(mobile: "999")).body["status"] == "duplicate")
-            let changes = try await FieldClock.latest(s.sidecar.store, instanceID: id, side: .zoho, object: "Contacts",
-                                                      ids: ["5725767000003000010", "5725767000003000011"])
+            let changes = try await FieldClock.latest(
+                s.sidecar.store,
+                instanceID: id,
+                side: .zoho,
+                object: "Contacts",
+                ids: ["5725767000003000010", "5725767000003000011"]
+            )
             #expect(changes.mapValues { $0.keys.sorted() } == ["5725767000003000010": ["Email", "Mobile"], "5725767000003000011": ["Mobile"]])
             let mobile = try #require(changes["5725767000003000010"]?["Mobile"])
             #expect(mobile.time == 1_718_117_126_473)
@@ -100,12 +138,18 @@ struct WebhookTests {
     func acceptsSecretAndWorkflowBodies(engine: Engine) async throws {
         try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
             let (id, secret) = try await Self.instance(s)
-            let json = try await s.post("/zoho/webhook/\(id)/crm/Leads", body: #"{"id":"5725767000000000001","Email":"a@example.com"}"#,
-                                        headers: [("X-Zoho-Webhook-Secret", secret)])
+            let json = try await s.post(
+                "/zoho/webhook/\(id)/crm/Leads",
+                body: #"{"id":"5725767000000000001","Email":"a@example.com"}"#,
+                headers: [("X-Zoho-Webhook-Secret", secret)]
+            )
             #expect(json.status == 200, "\(json.text)")
             let escaped = secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
-            let form = try await s.post("/zoho/webhook/\(id)/crm/Leads?key=\(escaped)", body: "id=5725767000000000002&Last_Name=O%27Brien+Jr&operation=create",
-                                        headers: [("Content-Type", "application/x-www-form-urlencoded")])
+            let form = try await s.post(
+                "/zoho/webhook/\(id)/crm/Leads?key=\(escaped)",
+                body: "id=5725767000000000002&Last_Name=O%27Brien+Jr&operation=create",
+                headers: [("Content-Type", "application/x-www-form-urlencoded")]
+            )
             #expect(form.status == 200, "\(form.text)")
             let payloads = try await Self.pullJobs(s, id).map(Self.payload)
             #expect(payloads.map { $0["ids"] } == [["5725767000000000001"], ["5725767000000000002"]])
@@ -121,10 +165,17 @@ struct WebhookTests {
             let body = #"{"contact":{"contact_id":"460000000026049","contact_name":"Bowman and Co"}}"#
             // The simulator's signer is the reference: Zoho Billing's documented scheme.
             let signature = SimState.booksSignature(secret: secret, query: ["org": "10234695"], body: body)
-            let good = try await s.post("/zoho/webhook/\(id)/books/contact?org=10234695", body: body, headers: [("X-Zoho-Webhook-Signature", signature)])
+            let good = try await s.post(
+                "/zoho/webhook/\(id)/books/contact?org=10234695",
+                body: body,
+                headers: [("X-Zoho-Webhook-Signature", signature)]
+            )
             #expect(good.status == 200, "\(good.text)")
-            let tampered = try await s.post("/zoho/webhook/\(id)/books/contact?org=10234695", body: body.replacingOccurrences(of: "Bowman", with: "Bowmen"),
-                                            headers: [("X-Zoho-Webhook-Signature", signature)])
+            let tampered = try await s.post(
+                "/zoho/webhook/\(id)/books/contact?org=10234695",
+                body: body.replacingOccurrences(of: "Bowman", with: "Bowmen"),
+                headers: [("X-Zoho-Webhook-Signature", signature)]
+            )
             #expect(tampered.status == 401)
             let jobs = try await Self.pullJobs(s, id)
             #expect(jobs.count == 1)
@@ -143,7 +194,13 @@ struct WebhookTests {
             #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: body, headers: [("X-Zoho-Webhook-Secret", wrongHeader)]).status == 401)
             #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts?key=guess", body: body).status == 401)
             #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: Self.notification(ids: ["1"], token: "forged")).status == 401)
-            #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: body, headers: [("X-Zoho-Webhook-Signature", String(repeating: "0", count: 64))]).status == 401)
+            #expect(
+                try await s.post(
+                    "/zoho/webhook/\(id)/crm/Contacts",
+                    body: body,
+                    headers: [("X-Zoho-Webhook-Signature", String(repeating: "0", count: 64))]
+                ).status == 401
+            )
             // A proof switched off for the instance no longer counts.
             _ = try await s.execute("zoho.instance", "write", [[.int(id)], ["webhook_accept_secret": false]])
             try await Task.sleep(for: .milliseconds(2100))  // the gateway's instance cache
@@ -175,7 +232,11 @@ struct WebhookTests {
             #expect(noID.body["message"]?.stringValue?.contains("field named id") == true)
             let hostile = try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: #"{"id":"1'; DROP TABLE jobs; --"}"#, headers: auth)
             #expect(hostile.status == 400)
-            let big = try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: "{\"id\":\"1\",\"pad\":\"" + String(repeating: "x", count: 4096) + "\"}", headers: auth)
+            let big = try await s.post(
+                "/zoho/webhook/\(id)/crm/Contacts",
+                body: "{\"id\":\"1\",\"pad\":\"" + String(repeating: "x", count: 4096) + "\"}",
+                headers: auth
+            )
             #expect(big.status == 413)
             #expect(try await Self.pullJobs(s, id).isEmpty)
             #expect(try await Self.events(s, id).map { $0["verdict"] } == ["rejected", "rejected", "rejected", "rejected"])
@@ -192,17 +253,28 @@ struct WebhookTests {
             let token = NotificationChannels.token(secret: secret)
             let body = Self.notification(ids: ["42"], token: token)
             let statuses = try await withThrowingTaskGroup(of: String.self) { group in
-                for _ in 0..<40 { group.addTask { try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: body).body["status"]?.stringValue ?? "?" } }
+                for _ in 0..<40 {
+                    group.addTask { try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: body).body["status"]?.stringValue ?? "?" }
+                }
                 return try await group.reduce(into: [String]()) { $0.append($1) }
             }
             #expect(statuses.filter { $0 == "accepted" }.count == 1)
             #expect(statuses.filter { $0 == "duplicate" }.count == 39)
             // A later event for the same record (new server_time) is a new event.
-            #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: Self.notification(ids: ["42"], time: 1_718_117_999_000, token: token)).body["status"] == "accepted")
+            #expect(
+                try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: Self.notification(ids: ["42"], time: 1_718_117_999_000, token: token))
+                    .body["status"] == "accepted"
+            )
             // Workflow webhooks without a notification key are recognised by their body.
             let hook = #"{"id":"43"}"#
-            #expect(try await s.post("/zoho/webhook/\(id)/crm/Leads", body: hook, headers: [("X-Zoho-Webhook-Secret", secret)]).body["status"] == "accepted")
-            #expect(try await s.post("/zoho/webhook/\(id)/crm/Leads", body: hook, headers: [("X-Zoho-Webhook-Secret", secret)]).body["status"] == "duplicate")
+            #expect(
+                try await s.post("/zoho/webhook/\(id)/crm/Leads", body: hook, headers: [("X-Zoho-Webhook-Secret", secret)]).body["status"]
+                    == "accepted"
+            )
+            #expect(
+                try await s.post("/zoho/webhook/\(id)/crm/Leads", body: hook, headers: [("X-Zoho-Webhook-Secret", secret)]).body["status"]
+                    == "duplicate"
+            )
             #expect(try await Self.pullJobs(s, id).count == 3)
             let verdicts = try await Self.events(s, id).compactMap { $0["verdict"]?.stringValue }
             #expect(verdicts.filter { $0 == "duplicate" }.count == 40)
@@ -234,7 +306,9 @@ struct WebhookTests {
             let events = try await Self.events(s, id)
             #expect(events.count == 3)
             // The first delivery was received 8 days ago, the second 6; the third's dedup key has expired.
-            let rows = try await store.query(SQL("SELECT id FROM webhook_events WHERE instance_id = ? ORDER BY id", [.int(id)])).compactMap { $0["id"].int }
+            let rows = try await store.query(SQL("SELECT id FROM webhook_events WHERE instance_id = ? ORDER BY id", [.int(id)])).compactMap {
+                $0["id"].int
+            }
             try await store.execute(SQL("UPDATE webhook_events SET received_at = received_at - ? WHERE id = ?", [.int(8 * day), .int(rows[0])]))
             try await store.execute(SQL("UPDATE webhook_events SET received_at = received_at - ? WHERE id = ?", [.int(6 * day), .int(rows[1])]))
             let key = try #require(events[2]["dedup_key"]?.stringValue)
@@ -257,7 +331,9 @@ struct WebhookTests {
             var statuses: [Int] = []
             let started = ContinuousClock.now
             for i in 0..<5 {
-                statuses.append(try await s.post("/zoho/webhook/\(a)/crm/Leads", body: #"{"id":"\#(i)"}"#, headers: [("X-Zoho-Webhook-Secret", secretA)]).status)
+                statuses.append(
+                    try await s.post("/zoho/webhook/\(a)/crm/Leads", body: #"{"id":"\#(i)"}"#, headers: [("X-Zoho-Webhook-Secret", secretA)]).status
+                )
             }
             var request = HTTPClientRequest(url: s.baseURL + "/zoho/webhook/\(a)/crm/Leads")
             request.method = .POST
@@ -272,7 +348,9 @@ struct WebhookTests {
             #expect(accepted >= 3 && accepted <= 3 + refills, "\(statuses) over \(refills) s")
             #expect(statuses.contains(429) || refills >= 3, "\(statuses)")
             if limited.status.code == 429 { #expect(limited.headers.first(name: "retry-after").flatMap(Int.init) ?? 0 >= 1) }
-            #expect(try await s.post("/zoho/webhook/\(b)/crm/Leads", body: #"{"id":"1"}"#, headers: [("X-Zoho-Webhook-Secret", secretB)]).status == 200)
+            #expect(
+                try await s.post("/zoho/webhook/\(b)/crm/Leads", body: #"{"id":"1"}"#, headers: [("X-Zoho-Webhook-Secret", secretB)]).status == 200
+            )
             #expect(try await Self.pullJobs(s, a).count == accepted)
             // Refusals are audited, sampled per second: the log cannot grow as fast as a flood.
             let limitedRows = try await Self.events(s, a).filter { $0["verdict"] == "limited" }
@@ -285,7 +363,10 @@ struct WebhookTests {
         try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
             let (id, secret) = try await Self.instance(s)
             let ids = (0..<250).map { String(5_725_767_000_000_000_000 + Int64($0)) }
-            let reply = try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: Self.notification(ids: ids, token: NotificationChannels.token(secret: secret)))
+            let reply = try await s.post(
+                "/zoho/webhook/\(id)/crm/Contacts",
+                body: Self.notification(ids: ids, token: NotificationChannels.token(secret: secret))
+            )
             #expect(reply.body["jobs"]?.arrayValue?.count == 3)
             let payloads = try await Self.pullJobs(s, id).map(Self.payload)
             #expect(payloads.map { $0["ids"]?.arrayValue?.count } == [100, 100, 50])
@@ -300,16 +381,35 @@ struct WebhookTests {
             let (id, secret) = try await Self.instance(s)
             // The second sidecar: its own connections, instance cache and gateway, on the same database.
             let store = try await PostgresStore.connect(url: try #require(s.databaseURL), maxConnections: 4)
-            let other = WebhookGateway(store: store, instances: Instances(store: store, vault: s.sidecar.vault), queue: JobQueue(store: store),
-                                       settings: WebhookSettings(), logger: s.sidecar.logger)
+            let other = WebhookGateway(
+                store: store,
+                instances: Instances(store: store, vault: s.sidecar.vault),
+                queue: JobQueue(store: store),
+                settings: WebhookSettings(),
+                logger: s.sidecar.logger
+            )
             let token = NotificationChannels.token(secret: secret)
             for n in 0..<30 {
                 let body = Self.notification(ids: ["\(n)"], token: token)
-                async let there = other.receive(Delivery(instance: "\(id)", app: "crm", object: "Contacts", query: [], contentType: "application/json",
-                                                         secretHeader: nil, signatureHeader: nil, body: Array(body.utf8), declaredSize: nil))
+                async let there = other.receive(
+                    Delivery(
+                        instance: "\(id)",
+                        app: "crm",
+                        object: "Contacts",
+                        query: [],
+                        contentType: "application/json",
+                        secretHeader: nil,
+                        signatureHeader: nil,
+                        body: Array(body.utf8),
+                        declaredSize: nil
+                    )
+                )
                 let here = try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: body)
                 let replies = [here.body["status"], await there.body["status"]]
-                #expect(replies.filter { $0 == "accepted" }.count == 1 && replies.filter { $0 == "duplicate" }.count == 1, "delivery \(n): \(replies)")
+                #expect(
+                    replies.filter { $0 == "accepted" }.count == 1 && replies.filter { $0 == "duplicate" }.count == 1,
+                    "delivery \(n): \(replies)"
+                )
             }
             await store.close()
             #expect(try await Self.pullJobs(s, id).count == 30)
@@ -322,10 +422,16 @@ struct WebhookTests {
         try await TestSidecar.with(.postgres, settings: ["workers": "false"]) { s in
             let (id, secret) = try await Self.instance(s)
             let pulled = Counter()
-            let pull = Handler(kind: SyncJobs.pull) { ctx in pulled.add(ctx.job.id); return nil }
+            let pull = Handler(kind: SyncJobs.pull) { ctx in
+                pulled.add(ctx.job.id)
+                return nil
+            }
             // The other sidecar's workers: their own queue and wake signal, polling only every two minutes.
-            let pool = WorkerPool(queue: JobQueue(store: s.sidecar.store), handlers: HandlerRegistry([pull]),
-                                  options: .init(maintenanceInterval: .seconds(120), idlePoll: .seconds(120)))
+            let pool = WorkerPool(
+                queue: JobQueue(store: s.sidecar.store),
+                handlers: HandlerRegistry([pull]),
+                options: .init(maintenanceInterval: .seconds(120), idlePoll: .seconds(120))
+            )
             let running = Task { await pool.run() }
             try await Task.sleep(for: .milliseconds(300))
             let reply = try await s.post("/zoho/webhook/\(id)/crm/Leads", body: #"{"id":"8"}"#, headers: [("X-Zoho-Webhook-Secret", secret)])
@@ -339,12 +445,19 @@ struct WebhookTests {
 
     @Test("a SIGKILL right after a 200 loses none of the deliveries acknowledged before it", arguments: TestStores.engines)
     func killAfterAcknowledgement(engine: Engine) async throws {
-        let sidecar = try await ProcessSidecar(engine: engine, settings: ["workers": "false", "webhook_rate": "100000", "webhook_burst": "100000",
-                                                                         "log_level": "warning"])
+        let sidecar = try await ProcessSidecar(
+            engine: engine,
+            settings: [
+                "workers": "false", "webhook_rate": "100000", "webhook_burst": "100000",
+                "log_level": "warning",
+            ]
+        )
         try await sidecar.start()
         defer { sidecar.kill() }
         let id = try #require(try await sidecar.execute("zoho.instance", "create", [["name": "Crash"]]).intValue)
-        let secret = try #require(try await sidecar.execute("zoho.instance", "action_show_webhook_secret", [[.int(id)]])["webhook_secret"]?.stringValue)
+        let secret = try #require(
+            try await sidecar.execute("zoho.instance", "action_show_webhook_secret", [[.int(id)]])["webhook_secret"]?.stringValue
+        )
         TestLog.secret(secret)
 
         // Sixteen senders flat out; the 300th 200 kills the process while the others' deliveries are in flight.
@@ -376,8 +489,13 @@ struct WebhookTests {
         #expect(answered.count >= 300 && answered.count < 16_000, "the kill came after the 300th 200: \(answered.count)")
 
         try await sidecar.start()
-        let stored = try await sidecar.execute("zoho.webhook.event", "search_read", [[["instance_id", "=", .int(id)], ["verdict", "=", "accepted"]]],
-                                               ["fields": ["body_sha256", "job_id"]]).arrayValue ?? []
+        let stored =
+            try await sidecar.execute(
+                "zoho.webhook.event",
+                "search_read",
+                [[["instance_id", "=", .int(id)], ["verdict", "=", "accepted"]]],
+                ["fields": ["body_sha256", "job_id"]]
+            ).arrayValue ?? []
         let jobOf = Dictionary(stored.compactMap { e in e["body_sha256"]?.stringValue.map { ($0, e["job_id"]?[0]?.intValue) } }) { a, _ in a }
         let lost = answered.filter { jobOf[$0] == nil }
         #expect(lost.isEmpty, "\(lost.count) of \(answered.count) acknowledged deliveries are not in the store")
@@ -392,6 +510,11 @@ struct WebhookTests {
 final class Acknowledged: Sendable {
     private let shas = Mutex<[String]>([])
     /// Adds one and returns how many there are now.
-    func add(_ sha: String) -> Int { shas.withLock { $0.append(sha); return $0.count } }
+    func add(_ sha: String) -> Int {
+        shas.withLock {
+            $0.append(sha)
+            return $0.count
+        }
+    }
     var all: [String] { shas.withLock { $0 } }
 }

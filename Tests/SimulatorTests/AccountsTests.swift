@@ -38,7 +38,11 @@ struct AccountsTests {
             #expect(denied.status == 302)
             #expect(denied.headers["location"]?.contains("error=access_denied") == true)
             #expect(denied.headers["location"]?.contains("state=xyz") == true)
-            let approved = try await s.request("POST", "/us/accounts/oauth/v2/auth/consent", form: form.merging(["decision": "approve"]) { a, _ in a })
+            let approved = try await s.request(
+                "POST",
+                "/us/accounts/oauth/v2/auth/consent",
+                form: form.merging(["decision": "approve"]) { a, _ in a }
+            )
             #expect(approved.headers["location"]?.contains("code=1000.") == true)
         }
     }
@@ -47,8 +51,16 @@ struct AccountsTests {
     func badAuthorizeRequests() async throws {
         try await TestSim.with { s in
             let c = try await s.client()
-            #expect(try await s.request("GET", "/us/accounts/oauth/v2/auth?response_type=code&client_id=nope&scope=x&redirect_uri=\(TestSim.redirect)").status == 400)
-            #expect(try await s.request("GET", "/us/accounts/oauth/v2/auth?response_type=code&client_id=\(c.id)&scope=x&redirect_uri=http://evil.example/cb").status == 400)
+            #expect(
+                try await s.request("GET", "/us/accounts/oauth/v2/auth?response_type=code&client_id=nope&scope=x&redirect_uri=\(TestSim.redirect)")
+                    .status == 400
+            )
+            #expect(
+                try await s.request(
+                    "GET",
+                    "/us/accounts/oauth/v2/auth?response_type=code&client_id=\(c.id)&scope=x&redirect_uri=http://evil.example/cb"
+                ).status == 400
+            )
         }
     }
 
@@ -60,8 +72,13 @@ struct AccountsTests {
             #expect(try await s.exchange(c, code: code, secret: "wrong").text == #"{"error":"invalid_client_secret"}"#)
             #expect(try await s.exchange(TestSim.Client(id: "1000.NOPE", secret: "x"), code: code).text == #"{"error":"invalid_client"}"#)
             #expect(try await s.exchange(c, code: "1000.deadbeef00").text == #"{"error":"invalid_code"}"#)
-            let wrongRedirect = try await s.request("POST", "/us/accounts/oauth/v2/token", form: [
-                "grant_type": "authorization_code", "client_id": c.id, "client_secret": c.secret, "redirect_uri": "http://other/cb", "code": code])
+            let wrongRedirect = try await s.request(
+                "POST",
+                "/us/accounts/oauth/v2/token",
+                form: [
+                    "grant_type": "authorization_code", "client_id": c.id, "client_secret": c.secret, "redirect_uri": "http://other/cb", "code": code,
+                ]
+            )
             #expect(wrongRedirect.text == #"{"error":"invalid_redirect_uri"}"#)
             #expect(wrongRedirect.status == 200)
             #expect(try await s.exchange(c, code: code).status == 200)
@@ -119,7 +136,10 @@ struct AccountsTests {
             for _ in 0..<10 { #expect(try await s.refresh(c, rt).json["access_token"] != nil) }
             let denied = try await s.refresh(c, rt)
             #expect(denied.status == 400)
-            #expect(denied.text == #"{"error_description":"You have made too many requests continuously. Please try again after some time.","error":"Access Denied","status":"failure"}"#)
+            #expect(
+                denied.text
+                    == #"{"error_description":"You have made too many requests continuously. Please try again after some time.","error":"Access Denied","status":"failure"}"#
+            )
             _ = try await s.control("POST", "clock", ["advance_seconds": 300])
             #expect(try await s.refresh(c, rt).status == 400, "asking again while blocked restarts the quiet period")
             _ = try await s.control("POST", "clock", ["advance_seconds": 599])
@@ -131,7 +151,10 @@ struct AccountsTests {
 
     @Test("the 21st refresh token evicts the oldest; the 11th access token invalidates the oldest")
     func tokenLimits() async throws {
-        try await TestSim.with({ $0.refreshLimit = 100; $0.grantLimitPer10Minutes = 100 }) { s in
+        try await TestSim.with({
+            $0.refreshLimit = 100
+            $0.grantLimitPer10Minutes = 100
+        }) { s in
             let c = try await s.client()
             var refreshTokens: [String] = []
             for _ in 0..<21 {

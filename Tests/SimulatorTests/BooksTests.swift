@@ -12,7 +12,12 @@ struct BooksTests {
             let orgs = try await s.request("GET", "/us/api/books/v3/organizations", token: at).json
             #expect(orgs["code"] == 0)
             let org = try #require(orgs["organizations"]?[0]?["organization_id"]?.stringValue)
-            let created = try await s.request("POST", "/us/api/books/v3/contacts?organization_id=\(org)", body: #"{"contact_name":"Bowman and Co","email":"b@x.com"}"#, token: at)
+            let created = try await s.request(
+                "POST",
+                "/us/api/books/v3/contacts?organization_id=\(org)",
+                body: #"{"contact_name":"Bowman and Co","email":"b@x.com"}"#,
+                token: at
+            )
             #expect(created.status == 201)
             #expect(created.json["message"] == "The contact has been added.")
             let id = try #require(created.json["contact"]?["contact_id"]?.stringValue)
@@ -23,10 +28,14 @@ struct BooksTests {
             #expect(list["page_context"]?["per_page"] == 200)
             let upd = try await s.request("PUT", "/us/api/books/v3/contacts/\(id)?organization_id=\(org)", body: #"{"phone":"1"}"#, token: at)
             #expect(upd.json["contact"]?["phone"] == "1")
-            #expect(try await s.request("DELETE", "/us/api/books/v3/contacts/\(id)?organization_id=\(org)", token: at).json
-                    == ["code": 0, "message": "The contact has been deleted."])
-            #expect(try await s.request("GET", "/us/api/books/v3/contacts/\(id)?organization_id=\(org)", token: at).json
-                    == ["code": 1002, "message": "Contact does not exist."])
+            #expect(
+                try await s.request("DELETE", "/us/api/books/v3/contacts/\(id)?organization_id=\(org)", token: at).json
+                    == ["code": 0, "message": "The contact has been deleted."]
+            )
+            #expect(
+                try await s.request("GET", "/us/api/books/v3/contacts/\(id)?organization_id=\(org)", token: at).json
+                    == ["code": 1002, "message": "Contact does not exist."]
+            )
         }
     }
 
@@ -39,7 +48,12 @@ struct BooksTests {
             #expect(missing.json["code"]?.intValue != 0)
             let form = try await s.request("POST", "/us/api/books/v3/contacts?organization_id=10234695", form: ["contact_name": "x"], token: at)
             #expect(form.json == ["code": 1038, "message": "JSON is not well formed"])
-            let legacy = try await s.request("POST", "/us/api/books/v3/contacts?organization_id=10234695", form: ["JSONString": #"{"contact_name":"Legacy"}"#], token: at)
+            let legacy = try await s.request(
+                "POST",
+                "/us/api/books/v3/contacts?organization_id=10234695",
+                form: ["JSONString": #"{"contact_name":"Legacy"}"#],
+                token: at
+            )
             #expect(legacy.status == 201, "the legacy JSONString form field is accepted")
             let unauthorized = try await s.request("GET", "/us/api/books/v3/contacts?organization_id=10234695", token: "1000.bad.bad")
             #expect(unauthorized.status == 401)
@@ -64,8 +78,14 @@ struct BooksTests {
     func webhooks() async throws {
         try await Receiver.with { receiver, url in
             try await TestSim.with { s in
-                _ = try await s.control("POST", "books/us/10234695/webhooks", ["url": .string(url + "/books"), "events": ["create"],
-                                                                                "headers": ["X-Custom": "yes"], "query": ["auth_token": "q1"], "secret": "abcdefghijkl123"])
+                _ = try await s.control(
+                    "POST",
+                    "books/us/10234695/webhooks",
+                    [
+                        "url": .string(url + "/books"), "events": ["create"],
+                        "headers": ["X-Custom": "yes"], "query": ["auth_token": "q1"], "secret": "abcdefghijkl123",
+                    ]
+                )
                 _ = try await s.control("POST", "books/us/10234695/contacts", ["contact_name": "Hooked"])
                 let hit = try #require(await receiver.wait(for: 1).first)
                 #expect(hit.headers["x-custom"] == "yes")

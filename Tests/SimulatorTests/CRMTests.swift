@@ -5,25 +5,52 @@ import Testing
 
 @Suite("Simulator: Zoho CRM")
 struct CRMTests {
-    func post(_ s: TestSim, _ at: String, _ module: String, _ records: [JSONValue], path: String = "", version: String = "v8") async throws -> TestSim.Reply {
-        try await s.request("POST", "/us/api/crm/\(version)/\(module)\(path)", body: JSONValue.object(["data": .array(records)]).serialized(), token: at)
+    func post(
+        _ s: TestSim,
+        _ at: String,
+        _ module: String,
+        _ records: [JSONValue],
+        path: String = "",
+        version: String = "v8"
+    ) async throws -> TestSim.Reply {
+        try await s.request(
+            "POST",
+            "/us/api/crm/\(version)/\(module)\(path)",
+            body: JSONValue.object(["data": .array(records)]).serialized(),
+            token: at
+        )
     }
 
     @Test("create answers 201 with per-record results in order; failures carry Zoho's codes and json_path")
     func createResults() async throws {
         try await TestSim.with { s in
             let (_, at, _) = try await s.connect()
-            let r = try await post(s, at, "Contacts", [
-                ["Last_Name": "Boyle", "Email": "p@x.com"], ["First_Name": "NoLast"], ["Last_Name": "Bad", "Email": "not-an-email"],
-                ["Last_Name": "Dup", "Email": "P@X.com"],
-            ])
+            let r = try await post(
+                s,
+                at,
+                "Contacts",
+                [
+                    ["Last_Name": "Boyle", "Email": "p@x.com"], ["First_Name": "NoLast"], ["Last_Name": "Bad", "Email": "not-an-email"],
+                    ["Last_Name": "Dup", "Email": "P@X.com"],
+                ]
+            )
             #expect(r.status == 207)
             let data = try #require(r.json["data"]?.arrayValue)
             #expect(data[0]["code"] == "SUCCESS")
             #expect(data[0]["message"] == "record added")
             #expect(data[0]["details"]?["Modified_Time"]?.stringValue?.hasSuffix("+05:30") == true, "times carry the org's offset")
-            #expect(data[1] == ["code": "MANDATORY_NOT_FOUND", "details": ["api_name": "Last_Name", "json_path": "$.data[1].Last_Name"], "message": "required field not found", "status": "error"])
-            #expect(data[2] == ["code": "INVALID_DATA", "details": ["api_name": "Email", "json_path": "$.data[2].Email", "expected_data_type": "email"], "message": "invalid data", "status": "error"])
+            #expect(
+                data[1] == [
+                    "code": "MANDATORY_NOT_FOUND", "details": ["api_name": "Last_Name", "json_path": "$.data[1].Last_Name"],
+                    "message": "required field not found", "status": "error",
+                ]
+            )
+            #expect(
+                data[2] == [
+                    "code": "INVALID_DATA", "details": ["api_name": "Email", "json_path": "$.data[2].Email", "expected_data_type": "email"],
+                    "message": "invalid data", "status": "error",
+                ]
+            )
             #expect(data[3]["code"] == "DUPLICATE_DATA")
             #expect(data[3]["details"]?["duplicate_record"]?["id"] == data[0]["details"]?["id"])
             let allGood = try await post(s, at, "Contacts", [["Last_Name": "Solo"]])
@@ -41,10 +68,17 @@ struct CRMTests {
             let limit = try await post(s, at, "Contacts", many)
             #expect(limit.status == 400)
             #expect(limit.json["code"] == "LIMIT_EXCEEDED")
-            #expect(try await s.request("GET", "/us/api/crm/v8/Contactz?fields=Email", token: at).json
-                    == ["code": "INVALID_MODULE", "details": ["resource_path_index": 0], "message": "the module name given seems to be invalid", "status": "error"])
-            #expect(try await s.request("GET", "/us/api/crm/v8/Contacts", token: at).text
-                    == #"{"code":"REQUIRED_PARAM_MISSING","details":{"param":"fields"},"message":"One of the expected parameter is missing","status":"error"}"#)
+            #expect(
+                try await s.request("GET", "/us/api/crm/v8/Contactz?fields=Email", token: at).json
+                    == [
+                        "code": "INVALID_MODULE", "details": ["resource_path_index": 0], "message": "the module name given seems to be invalid",
+                        "status": "error",
+                    ]
+            )
+            #expect(
+                try await s.request("GET", "/us/api/crm/v8/Contacts", token: at).text
+                    == #"{"code":"REQUIRED_PARAM_MISSING","details":{"param":"fields"},"message":"One of the expected parameter is missing","status":"error"}"#
+            )
             #expect(try await s.request("GET", "/us/api/crm/v2/Contacts", token: at).status == 204, "v2 did not require fields")
             #expect(try await s.request("GET", "/us/api/crm/v8/Contacts?fields=Email&per_page=201", token: at).status == 400)
             #expect(try await s.request("PATCH", "/us/api/crm/v8/Contacts", token: at).status == 405)
@@ -70,14 +104,25 @@ struct CRMTests {
     func writes() async throws {
         try await TestSim.with { s in
             let (_, at, _) = try await s.connect()
-            let id = try #require(try await post(s, at, "Contacts", [["Last_Name": "A", "Email": "a@x.com"]]).json["data"]?[0]?["details"]?["id"]?.stringValue)
-            let upd = try await s.request("PUT", "/us/api/crm/v8/Contacts", body: #"{"data":[{"id":"\#(id)","Phone":"123"},{"id":"999","Phone":"1"}]}"#, token: at)
+            let id = try #require(
+                try await post(s, at, "Contacts", [["Last_Name": "A", "Email": "a@x.com"]]).json["data"]?[0]?["details"]?["id"]?.stringValue
+            )
+            let upd = try await s.request(
+                "PUT",
+                "/us/api/crm/v8/Contacts",
+                body: #"{"data":[{"id":"\#(id)","Phone":"123"},{"id":"999","Phone":"1"}]}"#,
+                token: at
+            )
             #expect(upd.json["data"]?[0]?["message"] == "record updated")
             #expect(upd.json["data"]?[1]?["code"] == "INVALID_DATA")
             #expect(upd.json["data"]?[1]?["message"] == "the id given seems to be invalid")
 
-            let ups = try await s.request("POST", "/us/api/crm/v8/Contacts/upsert",
-                                          body: #"{"data":[{"Last_Name":"A2","Email":"a@x.com"},{"Last_Name":"B","Email":"b@x.com"}],"duplicate_check_fields":["Email"]}"#, token: at)
+            let ups = try await s.request(
+                "POST",
+                "/us/api/crm/v8/Contacts/upsert",
+                body: #"{"data":[{"Last_Name":"A2","Email":"a@x.com"},{"Last_Name":"B","Email":"b@x.com"}],"duplicate_check_fields":["Email"]}"#,
+                token: at
+            )
             #expect(ups.json["data"]?[0]?["action"] == "update")
             #expect(ups.json["data"]?[0]?["duplicate_field"] == "Email")
             #expect(ups.json["data"]?[0]?["details"]?["id"] == .string(id))
@@ -142,10 +187,18 @@ struct CRMTests {
             _ = try await post(s, at, "Contacts", [["Last_Name": "Old"]])
             _ = try await s.control("POST", "clock", ["advance_seconds": 60])
             let mark = try await s.control("POST", "clock", [:])["now"]!.stringValue!
-            #expect(try await s.request("GET", "/us/api/crm/v8/Contacts?fields=Last_Name", token: at, headers: [("If-Modified-Since", mark)]).status == 304)
+            #expect(
+                try await s.request("GET", "/us/api/crm/v8/Contacts?fields=Last_Name", token: at, headers: [("If-Modified-Since", mark)]).status
+                    == 304
+            )
             _ = try await s.control("POST", "clock", ["advance_seconds": 60])
             _ = try await post(s, at, "Contacts", [["Last_Name": "New"]])
-            let newer = try await s.request("GET", "/us/api/crm/v8/Contacts?fields=Last_Name&sort_by=Modified_Time&sort_order=asc", token: at, headers: [("If-Modified-Since", mark)])
+            let newer = try await s.request(
+                "GET",
+                "/us/api/crm/v8/Contacts?fields=Last_Name&sort_by=Modified_Time&sort_order=asc",
+                token: at,
+                headers: [("If-Modified-Since", mark)]
+            )
             #expect(newer.json["data"]?.arrayValue?.map { $0["Last_Name"] } == ["New"])
         }
     }
@@ -154,9 +207,16 @@ struct CRMTests {
     func search() async throws {
         try await TestSim.with { s in
             let (_, at, _) = try await s.connect()
-            _ = try await post(s, at, "Contacts", [["Last_Name": "Boyle", "Email": "b@x.com"], ["Last_Name": "Smith", "Email": "s@x.com"], ["Last_Name": "Bond"]])
+            _ = try await post(
+                s,
+                at,
+                "Contacts",
+                [["Last_Name": "Boyle", "Email": "b@x.com"], ["Last_Name": "Smith", "Email": "s@x.com"], ["Last_Name": "Bond"]]
+            )
             func names(_ q: String) async throws -> [String] {
-                try await s.request("GET", "/us/api/crm/v8/Contacts/search?\(q)", token: at).json["data"]?.arrayValue?.compactMap { $0["Last_Name"]?.stringValue }.sorted() ?? []
+                try await s.request("GET", "/us/api/crm/v8/Contacts/search?\(q)", token: at).json["data"]?.arrayValue?.compactMap {
+                    $0["Last_Name"]?.stringValue
+                }.sorted() ?? []
             }
             #expect(try await names("criteria=(Email:equals:b@x.com)") == ["Boyle"])
             #expect(try await names("criteria=((Last_Name:starts_with:Bo)and(Email:equals:b@x.com))") == ["Boyle"])
@@ -188,7 +248,10 @@ struct CRMTests {
             #expect(try await s.request("GET", "/us/api/crm/v8/Contacts?fields=Email", token: at).status == 204)
             let limited = try await s.request("GET", "/us/api/crm/v8/Contacts?fields=Email", token: at)
             #expect(limited.status == 429)
-            #expect(limited.text == #"{"code":"TOO_MANY_REQUESTS","details":{},"message":"too many requests. please try again after some time","status":"error"}"#)
+            #expect(
+                limited.text
+                    == #"{"code":"TOO_MANY_REQUESTS","details":{},"message":"too many requests. please try again after some time","status":"error"}"#
+            )
             #expect(limited.headers["retry-after"] == "30")
         }
     }

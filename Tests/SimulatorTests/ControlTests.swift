@@ -71,7 +71,11 @@ struct ControlTests {
             #expect(try await s.control("POST", "revoke", ["refresh_token": .string(rt)])["revoked"] == 1)
             #expect(try await s.refresh(c, rt).text == #"{"error":"invalid_code"}"#)
             _ = try await s.control("POST", "reset")
-            #expect(try await s.request("GET", "/us/accounts/oauth/v2/auth?response_type=code&client_id=\(c.id)&scope=x&redirect_uri=\(TestSim.redirect)").status == 400, "clients are gone after reset")
+            #expect(
+                try await s.request("GET", "/us/accounts/oauth/v2/auth?response_type=code&client_id=\(c.id)&scope=x&redirect_uri=\(TestSim.redirect)")
+                    .status == 400,
+                "clients are gone after reset"
+            )
         }
     }
 

@@ -14,14 +14,34 @@ struct NotificationTests {
         try await Receiver.with { receiver, url in
             try await TestSim.with { s in
                 let (_, at, _) = try await s.connect()
-                let enabled = try await watch(s, at, ["watch": [["channel_id": 1000000068001, "events": ["Contacts.all"],
-                                                                 "notify_url": .string(url + "/cb?key1=val1"), "token": "TOKEN_1",
-                                                                 "return_affected_field_values": true]]])
+                let enabled = try await watch(
+                    s,
+                    at,
+                    [
+                        "watch": [
+                            [
+                                "channel_id": 1_000_000_068_001, "events": ["Contacts.all"],
+                                "notify_url": .string(url + "/cb?key1=val1"), "token": "TOKEN_1",
+                                "return_affected_field_values": true,
+                            ]
+                        ]
+                    ]
+                )
                 #expect(enabled.json["watch"]?[0]?["message"] == "Successfully subscribed for actions-watch of the given module")
                 #expect(enabled.json["watch"]?[0]?["details"]?["events"]?[0]?["resource_name"] == "Contacts")
-                let created = try await s.request("POST", "/us/api/crm/v8/Contacts", body: #"{"data":[{"Last_Name":"A"},{"Last_Name":"B"}]}"#, token: at)
+                let created = try await s.request(
+                    "POST",
+                    "/us/api/crm/v8/Contacts",
+                    body: #"{"data":[{"Last_Name":"A"},{"Last_Name":"B"}]}"#,
+                    token: at
+                )
                 let ids = created.json["data"]!.arrayValue!.map { $0["details"]!["id"]! }
-                _ = try await s.request("PUT", "/us/api/crm/v8/Contacts", body: #"{"data":[{"id":\#(ids[0].serialized()),"Mobile":"123456789"}]}"#, token: at)
+                _ = try await s.request(
+                    "PUT",
+                    "/us/api/crm/v8/Contacts",
+                    body: #"{"data":[{"id":\#(ids[0].serialized()),"Mobile":"123456789"}]}"#,
+                    token: at
+                )
                 let hits = await receiver.wait(for: 2)
                 let insert = try JSONValue.parse(hits[0].body)
                 #expect(insert["operation"] == "insert")
@@ -45,8 +65,18 @@ struct NotificationTests {
         try await Receiver.with { receiver, url in
             try await TestSim.with { s in
                 let (_, at, _) = try await s.connect()
-                _ = try await watch(s, at, ["watch": [["channel_id": 7, "events": ["Contacts.create"], "notify_url": .string(url + "/late"),
-                                                       "channel_expiry": "2099-01-01T00:00:00+00:00"]]])
+                _ = try await watch(
+                    s,
+                    at,
+                    [
+                        "watch": [
+                            [
+                                "channel_id": 7, "events": ["Contacts.create"], "notify_url": .string(url + "/late"),
+                                "channel_expiry": "2099-01-01T00:00:00+00:00",
+                            ]
+                        ]
+                    ]
+                )
                 let listed = try await s.request("GET", "/us/api/crm/v8/actions/watch", token: at)
                 let expiry = try #require(listed.json["watch"]?[0]?["channel_expiry"]?.stringValue)
                 let delta = (Clock.parseOdoo(expiry) ?? 0) - Clock.now()
@@ -65,11 +95,23 @@ struct NotificationTests {
     func watchErrors() async throws {
         try await TestSim.with { s in
             let (_, at, _) = try await s.connect()
-            let long = try await watch(s, at, ["watch": [["channel_id": 1, "events": ["Contacts.all"], "notify_url": "http://127.0.0.1:1/x",
-                                                          "token": .string(String(repeating: "t", count: 51))]]])
+            let long = try await watch(
+                s,
+                at,
+                [
+                    "watch": [
+                        [
+                            "channel_id": 1, "events": ["Contacts.all"], "notify_url": "http://127.0.0.1:1/x",
+                            "token": .string(String(repeating: "t", count: 51)),
+                        ]
+                    ]
+                ]
+            )
             #expect(long.status == 400)
             #expect(long.json["watch"]?[0]?["code"] == "INVALID_DATA")
-            #expect(try await watch(s, at, ["watch": [["channel_id": 1, "events": ["Contacts.all"]]]]).json["watch"]?[0]?["code"] == "MANDATORY_NOT_FOUND")
+            #expect(
+                try await watch(s, at, ["watch": [["channel_id": 1, "events": ["Contacts.all"]]]]).json["watch"]?[0]?["code"] == "MANDATORY_NOT_FOUND"
+            )
             let off = try await s.request("DELETE", "/us/api/crm/v8/actions/watch?channel_ids=999", token: at)
             #expect(off.json["watch"]?[0]?["code"] == "NOT_SUBSCRIBED")
         }
@@ -92,7 +134,10 @@ struct NotificationTests {
     @Test("deliveries can be duplicated, delayed and reordered on purpose")
     func misbehaviour() async throws {
         try await Receiver.with { receiver, url in
-            try await TestSim.with({ $0.duplicateDeliveryPercent = 100; $0.reorderDeliveries = true }) { s in
+            try await TestSim.with({
+                $0.duplicateDeliveryPercent = 100
+                $0.reorderDeliveries = true
+            }) { s in
                 let (_, at, _) = try await s.connect()
                 _ = try await watch(s, at, ["watch": [["channel_id": 9, "events": ["Contacts.all"], "notify_url": .string(url + "/dup")]]])
                 _ = try await s.request("POST", "/us/api/crm/v8/Contacts", body: #"{"data":[{"Last_Name":"A"}]}"#, token: at)
@@ -107,8 +152,14 @@ struct NotificationTests {
     func workflowWebhooks() async throws {
         try await Receiver.with { receiver, url in
             try await TestSim.with { s in
-                _ = try await s.control("POST", "crm/us/workflow_webhooks", ["module": "Contacts", "url": .string(url + "/wf"), "events": ["create"],
-                                                                               "headers": ["X-Zoho-Webhook-Secret": "abc"], "form": true])
+                _ = try await s.control(
+                    "POST",
+                    "crm/us/workflow_webhooks",
+                    [
+                        "module": "Contacts", "url": .string(url + "/wf"), "events": ["create"],
+                        "headers": ["X-Zoho-Webhook-Secret": "abc"], "form": true,
+                    ]
+                )
                 _ = try await s.control("POST", "crm/us/Contacts", ["Last_Name": "Form"])
                 let hit = try #require(await receiver.wait(for: 1).first)
                 #expect(hit.headers["x-zoho-webhook-secret"] == "abc")

@@ -15,8 +15,12 @@ struct TestSim {
     var base: String { "http://127.0.0.1:\(port)" }
     static let redirect = "http://127.0.0.1:1/zoho/oauth/callback"
 
-    static func with<T>(_ configure: (inout SimConfig) -> Void = { _ in }, seed: UInt64? = nil, stateFile: String? = nil,
-                        _ body: (TestSim) async throws -> T) async throws -> T {
+    static func with<T>(
+        _ configure: (inout SimConfig) -> Void = { _ in },
+        seed: UInt64? = nil,
+        stateFile: String? = nil,
+        _ body: (TestSim) async throws -> T
+    ) async throws -> T {
         var config = SimConfig()
         config.autoApprove = true
         configure(&config)
@@ -46,15 +50,28 @@ struct TestSim {
         var json: JSONValue { (try? JSONValue.parse(text)) ?? .null }
     }
 
-    func request(_ method: String, _ path: String, body: String? = nil, form: [String: String]? = nil,
-                 token: String? = nil, headers: [(String, String)] = [], timeout: TimeAmount = .seconds(30)) async throws -> Reply {
+    func request(
+        _ method: String,
+        _ path: String,
+        body: String? = nil,
+        form: [String: String]? = nil,
+        token: String? = nil,
+        headers: [(String, String)] = [],
+        timeout: TimeAmount = .seconds(30)
+    ) async throws -> Reply {
         var r = HTTPClientRequest(url: path.hasPrefix("http") ? path : base + path)
         r.method = .init(rawValue: method)
         if let token { r.headers.add(name: "Authorization", value: "Zoho-oauthtoken \(token)") }
         for (k, v) in headers { r.headers.add(name: k, value: v) }
         if let form {
             r.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-            r.body = .bytes(ByteBuffer(string: form.keys.sorted().map { "\($0)=\(form[$0]!.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }.joined(separator: "&")))
+            r.body = .bytes(
+                ByteBuffer(
+                    string: form.keys.sorted().map { "\($0)=\(form[$0]!.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }.joined(
+                        separator: "&"
+                    )
+                )
+            )
         } else if let body {
             r.headers.add(name: "Content-Type", value: "application/json")
             r.body = .bytes(ByteBuffer(string: body))
@@ -70,7 +87,10 @@ struct TestSim {
         try await request(method, "/_sim/" + path, body: body?.serialized()).json
     }
 
-    struct Client { let id: String; let secret: String }
+    struct Client {
+        let id: String
+        let secret: String
+    }
 
     func client(dcs: [String]? = nil) async throws -> Client {
         var body: [String: JSONValue] = ["redirect_uris": [.string(Self.redirect)]]
@@ -80,9 +100,15 @@ struct TestSim {
     }
 
     /// Consent (auto-approved) → the redirect's query items.
-    func consent(_ client: Client, dc: String = "us", scope: String = "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.notifications.ALL,ZohoBooks.fullaccess.all",
-                 state: String = "st8", offline: Bool = true) async throws -> [String: String] {
-        let q = "response_type=code&client_id=\(client.id)&scope=\(scope)&redirect_uri=\(Self.redirect)&access_type=\(offline ? "offline" : "online")&prompt=consent&state=\(state)"
+    func consent(
+        _ client: Client,
+        dc: String = "us",
+        scope: String = "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.notifications.ALL,ZohoBooks.fullaccess.all",
+        state: String = "st8",
+        offline: Bool = true
+    ) async throws -> [String: String] {
+        let q =
+            "response_type=code&client_id=\(client.id)&scope=\(scope)&redirect_uri=\(Self.redirect)&access_type=\(offline ? "offline" : "online")&prompt=consent&state=\(state)"
         let reply = try await request("GET", "/\(dc)/accounts/oauth/v2/auth?\(q)")
         #expect(reply.status == 302)
         let location = try #require(reply.headers["location"])
@@ -90,14 +116,24 @@ struct TestSim {
     }
 
     func exchange(_ client: Client, code: String, dc: String = "us", secret: String? = nil) async throws -> Reply {
-        try await request("POST", "/\(dc)/accounts/oauth/v2/token", form: [
-            "grant_type": "authorization_code", "client_id": client.id, "client_secret": secret ?? client.secret,
-            "redirect_uri": Self.redirect, "code": code])
+        try await request(
+            "POST",
+            "/\(dc)/accounts/oauth/v2/token",
+            form: [
+                "grant_type": "authorization_code", "client_id": client.id, "client_secret": secret ?? client.secret,
+                "redirect_uri": Self.redirect, "code": code,
+            ]
+        )
     }
 
     func refresh(_ client: Client, _ refreshToken: String, dc: String = "us") async throws -> Reply {
-        try await request("POST", "/\(dc)/accounts/oauth/v2/token", form: [
-            "grant_type": "refresh_token", "client_id": client.id, "client_secret": client.secret, "refresh_token": refreshToken])
+        try await request(
+            "POST",
+            "/\(dc)/accounts/oauth/v2/token",
+            form: [
+                "grant_type": "refresh_token", "client_id": client.id, "client_secret": client.secret, "refresh_token": refreshToken,
+            ]
+        )
     }
 
     /// A client with live tokens at `dc`.
@@ -111,7 +147,12 @@ struct TestSim {
 
 /// A local HTTP server that records what is POSTed to it: the far end of notifications and webhooks.
 final class Receiver: Sendable {
-    struct Hit: Sendable { let path: String; let query: String; let headers: [String: String]; let body: String }
+    struct Hit: Sendable {
+        let path: String
+        let query: String
+        let headers: [String: String]
+        let body: String
+    }
     private let hits = Mutex<[Hit]>([])
     var all: [Hit] { hits.withLock { $0 } }
 
@@ -126,8 +167,11 @@ final class Receiver: Sendable {
             return .ok
         }
         let (ports, cont) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { cont.yield($0.localAddress!.port!) })
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { cont.yield($0.localAddress!.port!) }
+        )
         let task = Task { try await app.runService() }
         defer { task.cancel() }
         var it = ports.makeAsyncIterator()

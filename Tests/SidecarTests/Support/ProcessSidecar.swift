@@ -69,7 +69,9 @@ final class ProcessSidecar: @unchecked Sendable {
         try p.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw StoreError(.unavailable, "zoho-sidecar \(command.joined(separator: " ")) exited \(p.terminationStatus)") }
+        guard p.terminationStatus == 0 else {
+            throw StoreError(.unavailable, "zoho-sidecar \(command.joined(separator: " ")) exited \(p.terminationStatus)")
+        }
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -120,9 +122,10 @@ final class ProcessSidecar: @unchecked Sendable {
 
     var rssMB: Double {
         guard let p = lock.withLock({ process }), p.isRunning,
-              let status = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+            let status = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
         return kb / 1024
     }
 
@@ -151,8 +154,12 @@ final class ProcessSidecar: @unchecked Sendable {
         var request = HTTPClientRequest(url: baseURL + "/jsonrpc")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        let envelope = Envelope.request(id: 1, service: "object", method: "execute_kw",
-                                        args: ["db", 1, .string(apiKey), .string(model), .string(method), .array(args), .object(kwargs)])
+        let envelope = Envelope.request(
+            id: 1,
+            service: "object",
+            method: "execute_kw",
+            args: ["db", 1, .string(apiKey), .string(model), .string(method), .array(args), .object(kwargs)]
+        )
         request.body = .bytes(ByteBuffer(bytes: envelope.serializedBytes()))
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let reply = try JSONValue.parse(try await response.body.collect(upTo: 64 << 20).readableBytesView)
@@ -169,10 +176,19 @@ extension ProcessSidecar {
         let redirect = baseURL + "/zoho/oauth/callback"
         let client = try await zoho.control("POST", "clients", ["redirect_uris": [.string(redirect)], "client_secret": .string(secret)])
         let clientID = try #require(client["client_id"]?.stringValue)
-        let instance = try #require(try await execute("zoho.instance", "create", [[
-            "name": .string(name), "data_center": "eu", "client_id": .string(clientID), "client_secret": .string(secret),
-            "redirect_uri": .string(redirect), "scopes": "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.org.READ,ZohoCRM.notifications.ALL",
-        ]]).intValue)
+        let instance = try #require(
+            try await execute(
+                "zoho.instance",
+                "create",
+                [
+                    [
+                        "name": .string(name), "data_center": "eu", "client_id": .string(clientID), "client_secret": .string(secret),
+                        "redirect_uri": .string(redirect),
+                        "scopes": "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.org.READ,ZohoCRM.notifications.ALL",
+                    ]
+                ]
+            ).intValue
+        )
         try await ChaosTests.authorize(self, instance)
         return (instance, clientID)
     }

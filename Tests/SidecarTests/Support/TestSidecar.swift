@@ -49,7 +49,16 @@ struct TestSidecar {
         }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw StoreError(.unavailable, "server did not start") }
-        let server = TestSidecar(sidecar: sidecar, port: port, dataDir: dir, databaseURL: flags["database"], apiKey: key, uid: id, logLines: capture, task: task)
+        let server = TestSidecar(
+            sidecar: sidecar,
+            port: port,
+            dataDir: dir,
+            databaseURL: flags["database"],
+            apiKey: key,
+            uid: id,
+            logLines: capture,
+            task: task
+        )
         do {
             let result = try await body(server)
             await server.stop()
@@ -110,11 +119,21 @@ struct TestSidecar {
     }
 
     /// `execute_kw` as the sidecar's own API key; returns `result`, or throws the fault.
-    func execute(_ model: String, _ method: String, _ args: [JSONValue] = [], _ kwargs: [String: JSONValue] = [:],
-                 companies: [Int64]? = nil, key: String? = nil) async throws -> JSONValue {
+    func execute(
+        _ model: String,
+        _ method: String,
+        _ args: [JSONValue] = [],
+        _ kwargs: [String: JSONValue] = [:],
+        companies: [Int64]? = nil,
+        key: String? = nil
+    ) async throws -> JSONValue {
         var kw = kwargs
         if let companies { kw["context"] = ["allowed_company_ids": .array(companies.map { .int($0) })] }
-        let response = try await rpc("object", "execute_kw", ["db", .int(uid), .string(key ?? apiKey), .string(model), .string(method), .array(args), .object(kw)])
+        let response = try await rpc(
+            "object",
+            "execute_kw",
+            ["db", .int(uid), .string(key ?? apiKey), .string(model), .string(method), .array(args), .object(kw)]
+        )
         if let error = response["error"] {
             throw OdooFault(data: error["data"] ?? .null) ?? OdooFault(.serverError, error.serialized())
         }

@@ -37,7 +37,8 @@ struct TestZoho {
 
     /// Token requests Zoho saw, by grant type.
     func tokenRequests(_ grant: String) async throws -> Int {
-        try await control("GET", "requests?path_prefix=/accounts/oauth/v2/token").arrayValue?.filter { $0["grant_type"]?.stringValue == grant }.count ?? 0
+        try await control("GET", "requests?path_prefix=/accounts/oauth/v2/token").arrayValue?.filter { $0["grant_type"]?.stringValue == grant }.count
+            ?? 0
     }
 }
 
