@@ -1,4 +1,5 @@
 """Prints the queue benchmark's medians side by side, with the sidecar's ratio to each peer."""
+
 import json
 import os
 import sys
@@ -7,13 +8,19 @@ out = sys.argv[1]
 results = {}
 for name in sorted(os.listdir(out)):
     if name.startswith("results_") and name.endswith(".json"):
-        data = json.load(open(os.path.join(out, name)))
+        with open(os.path.join(out, name)) as f:
+            data = json.load(f)
         results[data["peer"]] = data["median"]
 
-metrics = [("enq_single_jobs_s", "enqueue single /s", True), ("enq_batch_jobs_s", "enqueue batch /s", True),
-           ("drain_e2e_jobs_s", "drain e2e /s", True), ("drain_processing_jobs_s", "drain first→last /s", True),
-           ("lat_p50_ms", "latency p50 ms", False), ("lat_p99_ms", "latency p99 ms", False),
-           ("drain_worker_peak_rss_mb", "worker RSS MB", False)]
+metrics = [
+    ("enq_single_jobs_s", "enqueue single /s", True),
+    ("enq_batch_jobs_s", "enqueue batch /s", True),
+    ("drain_e2e_jobs_s", "drain e2e /s", True),
+    ("drain_processing_jobs_s", "drain first→last /s", True),
+    ("lat_p50_ms", "latency p50 ms", False),
+    ("lat_p99_ms", "latency p99 ms", False),
+    ("drain_worker_peak_rss_mb", "worker RSS MB", False),
+]
 names = list(results)
 print("| metric | " + " | ".join(names) + " |")
 print("|---|" + "---|" * len(names))

@@ -8,7 +8,6 @@ the addon wraps these errors into Odoo's exceptions, and CI tests this module al
 
 import itertools
 import json
-import socket
 import urllib.error
 import urllib.request
 
@@ -52,28 +51,41 @@ class SidecarClient:
 
     def rpc(self, service, method, *args):
         """One JSON-RPC ``call``; returns ``result`` or raises SidecarError/SidecarUnavailable."""
-        body = json.dumps({
-            "jsonrpc": "2.0", "method": "call", "id": next(self._ids),
-            "params": {"service": service, "method": method, "args": list(args)},
-        }).encode()
+        body = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": next(self._ids),
+                "params": {"service": service, "method": method, "args": list(args)},
+            }
+        ).encode()
         request = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 raw = response.read()
         except urllib.error.HTTPError as error:
-            raise SidecarUnavailable("The Zoho sidecar at %s answered HTTP %s." % (self.url, error.code)) from None
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as error:
+            raise SidecarUnavailable(
+                "The Zoho sidecar at %s answered HTTP %s." % (self.url, error.code)
+            ) from None
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
             reason = getattr(error, "reason", error)
-            raise SidecarUnavailable("The Zoho sidecar at %s cannot be reached (%s)." % (self.url, reason)) from None
+            raise SidecarUnavailable(
+                "The Zoho sidecar at %s cannot be reached (%s)." % (self.url, reason)
+            ) from None
         try:
             answer = json.loads(raw)
         except ValueError:
-            raise SidecarUnavailable("The Zoho sidecar at %s answered something that is not JSON." % self.url) from None
+            raise SidecarUnavailable(
+                "The Zoho sidecar at %s answered something that is not JSON." % self.url
+            ) from None
         if "error" in answer:
             error = answer["error"] or {}
             data = error.get("data") or {}
-            raise SidecarError(data.get("message") or error.get("message") or "Zoho sidecar error",
-                               name=data.get("name") or "odoo.exceptions.UserError", code=error.get("code", 200))
+            raise SidecarError(
+                data.get("message") or error.get("message") or "Zoho sidecar error",
+                name=data.get("name") or "odoo.exceptions.UserError",
+                code=error.get("code", 200),
+            )
         return answer.get("result")
 
     def version(self):
@@ -83,13 +95,17 @@ class SidecarClient:
         """The key's user id; raises SidecarError when the sidecar refuses the key."""
         uid = self.rpc("common", "authenticate", DATABASE, "", self.api_key, {})
         if not uid:
-            raise SidecarError("The Zoho sidecar refused the API key: create one with "
-                               "`zoho-sidecar apikey create` and set it in Settings > Zoho Connector.",
-                               name="odoo.exceptions.AccessDenied")
+            raise SidecarError(
+                "The Zoho sidecar refused the API key: create one with "
+                "`zoho-sidecar apikey create` and set it in Settings > Zoho Connector.",
+                name="odoo.exceptions.AccessDenied",
+            )
         return uid
 
     def execute(self, model, method, *args, **kwargs):
         """``object.execute_kw`` on one of the sidecar's models (``context`` among the kwargs)."""
         if self._uid is None:
             self._uid = self.authenticate()
-        return self.rpc("object", "execute_kw", DATABASE, self._uid, self.api_key, model, method, list(args), kwargs)
+        return self.rpc(
+            "object", "execute_kw", DATABASE, self._uid, self.api_key, model, method, list(args), kwargs
+        )

@@ -1,4 +1,5 @@
 """Fixtures that start the real `zoho-sidecar` binary on 127.0.0.1 with a throw-away data directory."""
+
 import os
 import socket
 import subprocess
@@ -53,7 +54,13 @@ class Sidecar:
 
     def run_cli(self, *args):
         """Runs a CLI command; returns the finished process (exit status, stdout, stderr)."""
-        proc = subprocess.run(self.command(*args), capture_output=True, text=True, env={**os.environ, **self.env})
+        proc = subprocess.run(
+            self.command(*args),
+            capture_output=True,
+            text=True,
+            env={**os.environ, **self.env},
+            check=False,
+        )
         with open(self.log_path, "a", encoding="utf-8") as log:
             log.write(proc.stderr)
         return proc
@@ -66,8 +73,11 @@ class Sidecar:
 
     def start(self):
         cmd = self.command("serve", "--port", str(self.port), *self.args)
-        log = open(self.log_path, "a", encoding="utf-8")
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env})
+        # The server's log file stays open as long as the server runs, so no `with`.
+        log = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env}
+        )
         log.close()
         deadline = time.time() + 10
         while time.time() < deadline:

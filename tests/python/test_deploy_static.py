@@ -1,5 +1,6 @@
 """deploy/: the systemd unit and the container file name only settings that exist, start the sidecar
 the documented way, and give SIGTERM's drain the time it needs."""
+
 import configparser
 import os
 import re
@@ -10,7 +11,10 @@ DEPLOY = os.path.join(ROOT, "deploy")
 
 def settings_documented():
     with open(os.path.join(ROOT, "docs", "settings.md"), encoding="utf-8") as f:
-        return set(re.findall(r"`(ZOHO_SIDECAR_[A-Z_]+)`", f.read())) | {"ZOHO_SIDECAR_MASTER_KEY", "ZOHO_SIDECAR_CONFIG"}
+        return set(re.findall(r"`(ZOHO_SIDECAR_[A-Z_]+)`", f.read())) | {
+            "ZOHO_SIDECAR_MASTER_KEY",
+            "ZOHO_SIDECAR_CONFIG",
+        }
 
 
 def grace_default():
@@ -43,7 +47,9 @@ def test_the_container_file_builds_both_binaries_and_runs_serve_unprivileged():
     with open(os.path.join(DEPLOY, "Containerfile"), encoding="utf-8") as f:
         text = f.read()
     assert "--product zoho-sidecar" in text and "--product zoho-sim" in text
-    assert re.search(r"^USER zoho-sidecar$", text, re.M)
-    assert re.search(r'^ENTRYPOINT \["zoho-sidecar"\]$', text, re.M) and re.search(r'^CMD \["serve"\]$', text, re.M)
-    assert re.search(r'^HEALTHCHECK .*"zoho-sidecar", "health"', text, re.M)
+    assert re.search(r"^USER zoho-sidecar$", text, re.MULTILINE)
+    assert re.search(r'^ENTRYPOINT \["zoho-sidecar"\]$', text, re.MULTILINE) and re.search(
+        r'^CMD \["serve"\]$', text, re.MULTILINE
+    )
+    assert re.search(r'^HEALTHCHECK .*"zoho-sidecar", "health"', text, re.MULTILINE)
     assert "STOPSIGNAL SIGTERM" in text

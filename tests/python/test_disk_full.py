@@ -1,5 +1,6 @@
 """The SQLite file's disk fills up (a small tmpfs): enqueues get a clear error, the sidecar stays up,
 nothing acknowledged is lost, the database is not corrupted, and work resumes when space returns."""
+
 import os
 import sqlite3
 import subprocess
@@ -7,7 +8,6 @@ import tempfile
 import urllib.request
 
 import pytest
-
 from conftest import Sidecar, free_port, note_secret
 from rpc import call, execute
 
@@ -49,7 +49,10 @@ def test_a_full_disk_is_a_clear_error_loses_nothing_and_recovers():
             db = sqlite3.connect(f"file:{os.path.join(data, 'sidecar.sqlite')}?mode=ro", uri=True)
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             db.close()
-            print(f"DISKFULL acknowledged_before_full={len(acknowledged)} lost=0 integrity=ok error={error[:80]!r}")
+            print(
+                f"DISKFULL acknowledged_before_full={len(acknowledged)} lost=0 integrity=ok "
+                f"error={error[:80]!r}"
+            )
         finally:
             if s:
                 s.stop()

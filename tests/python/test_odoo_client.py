@@ -1,12 +1,19 @@
 """A real third-party Odoo client (odoo-client-lib from PyPI) uses the sidecar as it would use Odoo."""
+
 import odoolib
-from odoolib.tools import AuthenticationError, JsonRPCException
 import pytest
+from odoolib.tools import AuthenticationError, JsonRPCException
 
 
 def connect(sidecar, protocol="jsonrpc", password=None):
-    return odoolib.get_connection(hostname="127.0.0.1", protocol=protocol, port=sidecar.port,
-                                  database="sidecar", login="odoo", password=password or sidecar.api_key)
+    return odoolib.get_connection(
+        hostname="127.0.0.1",
+        protocol=protocol,
+        port=sidecar.port,
+        database="sidecar",
+        login="odoo",
+        password=password or sidecar.api_key,
+    )
 
 
 def test_search_read_create_write_on_zoho_instance(sidecar):
@@ -39,7 +46,9 @@ def test_json2_connection_with_named_arguments(sidecar):
     conn = connect(sidecar, protocol="json2")
     instances = conn.get_model("zoho.instance")
     ids = instances.create(vals_list=[{"name": "Via JSON-2"}])
-    assert instances.search_read(domain=[["id", "in", ids]], fields=["name"]) == [{"id": ids[0], "name": "Via JSON-2"}]
+    assert instances.search_read(domain=[["id", "in", ids]], fields=["name"]) == [
+        {"id": ids[0], "name": "Via JSON-2"}
+    ]
 
 
 def test_apikey_cli_lists_and_revokes(sidecar):

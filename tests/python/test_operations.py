@@ -1,6 +1,7 @@
 """What an operator runs and what a monitoring system scrapes, against the real binaries: the CLI
 (health, stats, instances, jobs) with tables and --json, /metrics through prometheus-client's own
 parser, and JSON-lines logs with request and job ids."""
+
 import json
 import os
 import subprocess
@@ -10,9 +11,8 @@ import urllib.error
 import urllib.request
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
-
 from conftest import BIN, engines, free_port, note_secret, started, wait_for
+from prometheus_client.parser import text_string_to_metric_families
 from rpc import execute
 
 SIM = os.path.join(os.path.dirname(BIN), "zoho-sim")
@@ -36,7 +36,12 @@ def get(url, headers=None):
 
 
 def post(url, body, headers=None):
-    req = urllib.request.Request(url, data=body.encode(), method="POST", headers={"Content-Type": "application/json", **(headers or {})})
+    req = urllib.request.Request(
+        url,
+        data=body.encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, r.headers, r.read().decode()
@@ -59,19 +64,35 @@ def ops(request):
     note_secret(CLIENT_SECRET)
     with tempfile.TemporaryDirectory() as d:
         sim_port, port = free_port(), free_port()
-        sim_log = open(os.path.join(os.environ.get("ZS_TEST_LOG_DIR") or d, f"py-sim-{sim_port}.log"), "a")
-        sim = subprocess.Popen([SIM, "--port", str(sim_port), "--auto-approve",
-                                "--client", f"1000.OPS:{CLIENT_SECRET}:http://127.0.0.1:{port}/zoho/oauth/callback"],
-                               stdout=sim_log, stderr=subprocess.STDOUT)
-        env = {"ZOHO_SIDECAR_METRICS_TOKEN": METRICS_TOKEN, "ZOHO_SIDECAR_LOG_FORMAT": "json",
-               "ZOHO_SIDECAR_ZOHO_URL_TEMPLATE": f"http://127.0.0.1:{sim_port}/{{dc}}"}
+        sim_log = open(os.path.join(os.environ.get("ZS_TEST_LOG_DIR") or d, f"py-sim-{sim_port}.log"), "a")  # noqa: SIM115 (open while the simulator runs)
+        sim = subprocess.Popen(
+            [
+                SIM,
+                "--port",
+                str(sim_port),
+                "--auto-approve",
+                "--client",
+                f"1000.OPS:{CLIENT_SECRET}:http://127.0.0.1:{port}/zoho/oauth/callback",
+            ],
+            stdout=sim_log,
+            stderr=subprocess.STDOUT,
+        )
+        env = {
+            "ZOHO_SIDECAR_METRICS_TOKEN": METRICS_TOKEN,
+            "ZOHO_SIDECAR_LOG_FORMAT": "json",
+            "ZOHO_SIDECAR_ZOHO_URL_TEMPLATE": f"http://127.0.0.1:{sim_port}/{{dc}}",
+        }
         s = None
         try:
             wait_for("the simulator", lambda: answers(f"http://127.0.0.1:{sim_port}/_sim/config"))
             s = started(d, request.param, port=port, env=env)
             s.sim = f"http://127.0.0.1:{sim_port}"
-            s.instance = execute(s, "zoho.instance", "create", {"name": "Ops", "data_center": "eu", "client_id": "1000.OPS",
-                                                                "client_secret": CLIENT_SECRET})
+            s.instance = execute(
+                s,
+                "zoho.instance",
+                "create",
+                {"name": "Ops", "data_center": "eu", "client_id": "1000.OPS", "client_secret": CLIENT_SECRET},
+            )
             consent = execute(s, "zoho.instance", "action_authorize", [s.instance])["url"]
             status, headers, _ = get(consent)
             assert status == 302
@@ -91,7 +112,7 @@ def execute_secrets(s):
     """The webhook secret the instance holds (the tokens are Zoho-shaped, which the scan catches anyway)."""
     try:
         return [execute(s, "zoho.instance", "action_show_webhook_secret", [s.instance])["webhook_secret"]]
-    except Exception:  # pylint: disable=broad-except
+    except Exception:  # noqa: BLE001  # pylint: disable=broad-except
         return []
 
 
@@ -124,12 +145,18 @@ def test_instances_list_test_and_refresh(ops):
     [after] = json.loads(ops.cli("instances", "list", "--json"))
     assert after["token_expires_at"] > before
 
-    req = urllib.request.Request(ops.sim + "/_sim/faults", method="POST", headers={"Content-Type": "application/json"},
-                                 data=json.dumps({"target": "crm", "kind": "500", "percent": 100}).encode())
+    req = urllib.request.Request(
+        ops.sim + "/_sim/faults",
+        method="POST",
+        headers={"Content-Type": "application/json"},
+        data=json.dumps({"target": "crm", "kind": "500", "percent": 100}).encode(),
+    )
     urllib.request.urlopen(req, timeout=10).read()
     failing = ops.run_cli("instances", "test", str(ops.instance))
     assert failing.returncode == 1 and "crm: FAILED" in failing.stdout
-    urllib.request.urlopen(urllib.request.Request(ops.sim + "/_sim/faults", method="DELETE"), timeout=10).read()
+    urllib.request.urlopen(
+        urllib.request.Request(ops.sim + "/_sim/faults", method="DELETE"), timeout=10
+    ).read()
     missing = ops.run_cli("instances", "refresh", "999")
     assert missing.returncode != 0 and "instance 999 does not exist" in missing.stderr
 
@@ -138,9 +165,15 @@ def test_stats_and_jobs_commands_agree_with_the_store(ops):
     done = [execute(ops, "zoho.job", "enqueue", "noop", {}) for _ in range(5)]
     failed = execute(ops, "zoho.job", "enqueue", "zoho.pull", {}, instance_id=ops.instance)
     later = execute(ops, "zoho.job", "enqueue", "noop", {}, eta="2099-01-01 00:00:00")
-    wait_for("the jobs to run", lambda: execute(ops, "zoho.job", "search_count", [["state", "in", ["done", "failed"]]]) >= 6)
+    wait_for(
+        "the jobs to run",
+        lambda: execute(ops, "zoho.job", "search_count", [["state", "in", ["done", "failed"]]]) >= 6,
+    )
 
-    counted = {s: execute(ops, "zoho.job", "search_count", [["state", "=", s]]) for s in ("pending", "running", "done", "failed", "cancelled")}
+    counted = {
+        s: execute(ops, "zoho.job", "search_count", [["state", "=", s]])
+        for s in ("pending", "running", "done", "failed", "cancelled")
+    }
     stats = json.loads(ops.cli("stats", "--json"))
     assert {s: stats["jobs"][s] for s in counted} == counted
     assert stats["last_hour"]["done"] == counted["done"] and stats["last_day"]["failed"] == 1
@@ -166,19 +199,29 @@ def test_metrics_parse_with_prometheus_client_and_need_the_token(ops):
     execute(ops, "zoho.instance", "action_refresh_token", [ops.instance])
     job = execute(ops, "zoho.job", "enqueue", "noop", {})
     wait_for("the job", lambda: execute(ops, "zoho.job", "read", [job], ["state"])[0]["state"] == "done")
-    assert post(base + f"/zoho/webhook/{ops.instance}/crm/Contacts", "{}", {"X-Zoho-Webhook-Secret": "wrong"})[0] == 401
+    assert (
+        post(base + f"/zoho/webhook/{ops.instance}/crm/Contacts", "{}", {"X-Zoho-Webhook-Secret": "wrong"})[0]
+        == 401
+    )
 
     status, headers, text = get(base + "/metrics", {"Authorization": f"Bearer {METRICS_TOKEN}"})
     assert status == 200 and headers["Content-Type"].startswith("text/plain")
     families = {f.name: f for f in text_string_to_metric_families(text)}
-    samples = lambda name: [(s.name, s.labels, s.value) for s in families[name].samples]  # noqa: E731
+    samples = lambda name: [(s.name, s.labels, s.value) for s in families[name].samples]
     assert families["zoho_sidecar_jobs_finished"].type == "counter"
-    assert ("zoho_sidecar_jobs_finished_total", {"kind": "noop", "outcome": "done"}, 1.0) in samples("zoho_sidecar_jobs_finished")
-    assert any(l == {"app": "crm", "status": "200"} and v >= 1 for _, l, v in samples("zoho_sidecar_zoho_api_calls"))
+    assert ("zoho_sidecar_jobs_finished_total", {"kind": "noop", "outcome": "done"}, 1.0) in samples(
+        "zoho_sidecar_jobs_finished"
+    )
+    assert any(
+        l == {"app": "crm", "status": "200"} and v >= 1 for _, l, v in samples("zoho_sidecar_zoho_api_calls")
+    )
     assert any(l == {"result": "ok"} and v >= 1 for _, l, v in samples("zoho_sidecar_token_refreshes"))
     assert families["zoho_sidecar_job_duration_seconds"].type == "histogram"
     assert families["zoho_sidecar_jobs"].type == "gauge"
-    assert any(l.get("kind") == "noop" and l.get("state") == "done" and v >= 1 for _, l, v in samples("zoho_sidecar_jobs"))
+    assert any(
+        l.get("kind") == "noop" and l.get("state") == "done" and v >= 1
+        for _, l, v in samples("zoho_sidecar_jobs")
+    )
     assert samples("zoho_sidecar_queue_lag_seconds")[0][2] >= 0
     assert samples("zoho_sidecar_store_up")[0][2] == 1
     assert any(l == {"verdict": "unauthorized"} and v == 1 for _, l, v in samples("zoho_sidecar_webhooks"))
@@ -186,10 +229,20 @@ def test_metrics_parse_with_prometheus_client_and_need_the_token(ops):
 
 
 def test_logs_are_json_lines_with_request_and_job_ids(ops):
-    status, headers, _ = post(f"http://127.0.0.1:{ops.port}/zoho/webhook/{ops.instance}/crm/Contacts", "{}",
-                              {"X-Zoho-Webhook-Secret": "wrong", "X-Request-Id": "probe-7"})
+    status, headers, _ = post(
+        f"http://127.0.0.1:{ops.port}/zoho/webhook/{ops.instance}/crm/Contacts",
+        "{}",
+        {"X-Zoho-Webhook-Secret": "wrong", "X-Request-Id": "probe-7"},
+    )
     assert status == 401 and headers["X-Request-Id"] == "probe-7"
-    job = execute(ops, "zoho.job", "enqueue", "zoho.pull", {"app": "crm", "object": "Contacts", "ids": ["1"]}, instance_id=ops.instance)
+    job = execute(
+        ops,
+        "zoho.job",
+        "enqueue",
+        "zoho.pull",
+        {"app": "crm", "object": "Contacts", "ids": ["1"]},
+        instance_id=ops.instance,
+    )
     wait_for("the job", lambda: execute(ops, "zoho.job", "read", [job], ["state"])[0]["state"] != "pending")
     time.sleep(0.3)
     with open(ops.log_path, encoding="utf-8") as f:
@@ -197,4 +250,6 @@ def test_logs_are_json_lines_with_request_and_job_ids(ops):
     assert records, "no JSON log lines"
     assert all({"time", "level", "logger", "message"} <= r.keys() for r in records)
     assert any(r.get("request_id") == "probe-7" and "unauthorized" in r["message"] for r in records)
-    assert any(r.get("job_id") == str(job) and r["level"] in ("warning", "error") for r in records), "the job's failure is logged with its id"
+    assert any(r.get("job_id") == str(job) and r["level"] in ("warning", "error") for r in records), (
+        "the job's failure is logged with its id"
+    )

@@ -1,6 +1,6 @@
 """The queue survives the worst a process can suffer: SIGKILL mid-job, SIGTERM under load."""
+
 import signal
-import time
 
 from conftest import wait_for
 from rpc import execute

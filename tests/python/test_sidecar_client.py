@@ -1,4 +1,5 @@
 """The addon's sidecar client (stdlib only) against a real sidecar: calls, Odoo-shaped errors, timeouts."""
+
 import importlib.util
 import os
 import socket
@@ -6,11 +7,11 @@ import threading
 import time
 
 import pytest
-
 from conftest import ROOT, free_port
 
 spec = importlib.util.spec_from_file_location(
-    "sidecar_client", os.path.join(ROOT, "odoo_addon", "zoho_connector_core", "sidecar_client.py"))
+    "sidecar_client", os.path.join(ROOT, "odoo_addon", "zoho_connector_core", "sidecar_client.py")
+)
 sidecar_client = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(sidecar_client)
 SidecarClient = sidecar_client.SidecarClient
@@ -27,9 +28,22 @@ def test_calls_models_with_the_callers_companies(sidecar):
     assert c.version()["server_serie"]
     one = c.execute("zoho.instance", "create", {"name": "Company one"}, context={"allowed_company_ids": [1]})
     two = c.execute("zoho.instance", "create", {"name": "Company two"}, context={"allowed_company_ids": [2]})
-    seen = c.execute("zoho.instance", "search_read", [], fields=["name", "company_id"], context={"allowed_company_ids": [1]})
+    seen = c.execute(
+        "zoho.instance",
+        "search_read",
+        [],
+        fields=["name", "company_id"],
+        context={"allowed_company_ids": [1]},
+    )
     assert [r["id"] for r in seen] == [one]
-    both = c.execute("zoho.instance", "search_read", [], fields=["name"], order="id", context={"allowed_company_ids": [1, 2]})
+    both = c.execute(
+        "zoho.instance",
+        "search_read",
+        [],
+        fields=["name"],
+        order="id",
+        context={"allowed_company_ids": [1, 2]},
+    )
     assert [r["id"] for r in both] == [one, two]
 
 
@@ -61,7 +75,9 @@ def test_read_group_counts_jobs_by_state(sidecar):
     c = client(sidecar)
     instance = c.execute("zoho.instance", "create", {"name": "Grouped"})
     for _ in range(3):
-        c.execute("zoho.job", "create", {"kind": "noop", "instance_id": instance, "eta": "2100-01-01 00:00:00"})
+        c.execute(
+            "zoho.job", "create", {"kind": "noop", "instance_id": instance, "eta": "2100-01-01 00:00:00"}
+        )
     groups = c.execute("zoho.job", "read_group", [["instance_id", "=", instance]], ["state"], ["state"])
     assert [(g["state"], g["state_count"]) for g in groups] == [("pending", 3)]
     assert groups[0]["__domain"] == [["state", "=", "pending"], ["instance_id", "=", instance]]

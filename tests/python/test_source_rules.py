@@ -1,14 +1,19 @@
 """Rules the sidecar's code keeps, checked on the source: every presented credential is compared
 in constant time (Secrets.matches), and SQL text is never built from request values."""
+
 import os
 import re
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Stand-ins for Zoho and Odoo are test fixtures, not the sidecar's doors.
-SIDECAR = [d for d in os.listdir(os.path.join(ROOT, "Sources")) if d not in ("Simulator", "ZohoSim", "OdooStandIn")]
+SIDECAR = [
+    d for d in os.listdir(os.path.join(ROOT, "Sources")) if d not in ("Simulator", "ZohoSim", "OdooStandIn")
+]
 
 CREDENTIAL = r"\w*(?:[Ss]ecret|[Tt]oken|[Aa]piKey|[Ss]ignature|[Pp]assword|presented|bearer)\w*"
-PLAIN_COMPARE = re.compile(rf"\b{CREDENTIAL}\s*(?:==|!=)\s*(?!nil\b)[\w\"]|(?:==|!=)\s*{CREDENTIAL}\b(?!\s*\?\?)")
+PLAIN_COMPARE = re.compile(
+    rf"\b{CREDENTIAL}\s*(?:==|!=)\s*(?!nil\b)[\w\"]|(?:==|!=)\s*{CREDENTIAL}\b(?!\s*\?\?)"
+)
 # Comparisons of values the sidecar holds with values it holds, where timing reveals nothing.
 ALLOWED = {
     "TokenKeeper.swift": "!= rejected",  # the access token we hold vs. the one Zoho just refused, both ours

@@ -1,5 +1,6 @@
 """An acknowledged webhook is never lost: SIGKILL the sidecar while deliveries stream in, restart it,
 and find every delivery that got its 200 in the store with its job."""
+
 import json
 import signal
 import threading
@@ -11,7 +12,11 @@ from rpc import execute
 
 
 def post(port, path, body, headers):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body.encode(), headers={"Content-Type": "application/json", **headers})
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=body.encode(),
+        headers={"Content-Type": "application/json", **headers},
+    )
     try:
         with urllib.request.urlopen(req, timeout=5) as r:
             return r.status, json.loads(r.read())
@@ -32,8 +37,12 @@ def test_sigkill_right_after_200s_loses_no_acknowledged_webhook(sidecar):
             n += 1
             record = f"{worker}x{n}"
             try:
-                status, reply = post(sidecar.port, f"/zoho/webhook/{instance}/crm/Contacts", json.dumps({"id": record}),
-                                     {"X-Zoho-Webhook-Secret": secret})
+                status, reply = post(
+                    sidecar.port,
+                    f"/zoho/webhook/{instance}/crm/Contacts",
+                    json.dumps({"id": record}),
+                    {"X-Zoho-Webhook-Secret": secret},
+                )
             except OSError:
                 return  # the sidecar is gone: whatever was not answered was not acknowledged
             if status == 200 and reply.get("status") == "accepted":
@@ -58,5 +67,10 @@ def test_sigkill_right_after_200s_loses_no_acknowledged_webhook(sidecar):
     found = {tuple(j["payload"]["ids"]) for j in jobs}
     assert found >= {(record,) for record in acknowledged}
     assert all(j["kind"] == "zoho.pull" and j["instance_id"][0] == instance for j in jobs)
-    accepted = execute(sidecar, "zoho.webhook.event", "search_count", [["instance_id", "=", instance], ["verdict", "=", "accepted"]])
+    accepted = execute(
+        sidecar,
+        "zoho.webhook.event",
+        "search_count",
+        [["instance_id", "=", instance], ["verdict", "=", "accepted"]],
+    )
     assert accepted >= len(acknowledged)

@@ -10,9 +10,15 @@ MANAGER = "zoho_connector_core.group_zoho_manager"
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
-    zoho_sidecar_url = fields.Char("Sidecar URL", config_parameter=URL_PARAM, help="e.g. http://127.0.0.1:8070")
-    zoho_sidecar_api_key = fields.Char("Sidecar API Key", config_parameter=KEY_PARAM, groups=MANAGER,
-                                       help="Created with `zoho-sidecar apikey create --name odoo`.")
+    zoho_sidecar_url = fields.Char(
+        "Sidecar URL", config_parameter=URL_PARAM, help="e.g. http://127.0.0.1:8070"
+    )
+    zoho_sidecar_api_key = fields.Char(
+        "Sidecar API Key",
+        config_parameter=KEY_PARAM,
+        groups=MANAGER,
+        help="Created with `zoho-sidecar apikey create --name odoo`.",
+    )
 
     def action_zoho_test_sidecar(self):
         self.ensure_one()
@@ -22,7 +28,16 @@ class ResConfigSettings(models.TransientModel):
             sidecar.authenticate()
         except SidecarError as error:
             raise UserError(error.message) from None
-        return {"type": "ir.actions.client", "tag": "display_notification",
-                "params": {"title": _("Zoho sidecar reachable"), "type": "success",
-                           "message": _("%(name)s %(version)s accepted the API key.",
-                                        name=version.get("server_name", "zoho-sidecar"), version=version.get("server_version"))}}
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Zoho sidecar reachable"),
+                "type": "success",
+                "message": _(
+                    "%(name)s %(version)s accepted the API key.",
+                    name=version.get("server_name", "zoho-sidecar"),
+                    version=version.get("server_version"),
+                ),
+            },
+        }

@@ -1,4 +1,5 @@
 """How the addon reaches its sidecar: settings, the client, and the sidecar's errors as Odoo's."""
+
 from odoo import _
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 
@@ -34,7 +35,9 @@ def client(env, url=None, api_key=None):
     if url is None:
         url, api_key = settings(env)
     if not url:
-        raise UserError(_("The Zoho sidecar is not configured: set its URL and API key in Settings > Zoho Connector."))
+        raise UserError(
+            _("The Zoho sidecar is not configured: set its URL and API key in Settings > Zoho Connector.")
+        )
     return cached_client(url, api_key)
 
 
@@ -42,7 +45,9 @@ def call(env, model, method, *args, **kwargs):
     """Calls the sidecar within the companies the user has switched on; its errors become Odoo's."""
     context = dict(kwargs.pop("context", None) or {})
     # The current company first: the sidecar, like Odoo, gives new records the first allowed company.
-    context.setdefault("allowed_company_ids", [env.company.id] + [c for c in env.companies.ids if c != env.company.id])
+    context.setdefault(
+        "allowed_company_ids", [env.company.id] + [c for c in env.companies.ids if c != env.company.id]
+    )
     context.setdefault("lang", env.lang or "en_US")
     try:
         return client(env).execute(model, method, *args, context=context, **kwargs)

@@ -75,7 +75,11 @@ class ZohoSidecarModel(models.AbstractModel):
             if name in self._sidecar_lists:
                 value = ", ".join(value or []) or False
             elif name in self._sidecar_json:
-                value = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True) if value not in (False, None) else False
+                value = (
+                    json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+                    if value not in (False, None)
+                    else False
+                )
             elif field is not None and field.type == "many2one":
                 value = self._company_pair(value) if name == "company_id" else value
                 value = {"id": value[0], "display_name": value[1]} if value else False
@@ -102,7 +106,9 @@ class ZohoSidecarModel(models.AbstractModel):
                 try:
                     value = json.loads(value) if value else None
                 except ValueError as error:
-                    raise ValidationError(_("%(field)s is not valid JSON: %(error)s", field=field.string, error=error)) from None
+                    raise ValidationError(
+                        _("%(field)s is not valid JSON: %(error)s", field=field.string, error=error)
+                    ) from None
             elif isinstance(value, models.BaseModel):
                 value = value.id
             out[name] = value
@@ -114,8 +120,16 @@ class ZohoSidecarModel(models.AbstractModel):
     def web_search_read(self, domain, specification, offset=0, limit=None, order=None, count_limit=None):
         self.check_access_rights("read")
         domain = self._sidecar_domain(domain)
-        rows = call(self.env, self._name, "search_read", domain, self._sidecar_names(specification),
-                    offset=offset or 0, limit=limit, order=order or None)
+        rows = call(
+            self.env,
+            self._name,
+            "search_read",
+            domain,
+            self._sidecar_names(specification),
+            offset=offset or 0,
+            limit=limit,
+            order=order or None,
+        )
         length = (offset or 0) + len(rows)
         if limit and len(rows) == limit:
             length = call(self.env, self._name, "search_count", domain, limit=count_limit)
@@ -126,7 +140,10 @@ class ZohoSidecarModel(models.AbstractModel):
         ids = [i for i in self.ids if isinstance(i, int)]
         if not ids:
             return []
-        rows = {row["id"]: row for row in call(self.env, self._name, "read", ids, self._sidecar_names(specification))}
+        rows = {
+            row["id"]: row
+            for row in call(self.env, self._name, "read", ids, self._sidecar_names(specification))
+        }
         return [self._to_web(rows[i], specification) for i in ids if i in rows]
 
     def web_save(self, vals, specification, next_id=None):
@@ -141,7 +158,9 @@ class ZohoSidecarModel(models.AbstractModel):
 
     @api.model
     def web_read_group(self, domain, fields, groupby, limit=None, offset=0, orderby=False, lazy=True):
-        groups = self.read_group(domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy)
+        groups = self.read_group(
+            domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy
+        )
         length = len(groups) + (offset or 0)
         if limit and len(groups) == limit:
             length = len(self.read_group(domain, ["__count"], groupby, lazy=lazy))
@@ -157,8 +176,18 @@ class ZohoSidecarModel(models.AbstractModel):
             inner = spec.split("(")[-1].rstrip(")") if "(" in spec else base
             if spec == "__count" or (inner in self._fields and not self._fields[inner].compute):
                 known.append(spec)
-        groups = call(self.env, self._name, "read_group", self._sidecar_domain(domain), known, groupby,
-                      offset=offset or 0, limit=limit, orderby=orderby or None, lazy=lazy)
+        groups = call(
+            self.env,
+            self._name,
+            "read_group",
+            self._sidecar_domain(domain),
+            known,
+            groupby,
+            offset=offset or 0,
+            limit=limit,
+            orderby=orderby or None,
+            lazy=lazy,
+        )
         for group in groups:
             for spec in groupby:
                 if spec == "company_id":
@@ -168,7 +197,9 @@ class ZohoSidecarModel(models.AbstractModel):
     @api.model
     def name_search(self, name="", args=None, operator="ilike", limit=100):
         self.check_access_rights("read")
-        found = call(self.env, self._name, "name_search", name or "", self._sidecar_domain(args or []), operator, limit)
+        found = call(
+            self.env, self._name, "name_search", name or "", self._sidecar_domain(args or []), operator, limit
+        )
         return [tuple(pair) for pair in found]
 
     # Server-side code gets the same records. There is no table: these replace the ORM's
@@ -178,7 +209,16 @@ class ZohoSidecarModel(models.AbstractModel):
     def search_read(self, domain=None, fields=None, offset=0, limit=None, order=None, **read_kwargs):
         self.check_access_rights("read")
         names = self._sidecar_names(fields or list(self._fields))
-        return call(self.env, self._name, "search_read", self._sidecar_domain(domain), names, offset=offset or 0, limit=limit, order=order or None)
+        return call(
+            self.env,
+            self._name,
+            "search_read",
+            self._sidecar_domain(domain),
+            names,
+            offset=offset or 0,
+            limit=limit,
+            order=order or None,
+        )
 
     @api.model
     def search_count(self, domain, limit=None):
@@ -188,11 +228,25 @@ class ZohoSidecarModel(models.AbstractModel):
     @api.model
     def search(self, domain, offset=0, limit=None, order=None):
         self.check_access_rights("read")
-        return self.browse(call(self.env, self._name, "search", self._sidecar_domain(domain), offset=offset or 0, limit=limit, order=order or None))
+        return self.browse(
+            call(
+                self.env,
+                self._name,
+                "search",
+                self._sidecar_domain(domain),
+                offset=offset or 0,
+                limit=limit,
+                order=order or None,
+            )
+        )
 
     def read(self, fields=None, load="_classic_read"):  # pylint: disable=method-required-super
         self.check_access_rights("read")
-        return call(self.env, self._name, "read", self.ids, self._sidecar_names(fields or list(self._fields))) if self else []
+        return (
+            call(self.env, self._name, "read", self.ids, self._sidecar_names(fields or list(self._fields)))
+            if self
+            else []
+        )
 
     @api.model_create_multi
     def create(self, vals_list):  # pylint: disable=method-required-super
@@ -219,8 +273,11 @@ class ZohoSidecarModel(models.AbstractModel):
 
     @staticmethod
     def _notify(title, message, kind="success", sticky=False, reload=False):
-        action = {"type": "ir.actions.client", "tag": "display_notification",
-                  "params": {"title": title, "message": message, "type": kind, "sticky": sticky}}
+        action = {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": title, "message": message, "type": kind, "sticky": sticky},
+        }
         if reload:
             action["params"]["next"] = {"type": "ir.actions.client", "tag": "soft_reload"}
         return action

@@ -15,8 +15,10 @@ class ZohoBinding(models.Model):
     instance_id = fields.Many2one("zoho.instance", required=True)
     odoo_model = fields.Char(required=True)
     odoo_id = fields.Integer("Odoo Record ID", required=True)
-    odoo_record = fields.Reference(lambda self: [(m.model, m.name) for m in self.env["ir.model"].sudo().search([])],
-                                   compute="_compute_odoo_record")
+    odoo_record = fields.Reference(
+        lambda self: [(m.model, m.name) for m in self.env["ir.model"].sudo().search([])],
+        compute="_compute_odoo_record",
+    )
     zoho_app = fields.Selection(APPS, required=True)
     zoho_object = fields.Char("Zoho Module", required=True)
     zoho_id = fields.Char("Zoho Record ID", required=True)
@@ -45,4 +47,9 @@ class ZohoBinding(models.Model):
     def action_open_odoo_record(self):
         self.ensure_one()
         row = self.read(["odoo_model", "odoo_id"])[0]
-        return {"type": "ir.actions.act_window", "res_model": row["odoo_model"], "res_id": row["odoo_id"], "view_mode": "form"}
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": row["odoo_model"],
+            "res_id": row["odoo_id"],
+            "view_mode": "form",
+        }

@@ -1,11 +1,30 @@
 from odoo import _, fields, models
 
-DATA_CENTERS = [("us", "United States"), ("eu", "Europe"), ("in", "India"), ("au", "Australia"), ("jp", "Japan"),
-                ("ca", "Canada"), ("sa", "Saudi Arabia"), ("cn", "China"), ("uk", "United Kingdom")]
-STATES = [("draft", "Draft"), ("connected", "Connected"), ("needs_reauth", "Needs re-authorization"),
-          ("error", "Error"), ("disabled", "Disabled")]
-EDITIONS = [("free", "Free"), ("standard", "Standard"), ("professional", "Professional"),
-            ("enterprise", "Enterprise"), ("ultimate", "Ultimate")]
+DATA_CENTERS = [
+    ("us", "United States"),
+    ("eu", "Europe"),
+    ("in", "India"),
+    ("au", "Australia"),
+    ("jp", "Japan"),
+    ("ca", "Canada"),
+    ("sa", "Saudi Arabia"),
+    ("cn", "China"),
+    ("uk", "United Kingdom"),
+]
+STATES = [
+    ("draft", "Draft"),
+    ("connected", "Connected"),
+    ("needs_reauth", "Needs re-authorization"),
+    ("error", "Error"),
+    ("disabled", "Disabled"),
+]
+EDITIONS = [
+    ("free", "Free"),
+    ("standard", "Standard"),
+    ("professional", "Professional"),
+    ("enterprise", "Enterprise"),
+    ("ultimate", "Ultimate"),
+]
 
 MANAGER = "zoho_connector_core.group_zoho_manager"
 
@@ -27,10 +46,16 @@ class ZohoInstance(models.Model):
     data_center = fields.Selection(DATA_CENTERS, string="Data Centre", required=True, default="us")
     edition = fields.Selection(EDITIONS, string="CRM Edition", default="enterprise")
     client_id = fields.Char("Client ID", groups=MANAGER)
-    client_secret = fields.Char(groups=MANAGER, help="Write-only: stored encrypted by the sidecar, never shown again.")
+    client_secret = fields.Char(
+        groups=MANAGER, help="Write-only: stored encrypted by the sidecar, never shown again."
+    )
     client_secret_set = fields.Boolean(readonly=True)
-    scopes = fields.Char(help="Comma-separated Zoho scopes, e.g. ZohoCRM.modules.ALL,ZohoBooks.fullaccess.all")
-    redirect_uri = fields.Char("Redirect URI", help="The sidecar's /zoho/oauth/callback as registered in Zoho's API console.")
+    scopes = fields.Char(
+        help="Comma-separated Zoho scopes, e.g. ZohoCRM.modules.ALL,ZohoBooks.fullaccess.all"
+    )
+    redirect_uri = fields.Char(
+        "Redirect URI", help="The sidecar's /zoho/oauth/callback as registered in Zoho's API console."
+    )
     return_url = fields.Char("Return URL", help="Where the browser lands after consent: this form.")
     apps = fields.Char("Enabled Apps", default="crm", help="Comma-separated: crm, books, people, desk.")
     books_organization_id = fields.Char("Books Organization ID")
@@ -49,10 +74,14 @@ class ZohoInstance(models.Model):
     webhook_accept_signature = fields.Boolean("Accept Signature", default=True)
     watch_modules = fields.Char("Watched CRM Modules", default="Accounts, Contacts")
     channel_expiry = fields.Datetime("Next Channel Expiry", readonly=True)
-    odoo_url = fields.Char("Odoo URL", groups=MANAGER, help="Odoo the sidecar writes to (empty: the sidecar-wide setting).")
+    odoo_url = fields.Char(
+        "Odoo URL", groups=MANAGER, help="Odoo the sidecar writes to (empty: the sidecar-wide setting)."
+    )
     odoo_db = fields.Char("Odoo Database", groups=MANAGER)
     odoo_user = fields.Char(groups=MANAGER)
-    odoo_api_key = fields.Char("Odoo API Key", groups=MANAGER, help="Write-only: stored encrypted by the sidecar.")
+    odoo_api_key = fields.Char(
+        "Odoo API Key", groups=MANAGER, help="Write-only: stored encrypted by the sidecar."
+    )
     sync_progress = fields.Text("Initial Sync Progress", readonly=True)
 
     def action_archive(self):
@@ -79,30 +108,56 @@ class ZohoInstance(models.Model):
             else:
                 lines.append(_("%(app)s: %(message)s", app=app, message=outcome.get("message")))
         ok = apps and all(o.get("ok") for o in apps.values())
-        return self._notify(_("Connection test"), "\n".join(lines) or _("No app enabled."), "success" if ok else "warning", sticky=not ok)
+        return self._notify(
+            _("Connection test"),
+            "\n".join(lines) or _("No app enabled."),
+            "success" if ok else "warning",
+            sticky=not ok,
+        )
 
     def action_refresh_token(self):
         self.ensure_one()
         result = self._sidecar_action("action_refresh_token")
-        return self._notify(_("Token refreshed"), _("The access token is valid until %s (UTC).", result.get("token_expiry")), reload=True)
+        return self._notify(
+            _("Token refreshed"),
+            _("The access token is valid until %s (UTC).", result.get("token_expiry")),
+            reload=True,
+        )
 
     def action_health_check(self):
         self.ensure_one()
         result = self._sidecar_action("action_health_check")
         items = result.get("items", [])
         worst = result.get("status", "ok")
-        lines = ["%s %s: %s" % ({"ok": "✓", "warning": "!", "error": "✗"}.get(i.get("status"), "?"), i.get("name"), i.get("message"))
-                 for i in items]
+        lines = [
+            "%s %s: %s"
+            % (
+                {"ok": "✓", "warning": "!", "error": "✗"}.get(i.get("status"), "?"),
+                i.get("name"),
+                i.get("message"),
+            )
+            for i in items
+        ]
         kind = {"ok": "success", "warning": "warning"}.get(worst, "danger")
         return self._notify(_("Health check: %s", worst), "\n".join(lines), kind, sticky=worst != "ok")
 
     def action_revoke(self):
         self._sidecar_action("action_revoke")
-        return self._notify(_("Revoked"), _("The refresh token is revoked; authorize again to reconnect."), "warning", reload=True)
+        return self._notify(
+            _("Revoked"),
+            _("The refresh token is revoked; authorize again to reconnect."),
+            "warning",
+            reload=True,
+        )
 
     def action_disable(self):
         self._sidecar_action("action_disable")
-        return self._notify(_("Disabled"), _("The instance is disabled: its jobs wait and its channels are unsubscribed."), "warning", reload=True)
+        return self._notify(
+            _("Disabled"),
+            _("The instance is disabled: its jobs wait and its channels are unsubscribed."),
+            "warning",
+            reload=True,
+        )
 
     def action_enable(self):
         self._sidecar_action("action_enable")
@@ -114,7 +169,11 @@ class ZohoInstance(models.Model):
 
     def action_initial_sync(self):
         jobs = self._sidecar_action("action_initial_sync")
-        return self._notify(_("Initial sync started"), _("%s job(s) queued: progress shows on this form.", len(jobs)), reload=True)
+        return self._notify(
+            _("Initial sync started"),
+            _("%s job(s) queued: progress shows on this form.", len(jobs)),
+            reload=True,
+        )
 
     def action_view_jobs(self):
         self.ensure_one()

@@ -2,8 +2,14 @@ from odoo import _, api, fields, models
 
 from .sidecar import call
 
-STATES = [("pending", "Pending"), ("running", "Running"), ("done", "Done"), ("failed", "Failed"),
-          ("cancelled", "Cancelled"), ("waiting", "Waiting for re-authorization")]
+STATES = [
+    ("pending", "Pending"),
+    ("running", "Running"),
+    ("done", "Done"),
+    ("failed", "Failed"),
+    ("cancelled", "Cancelled"),
+    ("waiting", "Waiting for re-authorization"),
+]
 
 
 class ZohoJob(models.Model):
@@ -27,7 +33,11 @@ class ZohoJob(models.Model):
     identity_key = fields.Char(readonly=True)
     last_error = fields.Text(readonly=True)
     error_chain = fields.Text("Error Causes", readonly=True)
-    last_exchange = fields.Text("Last Zoho Exchange", readonly=True, help="The request and response of the last Zoho call, masked and capped.")
+    last_exchange = fields.Text(
+        "Last Zoho Exchange",
+        readonly=True,
+        help="The request and response of the last Zoho call, masked and capped.",
+    )
     result = fields.Text(readonly=True)
     worker = fields.Char(readonly=True)
     lease_until = fields.Datetime(readonly=True)
@@ -46,7 +56,9 @@ class ZohoJob(models.Model):
 
     def action_requeue(self):
         self._sidecar_action("action_requeue")
-        return self._notify(_("Requeued"), _("%s job(s) requeued with fresh attempts.", len(self)), reload=True)
+        return self._notify(
+            _("Requeued"), _("%s job(s) requeued with fresh attempts.", len(self)), reload=True
+        )
 
     @api.model
     def action_requeue_failed(self):

@@ -77,9 +77,15 @@ def _send(url, api_key, pending):
         values = {name: value for name, value in entry["values"].items() if value is not UNKNOWN}
         try:
             for start in range(0, len(ids), CHUNK):
-                client.execute("zoho.job", "enqueue_push", model, ids[start:start + CHUNK], operation, fields, values)
+                client.execute(
+                    "zoho.job", "enqueue_push", model, ids[start : start + CHUNK], operation, fields, values
+                )
         except SidecarError as error:
             total = sum(len(e["ids"]) for e in pending.values())
-            _logger.warning("Zoho sidecar: %s; %d change(s) of this transaction were not forwarded, "
-                            "its reconciliation will pick them up.", error.message, total)
+            _logger.warning(
+                "Zoho sidecar: %s; %d change(s) of this transaction were not forwarded, "
+                "its reconciliation will pick them up.",
+                error.message,
+                total,
+            )
             return

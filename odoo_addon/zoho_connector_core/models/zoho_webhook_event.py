@@ -1,7 +1,12 @@
 from odoo import fields, models
 
-VERDICTS = [("accepted", "Accepted"), ("duplicate", "Duplicate"), ("unauthorized", "Unauthorized"),
-            ("rejected", "Rejected"), ("limited", "Rate limited")]
+VERDICTS = [
+    ("accepted", "Accepted"),
+    ("duplicate", "Duplicate"),
+    ("unauthorized", "Unauthorized"),
+    ("rejected", "Rejected"),
+    ("limited", "Rate limited"),
+]
 
 
 class ZohoWebhookEvent(models.Model):

@@ -1,5 +1,6 @@
 """Tests run against a real zoho-sidecar: ZOHO_SIDECAR_URL and ZOHO_SIDECAR_API_KEY name it
 (scripts/odoo-addon-test starts one with the Zoho simulator). Without them they are skipped, and say so."""
+
 import os
 import unittest
 
@@ -14,7 +15,9 @@ SIMULATOR_URL = os.environ.get("ZOHO_SIM_URL")
 
 def require_sidecar():
     if not SIDECAR_URL:
-        raise unittest.SkipTest("ZOHO_SIDECAR_URL is not set: these tests need a running zoho-sidecar (scripts/odoo-addon-test)")
+        raise unittest.SkipTest(
+            "ZOHO_SIDECAR_URL is not set: these tests need a running zoho-sidecar (scripts/odoo-addon-test)"
+        )
     return cached_client(SIDECAR_URL, SIDECAR_KEY)
 
 

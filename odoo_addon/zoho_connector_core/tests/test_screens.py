@@ -68,8 +68,12 @@ class TestScreens(HttpCase):
         self.assertEqual(action["type"], "ir.actions.act_url")
         consent_page = urlsplit(action["url"])
         params = dict(parse_qsl(consent_page.query))
-        consent = requests.post(f"{consent_page.scheme}://{consent_page.netloc}{consent_page.path}/consent",
-                                data={**params, "decision": "approve"}, allow_redirects=False, timeout=10)
+        consent = requests.post(
+            f"{consent_page.scheme}://{consent_page.netloc}{consent_page.path}/consent",
+            data={**params, "decision": "approve"},
+            allow_redirects=False,
+            timeout=10,
+        )
         self.assertEqual(consent.status_code, 302, consent.text)
         back = requests.get(consent.headers["Location"], allow_redirects=False, timeout=10)
         self.assertEqual(back.status_code, 302, back.text)
@@ -77,10 +81,17 @@ class TestScreens(HttpCase):
 
     def test_authorize_then_the_instance_form_job_list_and_dashboard(self):
         instances = self.env["zoho.instance"]
-        instance = instances.create({
-            "name": "Zoho Europe", "data_center": "eu", "apps": "crm", "scopes": "ZohoCRM.modules.ALL",
-            "client_id": "1000.DEMO", "client_secret": "demo-secret", "redirect_uri": SIDECAR_URL + "/zoho/oauth/callback",
-        })
+        instance = instances.create(
+            {
+                "name": "Zoho Europe",
+                "data_center": "eu",
+                "apps": "crm",
+                "scopes": "ZohoCRM.modules.ALL",
+                "client_id": "1000.DEMO",
+                "client_secret": "demo-secret",
+                "redirect_uri": SIDECAR_URL + "/zoho/oauth/callback",
+            }
+        )
         if SIMULATOR_URL:
             landed = urlsplit(self.authorize(instance))
             self.assertEqual((landed.netloc, landed.path), (urlsplit(self.base_url()).netloc, "/web"))
@@ -91,16 +102,44 @@ class TestScreens(HttpCase):
         for n in range(4):
             self.sidecar.execute("zoho.job", "enqueue", "noop", {"n": n}, instance.id, context=context)
         for n in range(2):
-            self.sidecar.execute("zoho.job", "enqueue", "noop", {"later": n}, instance.id, 10, "2100-01-01 00:00:00", context=context)
+            self.sidecar.execute(
+                "zoho.job",
+                "enqueue",
+                "noop",
+                {"later": n},
+                instance.id,
+                10,
+                "2100-01-01 00:00:00",
+                context=context,
+            )
         # A pull without its fields cannot be decoded: it fails at once, for the error column.
-        self.sidecar.execute("zoho.job", "enqueue", "zoho.pull", {"app": "crm"}, instance.id, 10, False, False, 1, context=context)
+        self.sidecar.execute(
+            "zoho.job",
+            "enqueue",
+            "zoho.pull",
+            {"app": "crm"},
+            instance.id,
+            10,
+            False,
+            False,
+            1,
+            context=context,
+        )
         time.sleep(2)  # the sidecar's workers run what is due
 
-        form = self.screenshot("/web#id=%d&model=zoho.instance&view_type=form" % instance.id,
-                               ".o_form_view .o_field_widget[name='name']", "instance_form")
-        jobs = self.screenshot("/web#action=zoho_connector_core.action_zoho_job&view_type=list",
-                               ".o_list_view .o_data_row", "job_list", click=".o_list_view .o_group_header")
-        dashboard = self.screenshot("/web#action=zoho_connector_core.action_zoho_dashboard",
-                                    "svg.o_zoho_jobs_chart", "dashboard")
+        form = self.screenshot(
+            "/web#id=%d&model=zoho.instance&view_type=form" % instance.id,
+            ".o_form_view .o_field_widget[name='name']",
+            "instance_form",
+        )
+        jobs = self.screenshot(
+            "/web#action=zoho_connector_core.action_zoho_job&view_type=list",
+            ".o_list_view .o_data_row",
+            "job_list",
+            click=".o_list_view .o_group_header",
+        )
+        dashboard = self.screenshot(
+            "/web#action=zoho_connector_core.action_zoho_dashboard", "svg.o_zoho_jobs_chart", "dashboard"
+        )
         for path in (form, jobs, dashboard):
             self.assertGreater(os.path.getsize(path), 10000, path)

@@ -19,10 +19,20 @@ class TestSidecarViews(TransactionCase):
         configure(cls.env)
         cls.company_a = cls.env.company
         cls.company_b = cls.env["res.company"].create({"name": "Zoho Test B"})
-        cls.manager = new_test_user(cls.env, "zoho_manager", groups="base.group_user,zoho_connector_core.group_zoho_manager",
-                                    company_id=cls.company_a.id, company_ids=[Command.set([cls.company_a.id, cls.company_b.id])])
-        cls.user_a = new_test_user(cls.env, "zoho_user_a", groups="base.group_user,zoho_connector_core.group_zoho_user",
-                                   company_id=cls.company_a.id, company_ids=[Command.set([cls.company_a.id])])
+        cls.manager = new_test_user(
+            cls.env,
+            "zoho_manager",
+            groups="base.group_user,zoho_connector_core.group_zoho_manager",
+            company_id=cls.company_a.id,
+            company_ids=[Command.set([cls.company_a.id, cls.company_b.id])],
+        )
+        cls.user_a = new_test_user(
+            cls.env,
+            "zoho_user_a",
+            groups="base.group_user,zoho_connector_core.group_zoho_user",
+            company_id=cls.company_a.id,
+            company_ids=[Command.set([cls.company_a.id])],
+        )
         cls.tag = "views-%s" % cls.sidecar.execute("zoho.instance", "search_count", [])
 
     def instances(self, user=None, companies=None):
@@ -33,17 +43,26 @@ class TestSidecarViews(TransactionCase):
 
     def test_list_form_and_save_go_through_the_sidecar(self):
         instances = self.instances()
-        saved = instances.browse().web_save({"name": "EU %s" % self.tag, "apps": "crm, books", "data_center": "eu"}, SPEC)
+        saved = instances.browse().web_save(
+            {"name": "EU %s" % self.tag, "apps": "crm, books", "data_center": "eu"}, SPEC
+        )
         record = saved[0]
         self.assertEqual((record["apps"], record["state"]), ("crm, books", "draft"))
         self.assertEqual(record["company_id"], {"id": self.company_a.id, "display_name": self.company_a.name})
-        listed = instances.web_search_read([("name", "=", "EU %s" % self.tag)], SPEC, limit=80, order="name desc")
+        listed = instances.web_search_read(
+            [("name", "=", "EU %s" % self.tag)], SPEC, limit=80, order="name desc"
+        )
         self.assertEqual([r["id"] for r in listed["records"]], [record["id"]])
         self.assertEqual(listed["length"], 1)
         # the sidecar has it: any other RPC client sees the same record
-        self.assertEqual(self.sidecar.execute("zoho.instance", "read", [record["id"]], ["apps"])[0]["apps"], ["crm", "books"])
+        self.assertEqual(
+            self.sidecar.execute("zoho.instance", "read", [record["id"]], ["apps"])[0]["apps"],
+            ["crm", "books"],
+        )
         instances.browse(record["id"]).web_save({"scopes": "ZohoCRM.modules.ALL"}, {"scopes": {}})
-        self.assertEqual(instances.browse(record["id"]).web_read({"scopes": {}})[0]["scopes"], "ZohoCRM.modules.ALL")
+        self.assertEqual(
+            instances.browse(record["id"]).web_read({"scopes": {}})[0]["scopes"], "ZohoCRM.modules.ALL"
+        )
 
     def test_paging_sorting_and_grouping(self):
         instances = self.instances()
@@ -54,11 +73,15 @@ class TestSidecarViews(TransactionCase):
         self.assertEqual(page["length"], 5)
         jobs = self.env["zoho.job"].with_user(self.manager)
         for _ in range(3):
-            self.sidecar.execute("zoho.job", "create", {"kind": "noop", "instance_id": ids[0], "eta": "2100-01-01 00:00:00"})
+            self.sidecar.execute(
+                "zoho.job", "create", {"kind": "noop", "instance_id": ids[0], "eta": "2100-01-01 00:00:00"}
+            )
         groups = jobs.web_read_group([("instance_id", "=", ids[0])], ["state"], ["state"])
         self.assertEqual([(g["state"], g["state_count"]) for g in groups["groups"]], [("pending", 3)])
         self.assertEqual(groups["length"], 1)
-        in_group = jobs.web_search_read(groups["groups"][0]["__domain"], {"kind": {}, "instance_id": {"fields": {"display_name": {}}}})
+        in_group = jobs.web_search_read(
+            groups["groups"][0]["__domain"], {"kind": {}, "instance_id": {"fields": {"display_name": {}}}}
+        )
         self.assertEqual(in_group["length"], 3)
         self.assertEqual(in_group["records"][0]["instance_id"]["display_name"], "Page %s 00" % self.tag)
 
@@ -72,8 +95,17 @@ class TestSidecarViews(TransactionCase):
         self.assertEqual(instance.read(["state"])[0]["state"], "disabled")
         instance.action_enable()
         self.assertEqual(instance.read(["state"])[0]["state"], "draft")
-        job = self.env["zoho.job"].with_user(self.manager).browse(
-            self.sidecar.execute("zoho.job", "create", {"kind": "noop", "instance_id": instance.id, "eta": "2100-01-01 00:00:00"}))
+        job = (
+            self.env["zoho.job"]
+            .with_user(self.manager)
+            .browse(
+                self.sidecar.execute(
+                    "zoho.job",
+                    "create",
+                    {"kind": "noop", "instance_id": instance.id, "eta": "2100-01-01 00:00:00"},
+                )
+            )
+        )
         job.action_cancel()
         self.assertEqual(job.read(["state"])[0]["state"], "cancelled")
         job.action_retry()
@@ -100,7 +132,9 @@ class TestSidecarViews(TransactionCase):
         self.assertEqual([r["id"] for r in seen_by_user["records"]], [in_a.id])
         with self.assertRaises(AccessError):
             self.instances(self.user_a).browse(in_b.id).web_read({"name": {}})
-        both = self.instances(companies=self.company_a | self.company_b).web_search_read(domain, {"name": {}}, order="id")
+        both = self.instances(companies=self.company_a | self.company_b).web_search_read(
+            domain, {"name": {}}, order="id"
+        )
         self.assertEqual([r["id"] for r in both["records"]], [in_a.id, in_b.id])
         only_b = self.instances(companies=self.company_b).web_search_read(domain, {"name": {}})
         self.assertEqual([r["id"] for r in only_b["records"]], [in_b.id])
@@ -110,14 +144,20 @@ class TestSidecarViews(TransactionCase):
             self.instances(self.user_a).browse(in_a.id).write({"name": "Renamed"})
 
     def test_settings_test_the_sidecar_with_the_key_given(self):
-        settings = self.env["res.config.settings"].create({"zoho_sidecar_url": SIDECAR_URL, "zoho_sidecar_api_key": SIDECAR_KEY})
+        settings = self.env["res.config.settings"].create(
+            {"zoho_sidecar_url": SIDECAR_URL, "zoho_sidecar_api_key": SIDECAR_KEY}
+        )
         notification = settings.action_zoho_test_sidecar()
         self.assertEqual(notification["params"]["type"], "success")
         self.assertIn("accepted the API key", notification["params"]["message"])
-        wrong = self.env["res.config.settings"].create({"zoho_sidecar_url": SIDECAR_URL, "zoho_sidecar_api_key": "zsk_wrong"})
+        wrong = self.env["res.config.settings"].create(
+            {"zoho_sidecar_url": SIDECAR_URL, "zoho_sidecar_api_key": "zsk_wrong"}
+        )
         with self.assertRaisesRegex(UserError, "refused the API key"):
             wrong.action_zoho_test_sidecar()
-        down = self.env["res.config.settings"].create({"zoho_sidecar_url": "http://127.0.0.1:9", "zoho_sidecar_api_key": SIDECAR_KEY})
+        down = self.env["res.config.settings"].create(
+            {"zoho_sidecar_url": "http://127.0.0.1:9", "zoho_sidecar_api_key": SIDECAR_KEY}
+        )
         with self.assertRaisesRegex(UserError, "cannot be reached"):
             down.action_zoho_test_sidecar()
 

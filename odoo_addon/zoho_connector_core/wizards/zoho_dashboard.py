@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from markupsafe import Markup, escape
 
@@ -7,8 +7,14 @@ from odoo import _, api, fields, models
 from ..models.sidecar import call
 
 STATE_ORDER = ["pending", "running", "waiting", "done", "failed", "cancelled"]
-STATE_COLORS = {"pending": "#6c757d", "running": "#0d6efd", "waiting": "#fd7e14", "done": "#198754",
-                "failed": "#dc3545", "cancelled": "#adb5bd"}
+STATE_COLORS = {
+    "pending": "#6c757d",
+    "running": "#0d6efd",
+    "waiting": "#fd7e14",
+    "done": "#198754",
+    "failed": "#dc3545",
+    "cancelled": "#adb5bd",
+}
 
 
 class ZohoDashboard(models.TransientModel):
@@ -27,19 +33,40 @@ class ZohoDashboard(models.TransientModel):
 
     @api.model
     def action_open(self):
-        return {"type": "ir.actions.act_window", "name": _("Zoho Dashboard"), "res_model": self._name,
-                "res_id": self.create({}).id, "view_mode": "form", "target": "current"}
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Zoho Dashboard"),
+            "res_model": self._name,
+            "res_id": self.create({}).id,
+            "view_mode": "form",
+            "target": "current",
+        }
 
     def action_refresh(self):
         return self.action_open()
 
     def _compute_panels(self):
         env = self.env
-        instances = call(env, "zoho.instance", "search_read", [], ["name", "state", "token_expiry", "last_error"], order="name")
+        instances = call(
+            env,
+            "zoho.instance",
+            "search_read",
+            [],
+            ["name", "state", "token_expiry", "last_error"],
+            order="name",
+        )
         # The counts come from the sidecar's own tallies: cheap however many jobs it holds.
         stats = call(env, "zoho.job", "get_dashboard_stats")
-        start = (datetime.utcnow() - timedelta(days=13)).strftime("%Y-%m-%d 00:00:00")
-        days = call(env, "zoho.job", "read_group", [["create_date", ">=", start]], ["__count"], ["create_date:day", "state"], lazy=False)
+        start = (fields.Datetime.now() - timedelta(days=13)).strftime("%Y-%m-%d 00:00:00")
+        days = call(
+            env,
+            "zoho.job",
+            "read_group",
+            [["create_date", ">=", start]],
+            ["__count"],
+            ["create_date:day", "state"],
+            lazy=False,
+        )
         for record in self:
             record.failures_24h = stats["last_day"]["failed"]
             record.summary = self._summary_html(instances, stats)
@@ -49,30 +76,62 @@ class ZohoDashboard(models.TransientModel):
     def _summary_html(instances, stats):
         counts = {i["instance_id"]: i["jobs"] for i in stats["instances"]}
         failures = stats["last_day"]["failed"]
-        now = datetime.utcnow()
+        now = fields.Datetime.now()
         head = "".join("<th class='text-end'>%s</th>" % escape(s.capitalize()) for s in STATE_ORDER)
         rows = []
         for inst in instances:
             expiry = inst.get("token_expiry")
             if expiry:
-                left = datetime.strptime(expiry, "%Y-%m-%d %H:%M:%S") - now
-                token = _("valid for %s min", max(int(left.total_seconds() // 60), 0)) if left.total_seconds() > 0 else _("expired")
+                left = fields.Datetime.to_datetime(expiry) - now
+                token = (
+                    _("valid for %s min", max(int(left.total_seconds() // 60), 0))
+                    if left.total_seconds() > 0
+                    else _("expired")
+                )
             else:
                 token = _("no token")
-            cells = "".join("<td class='text-end'>%s</td>" % counts.get(inst["id"], {}).get(s, 0) for s in STATE_ORDER)
-            badge = "success" if inst["state"] == "connected" else "danger" if inst["state"] in ("error", "needs_reauth") else "secondary"
-            rows.append("<tr><td>%s</td><td><span class='badge text-bg-%s'>%s</span></td><td>%s</td>%s</tr>"
-                        % (escape(inst["name"]), badge, escape(inst["state"]), escape(token), cells))
-        table = ("<table class='table table-sm o_zoho_dashboard_table'><thead><tr><th>%s</th><th>%s</th><th>%s</th>%s</tr></thead>"
-                 "<tbody>%s</tbody></table>") % (escape(_("Instance")), escape(_("State")), escape(_("Access token")), head,
-                                                  "".join(rows) or "<tr><td colspan='9'>%s</td></tr>" % escape(_("No instance yet.")))
+            cells = "".join(
+                "<td class='text-end'>%s</td>" % counts.get(inst["id"], {}).get(s, 0) for s in STATE_ORDER
+            )
+            badge = (
+                "success"
+                if inst["state"] == "connected"
+                else "danger"
+                if inst["state"] in ("error", "needs_reauth")
+                else "secondary"
+            )
+            rows.append(
+                "<tr><td>%s</td><td><span class='badge text-bg-%s'>%s</span></td><td>%s</td>%s</tr>"
+                % (escape(inst["name"]), badge, escape(inst["state"]), escape(token), cells)
+            )
+        table = (
+            "<table class='table table-sm o_zoho_dashboard_table'>"
+            "<thead><tr><th>%s</th><th>%s</th><th>%s</th>%s</tr></thead>"
+            "<tbody>%s</tbody></table>"
+        ) % (
+            escape(_("Instance")),
+            escape(_("State")),
+            escape(_("Access token")),
+            head,
+            "".join(rows) or "<tr><td colspan='9'>%s</td></tr>" % escape(_("No instance yet.")),
+        )
         alert = "danger" if failures else "success"
-        banner = "<div class='alert alert-%s mb-2'>%s</div>" % (alert, escape(_("%s job(s) failed in the last 24 hours.", failures)))
+        banner = "<div class='alert alert-%s mb-2'>%s</div>" % (
+            alert,
+            escape(_("%s job(s) failed in the last 24 hours.", failures)),
+        )
         hour = stats["last_hour"]
-        figures = "<p class='o_zoho_dashboard_figures'>%s</p>" % escape(_(
-            "Last hour: %(done)s done, %(retried)s retried, %(failed)s failed. Queue lag: %(lag)s s. Webhooks in 24 h: %(hooks)s accepted.",
-            done=hour["done"], retried=hour["retried"], failed=hour["failed"], lag=stats["queue_lag_seconds"],
-            hooks=stats["webhooks"]["last_day"].get("accepted", 0)))
+        figures = "<p class='o_zoho_dashboard_figures'>%s</p>" % escape(
+            _(
+                "Last hour: %(done)s done, %(retried)s retried, %(failed)s failed. "
+                "Queue lag: %(lag)s s. Webhooks in 24 h: %(hooks)s accepted.",
+                done=hour["done"],
+                retried=hour["retried"],
+                failed=hour["failed"],
+                lag=stats["queue_lag_seconds"],
+                hooks=stats["webhooks"]["last_day"].get("accepted", 0),
+            )
+        )
         return Markup(banner + figures + table)
 
     @staticmethod
@@ -91,7 +150,10 @@ class ZohoDashboard(models.TransientModel):
             return Markup("<p class='text-muted'>%s</p>" % escape(_("No job in the last 14 days.")))
         width, height, bar = 700, 220, 34
         peak = max(sum(v.values()) for v in by_day.values()) or 1
-        parts = ["<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' class='o_zoho_jobs_chart'>" % (width, height + 40)]
+        parts = [
+            "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' class='o_zoho_jobs_chart'>"
+            % (width, height + 40)
+        ]
         for i, (_start, day) in enumerate(order):
             x, y = 40 + i * (bar + 12), height
             for state in STATE_ORDER:
@@ -100,12 +162,23 @@ class ZohoDashboard(models.TransientModel):
                     continue
                 h = max(int(n * (height - 20) / peak), 1)
                 y -= h
-                parts.append("<rect x='%d' y='%d' width='%d' height='%d' fill='%s'><title>%s %s: %d</title></rect>"
-                             % (x, y, bar, h, STATE_COLORS[state], escape(day), state, n))
-            parts.append("<text x='%d' y='%d' font-size='10' text-anchor='middle'>%s</text>" % (x + bar // 2, height + 14, escape(day[:6])))
-            parts.append("<text x='%d' y='%d' font-size='10' text-anchor='middle'>%d</text>" % (x + bar // 2, y - 4, sum(by_day[day].values())))
+                parts.append(
+                    "<rect x='%d' y='%d' width='%d' height='%d' fill='%s'><title>%s %s: %d</title></rect>"
+                    % (x, y, bar, h, STATE_COLORS[state], escape(day), state, n)
+                )
+            parts.append(
+                "<text x='%d' y='%d' font-size='10' text-anchor='middle'>%s</text>"
+                % (x + bar // 2, height + 14, escape(day[:6]))
+            )
+            parts.append(
+                "<text x='%d' y='%d' font-size='10' text-anchor='middle'>%d</text>"
+                % (x + bar // 2, y - 4, sum(by_day[day].values()))
+            )
         for j, state in enumerate(STATE_ORDER):
-            parts.append("<rect x='%d' y='%d' width='10' height='10' fill='%s'/><text x='%d' y='%d' font-size='11'>%s</text>"
-                         % (40 + j * 100, height + 26, STATE_COLORS[state], 54 + j * 100, height + 35, state))
+            parts.append(
+                "<rect x='%d' y='%d' width='10' height='10' fill='%s'/>"
+                "<text x='%d' y='%d' font-size='11'>%s</text>"
+                % (40 + j * 100, height + 26, STATE_COLORS[state], 54 + j * 100, height + 35, state)
+            )
         parts.append("</svg>")
         return Markup("".join(parts))
