@@ -9,7 +9,7 @@ public struct JobQueue: Sendable {
     /// Wakes workers of this process at once; `announce()` also wakes those of other processes.
     public let signal: WakeSignal
     private let announcer: Announcer?
-    static let notifyChannel = Migrator.jobsChannel
+    public static let notifyChannel = Migrator.jobsChannel
 
     public init(store: any Store, signal: WakeSignal = WakeSignal()) {
         self.store = store
@@ -39,14 +39,35 @@ public struct JobQueue: Sendable {
         let ids: [Int64]
         if jobs.count == 1, jobs[0].identityKey == nil {
             // The common case in one statement and one round trip.
-            ids = try await store.write(Self.insertSQL(jobs[...], now: Clock.now(), engine: store.engine) + SQL(" RETURNING id")).compactMap {
-                $0["id"].int
+            if store.engine == .postgres {
+                ids = try await store.write(NotifyingInsert(job: jobs[0], now: Clock.now())).compactMap { $0["id"].int }
+                signal.fire()
+                return ids
             }
+            let insert = Self.insertSQL(jobs[...], now: Clock.now(), engine: store.engine) + SQL(" RETURNING id")
+            ids = try await store.write(insert).compactMap { $0["id"].int }
         } else {
             ids = try await store.transaction { tx in try await Self.insert(jobs, tx) }
         }
         announce()
         return ids
+    }
+
+    /// One job on PostgreSQL, prepared once per connection, whose commit also wakes other processes'
+    /// workers, as pgqueuer's trigger does: no second statement after the commit. A notifying commit
+    /// holds a lock until it is on disk, so concurrent notifying commits wait for each other's
+    /// flushes; single enqueues rarely meet, while the webhook gateway's group commits, which do,
+    /// announce after their commit instead (`Announcer`).
+    struct NotifyingInsert: PreparedSQL {
+        static let text = """
+            WITH inserted AS (\(JobQueue.insertSQL([NewJob(kind: "")][...], now: 0, engine: .postgres).text) RETURNING id), \
+            woken AS (SELECT pg_notify(?, '')) SELECT id FROM inserted, woken
+            """
+        let binds: [SQLValue]
+
+        init(job: NewJob, now: Micros) {
+            binds = JobQueue.insertSQL([job][...], now: now, engine: .postgres).binds + [.text(JobQueue.notifyChannel)]
+        }
     }
 
     /// Inserts inside the caller's transaction (the webhook gateway commits event and job together).

@@ -84,6 +84,7 @@ struct QueueBench: AsyncParsableCommand {
                 "engine": .string(engine), "N": .int(Int64(jobs)), "runs": .int(Int64(runs)),
                 "concurrency": .int(Int64(concurrency)), "batch": .int(Int64(batch)), "worker_processes": 1,
             ],
+            "runs": .array(results.map { run in .object(run.mapValues { .double(($0 * 100).rounded() / 100) }) }),
             "median": .object(median.mapValues { .double(($0 * 10).rounded() / 10) }),
         ]
         print(summary["median"]!.serialized())
