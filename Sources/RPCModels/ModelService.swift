@@ -9,13 +9,27 @@ public struct ModelService: Sendable {
     public let registry: ModelRegistry
     public let vault: Vault
     public let components: Components
+    /// Where reads go: the store, or inside a read-only call the snapshot it runs in.
+    let reader: any SQLExecutor
 
     public init(store: any Store, registry: ModelRegistry, vault: Vault, components: Components = Components()) {
         self.store = store
         self.registry = registry
         self.vault = vault
         self.components = components
+        self.reader = store
     }
+
+    private init(_ service: ModelService, reader: any SQLExecutor) {
+        self.store = service.store
+        self.registry = service.registry
+        self.vault = service.vault
+        self.components = service.components
+        self.reader = reader
+    }
+
+    /// The ORM methods that only read: each call runs in one snapshot (see `Store.snapshot`).
+    static let readOnly: Set<String> = ["search", "search_count", "search_read", "read", "name_search", "read_group"]
 
     /// Positional parameter names per method, so `execute_kw` args and JSON-2 named args meet in one shape.
     static let signatures: [String: [String]] = [
@@ -42,11 +56,23 @@ public struct ModelService: Sendable {
         return named
     }
 
-    /// Dispatches one call. `arguments` are named (see `namedArguments`).
+    /// Dispatches one call. `arguments` are named (see `namedArguments`). A read answers from one
+    /// snapshot, as Odoo answers each request inside one transaction: the ids a `search_read`
+    /// finds are the ones it reads, however many commits land meanwhile.
     public func call(model modelName: String, method: String, arguments: [String: JSONValue], env: Env) async throws -> JSONValue {
         guard let model = registry.model(modelName) else {
             throw OdooFault(.keyError, modelName)
         }
+        guard Self.readOnly.contains(method) else {
+            return try await dispatch(model, method: method, arguments: arguments, env: env)
+        }
+        let service = self
+        return try await store.snapshot { reader in
+            try await ModelService(service, reader: reader).dispatch(model, method: method, arguments: arguments, env: env)
+        }
+    }
+
+    private func dispatch(_ model: Model, method: String, arguments: [String: JSONValue], env: Env) async throws -> JSONValue {
         switch method {
         case "search":
             let ids = try await search(
@@ -165,13 +191,13 @@ public struct ModelService: Sendable {
         sql.append(" ORDER BY \(try orderClause(model, order))")
         if let limit, limit >= 0 { sql.append(" LIMIT ?", .int(Int64(limit))) } else if offset != nil { sql.append(" LIMIT ?", .int(Int64.max)) }
         if let offset, offset > 0 { sql.append(" OFFSET ?", .int(Int64(offset))) }
-        return try await store.query(sql).compactMap { $0[0].int }
+        return try await reader.query(sql).compactMap { $0[0].int }
     }
 
     public func count(_ model: Model, domain: Domain, limit: Int? = nil, env: Env) async throws -> Int64 {
         var inner = SQL("SELECT id FROM \(model.table) WHERE ") + (try whereClause(model, domain, env, store.dialect))
         if let limit, limit >= 0 { inner.append(" LIMIT ?", .int(Int64(limit))) }
-        return try await store.scalar(SQL("SELECT count(*) FROM (") + inner + SQL(") AS matched")).int ?? 0
+        return try await reader.scalar(SQL("SELECT count(*) FROM (") + inner + SQL(") AS matched")).int ?? 0
     }
 
     func nameSearch(_ model: Model, name: String, domain: Domain, limit: Int, env: Env) async throws -> JSONValue {
@@ -190,7 +216,7 @@ public struct ModelService: Sendable {
         let fields = model.fields.filter { names.contains($0.name) || $0.name == "id" }
         let unique = Array(Set(ids))
         let columns = fields.map { "\($0.type == .secret ? "NULL" : $0.column) AS \($0.name)" } + ["company_id AS __company"]
-        let rows = try await store.query(
+        let rows = try await reader.query(
             SQL("SELECT \(columns.joined(separator: ", ")) FROM \(model.table) WHERE id IN (") + .list(unique.map { .int($0) }) + SQL(")")
         )
         var byID: [Int64: Row] = [:]
@@ -210,7 +236,7 @@ public struct ModelService: Sendable {
             guard case .many2one(let related) = f.type, let other = registry.model(related) else { continue }
             let refs = Array(Set(rows.compactMap { $0[f.name].int }))
             guard !refs.isEmpty else { continue }
-            let found = try await store.query(
+            let found = try await reader.query(
                 SQL("SELECT id, \(other.displayName) AS name FROM \(other.table) WHERE id IN (") + .list(refs.map { .int($0) }) + SQL(")")
             )
             for r in found { if let id = r["id"].int { names2[f.name, default: [:]][id] = r["name"].text ?? "" } }

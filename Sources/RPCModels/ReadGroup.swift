@@ -68,7 +68,7 @@ extension ModelService {
         }
         var sql = SQL("SELECT \(columns.joined(separator: ", ")) FROM \(model.table) WHERE ") + (try whereClause(model, domain, env, store.dialect))
         if !specs.isEmpty { sql.append(" GROUP BY \(specs.indices.map { "g\($0)" }.joined(separator: ", "))") }
-        let rows = try await store.query(sql)
+        let rows = try await reader.query(sql)
 
         // Fold buckets into groups (weeks, months and years from days).
         struct Group {
@@ -104,7 +104,7 @@ extension ModelService {
             guard case .many2one(let related) = g.field.type, let other = registry.model(related) else { continue }
             let ids = Set(groups.keys.compactMap { $0[i].intValue })
             guard !ids.isEmpty else { continue }
-            for r in try await store.query(
+            for r in try await reader.query(
                 SQL("SELECT id, \(other.displayName) AS name FROM \(other.table) WHERE id IN (") + .list(ids.map { .int($0) }) + SQL(")")
             ) {
                 if let id = r["id"].int { names[i, default: [:]][id] = r["name"].text ?? "" }

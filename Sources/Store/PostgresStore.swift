@@ -160,6 +160,22 @@ public final class PostgresStore: Store {
         }
     }
 
+    /// A read-only transaction at REPEATABLE READ: one snapshot, taken at its first statement.
+    public func snapshot<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        let location = self.location
+        let logger = self.logger
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                let tx = Connection(connection: connection, location: location, logger: logger)
+                _ = try await tx.execute(SQL("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+                return try await body(tx)
+            }
+        } catch let error as PostgresTransactionError {
+            if let inner = error.closureError { throw inner }
+            throw Self.translate(error.beginError ?? error.commitError ?? error, location: location)
+        }
+    }
+
     /// Runs `body` with a dedicated connection, outside any transaction (LISTEN, advisory locks).
     public func withConnection<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await client.withConnection { try await body($0) }

@@ -14,11 +14,10 @@ public final class SQLiteStore: Store {
     public let path: String
     private let writer: SQLiteConnection
     private let writerThread: WriterThread
-    private let readers: [SQLiteConnection]
+    private let readers: SQLiteReaders
     private let writeLock: AsyncLock
     /// A connection of its own for `PRAGMA data_version`, which only sees other connections' commits.
     private let watcher: SQLiteConnection
-    private let nextReader = Atomic<Int>(0)
     /// Copies the WAL into the database file in the background (see `open`).
     private let checkpointer: Task<Void, Never>
     /// How long a statement waits for another process's write lock before giving up (see `run`).
@@ -51,7 +50,7 @@ public final class SQLiteStore: Store {
         self.writer = writer
         self.writerThread = writerThread
         self.writeLock = writeLock
-        self.readers = readers
+        self.readers = SQLiteReaders(readers)
         self.watcher = watcher
         self.checkpointer = checkpointer
     }
@@ -141,8 +140,24 @@ public final class SQLiteStore: Store {
     }
 
     public func query(_ sql: SQL) async throws -> [Row] {
-        let i = nextReader.wrappingAdd(1, ordering: .relaxed).oldValue
-        return try await Self.run(sql, on: readers[abs(i) % readers.count], path: path, busyTimeout: busyTimeout)
+        let (path, busyTimeout) = (self.path, self.busyTimeout)
+        return try await readers.with { try await Self.run(sql, on: $0, path: path, busyTimeout: busyTimeout) }
+    }
+
+    /// A read transaction on one reader connection: SQLite takes its snapshot at the first statement.
+    public func snapshot<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        let (path, busyTimeout) = (self.path, self.busyTimeout)
+        return try await readers.with { reader in
+            _ = try await Self.run(SQL("BEGIN"), on: reader, path: path, busyTimeout: busyTimeout)
+            do {
+                let result = try await body(Transaction(connection: reader, path: path, busyTimeout: busyTimeout))
+                _ = try await Self.run(SQL("COMMIT"), on: reader, path: path, busyTimeout: nil)
+                return result
+            } catch {
+                _ = try? await Self.run(SQL("ROLLBACK"), on: reader, path: path, busyTimeout: nil)
+                throw error
+            }
+        }
     }
 
     @discardableResult
@@ -215,7 +230,7 @@ public final class SQLiteStore: Store {
         try? await watcher.close()
         try? await writer.close()
         try? await writerThread.pool.shutdownGracefully()
-        for r in readers { try? await r.close() }
+        for r in readers.connections { try? await r.close() }
     }
 
     /// The writer connection's thread, which is also the executor of every write's code, so the

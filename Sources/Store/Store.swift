@@ -22,6 +22,9 @@ public protocol Store: SQLExecutor {
     func write<Statement: PreparedSQL>(_ statement: Statement) async throws -> [Row]
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     func transaction<T: Sendable>(durability: Durability, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T
+    /// Runs `body`'s reads in one consistent snapshot of the database, as Odoo answers each request
+    /// inside one transaction: no commit made after its first statement is seen by the rest.
+    func snapshot<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T
     /// Releases connections. The store must not be used afterwards.
     func close() async
     /// A short, secret-free description for logs and health: "sqlite:/path" or "postgres://host:port/db".

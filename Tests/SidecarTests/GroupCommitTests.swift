@@ -126,5 +126,8 @@ final class HeldStore: Store {
     func transaction<T: Sendable>(durability: Durability, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         try await committing { try await base.transaction(durability: durability, body) }
     }
+    func snapshot<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        try await base.snapshot(body)
+    }
     func close() async { await base.close() }
 }

@@ -139,6 +139,65 @@ struct StoreContractTests {
         ((try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    @Test(
+        "a snapshot reads one state of the database: commits made after its first read are not seen, while plain reads see them",
+        arguments: TestStores.engines
+    )
+    func snapshotIsolation(engine: Engine) async throws {
+        try await TestStores.withStore(engine) { store in
+            let insert = SQL("INSERT INTO settings (key, value, updated_at) VALUES (?, 'v', 0)", [.text("before")])
+            try await store.execute(insert)
+            let counted = SQL("SELECT count(*) FROM settings")
+            let seen = try await store.snapshot { reader in
+                let first = try await reader.scalar(counted).int
+                try await store.execute(SQL("INSERT INTO settings (key, value, updated_at) VALUES ('during', 'v', 0)"))
+                #expect(try await store.scalar(counted).int == 2, "a plain read sees the commit at once")
+                let second = try await reader.scalar(counted).int
+                let keys = try await reader.query(SQL("SELECT key FROM settings")).compactMap { $0["key"].text }
+                return (first, second, keys)
+            }
+            #expect(seen.0 == 1)
+            #expect(seen.1 == 1)
+            #expect(seen.2 == ["before"])
+        }
+    }
+
+    @Test("concurrent snapshots and plain reads on few reader connections each see their own consistent state", arguments: TestStores.engines)
+    func snapshotsUnderWrites(engine: Engine) async throws {
+        try await TestStores.withStore(engine) { store in
+            let writes = Task {
+                for n in 0..<400 {
+                    try await store.execute(SQL("INSERT INTO settings (key, value, updated_at) VALUES (?, 'v', 0)", [.text("k\(n)")]))
+                }
+            }
+            // Each checker finds the newest keys and reads them back in the same snapshot: they must all be there.
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        var checks = 0
+                        while checks < 200 {
+                            let missing = try await store.snapshot { reader in
+                                let keys = try await reader.query(SQL("SELECT key FROM settings ORDER BY key DESC LIMIT 5")).compactMap {
+                                    $0["key"].text
+                                }
+                                guard !keys.isEmpty else { return 0 }
+                                let found = try await reader.query(
+                                    SQL("SELECT key FROM settings WHERE key IN (") + .list(keys.map { .text($0) }) + SQL(")")
+                                )
+                                return keys.count - found.count
+                            }
+                            #expect(missing == 0)
+                            checks += 1
+                        }
+                        return checks
+                    }
+                }
+                for try await _ in group {}
+            }
+            try await writes.value
+        }
+    }
+
     @Test("a transaction that throws leaves nothing behind", arguments: TestStores.engines)
     func rollbackOnThrow(engine: Engine) async throws {
         struct Boom: Error {}
