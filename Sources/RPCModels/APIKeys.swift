@@ -62,6 +62,11 @@ public struct APIKeys: Sendable {
         return try await store.execute(SQL("UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", [.int(now), .text(idOrName)]))
     }
 
+    /// Whether the key with this id exists and is not revoked (a web session opened with it lives on).
+    public func isLive(id: Int64) async throws -> Bool {
+        try await store.query(SQL("SELECT id FROM api_keys WHERE id = ? AND revoked_at IS NULL", [.int(id)])).isEmpty == false
+    }
+
     /// The key's id when `key` is a live key (and, if given, named `login`); nil otherwise.
     public func verify(_ key: String, login: String? = nil) async throws -> Int64? {
         guard key.hasPrefix("zsk_"), key.utf8.count < 200 else { return nil }

@@ -17,13 +17,23 @@ public struct ServerSettings: Sendable {
     /// RPC requests (`/jsonrpc` and JSON-2 together) per second, and how many may come at once above it.
     public var rpcRate: Double = 2_000
     public var rpcBurst: Double = 4_000
+    /// Web-session cookies carry `Secure` when browsers reach the sidecar over HTTPS.
+    public var secureCookies = false
 
-    public init(host: String = "127.0.0.1", port: Int = 8169, maxBodyBytes: Int = 1 << 20, rpcRate: Double = 2_000, rpcBurst: Double = 4_000) {
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8169,
+        maxBodyBytes: Int = 1 << 20,
+        rpcRate: Double = 2_000,
+        rpcBurst: Double = 4_000,
+        secureCookies: Bool = false
+    ) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
         self.rpcRate = rpcRate
         self.rpcBurst = rpcBurst
+        self.secureCookies = secureCookies
     }
 }
 
@@ -91,6 +101,9 @@ public enum HTTPServer {
                 return json(data, status: HTTPResponse.Status(code: fault.httpStatus))
             }
         }
+
+        addXMLRPC(to: router, rpc: rpc, limiter: limiter, limit: limit, rate: settings.rpcRate)
+        addWebSessions(to: router, rpc: rpc, sessions: WebSessions(), limiter: limiter, limit: limit, secureCookies: settings.secureCookies)
 
         router.get("/healthz") { _, _ in json(["status": "ok"]) }
 

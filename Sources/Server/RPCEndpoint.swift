@@ -24,19 +24,17 @@ public struct RPCEndpoint: Sendable {
     public func call(service: String, method: String, args: [JSONValue]) async throws -> JSONValue {
         switch (service, method) {
         case ("common", "version"):
-            let parts = version.split(separator: ".").map { JSONValue.int(Int64($0) ?? 0) }
-            return [
-                "server_version": .string(version), "server_version_info": .array(parts + ["final", 0, ""]),
-                "server_serie": .string(version), "protocol_version": 1, "server_name": "zoho-sidecar",
-            ]
+            return versionInfo
         case ("common", "about"):
             return .string("zoho-sidecar \(version): Zoho ↔ Odoo connector sidecar")
         case ("common", "login"):
             return try await authenticate(args, count: 3)
         case ("common", "authenticate"):
             return try await authenticate(args, count: 4)
-        case ("db", "list"), ("db", "server_version"):
-            return method == "list" ? ["zoho_sidecar"] : .string(version)
+        case ("db", "list"):
+            return ["zoho_sidecar"]
+        case ("db", "server_version"):
+            return .string(Self.odooSeries)
         case ("object", "execute_kw"), ("object", "execute"):
             guard args.count >= 5, let uid = args[1].intValue, let password = args[2].stringValue,
                 let model = args[3].stringValue, let methodName = args[4].stringValue
@@ -53,14 +51,38 @@ public struct RPCEndpoint: Sendable {
                 positional = Array(args.dropFirst(5))
                 kwargs = [:]
             }
-            let context = kwargs.removeValue(forKey: "context")?.objectValue ?? [:]
-            let named = models.namedArguments(model: model, method: methodName, args: positional, kwargs: kwargs)
-            return try await models.call(model: model, method: methodName, arguments: named, env: try Env(uid: uid, context: context))
+            return try await callKw(uid: uid, model: model, method: methodName, args: positional, kwargs: kwargs)
         case ("common", _), ("object", _), ("db", _):
             throw OdooFault(.keyError, "'\(method)'")
         default:
             throw OdooFault(.keyError, "'\(service)'")
         }
+    }
+
+    /// The Odoo series whose RPC protocol the sidecar speaks. Clients pick their code path by it
+    /// (OdooRPC, for one, takes `/jsonrpc` and `res.users.context_get` from 10.0 on), so it is not
+    /// the sidecar's own version, which `sidecar_version` gives.
+    public static let odooSeries = "17.0"
+
+    /// `common.version`, and what `/web/webclient/version_info` answers.
+    public var versionInfo: JSONValue {
+        [
+            "server_version": .string(Self.odooSeries), "server_version_info": [17, 0, 0, "final", 0, ""],
+            "server_serie": .string(Self.odooSeries), "protocol_version": 1, "server_name": "zoho-sidecar",
+            "sidecar_version": .string(version),
+        ]
+    }
+
+    /// A model method for an authenticated user, with Odoo's positional and keyword arguments.
+    public func callKw(uid: Int64, model: String, method: String, args: [JSONValue], kwargs: [String: JSONValue]) async throws -> JSONValue {
+        var kwargs = kwargs
+        let context = kwargs.removeValue(forKey: "context")?.objectValue ?? [:]
+        if model == "res.users", method == "context_get" {
+            // What Odoo's clients ask for right after login; the sidecar has no users of its own.
+            return ["lang": "en_US", "tz": "UTC", "uid": .int(uid)]
+        }
+        let named = models.namedArguments(model: model, method: method, args: args, kwargs: kwargs)
+        return try await models.call(model: model, method: method, arguments: named, env: try Env(uid: uid, context: context))
     }
 
     private func authenticate(_ args: [JSONValue], count: Int) async throws -> JSONValue {

@@ -298,7 +298,8 @@ public struct Sidecar: Sendable {
             port: settings.int("port") ?? 8169,
             maxBodyBytes: settings.int("max_body_bytes") ?? 1 << 20,
             rpcRate: Double(settings.int("rpc_rate") ?? 2_000),
-            rpcBurst: Double(settings.int("rpc_burst") ?? 4_000)
+            rpcBurst: Double(settings.int("rpc_burst") ?? 4_000),
+            secureCookies: settings["public_url"]?.lowercased().hasPrefix("https://") ?? false
         )
     }
 
