@@ -21,9 +21,26 @@ public enum XMLRPC {
 
     /// Reads a `<methodCall>`; a malformed or hostile one is an Odoo fault saying what is wrong.
     public static func parseCall(_ data: Data) throws -> Call {
-        let head = String(decoding: data.prefix(4096), as: UTF8.self).uppercased()
+        // Foundation's XMLParser on Linux traps on a name that is not valid UTF-8 (found by the
+        // fuzzer: `<para\xe6>` ended the process), so only UTF-8 reaches it, declared as such.
+        guard let text = String(validating: data, as: UTF8.self) else {
+            throw OdooFault(.badRequest, "The XML-RPC request is not valid UTF-8.")
+        }
+        let head = String(text.prefix(4096)).uppercased()
         if head.contains("<!DOCTYPE") || head.contains("<!ENTITY") {
             throw OdooFault(.badRequest, "XML-RPC requests may not contain a DTD or entity declarations.")
+        }
+        if let declaration = head.range(of: "?>").map({ head[..<$0.lowerBound] }), declaration.contains("ENCODING"),
+            !(declaration.contains("UTF-8") || declaration.contains("US-ASCII"))
+        {
+            throw OdooFault(.badRequest, "XML-RPC requests must be encoded in UTF-8.")
+        }
+        // Processing instructions are not XML-RPC, and XMLParser dereferences a missing one's data
+        // (found by the fuzzer: `<?xm?>` ended the process). Only the XML declaration may open the document.
+        let body = text.drop { $0.isWhitespace }
+        let rest = body.hasPrefix("<?xml ") || body.hasPrefix("<?xml\t") ? body.drop { $0 != ">" }.dropFirst() : body
+        if rest.contains("<?") {
+            throw OdooFault(.badRequest, "XML-RPC requests may not contain processing instructions.")
         }
         let tree = try ElementTree.parse(data)
         guard tree.name == "methodCall" else {

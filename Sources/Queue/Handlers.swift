@@ -42,7 +42,12 @@ public struct Handler: Sendable {
             do {
                 value = try PayloadDecoder.decode(P.self, from: context.job.payload)
             } catch {
-                throw JobError(.permanent, "payload of \(kind) job \(context.job.id) does not match \(P.self): \(error)")
+                let problem = PayloadDecoder.explain(error)
+                throw JobError(
+                    .permanent,
+                    "The \(kind) job \(context.job.id) cannot run: \(problem). Jobs of this kind are made by the sidecar; "
+                        + "one enqueued by hand or by another version must be enqueued again with a complete payload."
+                )
             }
             return try await run(value, context)
         }
@@ -55,6 +60,42 @@ enum PayloadDecoder {
 
     static func decode<P: Decodable>(_ type: P.Type, from value: JSONValue) throws -> P {
         try decoder.decode(P.self, from: Data(value.serializedBytes()))
+    }
+
+    /// What is wrong with a payload, in the payload's own terms: its field path and the kind of
+    /// value expected, never a Swift type or coding key.
+    static func explain(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "its payload could not be read" }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "its payload lacks the field '\(path(context.codingPath + [key]))'"
+        case .valueNotFound(_, let context):
+            return "the payload's field '\(path(context.codingPath))' is empty"
+        case .typeMismatch(let type, let context):
+            return "the payload's field '\(path(context.codingPath))' should be \(describe(type))"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty
+                ? "its payload is not valid JSON" : "the payload's field '\(path(context.codingPath))' has an invalid value"
+        @unknown default:
+            return "its payload could not be read"
+        }
+    }
+
+    static func path(_ keys: [any CodingKey]) -> String {
+        keys.isEmpty ? "(the whole payload)" : keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+
+    static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is any BinaryInteger.Type: return "a whole number"
+        case is any BinaryFloatingPoint.Type: return "a number"
+        case is String.Type: return "text"
+        case is Bool.Type: return "true or false"
+        default:
+            let name = String(describing: type)
+            if name.hasPrefix("Array") || name.hasPrefix("[") { return "a list" }
+            return "an object"
+        }
     }
 }
 

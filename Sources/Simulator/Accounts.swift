@@ -96,11 +96,17 @@ extension SimState {
     func tokenEndpoint(_ r: SimRequest) -> SimResponse {
         let p = r.params
         let error = { (code: String) in SimResponse.json(200, ["error": .string(code)]) }
+        // Zoho checks the client before anything it brings: an unknown client_id is invalid_client
+        // whatever its code or refresh token (shared/zoho-api-facts.md, token errors).
+        let grantTypes = ["authorization_code", "refresh_token"]
+        if grantTypes.contains(p["grant_type"] ?? ""), clients[p["client_id"] ?? ""]?.dcs.contains(r.dc) != true {
+            return error("invalid_client")
+        }
         switch p["grant_type"] {
         case "authorization_code":
             guard let code = p["code"], var grant = grants[code] else { return error("invalid_code") }
             guard grant.dc == r.dc else { return error("invalid_client") }
-            guard let client = clients[p["client_id"] ?? ""], client.id == grant.clientID, client.dcs.contains(r.dc) else {
+            guard let client = clients[p["client_id"] ?? ""], client.id == grant.clientID else {
                 return error("invalid_client")
             }
             guard client.secret == p["client_secret"] else { return error("invalid_client_secret") }

@@ -1,6 +1,7 @@
 import Core
 import Crypto
 import Foundation
+import Logging
 import Queue
 import Store
 
@@ -17,6 +18,7 @@ public struct OAuthFlow: Sendable {
     let defaultReturnURL: String?
     let stateTTLSeconds: Double = 600
     private let signingKey: [UInt8]
+    let logger: Logger
 
     public init(
         instances: Instances,
@@ -24,8 +26,10 @@ public struct OAuthFlow: Sendable {
         endpoints: ZohoEndpoints,
         queue: JobQueue,
         defaultRedirectURI: String,
-        defaultReturnURL: String?
+        defaultReturnURL: String?,
+        logger: Logger = Logger(label: "zoho-sidecar.oauth")
     ) {
+        self.logger = logger
         self.instances = instances
         self.oauth = oauth
         self.endpoints = endpoints
@@ -125,7 +129,7 @@ public struct OAuthFlow: Sendable {
                     ? "The Zoho user refused access (access_denied). Authorize again to connect."
                     : "Zoho answered the consent with an error: \(error)."
                 try await instances.setError(id, message)
-                return Outcome(instanceID: id, connected: false, message: message, returnURL: returnURL(instance, status: "error", message: message))
+                return await failed(id, message: message, otherwise: nil)
             }
             guard let code = query["code"], !code.isEmpty else { throw Failure(description: "Zoho sent no authorization code.", instanceID: id) }
             let location = query["location"] ?? instance.dataCenter
@@ -167,17 +171,47 @@ public struct OAuthFlow: Sendable {
             )
             try await queue.resumeInstance(id)
             let message = "Connected to Zoho (\(location.uppercased()))."
+            logger.info("instance authorized", metadata: ["instance": "\(id)", "data_center": "\(location)"])
+            await LogBook(store: instances.store).write(.info, message, companyID: instance.companyID, instanceID: id, source: "oauth")
             return Outcome(instanceID: id, connected: true, message: message, returnURL: returnURL(instance, status: "connected", message: message))
         } catch {
             let message = (error as? Failure)?.description ?? (error as? ZohoError)?.message ?? Secrets.redact("\(error)")
             let id = instanceID ?? (error as? Failure)?.instanceID
-            if let id {
-                try? await instances.setState(id, (error as? ZohoError)?.kind == .transient ? "draft" : "error", error: message)
-            }
-            var back: String?
-            if let id, let instance = try? await instances.load(id) { back = returnURL(instance, status: "error", message: message) }
-            return Outcome(instanceID: id, connected: false, message: message, returnURL: back)
+            return await failed(id, message: message, otherwise: (error as? ZohoError)?.kind == .transient ? "draft" : "error")
         }
+    }
+
+    /// A callback that did not connect. An instance that is connected stays so: its refresh token
+    /// still works, and reconciliation, channel renewal and refreshes run only for connected
+    /// instances (a reloaded "connected" page, a Zoho hiccup or a stale code during re-authorization
+    /// must not stop them); another moves to `otherwise`, if given. Either way the failure is in
+    /// `zoho.log` and the log.
+    func failed(_ id: Int64?, message: String, otherwise state: String?) async -> Outcome {
+        guard let id, let instance = try? await instances.load(id) else {
+            logger.warning("Zoho authorization failed: \(message)")
+            return Outcome(instanceID: id, connected: false, message: message, returnURL: nil)
+        }
+        let connected = instance.state == "connected" && instance.refreshToken != nil
+        let shown = connected ? "\(message) The instance stays connected with its earlier authorization." : message
+        if connected {
+            try? await instances.setError(id, shown)
+        } else if let state {
+            try? await instances.setState(id, state, error: message)
+        }
+        logger.warning("Zoho authorization failed: \(shown)", metadata: ["instance": "\(id)"])
+        await LogBook(store: instances.store).write(
+            .warning,
+            "Zoho authorization failed: \(shown)",
+            companyID: instance.companyID,
+            instanceID: id,
+            source: "oauth"
+        )
+        return Outcome(
+            instanceID: id,
+            connected: connected,
+            message: shown,
+            returnURL: returnURL(instance, status: connected ? "connected" : "error", message: shown)
+        )
     }
 
     /// The instance's return URL with the outcome in its query, ahead of any fragment (Odoo's

@@ -42,7 +42,8 @@ public struct ZohoService: Sendable {
             endpoints: endpoints,
             queue: queue,
             defaultRedirectURI: redirectURI,
-            defaultReturnURL: returnURL
+            defaultReturnURL: returnURL,
+            logger: logger
         )
         self.keeper = TokenKeeper(
             instances: instances,

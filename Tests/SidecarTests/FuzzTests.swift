@@ -23,12 +23,36 @@ struct FuzzTests {
                 let (_, envelope) = await HTTPServer.jsonRPC(ByteBuffer(bytes: input), rpc: s.sidecar.rpc)
                 if let message = envelope["error"]?["data"]?["message"]?.stringValue {
                     try Fuzz.check(!Fuzz.looksLikeStoreError(message), "store error leaked: \(message)")
+                    try Fuzz.check(!Fuzz.looksLikeInternals(message), "internals leaked: \(message)")
                     try Fuzz.check(!message.contains(s.apiKey), "the API key in an error")
                 } else {
                     try Fuzz.check(envelope["result"] != nil, "neither result nor error: \(envelope.serialized().prefix(200))")
                 }
             }
             // The store is intact after everything the fuzzer threw at it.
+            _ = try await s.execute("zoho.job", "search_count", [[]])
+            report.print()
+        }
+    }
+
+    @Test(
+        "XML-RPC answers every mutated call with a methodResponse: a result or a fault in words, never a store error or a Swift internal",
+        arguments: TestStores.engines
+    )
+    func xmlRPC(engine: Engine) async throws {
+        try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
+            let seeds = Fuzz.corpus("xmlrpc").map { Fuzz.replace(Fuzz.replace($0, "KEY", s.apiKey), "UID", String(s.uid)) }
+            let report = try await Fuzz.run("xmlrpc-\(engine)", seeds: seeds) { input in
+                let service = input.count % 2 == 0 ? "object" : "common"
+                let answer = await HTTPServer.xmlRPC(ByteBuffer(bytes: input), service: service, stringCodes: false, rpc: s.sidecar.rpc)
+                try Fuzz.check(answer.hasPrefix("<?xml") && answer.contains("<methodResponse>"), "not a methodResponse: \(answer.prefix(200))")
+                try Fuzz.check(answer.contains("<params>") != answer.contains("<fault>"), "neither result nor fault: \(answer.prefix(200))")
+                if answer.contains("<fault>") {
+                    try Fuzz.check(!Fuzz.looksLikeStoreError(answer), "store error leaked: \(answer.prefix(300))")
+                    try Fuzz.check(!Fuzz.looksLikeInternals(answer), "internals leaked: \(answer.prefix(300))")
+                }
+                try Fuzz.check(!answer.contains(s.apiKey), "the API key in an answer")
+            }
             _ = try await s.execute("zoho.job", "search_count", [[]])
             report.print()
         }
@@ -50,6 +74,7 @@ struct FuzzTests {
                 } catch {
                     let fault = s.sidecar.rpc.fault(from: error)
                     try Fuzz.check(!Fuzz.looksLikeStoreError(fault.message), "\(model) \(domain.serialized().prefix(120)): \(fault.message)")
+                    try Fuzz.check(!Fuzz.looksLikeInternals(fault.message), "internals leaked: \(fault.message)")
                 }
             }
             #expect(try await s.execute("zoho.job", "search_count", [[]]).intValue != nil, "jobs still there")
@@ -143,6 +168,16 @@ enum Fuzz {
         return ["syntax error", "sqlite", "psql", "postgres", "sqlstate", "no such column", "no such table", "unrecognized token"].contains {
             m.contains($0)
         }
+    }
+
+    /// What a person must never read in an error: Swift type names and coding keys, source or data
+    /// file paths, SQL.
+    static func looksLikeInternals(_ message: String) -> Bool {
+        let markers = [
+            "DecodingError", "CodingKeys", "Swift.", ".swift", "Optional(", "NIOCore", "SQLiteNIO", "PostgresNIO",
+            "/work/", "/tmp/", "/root/", ".sqlite", "SELECT ", "INSERT INTO", "UPDATE jobs", "DELETE FROM",
+        ]
+        return markers.contains { message.contains($0) }
     }
 
     static let tokens: [[UInt8]] = [

@@ -149,7 +149,7 @@ struct OAuthTests {
                     s.baseURL + "/zoho/oauth/callback?code=1000.0123456789abcdef&location=eu&accounts-server=\(zoho.base)/eu/accounts&state=\(state2)"
                 )
                 #expect(invalid.body.contains("invalid_code"))
-                #expect(try await Self.state(s, id)["state"] == "error")
+                #expect(try await Self.state(s, id)["state"] == "connected", "a failed re-authorization keeps the working connection")
 
                 let flow = s.sidecar.zoho.flow
                 let expired = flow.sign(nonce: "n1", instanceID: id, expires: Clock.now() - 1_000_000)
@@ -174,6 +174,53 @@ struct OAuthTests {
                 let wrongClient = try await Browser.get(redirect.location!)
                 #expect(wrongClient.body.contains("invalid_client"))
                 #expect(try await Self.state(s, id)["last_error"]?.stringValue?.contains("invalid_client") == true)
+            }
+        }
+    }
+
+    @Test(
+        "a failed callback never downgrades a connected instance: a reloaded page, a 500 from Zoho's token endpoint, an expired code; each is in zoho.log, and the connection keeps working",
+        arguments: TestStores.engines
+    )
+    func failedCallbackKeepsConnection(engine: Engine) async throws {
+        try await TestZoho.with { zoho in
+            try await Self.withConnectable(engine, zoho: zoho) { s, id, _ in
+                let action = try await s.execute("zoho.instance", "action_authorize", [[.int(id)]])
+                let consent = try await Browser.get(action["url"]!.stringValue!)
+                let callback = try #require(consent.location)
+                #expect(try await Browser.get(callback).status == 200)
+
+                let reloaded = try await Browser.get(callback)
+                #expect(reloaded.status == 200, "\(reloaded.body)")
+                #expect(reloaded.body.contains("stays connected"))
+                #expect(try await Self.state(s, id)["state"] == "connected")
+
+                let again = try await s.execute("zoho.instance", "action_authorize", [[.int(id)]])
+                let secondConsent = try await Browser.get(again["url"]!.stringValue!)
+                _ = try await zoho.control("POST", "faults", ["target": "accounts", "kind": "500", "count": 1])
+                _ = try await Browser.get(try #require(secondConsent.location))
+                #expect(try await Self.state(s, id)["state"] == "connected", "a 500 from Zoho during re-authorization")
+
+                let third = try await s.execute("zoho.instance", "action_authorize", [[.int(id)]])
+                let thirdConsent = try await Browser.get(third["url"]!.stringValue!)
+                _ = try await zoho.control("POST", "clock", ["advance_seconds": 300])
+                let stale = try await Browser.get(try #require(thirdConsent.location))
+                #expect(stale.body.contains("invalid_code"))
+                #expect(try await Self.state(s, id)["state"] == "connected", "an expired grant code")
+
+                let logged = try await s.execute(
+                    "zoho.log",
+                    "search_read",
+                    [[["instance_id", "=", .int(id)], ["level", "=", "warning"]]],
+                    ["fields": ["message"]]
+                )
+                #expect(logged.arrayValue?.count == 3, "\(logged.serialized())")
+                #expect(s.logLines.all.filter { $0.contains("Zoho authorization failed") }.count == 3)
+
+                let ping = try await s.execute("zoho.job", "enqueue", [], ["kind": "zoho.ping", "instance_id": .int(id)])
+                try await eventually("ping done with the earlier authorization") {
+                    try await s.execute("zoho.job", "read", [[ping], ["state"]]).arrayValue?.first?["state"] == "done"
+                }
             }
         }
     }

@@ -72,6 +72,12 @@ struct AccountsTests {
             #expect(try await s.exchange(c, code: code, secret: "wrong").text == #"{"error":"invalid_client_secret"}"#)
             #expect(try await s.exchange(TestSim.Client(id: "1000.NOPE", secret: "x"), code: code).text == #"{"error":"invalid_client"}"#)
             #expect(try await s.exchange(c, code: "1000.deadbeef00").text == #"{"error":"invalid_code"}"#)
+            let stranger = TestSim.Client(id: "1000.UNKNOWN", secret: "x")
+            #expect(
+                try await s.exchange(stranger, code: "1000.deadbeef00").text == #"{"error":"invalid_client"}"#,
+                "the client is checked before the code"
+            )
+            #expect(try await s.refresh(stranger, "1000.nothing").text == #"{"error":"invalid_client"}"#)
             let wrongRedirect = try await s.request(
                 "POST",
                 "/us/accounts/oauth/v2/token",

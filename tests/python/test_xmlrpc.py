@@ -145,6 +145,9 @@ def post(sidecar, body, path="/xmlrpc/2/common"):
         + "</value></data></array>" * 200
         + "</value></param></params></methodCall>",
         "not xml at all",
+        # Found by the fuzzer: each of these ended the process inside Foundation's XMLParser.
+        b"<methodCall><methodName>version</methodName><params><para\xe6><value>x</value></param></params></methodCall>",
+        "<?xm?>l version='1.0'?><methodCall><methodName>version</methodName><params/></methodCall>",
         "<methodCall><params/></methodCall>",
         (
             "<methodCall><methodName>version</methodName><params><param><value><int>12x</int></value></param>"
