@@ -382,6 +382,22 @@ public struct JobQueue: Sendable {
         return n
     }
 
+    /// Pending jobs of an instance held for re-authorization, enqueued after the hold was set, wait
+    /// too: claims skip them either way, and the Jobs list should say why they do not run. (The
+    /// hold parks the jobs pending at that moment; an enqueue racing it could leave one `pending`.)
+    @discardableResult
+    public func parkHeldJobs() async throws -> Int {
+        try await store.execute(
+            SQL(
+                """
+                UPDATE jobs SET state = 'waiting', updated_at = ?
+                WHERE state = 'pending' AND instance_id IN (SELECT instance_id FROM instance_pauses WHERE reason = 'needs_reauth')
+                """,
+                [.int(Clock.now())]
+            )
+        )
+    }
+
     /// Whether the instance's jobs are parked until it is authorized again.
     public func isHeldForReauthorization(_ instanceID: Int64) async throws -> Bool {
         try await store.scalar(SQL("SELECT count(*) FROM instance_pauses WHERE instance_id = ? AND reason = 'needs_reauth'", [.int(instanceID)])).int

@@ -315,6 +315,7 @@ public final class WorkerPool: Sendable {
                 if rescued > 0 { logger.warning("rescued \(rescued) jobs whose worker stopped") }
                 let released = try await queue.releaseStrandedWaits()
                 if released > 0 { logger.warning("\(released) waiting job(s) of re-authorized instances back to pending") }
+                try await queue.parkHeldJobs()
                 let loaded = try await QueueSettings.load(queue.store)
                 state.withLock { $0.settings = loaded }
             } catch {

@@ -389,6 +389,17 @@ struct InstancePauseTests {
             try await queue.holdForReauthorization(9)
             #expect(try await queue.job(id)?.state == .waiting)
             #expect(try await queue.releaseStrandedWaits() == 0)
+
+            // One enqueued after the hold (an enqueue racing the job that set it) is never claimed, and
+            // the maintenance round shows it waiting too; another instance's job is left alone.
+            let late = try await queue.enqueue(NewJob(kind: "zoho", instanceID: 9))
+            let other = try await queue.enqueue(NewJob(kind: "zoho", instanceID: 10))
+            #expect(try await queue.claim(limit: 10, worker: "w", leaseSeconds: 60).map(\.id) == [other])
+            #expect(try await queue.job(late)?.state == .pending)
+            #expect(try await queue.parkHeldJobs() == 1)
+            #expect(try await queue.job(late)?.state == .waiting)
+            try await queue.resumeInstance(9)
+            #expect(try await queue.job(late)?.state == .pending)
         }
     }
 

@@ -98,10 +98,18 @@ final class ProcessSidecar: @unchecked Sendable {
         while ContinuousClock.now < deadline {
             // Short tries: until the port is open, the client retries a request's connection up to its timeout.
             if (try? await get("/healthz", timeout: .seconds(2)))?.status == 200 { return }
-            guard p.isRunning else { throw StoreError(.unavailable, "zoho-sidecar exited with \(p.terminationStatus) on start; see \(logPath)") }
+            guard p.isRunning else {
+                throw StoreError(.unavailable, "zoho-sidecar exited with \(p.terminationStatus) on start; its log ends:\n\(logTail())")
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw StoreError(.unavailable, "zoho-sidecar did not answer /healthz within 60 s; see \(logPath)")
+        // The log's folder is gone once the suite ends: its end goes into the failure itself.
+        throw StoreError(.unavailable, "zoho-sidecar did not answer /healthz within 60 s; its log ends:\n\(logTail())")
+    }
+
+    private func logTail() -> String {
+        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        return String(text.suffix(3_000))
     }
 
     /// SIGKILL: no chance to finish anything.
