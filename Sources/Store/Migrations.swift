@@ -59,10 +59,13 @@ public enum Migrator {
         )
         try await store.execute(SQL(ledger.sql(for: store.engine)[0]))
         var applied: [Int] = []
-        for migration in Schema.migrations {
+        // An up-to-date schema takes no lock: a restart does not queue behind other schemas' migrations.
+        let current = try await currentVersion(store)
+        for migration in Schema.migrations where migration.version > current {
             let did = try await store.transaction { tx in
                 if tx.engine == .postgres {
-                    _ = try await tx.query(SQL("SELECT pg_advisory_xact_lock(7271001)"))
+                    // One lock per schema: sidecars sharing a schema take turns, other schemas do not wait.
+                    _ = try await tx.query(SQL("SELECT pg_advisory_xact_lock(7271001, hashtext(current_schema()))"))
                 }
                 let done = try await tx.scalar(SQL("SELECT count(*) FROM schema_migrations WHERE version = ?", [.int(Int64(migration.version))]))
                 guard done.int == 0 else { return false }

@@ -27,7 +27,7 @@ struct ConsistencyTests {
         try await TestSidecar.with(engine, settings: unlimited) { s in
             let (id, secret) = try await WebhookTests.instance(s)
             let senders = 8
-            let deliveries = 400
+            let deliveries = 200
             let tally = Tally(senders: senders)
             let start = ContinuousClock.now
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -220,7 +220,7 @@ struct QueueTests {
                     defer { t = true }
                     return !t
                 }
-                if first { throw JobError(.throttled(retryAfter: 1.0), "429 TOO_MANY_REQUESTS") }
+                if first { throw JobError(.throttled(retryAfter: 3.0), "429 TOO_MANY_REQUESTS") }
                 ran.add(ctx.job.id)
                 return nil
             }
@@ -245,7 +245,7 @@ struct QueueTests {
                     let b = try await queue.job(second)?.state
                     return a == .done && b == .done
                 }
-                #expect(Clock.now() - started >= 800_000, "waited for Retry-After")
+                #expect(Clock.now() - started >= 2_800_000, "waited for Retry-After")
                 #expect(try await queue.job(first)?.attempts == 1, "the throttled attempt was refunded")
             }
         }
@@ -273,7 +273,8 @@ struct QueueTests {
                 }
                 let later = try await queue.enqueue(NewJob(kind: "zoho", instanceID: 3))
                 try await Task.sleep(for: .milliseconds(300))
-                #expect(try await queue.job(later)?.state == .pending, "new jobs of the instance do not run either")
+                let held = try await queue.job(later)?.state
+                #expect(held == .pending || held == .waiting, "new jobs of the instance do not run either: \(String(describing: held))")
                 authorized.withLock { $0 = true }
                 try await queue.resumeInstance(3)
                 try await eventually("all done") { try await (ids + [later]).asyncMap { try await queue.job($0)?.state }.allSatisfy { $0 == .done } }

@@ -172,10 +172,10 @@ struct StoreContractTests {
             }
             // Each checker finds the newest keys and reads them back in the same snapshot: they must all be there.
             try await withThrowingTaskGroup(of: Int.self) { group in
-                for _ in 0..<8 {
+                for _ in 0..<4 {
                     group.addTask {
                         var checks = 0
-                        while checks < 200 {
+                        while checks < 100 {
                             let missing = try await store.snapshot { reader in
                                 let keys = try await reader.query(SQL("SELECT key FROM settings ORDER BY key DESC LIMIT 5")).compactMap {
                                     $0["key"].text
