@@ -64,8 +64,7 @@ public enum Migrator {
         for migration in Schema.migrations where migration.version > current {
             let did = try await store.transaction { tx in
                 if tx.engine == .postgres {
-                    // One lock per schema: sidecars sharing a schema take turns, other schemas do not wait.
-                    _ = try await tx.query(SQL("SELECT pg_advisory_xact_lock(7271001, hashtext(current_schema()))"))
+                    _ = try await tx.query(SQL("SELECT pg_advisory_xact_lock(7271001)"))
                 }
                 let done = try await tx.scalar(SQL("SELECT count(*) FROM schema_migrations WHERE version = ?", [.int(Int64(migration.version))]))
                 guard done.int == 0 else { return false }
