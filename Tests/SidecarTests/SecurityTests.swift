@@ -92,19 +92,23 @@ struct SecurityTests {
     )
     func rpcLimits() async throws {
         try await TestSidecar.with(.sqlite, settings: ["rpc_rate": "1", "rpc_burst": "3", "max_body_bytes": "2048", "workers": "false"]) { s in
+            // Up to 20 requests back to back: a loaded machine may let the bucket refill a token or two
+            // between them, but not twenty.
             var statuses: [Int] = []
-            var last: TestSidecar.HTTPResult?
-            for _ in 0..<5 {
+            var limited: TestSidecar.HTTPResult?
+            for _ in 0..<20 where limited == nil {
                 let r = try await s.post("/jsonrpc", body: Envelope.request(id: 1, service: "common", method: "version", args: []).serialized())
                 statuses.append(r.status)
-                last = r
+                if r.status == 429 { limited = r }
             }
             #expect(statuses.prefix(3) == [200, 200, 200])
-            #expect(statuses.last == 429)
-            #expect(last?.body["error"]?["data"]?["name"] == "werkzeug.exceptions.TooManyRequests")
-            let json2 = try await s.post("/json/2/zoho.job/search_count", body: "{}", headers: [("Authorization", "Bearer \(s.apiKey)")])
-            #expect(json2.status == 429)
-            #expect(json2.body["name"] == "werkzeug.exceptions.TooManyRequests")
+            #expect(limited?.body["error"]?["data"]?["name"] == "werkzeug.exceptions.TooManyRequests", "\(statuses)")
+            var json2: TestSidecar.HTTPResult?
+            for _ in 0..<20 where json2?.status != 429 {
+                json2 = try await s.post("/json/2/zoho.job/search_count", body: "{}", headers: [("Authorization", "Bearer \(s.apiKey)")])
+            }
+            #expect(json2?.status == 429)
+            #expect(json2?.body["name"] == "werkzeug.exceptions.TooManyRequests")
             try await Task.sleep(for: .seconds(1.1))
             let big = try await s.post("/jsonrpc", body: String(repeating: " ", count: 4096) + "{}")
             #expect(big.status == 413)

@@ -330,7 +330,7 @@ struct WebhookTests {
             let (b, secretB) = try await Self.instance(s)
             var statuses: [Int] = []
             let started = ContinuousClock.now
-            for i in 0..<5 {
+            for i in 0..<20 {
                 statuses.append(
                     try await s.post("/zoho/webhook/\(a)/crm/Leads", body: #"{"id":"\#(i)"}"#, headers: [("X-Zoho-Webhook-Secret", secretA)]).status
                 )
@@ -340,13 +340,13 @@ struct WebhookTests {
             request.headers.add(name: "X-Zoho-Webhook-Secret", value: secretA)
             request.body = .bytes(ByteBuffer(string: #"{"id":"9"}"#))
             let limited = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-            // The bucket refills one token a second: on a loaded machine the six requests may span a refill.
+            // The bucket refills one token a second: on a loaded machine the requests may span a refill or two.
             let refills = Int((ContinuousClock.now - started).components.seconds)
             statuses.append(Int(limited.status.code))
             let accepted = statuses.filter { $0 == 200 }.count
             #expect(statuses.prefix(3) == [200, 200, 200])
             #expect(accepted >= 3 && accepted <= 3 + refills, "\(statuses) over \(refills) s")
-            #expect(statuses.contains(429) || refills >= 3, "\(statuses)")
+            #expect(statuses.contains(429), "\(statuses) over \(refills) s")
             if limited.status.code == 429 { #expect(limited.headers.first(name: "retry-after").flatMap(Int.init) ?? 0 >= 1) }
             #expect(
                 try await s.post("/zoho/webhook/\(b)/crm/Leads", body: #"{"id":"1"}"#, headers: [("X-Zoho-Webhook-Secret", secretB)]).status == 200
@@ -354,7 +354,7 @@ struct WebhookTests {
             #expect(try await Self.pullJobs(s, a).count == accepted)
             // Refusals are audited, sampled per second: the log cannot grow as fast as a flood.
             let limitedRows = try await Self.events(s, a).filter { $0["verdict"] == "limited" }
-            #expect((1...3).contains(limitedRows.count))
+            #expect((1...5 * (refills + 2)).contains(limitedRows.count), "\(limitedRows.count) rows over \(refills) s: at most 5 a clock second")
         }
     }
 
