@@ -1,7 +1,7 @@
 {
     "name": "Zoho Connector Core",
     "summary": "Two-way sync of Odoo with Zoho CRM and Books through the zoho-sidecar service",
-    "version": "17.0.1.0.0",
+    "version": "17.0.1.1.0",
     "category": "Connector",
     "license": "LGPL-3",
     "author": "zoho-sidecar contributors",

@@ -35,6 +35,8 @@ def client(env, url=None, api_key=None):
     if url is None:
         url, api_key = settings(env)
     if not url:
+        # _() finds the language in the caller's locals: `context` is where every series looks.
+        context = {"lang": env.lang or "en_US"}  # noqa: F841
         raise UserError(
             _("The Zoho sidecar is not configured: set its URL and API key in Settings > Zoho Connector.")
         )

@@ -1,10 +1,29 @@
 import json
+from collections.abc import Set as AbstractSet
+from datetime import date, datetime
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
-from odoo.osv import expression
+from odoo.exceptions import UserError, ValidationError
 
 from .sidecar import call
+
+# The always-true and always-false leaves of Odoo's domains (what 19's Domain.TRUE and Domain.FALSE
+# iterate to).
+TRUE_LEAF = (1, "=", 1)
+FALSE_LEAF = (0, "=", 1)
+
+
+def _json_value(value):
+    """A domain's value as the sidecar reads it: 19's domains carry sets, tuples and datetimes."""
+    if isinstance(value, models.BaseModel):
+        return value.ids
+    if isinstance(value, datetime):
+        return fields.Datetime.to_string(value)
+    if isinstance(value, date):
+        return fields.Date.to_string(value)
+    if isinstance(value, (list, tuple, AbstractSet)):
+        return [_json_value(item) for item in value]
+    return value
 
 
 class ZohoSidecarModel(models.AbstractModel):
@@ -12,9 +31,13 @@ class ZohoSidecarModel(models.AbstractModel):
 
     Odoo keeps their fields (for views), access rights and record rules; it has no table for
     them. What the web client and server code call (web_search_read, web_read, web_save,
-    read_group, name_search, create, write, unlink, buttons) goes over the sidecar's JSON-RPC
-    with the user's companies (allowed_company_ids) and the record rules' domain, so search,
-    filters, grouping, paging and sorting work as in any Odoo list.
+    read_group, formatted_read_group, name_search, create, write, unlink, buttons) goes over the
+    sidecar's JSON-RPC with the user's companies (allowed_company_ids) and the record rules'
+    domain, so search, filters, grouping, paging and sorting work as in any Odoo list.
+
+    One implementation serves Odoo 17, 18 and 19: where a series calls a method with other
+    arguments (name_search's domain, web_read_group's), the override takes both forms or
+    leaves the series' own method to call the ones here.
     """
 
     _name = "zoho.sidecar.model"
@@ -45,20 +68,35 @@ class ZohoSidecarModel(models.AbstractModel):
                 out.append(name)
         return out
 
+    def _sidecar_check(self, operation):
+        """The user's access rights to the model (ir.model.access); the sidecar applies the rules.
+
+        The ORM's own checks (17's check_access_rights, 18's check_access) would also look for
+        the records in a table; the access rights are the same ir.model.access in every series.
+        """
+        self.env["ir.model.access"].check(self._name, operation)
+
     def _sidecar_domain(self, domain, mode="read"):
-        """The caller's domain AND the record rules, in terms the sidecar parses."""
+        """The caller's domain AND the record rules, in terms the sidecar parses.
+
+        Both are prefix-notation domains, so one after the other is their conjunction. They come
+        as lists (17, 18) or as 19's Domain objects, which iterate to the same prefix notation
+        and are false when they match everything.
+        """
         rules = self.env["ir.rule"]._compute_domain(self._name, mode)
-        combined = expression.AND([list(domain or []), rules]) if rules else list(domain or [])
-        out = []
-        for term in combined:
-            if isinstance(term, (list, tuple)):
-                if tuple(term) == expression.TRUE_LEAF:
-                    term = ["id", "!=", 0]
-                elif tuple(term) == expression.FALSE_LEAF:
-                    term = ["id", "=", 0]
-                term = list(term)
-            out.append(term)
-        return out
+        return [self._sidecar_term(term) for term in [*(domain or []), *(rules or [])]]
+
+    @staticmethod
+    def _sidecar_term(term):
+        if isinstance(term, str):
+            return term  # an operator: '&', '|', '!'
+        term = tuple(term)
+        if term == TRUE_LEAF:
+            return ["id", "!=", 0]
+        if term == FALSE_LEAF:
+            return ["id", "=", 0]
+        field, operator, value = term
+        return [field, operator, _json_value(value)]
 
     def _company_pair(self, value):
         if isinstance(value, int) and value:
@@ -118,7 +156,7 @@ class ZohoSidecarModel(models.AbstractModel):
 
     @api.model
     def web_search_read(self, domain, specification, offset=0, limit=None, order=None, count_limit=None):
-        self.check_access_rights("read")
+        self._sidecar_check("read")
         domain = self._sidecar_domain(domain)
         rows = call(
             self.env,
@@ -136,7 +174,7 @@ class ZohoSidecarModel(models.AbstractModel):
         return {"length": length, "records": [self._to_web(row, specification) for row in rows]}
 
     def web_read(self, specification):
-        self.check_access_rights("read")
+        self._sidecar_check("read")
         ids = [i for i in self.ids if isinstance(i, int)]
         if not ids:
             return []
@@ -156,19 +194,12 @@ class ZohoSidecarModel(models.AbstractModel):
             records = self.browse(next_id)
         return records.web_read(specification)
 
-    @api.model
-    def web_read_group(self, domain, fields, groupby, limit=None, offset=0, orderby=False, lazy=True):
-        groups = self.read_group(
-            domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy
-        )
-        length = len(groups) + (offset or 0)
-        if limit and len(groups) == limit:
-            length = len(self.read_group(domain, ["__count"], groupby, lazy=lazy))
-        return {"groups": groups, "length": length}
+    # Grouping. The sidecar's read_group groups (in UTC for dates, with their own domains); each
+    # series' web_read_group is Odoo's own and asks the methods below: 17 and 18 read_group and
+    # _read_group (the number of groups), 19 formatted_read_group, _read_group and search.
 
-    @api.model
-    def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
-        self.check_access_rights("read")
+    def _sidecar_read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=None, lazy=True):
+        self._sidecar_check("read")
         groupby = [groupby] if isinstance(groupby, str) else list(groupby or [])
         known = []
         for spec in fields or []:
@@ -185,7 +216,7 @@ class ZohoSidecarModel(models.AbstractModel):
             groupby,
             offset=offset or 0,
             limit=limit,
-            orderby=orderby or None,
+            orderby=self._sidecar_group_order(orderby, groupby),
             lazy=lazy,
         )
         for group in groups:
@@ -194,20 +225,116 @@ class ZohoSidecarModel(models.AbstractModel):
                     group[spec] = self._company_pair(group.get(spec))
         return groups
 
+    @staticmethod
+    def _sidecar_group_order(order, groupby):
+        """An order of groups as the sidecar takes it: group-bys, aggregates by field, __count."""
+        if not order:
+            return None
+        parts = []
+        for part in order.split(","):
+            words = part.split()
+            if not words:
+                continue
+            key = words[0] if words[0] in groupby else words[0].split(":")[0]
+            parts.append(" ".join([key, *words[1:2]]))
+        return ", ".join(parts) or None
+
     @api.model
-    def name_search(self, name="", args=None, operator="ilike", limit=100):
-        self.check_access_rights("read")
+    def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
+        """17 and 18's web client: grouped lists (through web_read_group) and graphs."""
+        return self._sidecar_read_group(domain, fields, groupby, offset, limit, orderby, lazy)
+
+    @api.model
+    def formatted_read_group(
+        self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None
+    ):
+        """19's web client: grouped lists (through web_read_group) and graphs."""
+        groups = self._sidecar_groups(domain, groupby, aggregates, having, offset, limit, order)
+        return [self._formatted_group(group, groupby, aggregates) for group in groups]
+
+    @api.model
+    def _read_group(self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None):
+        """The ORM's grouping, as tuples of values (e.g. web_read_group counting the groups)."""
+        groups = self._sidecar_groups(domain, groupby, aggregates, having, offset, limit, order)
+        return [
+            tuple(
+                [self._group_value(spec, group) for spec in groupby]
+                + [self._group_aggregate(spec, group) for spec in aggregates]
+            )
+            for group in groups
+        ]
+
+    def _sidecar_groups(self, domain, groupby, aggregates, having, offset, limit, order):
+        if having:
+            raise UserError(_("Records kept by the Zoho sidecar cannot be filtered on their aggregates."))
+        measures = [spec for spec in aggregates if spec != "__count"]  # the sidecar always counts
+        return self._sidecar_read_group(domain, measures, groupby, offset, limit, order, lazy=False)
+
+    @staticmethod
+    def _group_aggregate(spec, group):
+        return group["__count"] if spec == "__count" else group.get(spec.split(":")[0], False)
+
+    def _group_value(self, spec, group):
+        """A group's value as the ORM has it: a record, the period's start, or the plain value."""
+        field = self._fields[spec.split(":")[0]]
+        value = group.get(spec, False)
+        bounds = group.get("__range", {}).get(spec)
+        if bounds:
+            return fields.Datetime.to_datetime(bounds["from"])
+        if field.type == "many2one":
+            return self.env[field.comodel_name].browse(value[0] if value else ())
+        return value
+
+    def _formatted_group(self, group, groupby, aggregates):
+        """A group as 19's formatted_read_group gives it, with the sidecar's labels and bounds."""
+        out = {"__extra_domain": []}
+        for spec in groupby:
+            name = spec.split(":")[0]
+            value = group.get(spec, False)
+            bounds = group.get("__range", {}).get(spec)
+            if bounds:
+                out[spec] = (bounds["from"], value)
+                out["__extra_domain"] += ["&", (name, ">=", bounds["from"]), (name, "<", bounds["to"])]
+            elif self._fields[name].type == "many2one":
+                out[spec] = tuple(value) if value else False
+                out["__extra_domain"].append((name, "=", value[0] if value else False))
+            else:
+                out[spec] = value
+                out["__extra_domain"].append((name, "=", value))
+        for spec in aggregates:
+            out[spec] = self._group_aggregate(spec, group)
+        return out
+
+    @api.model
+    def name_search(self, name="", domain=None, operator="ilike", limit=100, args=None):
+        """17 and 18 call the domain `args`, 19 `domain`; both come second when positional."""
+        self._sidecar_check("read")
+        domain = args if domain is None else domain
         found = call(
-            self.env, self._name, "name_search", name or "", self._sidecar_domain(args or []), operator, limit
+            self.env,
+            self._name,
+            "name_search",
+            name or "",
+            self._sidecar_domain(domain or []),
+            operator,
+            limit,
         )
         return [tuple(pair) for pair in found]
+
+    def _compute_display_name(self):
+        """Names from the sidecar (19's web_name_search and group labels read display_name)."""
+        kept = self.filtered(lambda record: isinstance(record.id, int))
+        names = {row["id"]: row["display_name"] for row in kept.read(["display_name"])} if kept else {}
+        for record in kept:
+            record.display_name = names.get(record.id, False)
+        return super(ZohoSidecarModel, self - kept)._compute_display_name()
 
     # Server-side code gets the same records. There is no table: these replace the ORM's
     # implementations instead of extending them, hence no super() calls.
 
     @api.model
     def search_read(self, domain=None, fields=None, offset=0, limit=None, order=None, **read_kwargs):
-        self.check_access_rights("read")
+        self._sidecar_check("read")
         names = self._sidecar_names(fields or list(self._fields))
         return call(
             self.env,
@@ -222,12 +349,12 @@ class ZohoSidecarModel(models.AbstractModel):
 
     @api.model
     def search_count(self, domain, limit=None):
-        self.check_access_rights("read")
+        self._sidecar_check("read")
         return call(self.env, self._name, "search_count", self._sidecar_domain(domain), limit=limit)
 
     @api.model
     def search(self, domain, offset=0, limit=None, order=None):
-        self.check_access_rights("read")
+        self._sidecar_check("read")
         return self.browse(
             call(
                 self.env,
@@ -241,7 +368,7 @@ class ZohoSidecarModel(models.AbstractModel):
         )
 
     def read(self, fields=None, load="_classic_read"):  # pylint: disable=method-required-super
-        self.check_access_rights("read")
+        self._sidecar_check("read")
         return (
             call(self.env, self._name, "read", self.ids, self._sidecar_names(fields or list(self._fields)))
             if self
@@ -250,19 +377,19 @@ class ZohoSidecarModel(models.AbstractModel):
 
     @api.model_create_multi
     def create(self, vals_list):  # pylint: disable=method-required-super
-        self.check_access_rights("create")
+        self._sidecar_check("create")
         vals_list = [self._add_missing_default_values(vals) for vals in vals_list]
         ids = call(self.env, self._name, "create", [self._to_sidecar(vals) for vals in vals_list])
         return self.browse(ids)
 
     def write(self, vals):  # pylint: disable=method-required-super
-        self.check_access_rights("write")
+        self._sidecar_check("write")
         if self:
             call(self.env, self._name, "write", self.ids, self._to_sidecar(vals))
         return True
 
     def unlink(self):  # pylint: disable=method-required-super
-        self.check_access_rights("unlink")
+        self._sidecar_check("unlink")
         if self:
             call(self.env, self._name, "unlink", self.ids)
         return True

@@ -62,6 +62,6 @@ class ZohoJob(models.Model):
 
     @api.model
     def action_requeue_failed(self):
-        self.check_access_rights("write")
+        self._sidecar_check("write")
         count = call(self.env, self._name, "requeue_failed", False)
         return self._notify(_("Failed jobs requeued"), _("%s failed job(s) requeued.", count), reload=True)

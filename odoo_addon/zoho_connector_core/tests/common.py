@@ -22,9 +22,16 @@ def require_sidecar():
 
 
 def committed(registry, body, context=None):
-    """Runs body(env) in its own transaction and commits it, as a web request would."""
+    """Runs body(env) in its own transaction and commits it, as a web request would.
+
+    The environment is held and flushed here: the commit flushes only the environments still
+    alive (18 keeps them in a weak set), so a temporary one could lose its pending writes.
+    """
     with registry.cursor() as cr:
-        return body(api.Environment(cr, SUPERUSER_ID, context or {}))
+        env = api.Environment(cr, SUPERUSER_ID, context or {})
+        result = body(env)
+        env.flush_all()
+        return result
 
 
 def configure(env, url=SIDECAR_URL, key=SIDECAR_KEY):

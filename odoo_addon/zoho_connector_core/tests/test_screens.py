@@ -2,6 +2,7 @@ import base64
 import json
 import os
 import time
+from unittest.mock import patch
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
@@ -32,8 +33,9 @@ SHOW = """(async () => {
 
 @tagged("post_install", "-at_install")
 class TestScreens(HttpCase):
-    """In a browser: the authorize round trip, and the instance form, job list and dashboard filled
-    from a running sidecar (each saved as a PNG under ZOHO_SCREENSHOTS)."""
+    """In a browser: the authorize round trip, and the instance form, job list, job graph and
+    dashboard filled from a running sidecar, and the settings (each saved as a PNG under
+    ZOHO_SCREENSHOTS)."""
 
     browser_size = "1440x900"
 
@@ -46,20 +48,30 @@ class TestScreens(HttpCase):
 
     def screenshot(self, url_path, selector, name, click=""):
         """Opens the page as admin, clicks what `click` selects (e.g. group headers), waits for
-        `selector` and saves the page as `name`.png."""
-        browser = ChromeBrowser(type(self))
-        try:
-            self.authenticate("admin", "admin", browser=browser)
-            browser.navigate_to(self.base_url() + url_path, wait_stop=True)
-            browser._wait_code_ok(SHOW % (json.dumps(click), json.dumps(selector)), 60)
+        `selector` and saves the page as `name`.png.
+
+        Odoo's own browser_js drives the browser (its set-up differs between 17, 18 and 19); the
+        page is captured once the check has passed, before browser_js closes the browser.
+        """
+        shots = []
+        wait_code_ok = ChromeBrowser._wait_code_ok
+
+        def wait_then_capture(browser, code, timeout, **kwargs):
+            wait_code_ok(browser, code, timeout, **kwargs)
             time.sleep(1)  # let the last paint land
-            shot = browser._websocket_send("Page.captureScreenshot", with_future=True).result(timeout=30)
-        finally:
-            browser.stop()
+            shots.append(
+                browser._websocket_send("Page.captureScreenshot", with_future=True).result(timeout=30)
+            )
+
+        with patch.object(ChromeBrowser, "_wait_code_ok", wait_then_capture):
+            self.browser_js(
+                url_path, SHOW % (json.dumps(click), json.dumps(selector)), login="admin", timeout=60
+            )
+        self.assertEqual(len(shots), 1, "the page was not captured")
         os.makedirs(SCREENSHOTS, exist_ok=True)
         path = os.path.join(SCREENSHOTS, name + ".png")
         with open(path, "wb") as f:
-            f.write(base64.b64decode(shot["data"]))
+            f.write(base64.b64decode(shots[0]["data"]))
         return path
 
     def authorize(self, instance):
@@ -138,8 +150,18 @@ class TestScreens(HttpCase):
             "job_list",
             click=".o_list_view .o_group_header",
         )
+        graph = self.screenshot(
+            "/web#action=zoho_connector_core.action_zoho_job&view_type=graph",
+            ".o_graph_renderer canvas",
+            "job_graph",
+        )
         dashboard = self.screenshot(
             "/web#action=zoho_connector_core.action_zoho_dashboard", "svg.o_zoho_jobs_chart", "dashboard"
         )
-        for path in (form, jobs, dashboard):
+        settings = self.screenshot(
+            "/web#action=zoho_connector_core.action_zoho_settings",
+            ".o_field_widget[name='zoho_sidecar_url'] input",
+            "settings",
+        )
+        for path in (form, jobs, graph, dashboard, settings):
             self.assertGreater(os.path.getsize(path), 10000, path)

@@ -1,11 +1,15 @@
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.release import version_info
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from ..models.sidecar import call
 from .common import SIDECAR_KEY, SIDECAR_URL, configure, require_sidecar
 
 SPEC = {"name": {}, "apps": {}, "state": {}, "company_id": {"fields": {"display_name": {}}}}
+# 19's web client groups with web_read_group(domain, groupby, aggregates) and formatted_read_group;
+# 17 and 18's with web_read_group(domain, fields, groupby) and read_group.
+ODOO_19 = version_info[0] >= 19
 
 
 @tagged("post_install", "-at_install")
@@ -76,14 +80,67 @@ class TestSidecarViews(TransactionCase):
             self.sidecar.execute(
                 "zoho.job", "create", {"kind": "noop", "instance_id": ids[0], "eta": "2100-01-01 00:00:00"}
             )
-        groups = jobs.web_read_group([("instance_id", "=", ids[0])], ["state"], ["state"])
-        self.assertEqual([(g["state"], g["state_count"]) for g in groups["groups"]], [("pending", 3)])
+        domain = [("instance_id", "=", ids[0])]
+        if ODOO_19:
+            groups = jobs.web_read_group(domain, ["state"], ["__count"])
+            counts = [(g["state"], g["__count"]) for g in groups["groups"]]
+            group_domain = domain + groups["groups"][0]["__extra_domain"]
+        else:
+            groups = jobs.web_read_group(domain, ["state"], ["state"])
+            counts = [(g["state"], g["state_count"]) for g in groups["groups"]]
+            group_domain = groups["groups"][0]["__domain"]
+        self.assertEqual(counts, [("pending", 3)])
         self.assertEqual(groups["length"], 1)
         in_group = jobs.web_search_read(
-            groups["groups"][0]["__domain"], {"kind": {}, "instance_id": {"fields": {"display_name": {}}}}
+            group_domain, {"kind": {}, "instance_id": {"fields": {"display_name": {}}}}
         )
         self.assertEqual(in_group["length"], 3)
         self.assertEqual(in_group["records"][0]["instance_id"]["display_name"], "Page %s 00" % self.tag)
+
+    def test_groups_by_day_and_state_as_the_graph_asks(self):
+        instance = self.instances().create({"name": "Graph %s" % self.tag})
+        for kind in ("noop", "noop", "sleep"):
+            self.sidecar.execute(
+                "zoho.job", "create", {"kind": kind, "instance_id": instance.id, "eta": "2100-01-01 00:00:00"}
+            )
+        jobs = self.env["zoho.job"].with_user(self.manager)
+        domain = [("instance_id", "=", instance.id)]
+        if ODOO_19:
+            groups = jobs.formatted_read_group(domain, ["create_date:day", "state"], ["__count"])
+            self.assertEqual([(g["state"], g["__count"]) for g in groups], [("pending", 3)])
+            day, label = groups[0]["create_date:day"]
+            group_domain = domain + groups[0]["__extra_domain"]
+        else:
+            groups = jobs.read_group(domain, ["__count"], ["create_date:day", "state"], lazy=False)
+            self.assertEqual([(g["state"], g["__count"]) for g in groups], [("pending", 3)])
+            label = groups[0]["create_date:day"]
+            day = groups[0]["__range"]["create_date:day"]["from"]
+            group_domain = groups[0]["__domain"]
+        self.assertEqual(label, fields.Datetime.to_datetime(day).strftime("%d %b %Y"))
+        self.assertEqual(jobs.search_count(group_domain), 3)
+        # The ORM's own grouping (web_read_group counts groups with it), as values and counts.
+        self.assertEqual(
+            jobs._read_group(domain, ["kind", "instance_id"], ["__count"]),
+            [("noop", instance, 2), ("sleep", instance, 1)],
+        )
+
+    def test_name_search_and_display_name(self):
+        instances = self.instances()
+        record = instances.create({"name": "Named %s" % self.tag})
+        other = instances.create({"name": "Named %s too" % self.tag})
+        only = [("id", "=", record.id)]
+        # The web client names the domain `args` up to 18, `domain` from 19 on.
+        by_keyword = {"domain": only} if ODOO_19 else {"args": only}
+        self.assertEqual(
+            instances.name_search("Named %s" % self.tag, **by_keyword), [(record.id, "Named %s" % self.tag)]
+        )
+        self.assertEqual(
+            sorted(instances.name_search("Named %s" % self.tag, [], "ilike", 10)),
+            [(record.id, "Named %s" % self.tag), (other.id, "Named %s too" % self.tag)],
+        )
+        self.assertEqual(
+            (record | other).mapped("display_name"), ["Named %s" % self.tag, "Named %s too" % self.tag]
+        )
 
     def test_buttons_call_the_sidecar(self):
         instance = self.instances().create({"name": "Buttons %s" % self.tag})
@@ -116,6 +173,11 @@ class TestSidecarViews(TransactionCase):
             self.instances().create({"name": "Bad %s" % self.tag, "apps": "crm, nope"})
         with self.assertRaises(UserError):
             self.instances().browse(10**9).action_health_check()
+
+    def test_an_unconfigured_sidecar_is_a_user_error(self):
+        configure(self.env, url="")
+        with self.assertRaisesRegex(UserError, "not configured"):
+            self.instances().web_search_read([], {"name": {}})
 
     def test_secrets_are_write_only(self):
         instance = self.instances().create({"name": "Secret %s" % self.tag, "client_secret": "s3cr3t-value"})

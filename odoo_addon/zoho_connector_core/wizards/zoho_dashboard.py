@@ -72,8 +72,7 @@ class ZohoDashboard(models.TransientModel):
             record.summary = self._summary_html(instances, stats)
             record.jobs_chart = self._chart_svg(days)
 
-    @staticmethod
-    def _summary_html(instances, stats):
+    def _summary_html(self, instances, stats):
         counts = {i["instance_id"]: i["jobs"] for i in stats["instances"]}
         failures = stats["last_day"]["failed"]
         now = fields.Datetime.now()
@@ -134,8 +133,7 @@ class ZohoDashboard(models.TransientModel):
         )
         return Markup(banner + figures + table)
 
-    @staticmethod
-    def _chart_svg(groups):
+    def _chart_svg(self, groups):
         """Stacked bars per day and state, as inline SVG (no JavaScript needed)."""
         by_day = {}
         order = []
