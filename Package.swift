@@ -7,6 +7,11 @@ let package = Package(
     products: [
         .executable(name: "zoho-sidecar", targets: ["SidecarCLI"]),
         .executable(name: "zoho-sim", targets: ["ZohoSim"]),
+        // The modules, for the packages beside this one (Fuzz/, Benchmarks/) that drive them in-process.
+        .library(
+            name: "SidecarKit",
+            targets: ["Core", "Store", "Queue", "OdooRPC", "ZohoAPI", "Sync", "Webhooks", "Monitoring", "RPCModels", "Server"]
+        ),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
