@@ -413,7 +413,8 @@ extension SimState {
                 }
                 continue
             }
-            if value.isNull {
+            // Zoho counts an empty text as missing too: `"Last_Name": ""` is MANDATORY_NOT_FOUND.
+            if value.isNull || (spec.mandatory && value.stringValue?.allSatisfy(\.isWhitespace) == true) {
                 if spec.mandatory {
                     return fail(
                         "MANDATORY_NOT_FOUND",

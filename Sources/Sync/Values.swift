@@ -21,6 +21,9 @@ enum Values {
         switch pair.transform {
         case .country, .lookup: return raw.arrayValue?.first ?? (raw.intValue.map { .int($0) } ?? .null)
         case .selection: return raw.boolValue.map { .bool($0) } ?? empty(raw)
+        case .nameSplit:
+            guard let name = raw.stringValue else { return .null }
+            return empty(.string(words(name).joined(separator: " ")))
         default: return empty(raw)
         }
     }
@@ -31,7 +34,7 @@ enum Values {
         case .plain:
             return empty(record[pair.zoho[0]] ?? .null)
         case .nameSplit:
-            let parts = pair.zoho.compactMap { empty(record[$0] ?? .null).stringValue }
+            let parts = pair.zoho.flatMap { record[$0]?.stringValue.map(words) ?? [] }
             return parts.isEmpty ? .null : .string(parts.joined(separator: " "))
         case .selection(let table):
             guard let z = empty(record[pair.zoho[0]] ?? .null).stringValue, let key = table.first(where: { $0.value == z })?.key else { return .null }
@@ -52,11 +55,11 @@ enum Values {
         case .plain:
             return [pair.zoho[0]: value]
         case .nameSplit:
-            let name = value.stringValue ?? ""
-            if let space = name.lastIndex(of: " ") {
-                return [pair.zoho[0]: .string(String(name[..<space])), pair.zoho[1]: .string(String(name[name.index(after: space)...]))]
-            }
-            return [pair.zoho[0]: .null, pair.zoho[1]: name.isEmpty ? .null : .string(name)]
+            // The last word is the last name, which Zoho requires; the words before it the first name.
+            let all = words(value.stringValue ?? "")
+            guard let last = all.last else { return [pair.zoho[0]: .null, pair.zoho[1]: .null] }
+            let first = all.dropLast().joined(separator: " ")
+            return [pair.zoho[0]: first.isEmpty ? .null : .string(first), pair.zoho[1]: .string(last)]
         case .selection(let table):
             let key = value.boolValue.map { $0 ? "true" : "false" } ?? value.stringValue ?? ""
             return [pair.zoho[0]: table[key].map { .string($0) } ?? .null]
@@ -70,6 +73,11 @@ enum Values {
     /// The Odoo value to write so that Odoo holds `value` for the pair (`false` for empty, as Odoo wants).
     static func toOdoo(_ pair: Mapping.FieldPair, _ value: JSONValue) -> JSONValue {
         value.isNull ? false : value
+    }
+
+    /// A name's words: leading, trailing and repeated spaces (and tabs, newlines) carry no meaning.
+    static func words(_ name: String) -> [String] {
+        name.split(whereSeparator: \.isWhitespace).map(String.init)
     }
 
     static func empty(_ v: JSONValue) -> JSONValue {

@@ -142,6 +142,22 @@ struct SyncTests {
         }
     }
 
+    @Test("names with leading, trailing or repeated spaces reach Zoho with a last name, and nothing is written back", arguments: TestStores.engines)
+    func namesWithOddSpaces(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            _ = try await h.odoo.userCreate(["name": "Ann Trailing ", "email": "ann@example.com"])
+            _ = try await h.odoo.userCreate(["name": "  Bea   Double\tSpace", "email": "bea@example.com"])
+            _ = try await h.odoo.userCreate(["name": "Cher ", "email": "cher@example.com"])
+            try await h.settle()
+            let names = try await h.zohoRecords("Contacts").map { [$0["First_Name"] ?? .null, $0["Last_Name"] ?? .null] }
+            #expect(Set(names) == [["Ann", "Trailing"], ["Bea Double", "Space"], [.null, "Cher"]], "\(names)")
+            #expect(try await h.failedJobs().isEmpty)
+            #expect(try await h.s.execute("zoho.log", "search_count", [[["level", "=", "error"]]]) == 0, "no record refused by Zoho")
+            #expect(await h.odoo.odoo.writes.filter(\.skipPush).isEmpty, "Odoo's names are left as typed")
+            #expect(try await h.zoho.control("GET", "stats")["noop_updates"] == nil)
+        }
+    }
+
     @Test("a Zoho contact created, edited and deleted reaches Odoo with zoho_skip_push; a deletion archives", arguments: TestStores.engines)
     func zohoToOdooContacts(engine: Engine) async throws {
         try await SyncHarness.with(engine) { h in

@@ -60,6 +60,17 @@ struct CRMTests {
         }
     }
 
+    @Test("a mandatory field given empty or blank is MANDATORY_NOT_FOUND, as when it is missing")
+    func blankMandatory() async throws {
+        try await TestSim.with { s in
+            let (_, at, _) = try await s.connect()
+            let r = try await post(s, at, "Contacts", [["First_Name": "Ann Trailing", "Last_Name": ""], ["Last_Name": "  "], ["Last_Name": "Ok"]])
+            let data = try #require(r.json["data"]?.arrayValue)
+            #expect(data.map { $0["code"] } == ["MANDATORY_NOT_FOUND", "MANDATORY_NOT_FOUND", "SUCCESS"])
+            #expect(data[0]["details"]?["api_name"] == "Last_Name")
+        }
+    }
+
     @Test("more than 100 records in one write is LIMIT_EXCEEDED; no body is MANDATORY_NOT_FOUND; a bad module is INVALID_MODULE")
     func requestLevelErrors() async throws {
         try await TestSim.with { s in
