@@ -7,7 +7,9 @@ import Synchronization
 /// Where an Odoo is and how to log in. `apiKey` is an Odoo API key (or the password) of `user`.
 public struct OdooConnection: Sendable, Equatable {
     public enum API: String, Sendable {
-        /// `/jsonrpc` with `execute_kw`: Odoo 8 to 21.
+        /// JSON-2 on Odoo 19 and later, `/jsonrpc` before: read from the server's version.
+        case auto
+        /// `/jsonrpc` with `execute_kw`: Odoo 8 to 19 (deprecated in 19, gone in 20).
         case jsonrpc
         /// `/json/2/<model>/<method>` with a bearer key: Odoo 19 and later.
         case json2
@@ -19,7 +21,7 @@ public struct OdooConnection: Sendable, Equatable {
     public var apiKey: String
     public var api: API
 
-    public init(url: String, database: String, user: String, apiKey: String, api: API = .jsonrpc) {
+    public init(url: String, database: String, user: String, apiKey: String, api: API = .auto) {
         self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
         self.database = database
         self.user = user
@@ -35,7 +37,7 @@ public struct OdooUnavailable: Error, CustomStringConvertible, Sendable {
 }
 
 /// Calls Odoo the way any external client does: `/jsonrpc` (`common.authenticate`, then
-/// `object.execute_kw`) or JSON-2 on Odoo 19+. Connections are pooled by the HTTP client; reads are
+/// `object.execute_kw`) or JSON-2 on Odoo 19+, chosen from the server's version (see `OdooServer`). Connections are pooled by the HTTP client; reads are
 /// retried on transport errors; Odoo's error envelope becomes an `OdooFault`. Every write carries
 /// `zoho_skip_push` in its context, so Odoo does not send the sidecar's own writes back to it.
 public final class OdooClient: Sendable {
@@ -43,11 +45,15 @@ public final class OdooClient: Sendable {
     let http: HTTPClient
     let timeout: TimeAmount
     private let uidCache = Mutex<Int64?>(nil)
+    let serverCache = Mutex<OdooServer?>(nil)
+    let fieldsCache = Mutex<[String: [String: JSONValue]]>([:])
     private let referenceCache = Mutex<[String: (at: ContinuousClock.Instant, rows: [JSONValue])]>([:])
     private let requestID = Atomic<Int64>(0)
 
     public static let skipPushContext: [String: JSONValue] = ["zoho_skip_push": true]
-    static let readMethods: Set<String> = ["search", "search_read", "search_count", "read", "fields_get", "name_search", "name_get", "default_get"]
+    static let readMethods: Set<String> = [
+        "search", "search_read", "search_count", "read", "fields_get", "name_search", "name_get", "default_get", "context_get",
+    ]
 
     public init(_ connection: OdooConnection, http: HTTPClient = .shared, timeoutSeconds: Int64 = 30) {
         self.connection = connection
@@ -68,9 +74,28 @@ public final class OdooClient: Sendable {
             withContext["context"] = .object(context)
         }
         let kwargs = withContext
-        return try await retrying(idempotent: isRead) {
-            switch self.connection.api {
-            case .jsonrpc:
+        let api = try await server().api
+        do {
+            return try await dispatch(model, method, args, kwargs, api: api, isRead: isRead)
+        } catch let down as OdooUnavailable {
+            // Whatever comes back may be another Odoo (an upgrade): read its version again then.
+            forgetServer()
+            throw down
+        }
+    }
+
+    /// One call over the chosen protocol.
+    func dispatch(
+        _ model: String,
+        _ method: String,
+        _ args: [JSONValue],
+        _ kwargs: [String: JSONValue],
+        api: OdooConnection.API,
+        isRead: Bool
+    ) async throws -> JSONValue {
+        try await retrying(idempotent: isRead) {
+            switch api {
+            case .jsonrpc, .auto:
                 let uid = try await self.uid()
                 return try await self.jsonrpc(
                     "object",
@@ -86,10 +111,6 @@ public final class OdooClient: Sendable {
         }
     }
 
-    public func version() async throws -> JSONValue {
-        try await retrying(idempotent: true) { try await self.jsonrpc("common", "version", []) }
-    }
-
     /// The user id, from `common.authenticate` once per client (JSON-2 needs none).
     public func uid() async throws -> Int64 {
         if let uid = uidCache.withLock({ $0 }) { return uid }
@@ -98,7 +119,7 @@ public final class OdooClient: Sendable {
             "authenticate",
             [.string(connection.database), .string(connection.user), .string(connection.apiKey), [:]]
         )
-        guard let uid = result.intValue else { throw OdooFault.accessDenied() }
+        guard let uid = result.intValue else { throw loginRefused }
         uidCache.withLock { $0 = uid }
         return uid
     }
@@ -150,13 +171,22 @@ public final class OdooClient: Sendable {
         _ = try await call(model, "unlink", [.array(ids.map { .int($0) })])
     }
 
+    /// Odoo's "Access Denied", in words that say what to check.
+    var loginRefused: OdooFault {
+        OdooFault(
+            .accessDenied,
+            "Odoo refused the login of \(connection.user) on database \(connection.database): check odoo_db, odoo_user and odoo_api_key"
+        )
+    }
+
     // MARK: wire
 
     func jsonrpc(_ service: String, _ method: String, _ args: [JSONValue]) async throws -> JSONValue {
         let id = requestID.wrappingAdd(1, ordering: .relaxed).newValue
         let reply = try await post(connection.url + "/jsonrpc", Envelope.request(id: id, service: service, method: method, args: args), headers: [])
         if let error = reply.body["error"] {
-            throw OdooFault(data: error["data"] ?? .null) ?? OdooFault(.serverError, error["message"]?.stringValue ?? "Odoo answered an error")
+            let fault = OdooFault(data: error["data"] ?? .null) ?? OdooFault(.serverError, error["message"]?.stringValue ?? "Odoo answered an error")
+            throw fault.kind == .accessDenied ? loginRefused : fault
         }
         guard reply.status == 200, let result = reply.body["result"] else {
             throw OdooUnavailable(message: "\(connection.url)/jsonrpc answered HTTP \(reply.status) without a JSON-RPC result")
@@ -171,8 +201,14 @@ public final class OdooClient: Sendable {
             headers: [("Authorization", "bearer \(connection.apiKey)"), ("X-Odoo-Database", connection.database)]
         )
         if (200..<300).contains(reply.status) { return reply.body }
+        if reply.status == 401 {
+            throw OdooFault(
+                .accessDenied,
+                "Odoo refused the API key over JSON-2: it takes an API key of \(connection.user) (Odoo: Preferences → Account Security → New API Key), "
+                    + "not a password; check odoo_api_key, or set odoo_api to jsonrpc"
+            )
+        }
         if let fault = OdooFault(data: reply.body) { throw fault }
-        if reply.status == 401 { throw OdooFault.accessDenied() }
         throw OdooUnavailable(message: "\(connection.url)/json/2/\(model)/\(method) answered HTTP \(reply.status)")
     }
 
@@ -182,6 +218,15 @@ public final class OdooClient: Sendable {
         request.headers.add(name: "Content-Type", value: "application/json")
         for (k, v) in headers { request.headers.add(name: k, value: v) }
         request.body = .bytes(ByteBuffer(bytes: body.serializedBytes()))
+        return try await send(request)
+    }
+
+    func get(_ url: String) async throws -> (status: Int, body: JSONValue) {
+        try await send(HTTPClientRequest(url: url))
+    }
+
+    func send(_ request: HTTPClientRequest) async throws -> (status: Int, body: JSONValue) {
+        let url = request.url
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, timeout: timeout)

@@ -4,8 +4,8 @@ import Hummingbird
 import NIOCore
 import OdooRPC
 
-/// A small Odoo for CI, where a real one cannot run: `/jsonrpc` and JSON-2 for `res.partner` and
-/// `res.country`, as `../shared/odoo-facts.md` describes the wire (empty values are `false`,
+/// A small Odoo for CI, where a real one cannot run: `/jsonrpc` (and, from series 19, JSON-2 and
+/// `/web/version`) for `res.partner` and `res.country`, as `../shared/odoo-facts.md` describes the wire (empty values are `false`,
 /// many2one values `[id, name]`, `write_date` to the second, archived records hidden unless asked,
 /// errors in Odoo's envelope with HTTP 200). Like the addon, it forwards writes made without
 /// `zoho_skip_push` to a callback after "commit", so tests can see every echo the sidecar would cause.
@@ -23,6 +23,12 @@ public actor OdooStandIn {
     public static let uid: Int64 = 2
 
     let apiKey: String
+    /// The Odoo major version it plays: 17, 18 or 19 (no `mobile` on partners, JSON-2).
+    public let series: Int
+    /// The model fields of that series: name → type (`many2one:<comodel>` for many2one).
+    let fields: [String: [String: String]]
+    /// Requests per door: "jsonrpc", "json2", "version" (`/web/version`).
+    public private(set) var requests: [String: Int] = [:]
     var tables: [String: [Int64: [String: JSONValue]]] = ["res.partner": [:], "res.country": [:]]
     var nextID: [String: Int64] = ["res.partner": 100, "res.country": 1]
     /// Every write, in order, with whether it carried `zoho_skip_push`.
@@ -38,8 +44,12 @@ public actor OdooStandIn {
     /// test land a person's edit just after the sidecar read the record, and hold the sync there a while.
     var afterSearchRead: (@Sendable (_ model: String, _ domain: JSONValue) async -> Bool)?
 
-    public init(apiKey: String) {
+    public init(apiKey: String, series: Int = 17) {
         self.apiKey = apiKey
+        self.series = series
+        var fields = Self.fields17
+        if series >= 19 { fields["res.partner"]?["mobile"] = nil }
+        self.fields = fields
         Secrets.register(apiKey)
         var countries: [Int64: [String: JSONValue]] = [:]
         for (i, (code, name)) in [
@@ -69,7 +79,7 @@ public actor OdooStandIn {
 
     // MARK: fields
 
-    static let fields: [String: [String: String]] = [
+    static let fields17: [String: [String: String]] = [
         "res.partner": [
             "name": "char", "email": "char", "phone": "char", "mobile": "char", "function": "char", "website": "char",
             "street": "char", "city": "char", "zip": "char", "country_id": "many2one:res.country", "parent_id": "many2one:res.partner",
@@ -103,7 +113,7 @@ public actor OdooStandIn {
     }
 
     func present(_ model: String, _ row: [String: JSONValue], fields: [String]?) -> [String: JSONValue] {
-        let spec = Self.fields[model]!
+        let spec = self.fields[model]!
         let names = fields.flatMap { $0.isEmpty ? nil : $0 } ?? spec.keys.sorted()
         var out: [String: JSONValue] = ["id": row["id"]!]
         for f in names where spec[f] != nil {
@@ -131,7 +141,8 @@ public actor OdooStandIn {
     // MARK: the ORM methods
 
     public func execute(_ model: String, _ method: String, _ args: [JSONValue], _ kwargs: [String: JSONValue]) async throws -> JSONValue {
-        guard let spec = Self.fields[model] else { throw OdooFault(.userError, "Object \(model) doesn't exist") }
+        if model == "res.users", method == "context_get" { return ["lang": "en_US", "tz": false, "uid": .int(Self.uid)] }
+        guard let spec = fields[model] else { throw OdooFault(.userError, "Object \(model) doesn't exist") }
         let context = kwargs["context"]?.objectValue ?? [:]
         let skip = context["zoho_skip_push"]?.boolValue == true
         func ids(_ v: JSONValue?) -> [Int64] { v?.arrayValue?.compactMap(\.intValue) ?? v?.intValue.map { [$0] } ?? [] }
@@ -159,6 +170,7 @@ public actor OdooStandIn {
             if let limit = kwargs["limit"]?.intValue, limit > 0 { matched = Array(matched.prefix(Int(limit))) }
             if method == "search" { return .array(matched.map { $0["id"]! }) }
             let fields = (args.count > 1 ? args[1] : kwargs["fields"])?.arrayValue?.compactMap(\.stringValue)
+            try Self.checkFields(model, fields ?? [], spec: spec)
             let rows = JSONValue.array(matched.map { .object(present(model, $0, fields: fields)) })
             if let hook = afterSearchRead, await hook(model, domain) { afterSearchRead = nil }
             return rows
@@ -166,6 +178,7 @@ public actor OdooStandIn {
             let list = ids(args.first ?? kwargs["ids"])
             try checkExists(list)
             let fields = (args.count > 1 ? args[1] : kwargs["fields"])?.arrayValue?.compactMap(\.stringValue)
+            try Self.checkFields(model, fields ?? [], spec: spec)
             return .array(list.map { .object(present(model, tables[model]![$0]!, fields: fields)) })
         case "create":
             let input = args.first ?? kwargs["vals_list"] ?? kwargs["vals"] ?? [:]
@@ -210,7 +223,7 @@ public actor OdooStandIn {
         }
     }
 
-    static func checkFields(_ model: String, _ names: Dictionary<String, JSONValue>.Keys, spec: [String: String]) throws {
+    static func checkFields(_ model: String, _ names: some Sequence<String>, spec: [String: String]) throws {
         for name in names where spec[name] == nil {
             throw OdooFault(.valueError, "Invalid field '\(name)' on model '\(model)'")
         }
@@ -227,7 +240,8 @@ public actor OdooStandIn {
     func rpc(_ service: String, _ method: String, _ args: [JSONValue]) async throws -> JSONValue {
         switch (service, method) {
         case ("common", "version"):
-            return ["server_version": "17.0", "server_version_info": [17, 0, 0, "final", 0, ""], "server_serie": "17.0", "protocol_version": 1]
+            let version = JSONValue.string("\(series).0")
+            return ["server_version": version, "server_version_info": versionInfo, "server_serie": version, "protocol_version": 1]
         case ("common", "login"), ("common", "authenticate"):
             guard args.count >= 3, args[0].stringValue == Self.database, args[1].stringValue == Self.login, args[2].stringValue == apiKey else {
                 return false
@@ -247,6 +261,10 @@ public actor OdooStandIn {
             throw OdooFault(.keyError, "'\(service)'")
         }
     }
+
+    nonisolated var versionInfo: JSONValue { [.int(Int64(series)), 0, 0, "final", 0, ""] }
+
+    func count(_ door: String) { requests[door, default: 0] += 1 }
 
     func json2(_ model: String, _ method: String, bearer: String?, body: JSONValue) async throws -> JSONValue {
         guard bearer == apiKey else { throw OdooFault.accessDenied() }
@@ -268,6 +286,7 @@ public actor OdooStandIn {
         let router = Router()
         router.add(middleware: Availability(standIn: self))
         router.post("/jsonrpc") { request, _ -> Response in
+            await self.count("jsonrpc")
             let body = try? JSONValue.parse(try await request.body.collect(upTo: 16 << 20).readableBytesView)
             let id = body?["id"] ?? .null
             do {
@@ -282,7 +301,13 @@ public actor OdooStandIn {
                 return Self.json(Envelope.error(id: id, fault))
             }
         }
+        guard series >= 19 else { return application(router, port: port, onRunning: onRunning) }
+        router.get("/web/version") { _, _ -> Response in
+            await self.count("version")
+            return Self.json(["version_info": self.versionInfo, "version": .string("\(self.series).0")])
+        }
         router.post("/json/2/:model/:method") { request, context -> Response in
+            await self.count("json2")
             let body = (try? JSONValue.parse(try await request.body.collect(upTo: 16 << 20).readableBytesView)) ?? [:]
             let bearer = request.headers[.authorization].flatMap { $0.split(separator: " ", maxSplits: 1).last.map(String.init) }
             do {
@@ -293,7 +318,15 @@ public actor OdooStandIn {
                 return Self.json(fault.data, status: HTTPResponse.Status(code: fault.httpStatus))
             }
         }
-        return Application(
+        return application(router, port: port, onRunning: onRunning)
+    }
+
+    func application(
+        _ router: Router<BasicRequestContext>,
+        port: Int,
+        onRunning: @escaping @Sendable (Int) async -> Void
+    ) -> some ApplicationProtocol {
+        Application(
             router: router,
             configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "odoo-standin"),
             onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }

@@ -213,22 +213,31 @@ public enum HealthCheck {
             )
         }
         if let odoo = components.odoo {
-            let started = ContinuousClock.now
-            do {
-                let version = try await odoo.client(for: id).version()
-                items.append(
-                    Item(
-                        name: "odoo",
-                        status: .ok,
-                        message: "Odoo \(version["server_version"]?.stringValue ?? "?") answers in \(milliseconds(since: started)) ms"
-                    )
-                )
-            } catch {
-                let message = (error as? OdooFault)?.message ?? (error as? JobError)?.message ?? Secrets.redact("\(error)")
-                items.append(Item(name: "odoo", status: .error, message: "the sidecar cannot reach Odoo: \(message)"))
-            }
+            items += await odooItems(id, apps: instance.apps, targets: odoo, mappings: components.mappings)
         }
         return items
+    }
+
+    /// The instance's Odoo: its version and protocol, the login, and how each mapping fits it.
+    static func odooItems(_ id: Int64, apps: [String], targets: OdooTargets, mappings: [Mapping]) async -> [Item] {
+        let started = ContinuousClock.now
+        do {
+            let client = try await targets.client(for: id)
+            let server = try await client.server()
+            try await client.checkLogin()
+            let answered = "Odoo \(server.version) over \(server.protocolName) answers in \(milliseconds(since: started)) ms; the login works"
+            var items = [Item(name: "odoo", status: .ok, message: answered)]
+            for m in mappings where apps.contains(m.app) {
+                let fit = try await MappingFit.check(m, client: client)
+                items.append(Item(name: "mapping \(m.name)", status: fit.problem == nil ? .ok : .error, message: fit.summary))
+            }
+            return items
+        } catch {
+            let message =
+                (error as? OdooFault)?.message ?? (error as? OdooRefused)?.message ?? (error as? OdooUnavailable)?.message
+                ?? (error as? JobError)?.message ?? Secrets.redact("\(error)")
+            return [Item(name: "odoo", status: .error, message: "the sidecar cannot use Odoo: \(message)")]
+        }
     }
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Int64 {

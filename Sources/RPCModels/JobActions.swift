@@ -115,19 +115,23 @@ public struct Components: Sendable {
     public var workers: WorkerPool?
     public var zoho: ZohoService?
     public var odoo: OdooTargets?
+    /// What the sync engine runs, for the health check's fit of each mapping to the instance's Odoo.
+    public var mappings: [Mapping]
 
     public init(
         queue: JobQueue? = nil,
         handlers: HandlerRegistry = HandlerRegistry(),
         workers: WorkerPool? = nil,
         zoho: ZohoService? = nil,
-        odoo: OdooTargets? = nil
+        odoo: OdooTargets? = nil,
+        mappings: [Mapping] = BuiltinMappings.all
     ) {
         self.queue = queue
         self.handlers = handlers
         self.workers = workers
         self.zoho = zoho
         self.odoo = odoo
+        self.mappings = mappings
     }
 
     func requireZoho() throws -> ZohoService {

@@ -132,9 +132,9 @@ public enum SidecarSettings {
         Setting("odoo_api_key", default: nil, help: "That user's Odoo API key (prefer the environment variable or the config file to a flag)."),
         Setting(
             "odoo_api",
-            default: "jsonrpc",
-            help: "How to call Odoo: jsonrpc (Odoo 8–21) or json2 (Odoo 19+).",
-            validate: Setting.oneOf(["jsonrpc", "json2"])
+            default: "auto",
+            help: "How to call Odoo: auto (JSON-2 on Odoo 19 and later, jsonrpc before), jsonrpc (Odoo 8–19) or json2 (Odoo 19+).",
+            validate: Setting.oneOf(["auto", "jsonrpc", "json2"])
         ),
         Setting(
             "reconcile_interval_seconds",
@@ -275,11 +275,12 @@ public struct Sidecar: Sendable {
             telemetry: telemetry,
             logger: logger
         )
+        let odooAPI = settings["odoo_api"].flatMap(OdooConnection.API.init(rawValue:)) ?? .auto
         var fallbackOdoo: OdooConnection?
         if let url = settings["odoo_url"], let db = settings["odoo_db"], let user = settings["odoo_user"], let key = settings["odoo_api_key"] {
-            fallbackOdoo = OdooConnection(url: url, database: db, user: user, apiKey: key, api: settings["odoo_api"] == "json2" ? .json2 : .jsonrpc)
+            fallbackOdoo = OdooConnection(url: url, database: db, user: user, apiKey: key, api: odooAPI)
         }
-        let odooTargets = OdooTargets(store: store, vault: vault, fallback: fallbackOdoo)
+        let odooTargets = OdooTargets(store: store, vault: vault, fallback: fallbackOdoo, api: odooAPI)
         self.sync = SyncEngine(store: store, zoho: zoho, odoo: odooTargets)
         var handlers = HandlerRegistry(BuiltinHandlers.all + sync.handlers)
         handlers.register(ZohoHandlers.ping(zoho))
@@ -289,7 +290,7 @@ public struct Sidecar: Sendable {
             store: store,
             registry: Sidecar.registry(),
             vault: vault,
-            components: Components(queue: queue, handlers: handlers, workers: workers, zoho: zoho, odoo: odooTargets)
+            components: Components(queue: queue, handlers: handlers, workers: workers, zoho: zoho, odoo: odooTargets, mappings: sync.mappings)
         )
         self.keys = APIKeys(store: store)
         self.rpc = RPCEndpoint(models: models, keys: keys, version: Sidecar.version, logger: logger)

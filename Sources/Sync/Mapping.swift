@@ -30,6 +30,9 @@ public struct Mapping: Sendable, Equatable {
         public let zoho: [String]
         public let direction: Direction
         public let transform: Transform
+        /// The last Odoo series whose model has the field (Odoo 19 folded a partner's `mobile` into
+        /// `phone`); nil when every series has it.
+        public let odooUntil: Int?
 
         var toZoho: Bool { direction != .toOdoo }
         var toOdoo: Bool { direction != .toZoho }
@@ -51,7 +54,14 @@ public struct Mapping: Sendable, Equatable {
     public let onOdooDelete: String
     /// A record deleted in Zoho: "archive" or "delete" it in Odoo, or "keep" it.
     public let onZohoDelete: String
-    public let fields: [FieldPair]
+    public private(set) var fields: [FieldPair]
+
+    /// The mapping as it runs against an Odoo of this series: without the pairs the series lacks.
+    public func fitted(to series: Int) -> Mapping {
+        var copy = self
+        copy.fields = fields.filter { ($0.odooUntil ?? .max) >= series }
+        return copy
+    }
 
     /// Every Odoo field the mapping reads.
     public var odooFields: [String] { Array(Set(fields.map(\.odoo) + [matchOdoo, "write_date", "active"])).sorted() }
@@ -132,7 +142,14 @@ extension Mapping {
                 transform = .lookup(mapping: other)
             case let other?: throw MappingError(description: "mapping \(name): unknown transform \(other)")
             }
-            pairs.append(FieldPair(odoo: odoo, zoho: zoho, direction: direction, transform: transform))
+            var until: Int?
+            if let value = f["odoo_until"] {
+                guard let major = value.intValue else {
+                    throw MappingError(description: "mapping \(name): field \(odoo): odoo_until is an Odoo major version, such as 18")
+                }
+                until = Int(major)
+            }
+            pairs.append(FieldPair(odoo: odoo, zoho: zoho, direction: direction, transform: transform, odooUntil: until))
         }
         guard !pairs.isEmpty else { throw MappingError(description: "mapping \(name) maps no field") }
         fields = pairs
@@ -168,7 +185,7 @@ public enum BuiltinMappings {
               {"odoo": "name", "zoho": ["First_Name", "Last_Name"], "transform": "name_split"},
               {"odoo": "email", "zoho": "Email"},
               {"odoo": "phone", "zoho": "Phone"},
-              {"odoo": "mobile", "zoho": "Mobile"},
+              {"odoo": "mobile", "zoho": "Mobile", "odoo_until": 18},
               {"odoo": "function", "zoho": "Title"},
               {"odoo": "parent_id", "zoho": "Account_Name", "transform": "lookup", "mapping": "crm_accounts"},
               {"odoo": "street", "zoho": "Mailing_Street"},

@@ -53,10 +53,11 @@ extension SyncJobs {
 extension SyncEngine {
     func reconcile(_ request: ReconcileRequest, job: Job) async throws -> JSONValue {
         let instance = try await requireInstance(job)
-        guard let m = mappings.first(where: { $0.name == request.mapping }) else {
+        guard let named = mappings.first(where: { $0.name == request.mapping }) else {
             throw JobError(.permanent, "no mapping named \(request.mapping)")
         }
         let client = try await odoo.client(for: instance.id)
+        let m = try await fitted(named, client: client)
         let zohoAPI = ZohoRecords(client: zoho.client, instanceID: instance.id)
         let cursors = SyncCursors(store: store, instanceID: instance.id, mapping: m.name)
         let zohoSince = request.full ? nil : try await cursors.get("zoho")

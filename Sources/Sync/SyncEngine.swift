@@ -30,14 +30,17 @@ public struct PushRequest: Codable, Sendable, Equatable {
 /// How the sidecar reaches Odoo for an instance: the instance's own settings, else the sidecar-wide ones.
 public final class OdooTargets: Sendable {
     public let fallback: OdooConnection?
+    /// The protocol asked for by the `odoo_api` setting, for instances with an Odoo of their own.
+    let api: OdooConnection.API
     let store: any Store
     let vault: Vault
     private let clients = Mutex<[String: OdooClient]>([:])
 
-    public init(store: any Store, vault: Vault, fallback: OdooConnection?) {
+    public init(store: any Store, vault: Vault, fallback: OdooConnection?, api: OdooConnection.API = .auto) {
         self.store = store
         self.vault = vault
         self.fallback = fallback
+        self.api = api
     }
 
     public func client(for instanceID: Int64) async throws -> OdooClient {
@@ -47,7 +50,7 @@ public final class OdooTargets: Sendable {
         if let url = row?["odoo_url"].text, !url.isEmpty, let db = row?["odoo_db"].text, let user = row?["odoo_user"].text,
             let key = try row?["odoo_api_key_enc"].blob.map({ try vault.unseal($0) })
         {
-            connection = OdooConnection(url: url, database: db, user: user, apiKey: key)
+            connection = OdooConnection(url: url, database: db, user: user, apiKey: key, api: api)
         }
         guard let connection else {
             throw JobError(
@@ -73,7 +76,7 @@ public struct SyncEngine: Sendable {
     let odoo: OdooTargets
     let bindings: Bindings
     let log: LogBook
-    let mappings: [Mapping]
+    public let mappings: [Mapping]
     let lock: SyncLock
     /// Each field a sync writes and why, at debug level: the answer to "why did this value win?".
     let logger = Logger(label: "zoho-sidecar.sync")
@@ -102,8 +105,8 @@ public struct SyncEngine: Sendable {
         ]
     }
 
-    /// Failures in the queue's terms: Zoho's own classification; Odoo refusing the login is a setting to
-    /// fix (permanent); Odoo unreachable pauses the instance like a 429 does, without spending attempts,
+    /// Failures in the queue's terms: Zoho's own classification; Odoo refusing the login or the protocol,
+    /// or a mapping that does not fit this Odoo, is a setting to fix (permanent); Odoo unreachable pauses the instance like a 429 does, without spending attempts,
     /// since an outage outlasts any backoff cap; anything else is worth retrying.
     static func classified(_ body: () async throws -> JSONValue) async throws -> JSONValue {
         do {
@@ -111,7 +114,9 @@ public struct SyncEngine: Sendable {
         } catch let error as ZohoError {
             throw error.jobError
         } catch let fault as OdooFault where fault.kind == .accessDenied {
-            throw JobError(.permanent, "Odoo refused the sidecar's login: check odoo_db, odoo_user and odoo_api_key", cause: fault)
+            throw JobError(.permanent, fault.message, cause: fault)
+        } catch let refused as OdooRefused {
+            throw JobError(.permanent, refused.message, cause: refused)
         } catch let down as OdooUnavailable {
             throw JobError(
                 .throttled(retryAfter: odooRetrySeconds),
@@ -127,21 +132,22 @@ public struct SyncEngine: Sendable {
     /// Runs the pairs of every mapping of the instance on `model` for these Odoo records.
     func push(_ request: PushRequest, job: Job) async throws -> JSONValue {
         let instance = try await requireInstance(job)
-        _ = try await odoo.client(for: instance.id)
+        let client = try await odoo.client(for: instance.id)
         var report = Report()
         for m in mappings where m.odooModel == request.model && instance.apps.contains(m.app) {
-            report = try await syncLocked(m, instance: instance, odooIDs: request.ids, zohoIDs: [], job: job, report: report)
+            let fitted = try await fitted(m, client: client)
+            report = try await syncLocked(fitted, instance: instance, odooIDs: request.ids, zohoIDs: [], job: job, report: report)
         }
         return report.json
     }
 
     func pull(_ request: PullRequest, job: Job) async throws -> JSONValue {
         let instance = try await requireInstance(job)
-        _ = try await odoo.client(for: instance.id)
+        let client = try await odoo.client(for: instance.id)
         var report = Report()
         for m in mappings where m.app == request.app && m.object == request.object && instance.apps.contains(m.app) {
             report = try await syncLocked(
-                m,
+                try await fitted(m, client: client),
                 instance: instance,
                 odooIDs: [],
                 zohoIDs: request.ids,

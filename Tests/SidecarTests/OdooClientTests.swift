@@ -12,7 +12,7 @@ struct OdooClientTests {
 
     @Test("JSON-RPC and JSON-2 read and write the same records; every write carries zoho_skip_push", arguments: [OdooConnection.API.jsonrpc, .json2])
     func crud(api: OdooConnection.API) async throws {
-        try await TestOdoo.with { odoo in
+        try await TestOdoo.with(series: api == .json2 ? 19 : 17) { odoo in
             let client = OdooClient(Self.connection(odoo, api: api))
             let ids = try await client.create("res.partner", [["name": "Ada", "email": "ada@example.com"], ["name": "Grace"]])
             #expect(ids.count == 2)
@@ -34,7 +34,7 @@ struct OdooClientTests {
 
     @Test("Odoo's errors become OdooFaults with Odoo's names and messages", arguments: [OdooConnection.API.jsonrpc, .json2])
     func faults(api: OdooConnection.API) async throws {
-        try await TestOdoo.with { odoo in
+        try await TestOdoo.with(series: api == .json2 ? 19 : 17) { odoo in
             let client = OdooClient(Self.connection(odoo, api: api))
             let unknown = await expectFault(.userError) { try await client.call("no.such.model", "search_read", [[]]) }
             #expect(unknown?.message == "Object no.such.model doesn't exist")

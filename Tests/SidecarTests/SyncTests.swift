@@ -20,11 +20,12 @@ struct SyncHarness {
     static func with<T>(
         _ engine: Engine,
         settings: [String: String] = [:],
+        odooSeries: Int = 17,
         _ configure: @escaping (inout SimConfig) -> Void = { _ in },
         _ body: (SyncHarness) async throws -> T
     ) async throws -> T {
         try await TestZoho.with(configure) { zoho in
-            try await TestOdoo.with { odoo in
+            try await TestOdoo.with(series: odooSeries) { odoo in
                 try await OAuthTests.withConnectable(engine, zoho: zoho, settings: odoo.settings.merging(settings) { _, b in b }) { s, id, _ in
                     _ = try await OAuthTests.authorize(s, id)
                     let channels = NotificationChannels(

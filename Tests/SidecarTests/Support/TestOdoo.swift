@@ -14,9 +14,10 @@ struct TestOdoo {
         ["odoo_url": url, "odoo_db": OdooStandIn.database, "odoo_user": OdooStandIn.login, "odoo_api_key": Self.apiKey]
     }
 
-    static func with<T>(_ body: (TestOdoo) async throws -> T) async throws -> T {
+    /// The stand-in playing Odoo `series` (17, 18 or 19).
+    static func with<T>(series: Int = 17, _ body: (TestOdoo) async throws -> T) async throws -> T {
         TestLog.secret(apiKey)
-        let odoo = OdooStandIn(apiKey: apiKey)
+        let odoo = OdooStandIn(apiKey: apiKey, series: series)
         let (ports, cont) = AsyncStream.makeStream(of: Int.self)
         let app = await odoo.application { cont.yield($0) }
         let task = Task { try await app.runService() }
