@@ -11,7 +11,8 @@ public enum Envelope {
         let (code, message): (Int64, String) =
             switch fault.kind {
             case .sessionExpired: (100, "Odoo Session Expired")
-            case .badRequest, .payloadTooLarge: (400, fault.message)
+            case .badRequest: (400, fault.message)
+            case .payloadTooLarge: (413, fault.message)
             default: (200, "Odoo Server Error")
             }
         return ["jsonrpc": "2.0", "id": id, "error": ["code": .int(code), "message": .string(message), "data": fault.data]]

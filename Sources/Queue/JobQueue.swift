@@ -231,7 +231,7 @@ public struct JobQueue: Sendable {
             if !plainDone.isEmpty {
                 try await tx.execute(
                     SQL(
-                        "UPDATE jobs SET state = 'done', done_at = ?, updated_at = ?, lease_until = NULL WHERE state = 'running' AND worker = ? AND id IN (",
+                        "UPDATE jobs SET state = 'done', done_at = ?, updated_at = ?, lease_until = NULL, last_error = NULL, error_chain = NULL WHERE state = 'running' AND worker = ? AND id IN (",
                         [.int(now), .int(now), .text(worker)]
                     ) + .list(plainDone) + SQL(")")
                 )
@@ -244,7 +244,7 @@ public struct JobQueue: Sendable {
                 case .done(let result?):
                     try await tx.execute(
                         SQL(
-                            "UPDATE jobs SET state = 'done', done_at = ?, updated_at = ?, lease_until = NULL, result = ?",
+                            "UPDATE jobs SET state = 'done', done_at = ?, updated_at = ?, lease_until = NULL, last_error = NULL, error_chain = NULL, result = ?",
                             [.int(now), .int(now), .text(Secrets.redact(result).serialized())]
                         ) + guardClause
                     )

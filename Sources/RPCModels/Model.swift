@@ -49,6 +49,8 @@ public struct Field: Sendable {
     /// The value a new record gets when `create` does not name the field.
     public let defaultValue: JSONValue?
 
+    static let secretHelp = "Write-only. Stored encrypted. Reads as false; writing false or an empty value keeps the stored one."
+
     public init(
         _ name: String,
         _ type: FieldType,

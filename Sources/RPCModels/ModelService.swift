@@ -78,20 +78,20 @@ public struct ModelService: Sendable {
             let ids = try await search(
                 model,
                 domain: try Domain.parse(arguments["domain"]),
-                offset: int(arguments["offset"]),
-                limit: int(arguments["limit"]),
+                offset: try bound(arguments, "offset"),
+                limit: try bound(arguments, "limit"),
                 order: arguments["order"]?.stringValue,
                 env: env
             )
             return arguments["count"]?.boolValue == true ? .int(Int64(ids.count)) : .array(ids.map { .int($0) })
         case "search_count":
-            return .int(try await count(model, domain: try Domain.parse(arguments["domain"]), limit: int(arguments["limit"]), env: env))
+            return .int(try await count(model, domain: try Domain.parse(arguments["domain"]), limit: try bound(arguments, "limit"), env: env))
         case "search_read":
             let ids = try await search(
                 model,
                 domain: try Domain.parse(arguments["domain"]),
-                offset: int(arguments["offset"]),
-                limit: int(arguments["limit"]),
+                offset: try bound(arguments, "offset"),
+                limit: try bound(arguments, "limit"),
                 order: arguments["order"]?.stringValue,
                 env: env
             )
@@ -117,7 +117,7 @@ public struct ModelService: Sendable {
                 model,
                 name: arguments["name"]?.stringValue ?? "",
                 domain: try Domain.parse(arguments["args"]),
-                limit: int(arguments["limit"]) ?? 100,
+                limit: try bound(arguments, "limit") ?? 100,
                 env: env
             )
         case "default_get":
@@ -130,8 +130,8 @@ public struct ModelService: Sendable {
                 domainJSON: arguments["domain"] ?? [],
                 fields: try fieldList(arguments["fields"]) ?? [],
                 groupby: groupby,
-                offset: int(arguments["offset"]),
-                limit: int(arguments["limit"]),
+                offset: try bound(arguments, "offset"),
+                limit: try bound(arguments, "limit"),
                 orderby: arguments["orderby"]?.stringValue,
                 lazy: arguments["lazy"]?.boolValue ?? true,
                 env: env
@@ -399,6 +399,8 @@ public struct ModelService: Sendable {
                 if f.name == "id" || f.name == "display_name" || f.name == "create_date" || f.name == "write_date" { continue }
                 throw OdooFault(.userError, "The field '\(f.label)' (\(name)) of \(model.name) is set by the sidecar and cannot be written.")
             }
+            // Secrets read back as false: a client writing back what it read keeps the stored one.
+            if f.type == .secret, value.isOdooEmpty { continue }
             out[f.column] = try columnValue(model, f, value)
         }
         return out
@@ -473,9 +475,13 @@ public struct ModelService: Sendable {
 
     // MARK: argument helpers
 
-    func int(_ v: JSONValue?) -> Int? {
-        guard let v, v != .bool(false), !v.isNull else { return nil }
-        return v.intValue.map { Int($0) }
+    /// `limit` or `offset`: a whole number of 0 or more, or absent, false or null for none.
+    func bound(_ arguments: [String: JSONValue], _ name: String) throws -> Int? {
+        guard let v = arguments[name], v != .bool(false), !v.isNull else { return nil }
+        guard v.stringValue == nil, let n = v.intValue, n >= 0 else {
+            throw OdooFault(.valueError, "\(name) must be a whole number of 0 or more, or false for none; got \(v.serialized().prefix(40))")
+        }
+        return Int(n)
     }
 
     func ids(_ v: JSONValue?) throws -> [Int64] {

@@ -51,7 +51,7 @@ public enum SidecarModels {
                 help: "Sets the API concurrency the sidecar stays under."
             ),
             Field("client_id", .char, "Client ID"),
-            Field("client_secret", .secret, "Client Secret", column: "client_secret_enc", help: "Write-only. Stored encrypted."),
+            Field("client_secret", .secret, "Client Secret", column: "client_secret_enc", help: Field.secretHelp),
             Field(
                 "client_secret_set",
                 .boolean,
@@ -124,7 +124,7 @@ public enum SidecarModels {
             Field("odoo_url", .char, "Odoo URL", help: "Odoo the sidecar writes to for this instance (empty: the sidecar-wide setting)."),
             Field("odoo_db", .char, "Odoo Database"),
             Field("odoo_user", .char, "Odoo User"),
-            Field("odoo_api_key", .secret, "Odoo API Key", column: "odoo_api_key_enc", help: "Write-only. Stored encrypted."),
+            Field("odoo_api_key", .secret, "Odoo API Key", column: "odoo_api_key_enc", help: Field.secretHelp),
             Field("sync_progress", .json, "Initial Sync Progress", readonly: true),
         ],
         displayName: "name",

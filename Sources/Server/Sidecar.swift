@@ -281,7 +281,7 @@ public struct Sidecar: Sendable {
             fallbackOdoo = OdooConnection(url: url, database: db, user: user, apiKey: key, api: odooAPI)
         }
         let odooTargets = OdooTargets(store: store, vault: vault, fallback: fallbackOdoo, api: odooAPI)
-        self.sync = SyncEngine(store: store, zoho: zoho, odoo: odooTargets)
+        self.sync = SyncEngine(store: store, zoho: zoho, odoo: odooTargets, logger: logger)
         var handlers = HandlerRegistry(BuiltinHandlers.all + sync.handlers)
         handlers.register(ZohoHandlers.ping(zoho))
         self.handlers = handlers

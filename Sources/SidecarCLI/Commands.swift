@@ -15,6 +15,12 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let sidecar = try await openSidecar(options)
         let logger = sidecar.logger
+        do {
+            try await PortProbe.ensureFree(host: sidecar.server.host, port: sidecar.server.port)
+        } catch {
+            await sidecar.store.close()
+            throw error
+        }
         let app = sidecar.application { port in
             logger.info(
                 "zoho-sidecar \(Sidecar.version) listening",
@@ -24,6 +30,7 @@ struct Serve: AsyncParsableCommand {
         let group = ServiceGroup(services: [app] + sidecar.backgroundServices, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         await sidecar.store.close()
+        logger.info("zoho-sidecar stopped")
     }
 }
 

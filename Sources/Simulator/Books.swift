@@ -30,7 +30,7 @@ struct BooksWebhook: Codable, Sendable {
 /// Zoho Books v3: organizations and contacts, its `{"code":0,…}` envelope, its errors and its limit.
 extension SimState {
     static let booksContactFields: Set<String> = [
-        "contact_name", "company_name", "contact_type", "email", "phone", "mobile", "website",
+        "contact_name", "company_name", "contact_type", "customer_sub_type", "email", "phone", "mobile", "website",
         "billing_address", "shipping_address", "notes", "status", "first_name", "last_name",
     ]
 
@@ -170,6 +170,12 @@ extension SimState {
             }
             contact = BooksContact(id: "4600000" + String(format: "%08lld", 26_000 + org.nextID), fields: [:], created: now(), modified: now())
             org.nextID += 1
+        }
+        // Books keeps the person/company distinction in customer_sub_type, not in contact_type (facts: Books contacts).
+        for (field, allowed) in [("contact_type", ["customer", "vendor"]), ("customer_sub_type", ["business", "individual"])] {
+            if let value = object[field], !value.isNull, !allowed.contains(value.stringValue ?? "") {
+                return BooksError.response(400, 4, "Invalid value passed for \(field)")
+            }
         }
         if let name = object["contact_name"]?.stringValue,
             org.contacts.values.contains(where: { $0.id != contact.id && $0.fields["contact_name"]?.stringValue == name })

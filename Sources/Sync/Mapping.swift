@@ -22,6 +22,8 @@ public struct Mapping: Sendable, Equatable {
             case selection([String: String])
             /// Odoo's `country_id` ↔ a country name in Zoho.
             case country
+            /// An Odoo HTML field (`comment`) ↔ Zoho plain text.
+            case html
             /// A many2one ↔ a Zoho lookup, through the bindings of another mapping.
             case lookup(mapping: String)
         }
@@ -135,6 +137,7 @@ extension Mapping {
                 transform = .nameSplit
             case "selection"?: transform = .selection(f["values"]?.objectValue?.compactMapValues(\.stringValue) ?? [:])
             case "country"?: transform = .country
+            case "html"?: transform = .html
             case "lookup"?:
                 guard let other = f["mapping"]?.stringValue else {
                     throw MappingError(description: "mapping \(name): lookup \(odoo) names no mapping")
@@ -173,7 +176,7 @@ public enum BuiltinMappings {
               {"odoo": "city", "zoho": "Billing_City"},
               {"odoo": "zip", "zoho": "Billing_Code"},
               {"odoo": "country_id", "zoho": "Billing_Country", "transform": "country"},
-              {"odoo": "comment", "zoho": "Description", "direction": "to_zoho"}
+              {"odoo": "comment", "zoho": "Description", "transform": "html", "direction": "to_zoho"}
             ]
           },
           {
@@ -204,7 +207,7 @@ public enum BuiltinMappings {
               {"odoo": "email", "zoho": "email"},
               {"odoo": "phone", "zoho": "phone"},
               {"odoo": "website", "zoho": "website"},
-              {"odoo": "is_company", "zoho": "contact_type", "transform": "selection", "values": {"true": "business", "false": "individual"}, "direction": "to_zoho"}
+              {"odoo": "is_company", "zoho": "customer_sub_type", "transform": "selection", "values": {"true": "business", "false": "individual"}, "direction": "to_zoho"}
             ]
           }
         ]

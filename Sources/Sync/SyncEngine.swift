@@ -1,4 +1,5 @@
 import Core
+import Crypto
 import Foundation
 import Logging
 import OdooRPC
@@ -79,9 +80,16 @@ public struct SyncEngine: Sendable {
     public let mappings: [Mapping]
     let lock: SyncLock
     /// Each field a sync writes and why, at debug level: the answer to "why did this value win?".
-    let logger = Logger(label: "zoho-sidecar.sync")
+    let logger: Logger
 
-    public init(store: any Store, zoho: ZohoService, odoo: OdooTargets, mappings: [Mapping] = BuiltinMappings.all) {
+    public init(
+        store: any Store,
+        zoho: ZohoService,
+        odoo: OdooTargets,
+        mappings: [Mapping] = BuiltinMappings.all,
+        logger: Logger = Logger(label: "zoho-sidecar.sync")
+    ) {
+        self.logger = logger
         self.store = store
         self.zoho = zoho
         self.odoo = odoo
@@ -556,7 +564,13 @@ public struct SyncEngine: Sendable {
     }
 
     func trace(_ m: Mapping, _ b: Binding, _ view: AsLeft, _ d: Decision, job: Job) {
-        func show(_ v: JSONValue?) -> String { v.map { $0.serialized() } ?? "-" }
+        // Field values are people's data: the trace shows a digest, enough to see which values are
+        // equal, never the value itself.
+        func show(_ v: JSONValue?) -> String {
+            guard let v else { return "-" }
+            return v.isNull ? "empty" : "#" + String(SHA256.hash(data: v.serializedBytes()).hex.prefix(8))
+        }
+        func time(_ v: JSONValue?) -> String { v?.stringValue ?? "-" }
         for p in m.fields where d.odoo[p.odoo] != nil || p.zoho.contains(where: { d.zoho[$0] != nil }) || d.deferred.contains(p.odoo) {
             let toZoho = p.zoho.contains { d.zoho[$0] != nil }
             let what =
@@ -568,7 +582,7 @@ public struct SyncEngine: Sendable {
                 \(m.name) odoo \(b.odooID) zoho \(b.zohoID) \(p.odoo): \(what); \
                 odoo \(show(view.odoo[p.odoo])) at \(view.times.odoo[p.odoo].map(String.init) ?? "-"), \
                 zoho \(p.zoho.map { show(view.zoho[$0]) }.joined(separator: "+")) at \(p.zoho.compactMap { view.times.zoho[$0] }.max().map(String.init) ?? "-"), \
-                agreed \(show(b.syncValues?[p.odoo])), odoo write_date \(show(view.odoo["write_date"])), zoho modified \(show(view.zoho["Modified_Time"])), \
+                agreed \(show(b.syncValues?[p.odoo])), odoo write_date \(time(view.odoo["write_date"])), zoho modified \(time(view.zoho["Modified_Time"])), \
                 restored \(view.restoreOdoo[p.odoo] != nil ? "odoo" : p.zoho.contains { view.restoreZoho[$0] != nil } ? "zoho" : "no"), job \(job.id)
                 """
             )

@@ -24,6 +24,9 @@ enum Values {
         case .nameSplit:
             guard let name = raw.stringValue else { return .null }
             return empty(.string(words(name).joined(separator: " ")))
+        case .html:
+            guard let html = raw.stringValue else { return .null }
+            return empty(.string(HTMLText.plain(html)))
         default: return empty(raw)
         }
     }
@@ -31,7 +34,7 @@ enum Values {
     /// The Zoho record's value for a pair, in Odoo's terms.
     static func zohoSide(_ pair: Mapping.FieldPair, _ record: JSONValue, _ lookups: Lookups) -> JSONValue {
         switch pair.transform {
-        case .plain:
+        case .plain, .html:
             return empty(record[pair.zoho[0]] ?? .null)
         case .nameSplit:
             let parts = pair.zoho.flatMap { record[$0]?.stringValue.map(words) ?? [] }
@@ -52,7 +55,7 @@ enum Values {
     /// Zoho fields to write so that Zoho holds `value` (in Odoo's terms) for the pair.
     static func toZoho(_ pair: Mapping.FieldPair, _ value: JSONValue, _ lookups: Lookups) -> [String: JSONValue] {
         switch pair.transform {
-        case .plain:
+        case .plain, .html:
             return [pair.zoho[0]: value]
         case .nameSplit:
             // The last word is the last name, which Zoho requires; the words before it the first name.
@@ -72,7 +75,9 @@ enum Values {
 
     /// The Odoo value to write so that Odoo holds `value` for the pair (`false` for empty, as Odoo wants).
     static func toOdoo(_ pair: Mapping.FieldPair, _ value: JSONValue) -> JSONValue {
-        value.isNull ? false : value
+        if value.isNull { return false }
+        if pair.transform == .html, let text = value.stringValue { return .string(HTMLText.html(text)) }
+        return value
     }
 
     /// A name's words: leading, trailing and repeated spaces (and tabs, newlines) carry no meaning.

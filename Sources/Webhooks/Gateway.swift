@@ -151,6 +151,11 @@ public final class WebhookGateway: Sendable {
         case .success(let e): event = e
         case .failure(let error): return await refuse(entry, .rejected, 400, error.message)
         }
+        guard instance.apps.contains(d.app) else {
+            // A job for an app the instance does not sync would do nothing: Zoho's webhook log shows the refusal.
+            let reason = "instance \(id) does not sync \(d.app): add \(d.app) to its apps, or remove this webhook in Zoho"
+            return await refuse(entry, .rejected, 422, reason)
+        }
         if let wait = limiter.take(id) {
             return await refuse(
                 entry,
@@ -228,7 +233,9 @@ public final class WebhookGateway: Sendable {
             switch verdict {
             case .unauthorized: "unauthorized"
             case .limited: "rate_limited"
-            default: status == 413 ? "too_large" : "bad_request"
+            case _ where status == 413: "too_large"
+            case _ where status == 422: "not_synced"
+            default: "bad_request"
             }
         let message = verdict == .unauthorized ? "the webhook did not prove it comes from this instance's Zoho" : reason
         return count(verdict.rawValue, Reply(status: status, body: ["error": error, "message": .string(message)], retryAfter: retryAfter))

@@ -144,14 +144,11 @@ public enum WebhookParser {
         }
     }
 
-    /// Record ids go into job payloads and Zoho URLs: only the characters Zoho's ids use.
+    /// Record ids go into job payloads and Zoho URLs: Zoho's record ids are numbers (CRM's 19 digits,
+    /// Books' 15), so anything else (`"ids": "notalist"`) is refused rather than sent to Zoho.
     static func checked(_ id: String) throws(MalformedWebhook) -> String {
-        guard (1...64).contains(id.utf8.count),
-            id.utf8.allSatisfy({ c in
-                (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 95
-            })
-        else {
-            throw MalformedWebhook(message: "record id \(id.prefix(70).debugDescription) is not a Zoho id (1–64 letters, digits, '-' or '_')")
+        guard (1...30).contains(id.utf8.count), id.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+            throw MalformedWebhook(message: "record id \(id.prefix(70).debugDescription) is not a Zoho record id (Zoho's ids are 1–30 digits)")
         }
         return id
     }

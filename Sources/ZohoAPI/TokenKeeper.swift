@@ -22,6 +22,9 @@ public actor TokenKeeper {
     private var inFlight: [Int64: Task<Instance, any Error>] = [:]
     /// After Zoho's "Access Denied" throttle, no token request until this time.
     private var blockedUntil: [Int64: Micros] = [:]
+    /// The last access token Zoho called invalid, per instance: never sent again, even while its
+    /// expiry says it is good (a refresh that could not happen leaves it stored).
+    private var rejectedTokens: [Int64: String] = [:]
 
     let telemetry: Telemetry
 
@@ -49,8 +52,9 @@ public actor TokenKeeper {
     public func access(_ id: Int64, rejected: String? = nil) async throws -> (token: String, apiDomain: String, instance: Instance) {
         guard let instance = try await instances.load(id) else { throw ZohoError(.notConfigured, "instance \(id) does not exist") }
         try Self.checkUsable(instance)
+        if let rejected { rejectedTokens[id] = rejected }
         let fresh = (instance.tokenExpiresAt ?? 0) > Clock.now() + 30_000_000
-        if let token = instance.accessToken, fresh, token != rejected {
+        if let token = instance.accessToken, fresh, token != rejectedTokens[id] {
             return (token, try apiDomain(instance), instance)
         }
         let refreshed = try await refresh(id, rejected: rejected ?? instance.accessToken, validUntil: Clock.now() + 30_000_000)

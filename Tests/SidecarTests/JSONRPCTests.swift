@@ -181,6 +181,7 @@ struct JSONRPCTests {
 
             let big = try await s.post("/jsonrpc", body: "{\"pad\":\"" + String(repeating: "x", count: 10_000) + "\"}")
             #expect(big.status == 413)
+            #expect(big.body["error"]?["code"] == 413, "the envelope's code says what the HTTP status says")
             #expect(big.body["error"]?["data"]?["name"] == "werkzeug.exceptions.RequestEntityTooLarge")
 
             let binary = try await s.post("/jsonrpc", body: String(decoding: [0xff, 0xfe, 0x00, 0x01], as: UTF8.self))
@@ -202,6 +203,23 @@ struct JSONRPCTests {
         }
     }
 
+    @Test("limit and offset take a whole number of 0 or more, or false: anything else is refused in words, not ignored")
+    func limitsAndOffsets() async throws {
+        try await TestSidecar.with(.sqlite, settings: ["workers": "false"]) { s in
+            for (name, value) in [("limit", JSONValue.string("abc")), ("limit", -1), ("offset", -5), ("offset", 1.5), ("limit", "5")] {
+                let fault = await expectFault(.valueError) { try await s.execute("zoho.job", "search_read", [[]], [name: value]) }
+                #expect(
+                    fault?.message.hasPrefix("\(name) must be a whole number of 0 or more, or false for none") == true,
+                    "\(String(describing: fault))"
+                )
+            }
+            for kwargs: [String: JSONValue] in [["limit": false], ["limit": .null, "offset": 0], ["limit": 10, "offset": 2]] {
+                let rows = try await s.execute("zoho.job", "search_read", [[]], kwargs)
+                #expect(rows.arrayValue != nil, "\(kwargs)")
+            }
+        }
+    }
+
     @Test("write-only secrets are stored sealed and never come back", arguments: TestStores.engines)
     func secretsAreWriteOnly(engine: Engine) async throws {
         let secret = "cs-\(UUID().uuidString)-very-secret"
@@ -215,6 +233,14 @@ struct JSONRPCTests {
             #expect(!row.serialized().contains(secret))
             let raw = try await s.store_dump()
             #expect(!raw.contains(secret), "the database holds the secret only sealed")
+
+            // A client that reads a record and writes every field back sends the secret as false: it stays.
+            _ = try await s.execute("zoho.instance", "write", [[.int(id)], ["name": "y", "client_secret": false]])
+            _ = try await s.execute("zoho.instance", "write", [[.int(id)], ["client_secret": .null, "odoo_api_key": ""]])
+            let after = try await s.execute("zoho.instance", "read", [[.int(id)], ["name", "client_secret_set"]]).arrayValue!.first!
+            #expect(after["name"] == "y" && after["client_secret_set"] == true, "\(after)")
+            let instance = try #require(try await s.sidecar.zoho.instances.load(id))
+            #expect(instance.clientSecret == secret, "the stored secret is the one first written")
         }
     }
 

@@ -323,6 +323,33 @@ struct OAuthTests {
         }
     }
 
+    @Test("an access token Zoho refused is not sent again while the token endpoint throttles refreshes", arguments: TestStores.engines)
+    func refusedTokenNotReused(engine: Engine) async throws {
+        try await TestZoho.with({ $0.refreshLimit = 1 }) { zoho in
+            try await Self.withConnectable(engine, zoho: zoho) { s, id, _ in
+                _ = try await Self.authorize(s, id)
+                let keeper = s.sidecar.zoho.keeper
+                _ = try await keeper.refresh(id, rejected: nil, validUntil: Int64.max)
+                // Zoho ends the token early (its expiry, as the sidecar stored it, is an hour away).
+                _ = try await zoho.control("POST", "expire_tokens")
+                let since = Clock.now()
+                for _ in 0..<5 {
+                    do {
+                        _ = try await s.sidecar.zoho.client.call(id, .crm, .GET, "/crm/v8/Contacts")
+                        Issue.record("expected the throttled refresh to stop the call")
+                    } catch let error as ZohoError {
+                        guard case .throttled = error.kind else {
+                            Issue.record("expected a throttle, got \(error)")
+                            continue
+                        }
+                    }
+                }
+                let calls = try await zoho.control("GET", "requests?path_prefix=/api/crm/v8&since=\(since)").arrayValue ?? []
+                #expect(calls.count == 1, "one call met the dead token; the next four waited for the throttle: \(calls.count)")
+            }
+        }
+    }
+
     @Test("a revoked refresh token moves the instance to needs_reauth with jobs waiting; re-authorizing resumes them", arguments: TestStores.engines)
     func revocation(engine: Engine) async throws {
         try await TestZoho.with({ $0.accessTokenTTLSeconds = 1 }) { zoho in

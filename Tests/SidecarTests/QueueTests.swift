@@ -112,6 +112,30 @@ struct QueueTests {
         }
     }
 
+    @Test("a job that failed once and then succeeded is done with no error left on it", arguments: TestStores.engines)
+    func doneClearsTheLastError(engine: Engine) async throws {
+        try await TestStores.withStore(engine) { store in
+            let once = Handler(kind: "once") { ctx in
+                if ctx.job.attempts < 2 { throw JobError(.retryable, "Zoho answered 502") }
+                return ["ok": true]
+            }
+            let plain = Handler(kind: "plain") { ctx in
+                if ctx.job.attempts < 2 { throw JobError(.retryable, "Zoho answered 503") }
+                return nil
+            }
+            try await withWorkers(store, [once, plain], settings: Self.fast) { queue in
+                let withResult = try await queue.enqueue(NewJob(kind: "once", maxAttempts: 3))
+                let withoutResult = try await queue.enqueue(NewJob(kind: "plain", maxAttempts: 3))
+                for id in [withResult, withoutResult] {
+                    try await eventually("done") { try await queue.job(id)?.state == .done }
+                    let row = try await store.query(SQL("SELECT last_error, error_chain, attempts FROM jobs WHERE id = ?", [.int(id)])).first!
+                    #expect(row["attempts"].int == 2)
+                    #expect(row["last_error"].text == nil && row["error_chain"].text == nil, "job \(id): \(row)")
+                }
+            }
+        }
+    }
+
     @Test("permanent errors, unknown kinds and undecodable payloads fail at once", arguments: TestStores.engines)
     func permanentFailures(engine: Engine) async throws {
         struct Payload: Codable, Sendable {

@@ -61,6 +61,16 @@ struct StoreContractTests {
         }
     }
 
+    @Test("SQLite: a data directory made beforehand with mode 0755 is made private (0700) before the database opens in it")
+    func dataDirectoryMadePrivate() async throws {
+        let dir = try TestStores.temporaryDirectory()
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir)
+        let store = try await StoreFactory.open(database: nil, dataDir: dir)
+        await store.close()
+        let mode = try FileManager.default.attributesOfItem(atPath: dir)[.posixPermissions] as? Int
+        #expect(mode == 0o700)
+    }
+
     @Test("SQLite: the background checkpointer copies the WAL into the database file (commits leave that to it)")
     func backgroundCheckpoint() async throws {
         try await TestStores.withStore(.sqlite) { store in

@@ -159,6 +159,44 @@ struct SyncTests {
         }
     }
 
+    @Test("partners reach Books as customers, business or individual by is_company, as Books' contacts API takes them", arguments: TestStores.engines)
+    func booksContactTypes(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            let org = "10234696"  // the simulator's Books organization in the EU
+            let scopes = "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.org.READ,ZohoCRM.notifications.ALL,ZohoBooks.contacts.ALL"
+            _ = try await h.s.execute(
+                "zoho.instance",
+                "write",
+                [[.int(h.instance)], ["apps": ["crm", "books"], "books_organization_id": .string(org), "scopes": .string(scopes)]]
+            )
+            _ = try await OAuthTests.authorize(h.s, h.instance)
+            _ = try await h.odoo.userCreate(["name": "Analytical Engines", "is_company": true])
+            _ = try await h.odoo.userCreate(["name": "Ada Lovelace", "email": "ada@example.com"])
+            try await h.settle()
+            let contacts = try await h.zoho.control("GET", "books/eu/\(org)/contacts").arrayValue ?? []
+            let types = Dictionary(uniqueKeysWithValues: contacts.map { ($0["contact_name"]?.stringValue ?? "", $0["customer_sub_type"]) })
+            #expect(types == ["Analytical Engines": "business", "Ada Lovelace": "individual"], "\(contacts)")
+            #expect(contacts.allSatisfy { $0["contact_type"] == "customer" })
+            #expect(try await h.failedJobs().isEmpty)
+            #expect(try await h.s.execute("zoho.log", "search_count", [[["level", "=", "error"]]]) == 0, "no record refused by Books")
+        }
+    }
+
+    @Test("at debug level the sync's trace says which field went where and why, never a person's values")
+    func traceWithoutPersonalData() async throws {
+        try await SyncHarness.with(.sqlite) { h in
+            let id = try await h.odoo.userCreate(["name": "Ada King Lovelace", "email": "ada@example.com", "phone": "+44 20 7946 0000"])
+            try await h.settle()
+            try await h.odoo.userWrite(id, ["phone": "+44 20 7946 0001"])
+            try await h.settle()
+            let trace = h.s.logLines.all.filter { $0.contains("crm_contacts odoo ") }
+            #expect(trace.contains { $0.contains("phone: to Zoho #") }, "the trace is there: \(trace.prefix(3))")
+            for value in ["Lovelace", "ada@example.com", "7946"] {
+                #expect(!h.s.logLines.all.contains { $0.contains(value) }, "\(value) in a log line")
+            }
+        }
+    }
+
     @Test("a Zoho contact created, edited and deleted reaches Odoo with zoho_skip_push; a deletion archives", arguments: TestStores.engines)
     func zohoToOdooContacts(engine: Engine) async throws {
         try await SyncHarness.with(engine) { h in
@@ -269,12 +307,16 @@ struct SyncTests {
     @Test("a company and its person: the contact's Account_Name follows the partner's parent through the bindings", arguments: TestStores.engines)
     func accountsAndLookups(engine: Engine) async throws {
         try await SyncHarness.with(engine) { h in
-            let company = try await h.odoo.userCreate(["name": "Analytical Engines Ltd", "is_company": true, "city": "London", "country_id": 4])
+            let company = try await h.odoo.userCreate([
+                "name": "Analytical Engines Ltd", "is_company": true, "city": "London", "country_id": 4,
+                "comment": "<p>Punched cards &amp; gears<br>since 1834</p><p>Ask for Ada</p>",
+            ])
             try await h.settle()
             let accounts = try await h.zohoRecords("Accounts")
             #expect(accounts.count == 1)
             #expect(accounts.first?["Account_Name"] == "Analytical Engines Ltd")
             #expect(accounts.first?["Billing_Country"] == "United Kingdom")
+            #expect(accounts.first?["Description"] == "Punched cards & gears\nsince 1834\nAsk for Ada", "Odoo's HTML note as text")
             let person = try await h.odoo.userCreate(["name": "Charles Babbage", "email": "cb@example.com", "parent_id": .int(company)])
             try await h.settle()
             let contact = try #require(try await h.zohoRecords("Contacts").first)
@@ -448,6 +490,15 @@ struct ReconcilerTests {
         "id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "2",
         "Modified_Time": "2026-01-01T12:00:00+02:00",
     ]
+
+    @Test("Odoo's HTML reads as text (paragraphs and breaks as lines, entities decoded) and text goes back as paragraphs")
+    func htmlText() {
+        #expect(HTMLText.plain("<p>Company note 0</p>") == "Company note 0")
+        #expect(HTMLText.plain("<p>a &amp; b<br/>c</p><p><strong>d</strong> &lt;e&gt;</p>") == "a & b\nc\nd <e>")
+        #expect(HTMLText.plain("<p>&amp;lt; stays</p>") == "&lt; stays")
+        #expect(HTMLText.html("a & b\n<c>") == "<p>a &amp; b</p><p>&lt;c&gt;</p>")
+        #expect(HTMLText.plain(HTMLText.html("one\ntwo & three")) == "one\ntwo & three")
+    }
 
     @Test("equal sides write nothing")
     func agreement() throws {

@@ -158,6 +158,20 @@ struct WebhookTests {
         }
     }
 
+    @Test("a delivery for an app the instance does not sync is refused with what to do, and makes no job", arguments: TestStores.engines)
+    func appNotSynced(engine: Engine) async throws {
+        try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
+            let (id, secret) = try await Self.instance(s)  // CRM only
+            let body = #"{"contact":{"contact_id":"460000000026049","contact_name":"Bowman and Co"}}"#
+            let refused = try await s.post("/zoho/webhook/\(id)/books/contact", body: body, headers: [("X-Zoho-Webhook-Secret", secret)])
+            #expect(refused.status == 422)
+            #expect(refused.body["message"] == .string("instance \(id) does not sync books: add books to its apps, or remove this webhook in Zoho"))
+            #expect(try await s.execute("zoho.job", "search_count", [[]]) == 0)
+            let audit = try await s.execute("zoho.webhook.event", "search_read", [[]], ["fields": ["verdict", "detail"]]).arrayValue ?? []
+            #expect(audit.first?["verdict"] == "rejected" && audit.first?["detail"]?.stringValue?.contains("does not sync books") == true)
+        }
+    }
+
     @Test("a Books default payload signed with X-Zoho-Webhook-Signature is accepted; a tampered one is not", arguments: TestStores.engines)
     func booksSignature(engine: Engine) async throws {
         try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
@@ -232,6 +246,9 @@ struct WebhookTests {
             #expect(noID.body["message"]?.stringValue?.contains("field named id") == true)
             let hostile = try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: #"{"id":"1'; DROP TABLE jobs; --"}"#, headers: auth)
             #expect(hostile.status == 400)
+            let notIDs = try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: #"{"ids":"notalist"}"#, headers: auth)
+            #expect(notIDs.status == 400, "never forwarded to Zoho as ids=notalist")
+            #expect(notIDs.body["message"] == #"record id "notalist" is not a Zoho record id (Zoho's ids are 1–30 digits)"#)
             let big = try await s.post(
                 "/zoho/webhook/\(id)/crm/Contacts",
                 body: "{\"id\":\"1\",\"pad\":\"" + String(repeating: "x", count: 4096) + "\"}",
@@ -239,7 +256,7 @@ struct WebhookTests {
             )
             #expect(big.status == 413)
             #expect(try await Self.pullJobs(s, id).isEmpty)
-            #expect(try await Self.events(s, id).map { $0["verdict"] } == ["rejected", "rejected", "rejected", "rejected"])
+            #expect(try await Self.events(s, id).map { $0["verdict"] } == ["rejected", "rejected", "rejected", "rejected", "rejected"])
             _ = try await s.execute("zoho.instance", "action_disable", [[.int(id)]])
             try await Task.sleep(for: .milliseconds(2100))
             #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: #"{"id":"1"}"#, headers: auth).status == 404)
@@ -338,7 +355,7 @@ struct WebhookTests {
             var request = HTTPClientRequest(url: s.baseURL + "/zoho/webhook/\(a)/crm/Leads")
             request.method = .POST
             request.headers.add(name: "X-Zoho-Webhook-Secret", value: secretA)
-            request.body = .bytes(ByteBuffer(string: #"{"id":"beyond-the-burst"}"#))
+            request.body = .bytes(ByteBuffer(string: #"{"id":"424242"}"#))
             let limited = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
             // The bucket refills one token a second: on a loaded machine the requests may span a refill or two.
             let refills = Int((ContinuousClock.now - started).components.seconds)
@@ -472,7 +489,7 @@ struct WebhookTests {
             for sender in 0..<16 {
                 group.addTask {
                     for n in 0..<1_000 {
-                        let body = #"{"id":"\#(sender)-\#(n)","operation":"update"}"#
+                        let body = #"{"id":"\#(sender * 100_000 + n + 1)","operation":"update"}"#
                         var request = HTTPClientRequest(url: sidecar.baseURL + "/zoho/webhook/\(id)/crm/Deals")
                         request.method = .POST
                         request.headers.add(name: "Content-Type", value: "application/json")

@@ -39,6 +39,24 @@ struct BooksTests {
         }
     }
 
+    @Test("contact_type is customer or vendor and customer_sub_type business or individual; anything else is code 4")
+    func contactTypes() async throws {
+        try await TestSim.with { s in
+            let (_, at, _) = try await s.connect()
+            let orgs = try await s.request("GET", "/us/api/books/v3/organizations", token: at).json
+            let org = try #require(orgs["organizations"]?[0]?["organization_id"]?.stringValue)
+            func create(_ body: String) async throws -> JSONValue {
+                try await s.request("POST", "/us/api/books/v3/contacts?organization_id=\(org)", body: body, token: at).json
+            }
+            let wrongType = try await create(#"{"contact_name":"A","contact_type":"business"}"#)
+            #expect(wrongType == ["code": 4, "message": "Invalid value passed for contact_type"])
+            let wrongSubType = try await create(#"{"contact_name":"B","customer_sub_type":"company"}"#)
+            #expect(wrongSubType == ["code": 4, "message": "Invalid value passed for customer_sub_type"])
+            let right = try await create(#"{"contact_name":"C","contact_type":"vendor","customer_sub_type":"individual"}"#)
+            #expect(right["contact"]?["contact_type"] == "vendor" && right["contact"]?["customer_sub_type"] == "individual")
+        }
+    }
+
     @Test("organization_id is required; form data where JSON is expected is code 1038; bad tokens are code 57")
     func errors() async throws {
         try await TestSim.with { s in

@@ -29,10 +29,10 @@ final class ProcessSidecar: @unchecked Sendable {
         return dir.appendingPathComponent("zoho-sidecar").path
     }
 
-    init(engine: Engine, settings: [String: String]) async throws {
+    init(engine: Engine, settings: [String: String], port: Int? = nil) async throws {
         dataDir = try TestStores.temporaryDirectory()
         database = try await TestStores.databaseURL(for: engine)
-        port = try Self.freePort()
+        self.port = try port ?? Self.freePort()
         self.settings = settings
         let output = try run(["apikey", "create", "--name", "chaos"])
         apiKey = output.split(separator: "\n").dropFirst().first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
@@ -106,6 +106,9 @@ final class ProcessSidecar: @unchecked Sendable {
         // The log's folder is gone once the suite ends: its end goes into the failure itself.
         throw StoreError(.unavailable, "zoho-sidecar did not answer /healthz within 60 s; its log ends:\n\(logTail())")
     }
+
+    /// Everything the process wrote so far.
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     private func logTail() -> String {
         let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
