@@ -50,7 +50,7 @@ public struct QueueSettings: Sendable, Equatable, Codable {
         try check((1...1000).contains(maxAttempts), "max_attempts must be between 1 and 1000")
         try check(
             retryBackoffBaseSeconds > 0 && retryBackoffCapSeconds >= retryBackoffBaseSeconds,
-            "retry_backoff_cap must be at least retry_backoff_base"
+            "retry_backoff_base_seconds must be positive and retry_backoff_cap_seconds at least as long"
         )
         try check(retentionDays >= 0, "retention_days must not be negative")
     }

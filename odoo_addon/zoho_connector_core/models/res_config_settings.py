@@ -11,7 +11,7 @@ class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     zoho_sidecar_url = fields.Char(
-        "Sidecar URL", config_parameter=URL_PARAM, help="e.g. http://127.0.0.1:8070"
+        "Sidecar URL", config_parameter=URL_PARAM, help="e.g. http://127.0.0.1:8169"
     )
     zoho_sidecar_api_key = fields.Char(
         "Sidecar API Key",
