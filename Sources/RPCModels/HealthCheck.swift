@@ -192,6 +192,18 @@ public enum HealthCheck {
                 )
             }
         }
+        let initialSyncs = try await store.scalar(
+            SQL("SELECT count(*) FROM sync_cursors WHERE instance_id = ? AND side = 'initial'", [.int(id)])
+        ).int
+        items.append(
+            initialSyncs ?? 0 > 0
+                ? Item(name: "initial sync", status: .ok, message: "done; scheduled reconciliation catches up what notifications missed")
+                : Item(
+                    name: "initial sync",
+                    status: .warning,
+                    message: "not run: nothing is copied on a schedule until you press Initial sync (edits Odoo forwards and Zoho's notifications still sync)"
+                )
+        )
         items.append(
             instance.webhookSecret?.isEmpty == false
                 ? Item(name: "webhook secret", status: .ok, message: "set")

@@ -336,7 +336,7 @@ public struct Sidecar: Sendable {
             // At most one waiting reconciliation per mapping (identity key), however many sidecars schedule it.
             services.append(
                 Periodic(name: "reconciliation schedule", interval: .seconds(reconcileInterval), waitFirst: true, logger: logger) {
-                    _ = try await queue.enqueue(try await SyncJobs.reconcileJobs(queue.store, full: false))
+                    _ = try await queue.enqueue(try await SyncJobs.reconcileJobs(queue.store, full: false, scheduled: true))
                 }
             )
         }

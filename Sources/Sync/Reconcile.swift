@@ -11,13 +11,17 @@ public struct ReconcileRequest: Codable, Sendable, Equatable {
     public var mapping: String
     /// Ignore the cursors and page through both sides completely (the initial sync).
     public var full: Bool
+    /// Started by the sidecar's schedule, not by a person: such a run does nothing for a mapping whose
+    /// initial sync has not run, so connecting an instance sends nothing anywhere until someone asks.
+    public var scheduled: Bool?
 
-    public init(mapping: String, full: Bool) {
+    public init(mapping: String, full: Bool, scheduled: Bool = false) {
         self.mapping = mapping
         self.full = full
+        self.scheduled = scheduled
     }
 
-    public var json: JSONValue { ["mapping": .string(mapping), "full": .bool(full)] }
+    public var json: JSONValue { ["mapping": .string(mapping), "full": .bool(full), "scheduled": .bool(scheduled == true)] }
 }
 
 extension SyncJobs {
@@ -25,7 +29,7 @@ extension SyncJobs {
     public static let reconcile = "zoho.reconcile"
 
     /// A reconcile job for every mapping of every connected instance; one waiting job per mapping at most.
-    public static func reconcileJobs(_ store: any Store, full: Bool, instanceID: Int64? = nil) async throws -> [NewJob] {
+    public static func reconcileJobs(_ store: any Store, full: Bool, instanceID: Int64? = nil, scheduled: Bool = false) async throws -> [NewJob] {
         var sql = SQL("SELECT id, company_id, apps FROM instances WHERE active = 1 AND state = 'connected'")
         if let instanceID { sql.append(SQL(" AND id = ?", [.int(instanceID)])) }
         var jobs: [NewJob] = []
@@ -37,7 +41,7 @@ extension SyncJobs {
                 jobs.append(
                     NewJob(
                         kind: reconcile,
-                        payload: ReconcileRequest(mapping: m.name, full: full).json,
+                        payload: ReconcileRequest(mapping: m.name, full: full, scheduled: scheduled).json,
                         companyID: row["company_id"].int ?? 1,
                         instanceID: id,
                         priority: full ? 8 : 20,
@@ -56,10 +60,13 @@ extension SyncEngine {
         guard let named = mappings.first(where: { $0.name == request.mapping }) else {
             throw JobError(.permanent, "no mapping named \(request.mapping)")
         }
+        let cursors = SyncCursors(store: store, instanceID: instance.id, mapping: named.name)
+        if request.scheduled == true, try await cursors.get("initial") == nil {
+            return ["skipped": "waiting for the initial sync: press Initial sync on the instance"]
+        }
         let client = try await odoo.client(for: instance.id)
         let m = try await fitted(named, client: client)
         let zohoAPI = ZohoRecords(client: zoho.client, instanceID: instance.id)
-        let cursors = SyncCursors(store: store, instanceID: instance.id, mapping: m.name)
         let zohoSince = request.full ? nil : try await cursors.get("zoho")
         let odooSince = request.full ? nil : try await cursors.get("odoo")
         var report = Report()
@@ -111,6 +118,7 @@ extension SyncEngine {
         // Cursors move only after the work is done: a crash repeats the window instead of skipping it.
         if let zohoHigh { try await cursors.set("zoho", zohoHigh) }
         if let odooHigh { try await cursors.set("odoo", odooHigh) }
+        if request.full { try await cursors.set("initial", Clock.odooString(Clock.now())) }
         try await progress(instance.id, m, done: done, total: total, state: "done")
         return report.json
     }

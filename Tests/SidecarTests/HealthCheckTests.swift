@@ -17,10 +17,14 @@ struct HealthCheckTests {
     @Test("a connected instance is ok item by item; Zoho failing turns its API item and the whole report to error", arguments: TestStores.engines)
     func connected(engine: Engine) async throws {
         try await SyncHarness.with(engine) { h in
+            let before = Self.items(try await h.s.execute("zoho.instance", "action_health_check", [[.int(h.instance)]]))
+            #expect(before["initial sync"]?.status == "warning" && before["initial sync"]?.message.contains("press Initial sync") == true)
+            _ = try await h.s.execute("zoho.instance", "action_initial_sync", [[.int(h.instance)]])
+            try await h.settle()
             let healthy = try await h.s.execute("zoho.instance", "action_health_check", [[.int(h.instance)]])
             let items = Self.items(healthy)
             #expect(healthy["status"] == "ok", "\(items)")
-            for name in ["store", "workers", "queue lag", "failures", "token", "crm API", "notification channels", "webhook secret", "odoo"] {
+            for name in ["store", "workers", "queue lag", "failures", "token", "crm API", "notification channels", "webhook secret", "odoo", "initial sync"] {
                 #expect(items[name]?.status == "ok", "\(name): \(items[name].map { "\($0)" } ?? "missing")")
             }
             #expect(items["token"]?.message.contains("valid for") == true)

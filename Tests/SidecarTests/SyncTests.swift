@@ -383,6 +383,34 @@ struct SyncTests {
         }
     }
 
+    @Test("connecting sends nothing: scheduled reconciliation waits for the initial sync, which a person starts", arguments: TestStores.engines)
+    func nothingCrossesUnasked(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            // Partners Odoo had before connecting: never forwarded, only a reconciliation would find them.
+            for name in ["Administrator", "My Company"] {
+                _ = try await h.odoo.odoo.execute("res.partner", "create", [["name": .string(name)]], ["context": ["zoho_skip_push": true]])
+            }
+            let since = Clock.now()
+            _ = try await h.s.sidecar.queue.enqueue(try await SyncJobs.reconcileJobs(h.s.sidecar.store, full: false, scheduled: true))
+            try await h.settle()
+            let contacts = try await h.zohoRecords("Contacts")
+            let accounts = try await h.zohoRecords("Accounts")
+            #expect(contacts.isEmpty && accounts.isEmpty, "nothing crossed unasked")
+            let calls = try await h.zoho.control("GET", "requests?path_prefix=/api/crm&since=\(since)").arrayValue ?? []
+            #expect(calls.isEmpty, "not even a read of Zoho: \(calls.count)")
+
+            _ = try await h.s.execute("zoho.instance", "action_initial_sync", [[.int(h.instance)]])
+            try await h.settle()
+            #expect(try await h.zohoRecords("Contacts").count == 2, "the initial sync, asked for, copies them")
+            // From then on the schedule catches up what no one forwarded.
+            _ = try await h.odoo.odoo.execute("res.partner", "create", [["name": "Late Arrival"]], ["context": ["zoho_skip_push": true]])
+            _ = try await h.s.sidecar.queue.enqueue(try await SyncJobs.reconcileJobs(h.s.sidecar.store, full: false, scheduled: true))
+            try await h.settle()
+            #expect(try await h.zohoRecords("Contacts").contains { $0["Last_Name"] == "Arrival" })
+            #expect(try await h.failedJobs().isEmpty)
+        }
+    }
+
     @Test("missed webhooks and lost forwards are caught by reconciliation from the cursors", arguments: TestStores.engines)
     func reconciliationCatchesUp(engine: Engine) async throws {
         try await SyncHarness.with(engine) { h in
