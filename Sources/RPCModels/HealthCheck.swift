@@ -201,7 +201,8 @@ public enum HealthCheck {
                 : Item(
                     name: "initial sync",
                     status: .warning,
-                    message: "not run: nothing is copied on a schedule until you press Initial sync (edits Odoo forwards and Zoho's notifications still sync)"
+                    message:
+                        "not run: nothing is copied on a schedule until you press Initial sync (edits Odoo forwards and Zoho's notifications still sync)"
                 )
         )
         items.append(

@@ -24,7 +24,9 @@ struct HealthCheckTests {
             let healthy = try await h.s.execute("zoho.instance", "action_health_check", [[.int(h.instance)]])
             let items = Self.items(healthy)
             #expect(healthy["status"] == "ok", "\(items)")
-            for name in ["store", "workers", "queue lag", "failures", "token", "crm API", "notification channels", "webhook secret", "odoo", "initial sync"] {
+            for name in [
+                "store", "workers", "queue lag", "failures", "token", "crm API", "notification channels", "webhook secret", "odoo", "initial sync",
+            ] {
                 #expect(items[name]?.status == "ok", "\(name): \(items[name].map { "\($0)" } ?? "missing")")
             }
             #expect(items["token"]?.message.contains("valid for") == true)
