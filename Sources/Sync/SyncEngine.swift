@@ -211,7 +211,8 @@ public struct SyncEngine: Sendable {
         zohoIDs: [String],
         zohoChanges: [String: ZohoChange] = [:],
         job: Job,
-        report: inout Report
+        report: inout Report,
+        referencesFirst: Bool = true
     ) async throws {
         let client = try await odoo.client(for: instance.id)
         let zohoAPI = ZohoRecords(client: zoho.client, instanceID: instance.id)
@@ -238,6 +239,31 @@ public struct SyncEngine: Sendable {
             for r in try await client.searchRead(m.odooModel, domain: domain, fields: m.odooFields, context: inactiveToo) {
                 if let id = r["id"]?.intValue { odooRecords[id] = r }
             }
+        }
+        // Companies these records point to and that are not linked yet go first; then this pass starts
+        // again, once, from fresh reads, so nothing it decides rests on a read made before that work.
+        if referencesFirst,
+            try await syncReferenced(
+                m,
+                instance: instance,
+                client: client,
+                odoo: Array(odooRecords.values),
+                zoho: Array(zohoRecords.values),
+                job: job,
+                report: &report
+            )
+        {
+            try await sync(
+                m,
+                instance: instance,
+                odooIDs: odooIDs,
+                zohoIDs: zohoIDs,
+                zohoChanges: zohoChanges,
+                job: job,
+                report: &report,
+                referencesFirst: false
+            )
+            return
         }
         let missingInOdoo = allOdooIDs.filter { odooRecords[$0] == nil }
         let existingElsewhere =
@@ -592,6 +618,38 @@ public struct SyncEngine: Sendable {
     /// A Zoho record's last change: CRM's Modified_Time, Books' last_modified_time.
     static func modifiedTime(_ record: JSONValue) -> String? {
         (record["Modified_Time"] ?? record["last_modified_time"])?.stringValue
+    }
+
+    /// Records these ones point to through a lookup (a contact's company) and that are not linked yet:
+    /// synced first, in this job, so the contact is written with its company instead of without it
+    /// until a later pass. Their mapping never looks back at this one, so the locks cannot cross.
+    /// True when there was such work.
+    func syncReferenced(
+        _ m: Mapping,
+        instance: Instance,
+        client: OdooClient,
+        odoo: [JSONValue],
+        zoho: [JSONValue],
+        job: Job,
+        report: inout Report
+    ) async throws -> Bool {
+        var synced = false
+        for p in m.fields {
+            guard case .lookup(let other) = p.transform, let target = mappings.first(where: { $0.name == other }),
+                target.name != m.name, instance.apps.contains(target.app)
+            else { continue }
+            let odooRefs = Array(Set(odoo.compactMap { $0[p.odoo]?.arrayValue?.first?.intValue }))
+            let zohoRefs = Array(Set(zoho.compactMap { r in r[p.zoho[0]].flatMap { $0["id"]?.stringValue ?? $0.stringValue } }))
+            let linkedOdoo = try await bindings.byOdoo(instance.id, target, odooRefs)
+            let linkedZoho = try await bindings.byZoho(instance.id, target, zohoRefs)
+            let odooIDs = odooRefs.filter { linkedOdoo[$0] == nil }
+            let zohoIDs = zohoRefs.filter { linkedZoho[$0] == nil }
+            guard !odooIDs.isEmpty || !zohoIDs.isEmpty else { continue }
+            let fitted = try await fitted(target, client: client)
+            report = try await syncLocked(fitted, instance: instance, odooIDs: odooIDs, zohoIDs: zohoIDs, job: job, report: report)
+            synced = true
+        }
+        return synced
     }
 
     /// Countries and the bindings that lookups need, for the records at hand.

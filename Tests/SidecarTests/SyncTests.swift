@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import OdooStandIn
+import Queue
 import Simulator
 import Store
 import Synchronization
@@ -330,6 +331,52 @@ struct SyncTests {
             let newCompany = try #require(await h.odoo.odoo.all("res.partner").first { $0["name"] == "Difference Engines" })
             #expect(moved["parent_id"]?[0] == newCompany["id"])
             #expect(newCompany["is_company"] == true)
+            #expect(try await h.failedJobs().isEmpty)
+        }
+    }
+
+    @Test("a contact whose company is not linked yet brings its company along, both ways, in the same job", arguments: TestStores.engines)
+    func companyComesFirst(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            // Odoo → Zoho: the company's own forward is lost; the person's arrives.
+            let company = try #require(
+                try await h.odoo.odoo.execute(
+                    "res.partner",
+                    "create",
+                    [["name": "Jacquard Looms", "is_company": true]],
+                    ["context": ["zoho_skip_push": true]]
+                )
+                .intValue
+            )
+            let since = Clock.now()
+            _ = try await h.odoo.userCreate(["name": "Joseph Jacquard", "email": "jj@example.com", "parent_id": .int(company)])
+            try await h.settle()
+            let account = try #require(try await h.zohoRecords("Accounts").first { $0["Account_Name"] == "Jacquard Looms" })
+            let contact = try #require(try await h.zohoRecords("Contacts").first { $0["Email"] == "jj@example.com" })
+            #expect(contact["Account_Name"]?["id"] == account["id"], "created with its account")
+            let writes = try await h.zoho.control("GET", "requests?path_prefix=/api/crm/v8/Contacts&since=\(since)").arrayValue ?? []
+            #expect(writes.filter { $0["method"] != "GET" }.count == 1, "one create, no later fix-up: \(writes.map { $0["method"] ?? .null })")
+
+            // Zoho → Odoo: the contact's notification comes before its account's.
+            _ = try await h.zoho.control("POST", "config", ["delayDeliveryMilliseconds": 5000])
+            let zAccount = try #require(try await h.zoho.control("POST", "crm/eu/Accounts", ["Account_Name": "Babbage Works"])["id"]?.stringValue)
+            let zContact = try #require(
+                try await h.zoho.control(
+                    "POST",
+                    "crm/eu/Contacts",
+                    ["Last_Name": "Clement", "Email": "clement@example.com", "Account_Name": ["id": .string(zAccount)]]
+                )["id"]?.stringValue
+            )
+            let pull = PullRequest(app: "crm", object: "Contacts", ids: [zContact], operation: "insert", source: "webhook")
+            _ = try await h.s.sidecar.queue.enqueue(NewJob(kind: SyncJobs.pull, payload: pull.json, companyID: 1, instanceID: h.instance))
+            try await eventually("the person is in Odoo") { await h.odoo.odoo.all("res.partner").contains { $0["email"] == "clement@example.com" } }
+            let partners = await h.odoo.odoo.all("res.partner")
+            let works = try #require(partners.first { $0["name"] == "Babbage Works" }, "the company came with its person")
+            #expect(partners.first { $0["email"] == "clement@example.com" }?["parent_id"]?[0] == works["id"])
+            _ = try await h.zoho.control("POST", "config", ["delayDeliveryMilliseconds": 0])
+            try await Task.sleep(for: .seconds(5))
+            try await h.settle()
+            #expect(await h.odoo.odoo.all("res.partner").filter { $0["name"] == "Babbage Works" }.count == 1, "the late notification adds nothing")
             #expect(try await h.failedJobs().isEmpty)
         }
     }
