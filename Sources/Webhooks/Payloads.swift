@@ -65,7 +65,11 @@ public enum WebhookParser {
         default:
             // A workflow webhook carries the fields its admin chose: one id, or a list of them.
             if let list = fields["ids"] {
-                ids = list.arrayValue?.compactMap(text) ?? list.stringValue?.split(separator: ",").map { String($0) } ?? []
+                if let array = list.arrayValue {
+                    ids = array.compactMap(text)
+                } else if let string = list.stringValue {
+                    ids = try idList(string)
+                }
             } else {
                 ids = ["id", "Id", "ID", "record_id", "recordId"].lazy.compactMap { fields[$0].flatMap(text) }.first.map { [$0] } ?? []
             }
@@ -144,13 +148,28 @@ public enum WebhookParser {
         }
     }
 
-    /// Record ids go into job payloads and Zoho URLs: Zoho's record ids are numbers (CRM's 19 digits,
-    /// Books' 15), so anything else (`"ids": "notalist"`) is refused rather than sent to Zoho.
+    /// Record ids go into job payloads and Zoho URLs: only the characters Zoho's ids use.
     static func checked(_ id: String) throws(MalformedWebhook) -> String {
-        guard (1...30).contains(id.utf8.count), id.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
-            throw MalformedWebhook(message: "record id \(id.prefix(70).debugDescription) is not a Zoho record id (Zoho's ids are 1–30 digits)")
+        guard (1...64).contains(id.utf8.count),
+            id.utf8.allSatisfy({ c in
+                (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 95
+            })
+        else {
+            throw MalformedWebhook(message: "record id \(id.prefix(70).debugDescription) is not a Zoho id (1–64 letters, digits, '-' or '_')")
         }
         return id
+    }
+
+    /// A workflow webhook's `ids` given as text: Zoho's numeric ids, comma-separated. Anything else
+    /// (`"ids": "notalist"`) is refused rather than sent to Zoho as one id.
+    static func idList(_ text: String) throws(MalformedWebhook) -> [String] {
+        let ids = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !ids.isEmpty, ids.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }) else {
+            throw MalformedWebhook(
+                message: "ids must be a list of record ids, or Zoho's numeric ids separated by commas; got \(text.prefix(70).debugDescription)"
+            )
+        }
+        return ids
     }
 }
 

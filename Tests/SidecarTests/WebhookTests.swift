@@ -248,7 +248,7 @@ struct WebhookTests {
             #expect(hostile.status == 400)
             let notIDs = try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: #"{"ids":"notalist"}"#, headers: auth)
             #expect(notIDs.status == 400, "never forwarded to Zoho as ids=notalist")
-            #expect(notIDs.body["message"] == #"record id "notalist" is not a Zoho record id (Zoho's ids are 1–30 digits)"#)
+            #expect(notIDs.body["message"] == #"ids must be a list of record ids, or Zoho's numeric ids separated by commas; got "notalist""#)
             let big = try await s.post(
                 "/zoho/webhook/\(id)/crm/Contacts",
                 body: "{\"id\":\"1\",\"pad\":\"" + String(repeating: "x", count: 4096) + "\"}",
