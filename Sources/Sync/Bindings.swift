@@ -18,7 +18,7 @@ public struct Binding: Sendable, Equatable {
     public let zohoModifiedTime: String?
     public let odooWriteDate: String?
 
-    init(
+    public init(
         id: Int64,
         instanceID: Int64,
         odooModel: String,

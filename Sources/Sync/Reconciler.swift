@@ -1,15 +1,15 @@
 import Core
 
 /// What to write so that an Odoo record and a Zoho record agree, decided field pair by field pair.
-struct Decision: Sendable {
+public struct Decision: Sendable {
     /// Zoho fields to write (all of them when the Zoho record is to be created).
-    var zoho: [String: JSONValue] = [:]
+    public var zoho: [String: JSONValue] = [:]
     /// Odoo fields to write (all of them, defaults included, when the Odoo record is to be created).
-    var odoo: [String: JSONValue] = [:]
+    public var odoo: [String: JSONValue] = [:]
     /// The values both sides hold afterwards, in Odoo's terms, for the two-way pairs: hashed onto the binding.
-    var agreed: [String: JSONValue] = [:]
+    public var agreed: [String: JSONValue] = [:]
     /// Two-way fields changed on both sides whose newer change cannot be told yet: left as they are for now.
-    var deferred: [String] = []
+    public var deferred: [String] = []
     var hash: String { Values.hash(agreed) }
     var direction: String? { !zoho.isEmpty ? "push" : !odoo.isEmpty ? "pull" : nil }
 }
@@ -18,7 +18,7 @@ struct Decision: Sendable {
 /// from the side that changed it since the last agreed values (stored on the binding); when both
 /// changed it, the mapping's policy decides (by default the side that wrote that field last). Writing only what
 /// differs is what makes the sync converge with no echo: once both sides agree, nothing is written.
-enum Reconciler {
+public enum Reconciler {
     /// A person's Zoho edits that the sidecar's own writes overwrote (Zoho has no conditional write, so a
     /// change between a sync's read and its write of the same field is lost in Zoho). Recognised from
     /// Zoho's callback, field by field: the change came inside the window of the sidecar's last write of
@@ -61,7 +61,7 @@ enum Reconciler {
 
     /// When each field last changed on each side (`FieldClock`), and the windows of the sidecar's own
     /// last writes to Zoho, in microseconds.
-    struct FieldTimes: Sendable {
+    public struct FieldTimes: Sendable {
         struct Window: Sendable {
             var read: Micros
             var written: Micros
@@ -76,13 +76,22 @@ enum Reconciler {
         /// Fields whose time is only a bound (their change not reported yet), still within `reportGraceSeconds`.
         var unsettledOdoo: Set<String> = []
         var unsettledZoho: Set<String> = []
+
+        /// Public for `decide`'s default argument; declaring it takes away the memberwise one, written out below.
+        public init() {}
+
+        init(odoo: [String: Micros], zoho: [String: Micros], zohoWrites: [String: Window] = [:]) {
+            self.odoo = odoo
+            self.zoho = zoho
+            self.zohoWrites = zohoWrites
+        }
     }
 
     /// How long a conflict whose winner is dated only by a bound waits for the report of that change
     /// (Zoho's callback, Odoo's forward) before the bound decides it.
     static let reportGraceSeconds = 60.0
 
-    static func decide(
+    public static func decide(
         _ m: Mapping,
         odoo: JSONValue?,
         zoho: JSONValue?,

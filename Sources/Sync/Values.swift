@@ -4,12 +4,24 @@ import Foundation
 
 /// What the transforms need to resolve references: countries by id and name, and the bindings of
 /// other mappings (a contact's company).
-struct Lookups: Sendable {
+public struct Lookups: Sendable {
     var countryName: [Int64: String] = [:]
     var countryID: [String: Int64] = [:]
     /// mapping name → Odoo id → Zoho id, and back.
     var zohoIDs: [String: [Int64: String]] = [:]
     var odooIDs: [String: [String: Int64]] = [:]
+
+    public init(
+        countryName: [Int64: String] = [:],
+        countryID: [String: Int64] = [:],
+        zohoIDs: [String: [Int64: String]] = [:],
+        odooIDs: [String: [String: Int64]] = [:]
+    ) {
+        self.countryName = countryName
+        self.countryID = countryID
+        self.zohoIDs = zohoIDs
+        self.odooIDs = odooIDs
+    }
 }
 
 /// Converts field values between the two sides. Every comparison happens in Odoo's terms: a string,
