@@ -158,6 +158,16 @@ struct WebhookTests {
         }
     }
 
+    @Test("ids come as a list (the peers' benchmark sends ones like nonce-1-2), or as text of Zoho's numeric ids separated by commas")
+    func idForms() throws {
+        func parse(_ json: String) throws -> [String] {
+            try WebhookParser.parse(app: "crm", object: "Contacts", body: WebhookBody(bytes: Array(json.utf8), contentType: "application/json")).ids
+        }
+        #expect(try parse(#"{"module":"Contacts","operation":"update","ids":["k3x9-1-2"],"data":{"Last_Name":"Bench"}}"#) == ["k3x9-1-2"])
+        #expect(try parse(#"{"ids":"5725767000000411001, 5725767000000411002"}"#) == ["5725767000000411001", "5725767000000411002"])
+        #expect(throws: MalformedWebhook.self) { try parse(#"{"ids":"notalist"}"#) }
+    }
+
     @Test("a delivery for an app the instance does not sync is refused with what to do, and makes no job", arguments: TestStores.engines)
     func appNotSynced(engine: Engine) async throws {
         try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
