@@ -98,9 +98,10 @@ struct LoadTests {
     /// the sidecar's RSS sampled each second.
     static func wrk(_ sidecar: ProcessSidecar, path: String, headers: [String: String], body: String) async throws -> Run {
         // wrk paces each connection with delay(); many connections, each waiting a little less than its
-        // share, keep the offered rate at twice the rated one even when answers take a while: with 200,
-        // answers may average 80 ms (100 connections fell short at about 40 ms, on PostgreSQL on a busy machine).
-        let connections = 200
+        // share, keep the offered rate at twice the rated one even when answers take a while: with 400,
+        // answers may average 160 ms. On PostgreSQL with workers running, 100 connections offered 314/s
+        // and 200 offered 423/s of the 475 needed (answers averaging about 130 ms under this load).
+        let connections = 400
         let delayMs = 85 * 1000 * connections / (100 * 2 * rate)
         let script = """
             local counter = 0
