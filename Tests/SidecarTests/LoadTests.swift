@@ -9,7 +9,10 @@ import Testing
 @Suite("Load", .serialized)
 struct LoadTests {
     static let seconds = Int(ProcessInfo.processInfo.environment["ZS_LOAD_SECONDS"] ?? "") ?? 0
-    static let rate = 250
+    /// The webhook and RPC limits the test configures. A 2-core CI machine running the sidecar, its
+    /// workers, PostgreSQL and wrk together offered at most 440–550 requests/s here: 150/s keeps twice
+    /// the limit within what the generator can offer, so the test measures the sidecar, not the machine.
+    static let rate = 150
 
     @Test(
         "webhooks and JSON-RPC at twice the rated rate: up, flat memory, 429 for the excess, all accepted work done",
