@@ -39,6 +39,10 @@ public enum JobActions {
             let queue = try call.service.components.requireQueue()
             let settings = try await QueueSettings.load(queue.store)
             let days = call.arguments["days"]?.doubleValue ?? Double(settings.retentionDays)
+            // Beyond a century the cutoff in microseconds overflows Int64 and would stop the process.
+            guard (0...36_500).contains(days) else {
+                throw OdooFault(.valueError, "days must be a number from 0 to 36500")
+            }
             return .int(Int64(try await queue.purge(olderThanDays: days, companies: call.env.companies)))
         }
         registry.register("enqueue", on: model, parameters: ["kind", "payload", "instance_id", "priority", "eta", "identity_key", "max_attempts"]) {

@@ -220,6 +220,17 @@ struct JSONRPCTests {
         }
     }
 
+    @Test("purge_done with an absurd number of days is refused in words, and the sidecar keeps serving")
+    func purgeDoneDays() async throws {
+        try await TestSidecar.with(.sqlite) { s in
+            for days: JSONValue in [1e12, -1] {
+                await expectFault(.valueError) { try await s.execute("zoho.job", "purge_done", [], ["days": days]) }
+            }
+            let purged = try await s.execute("zoho.job", "purge_done", [], ["days": 30])
+            #expect(purged.intValue == 0)
+        }
+    }
+
     @Test("write-only secrets are stored sealed and never come back", arguments: TestStores.engines)
     func secretsAreWriteOnly(engine: Engine) async throws {
         let secret = "cs-\(UUID().uuidString)-very-secret"
