@@ -302,51 +302,57 @@ struct OAuthTests {
         }
     }
 
-    @Test("Zoho's refresh throttle backs the instance off instead of hammering Zoho", arguments: TestStores.engines)
-    func throttle(engine: Engine) async throws {
+    /// A connected instance whose Zoho allows one token refresh per window, that refresh already spent:
+    /// the next one trips Zoho's throttle.
+    static func withRefreshSpent(
+        _ engine: Engine,
+        _ body: (TestZoho, TestSidecar, Int64, TokenKeeper) async throws -> Void
+    ) async throws {
         try await TestZoho.with({ $0.refreshLimit = 1 }) { zoho in
-            try await Self.withConnectable(engine, zoho: zoho) { s, id, _ in
-                _ = try await Self.authorize(s, id)
+            try await withConnectable(engine, zoho: zoho) { s, id, _ in
+                _ = try await authorize(s, id)
                 let keeper = s.sidecar.zoho.keeper
                 _ = try await keeper.refresh(id, rejected: nil, validUntil: Int64.max)
-                do {
-                    _ = try await keeper.refresh(id, rejected: nil, validUntil: Int64.max)
-                    Issue.record("the throttle did not trip")
-                } catch let error as ZohoError {
-                    #expect(error.kind == .throttled(retryAfter: 600))
-                }
-                let asked = try await zoho.tokenRequests("refresh_token")
-                for _ in 0..<5 { _ = try? await keeper.refresh(id, rejected: nil, validUntil: Int64.max) }
-                #expect(try await zoho.tokenRequests("refresh_token") == asked, "no request while backing off")
-                #expect(try await Self.state(s, id)["last_error"]?.stringValue?.contains("throttled") == true)
+                try await body(zoho, s, id, keeper)
             }
+        }
+    }
+
+    @Test("Zoho's refresh throttle backs the instance off instead of hammering Zoho", arguments: TestStores.engines)
+    func throttle(engine: Engine) async throws {
+        try await Self.withRefreshSpent(engine) { zoho, s, id, keeper in
+            do {
+                _ = try await keeper.refresh(id, rejected: nil, validUntil: Int64.max)
+                Issue.record("the throttle did not trip")
+            } catch let error as ZohoError {
+                #expect(error.kind == .throttled(retryAfter: 600))
+            }
+            let asked = try await zoho.tokenRequests("refresh_token")
+            for _ in 0..<5 { _ = try? await keeper.refresh(id, rejected: nil, validUntil: Int64.max) }
+            #expect(try await zoho.tokenRequests("refresh_token") == asked, "no request while backing off")
+            #expect(try await Self.state(s, id)["last_error"]?.stringValue?.contains("throttled") == true)
         }
     }
 
     @Test("an access token Zoho refused is not sent again while the token endpoint throttles refreshes", arguments: TestStores.engines)
     func refusedTokenNotReused(engine: Engine) async throws {
-        try await TestZoho.with({ $0.refreshLimit = 1 }) { zoho in
-            try await Self.withConnectable(engine, zoho: zoho) { s, id, _ in
-                _ = try await Self.authorize(s, id)
-                let keeper = s.sidecar.zoho.keeper
-                _ = try await keeper.refresh(id, rejected: nil, validUntil: Int64.max)
-                // Zoho ends the token early (its expiry, as the sidecar stored it, is an hour away).
-                _ = try await zoho.control("POST", "expire_tokens")
-                let since = Clock.now()
-                for _ in 0..<5 {
-                    do {
-                        _ = try await s.sidecar.zoho.client.call(id, .crm, .GET, "/crm/v8/Contacts")
-                        Issue.record("expected the throttled refresh to stop the call")
-                    } catch let error as ZohoError {
-                        guard case .throttled = error.kind else {
-                            Issue.record("expected a throttle, got \(error)")
-                            continue
-                        }
+        try await Self.withRefreshSpent(engine) { zoho, s, id, _ in
+            // Zoho ends the token early (its expiry, as the sidecar stored it, is an hour away).
+            _ = try await zoho.control("POST", "expire_tokens")
+            let since = Clock.now()
+            for _ in 0..<5 {
+                do {
+                    _ = try await s.sidecar.zoho.client.call(id, .crm, .GET, "/crm/v8/Contacts")
+                    Issue.record("expected the throttled refresh to stop the call")
+                } catch let error as ZohoError {
+                    guard case .throttled = error.kind else {
+                        Issue.record("expected a throttle, got \(error)")
+                        continue
                     }
                 }
-                let calls = try await zoho.control("GET", "requests?path_prefix=/api/crm/v8&since=\(since)").arrayValue ?? []
-                #expect(calls.count == 1, "one call met the dead token; the next four waited for the throttle: \(calls.count)")
             }
+            let calls = try await zoho.control("GET", "requests?path_prefix=/api/crm/v8&since=\(since)").arrayValue ?? []
+            #expect(calls.count == 1, "one call met the dead token; the next four waited for the throttle: \(calls.count)")
         }
     }
 
