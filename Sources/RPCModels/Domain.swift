@@ -78,12 +78,18 @@ public indirect enum Domain: Sendable, Equatable {
 }
 
 /// Turns a domain into a parameterised WHERE clause for one model.
-struct DomainCompiler {
+public struct DomainCompiler {
     let model: Model
     let registry: ModelRegistry
     let dialect: Dialect
 
-    func compile(_ domain: Domain) throws -> SQL {
+    public init(model: Model, registry: ModelRegistry, dialect: Dialect) {
+        self.model = model
+        self.registry = registry
+        self.dialect = dialect
+    }
+
+    public func compile(_ domain: Domain) throws -> SQL {
         switch domain {
         case .all: return SQL("1=1")
         case .none: return SQL("1=0")
