@@ -10,7 +10,7 @@ let package = Package(
         // The modules, for the packages beside this one (Fuzz/, Benchmarks/) that drive them in-process.
         .library(
             name: "SidecarKit",
-            targets: ["Core", "Store", "Queue", "OdooRPC", "ZohoAPI", "Sync", "Webhooks", "Monitoring", "RPCModels", "Server"]
+            targets: ["Core", "Store", "Queue", "OdooRPC", "ZohoAPI", "Sync", "Webhooks", "Monitoring", "RPCModels", "Server", "LeakChecks"]
         ),
     ],
     dependencies: [
@@ -117,6 +117,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // What no error message may say (store errors, Swift internals): the properties the tests and fuzzers check.
+        .target(name: "LeakChecks"),
         .executableTarget(
             name: "SidecarCLI",
             dependencies: [
@@ -137,6 +139,7 @@ let package = Package(
             name: "SidecarTests",
             dependencies: [
                 "Core", "Store", "RPCModels", "Server", "OdooRPC", "Simulator", "Queue", "ZohoAPI", "Webhooks", "Sync", "OdooStandIn", "Monitoring",
+                "LeakChecks",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]

@@ -223,6 +223,8 @@ struct JSONParser {
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
         if integral, let v = Int64(text) { return .int(v) }
         guard let d = Double(text) else { throw fail("invalid number") }
+        // Past a Double's range the text reads as infinity, which JSON cannot write back (found by libFuzzer).
+        guard d.isFinite else { throw JSONParseError(offset: start, reason: "number out of range") }
         return .double(d)
     }
 }

@@ -4,12 +4,10 @@ import Hummingbird
 import ZohoAPI
 
 /// `GET /zoho/oauth/callback`: where Zoho sends the browser after consent.
-enum OAuthRoutes {
+public enum OAuthRoutes {
     static func add(to router: Router<BasicRequestContext>, flow: OAuthFlow) {
         router.get("/zoho/oauth/callback") { request, _ -> Response in
-            var query: [String: String] = [:]
-            for (k, v) in request.uri.queryParameters { query[String(k)] = String(v) }
-            let outcome = await flow.complete(query: query)
+            let outcome = await flow.complete(query: callbackQuery(request.uri.queryParameters))
             if let url = outcome.returnURL {
                 return Response(status: .found, headers: [.location: url])
             }
@@ -22,6 +20,13 @@ enum OAuthRoutes {
                 body: .init(byteBuffer: .init(string: html))
             )
         }
+    }
+
+    /// The callback's query parameters as the flow reads them: of a repeated name, the last.
+    public static func callbackQuery(_ parameters: some Sequence<(key: Substring, value: Substring)>) -> [String: String] {
+        var query: [String: String] = [:]
+        for (k, v) in parameters { query[String(k)] = String(v) }
+        return query
     }
 
     static func escape(_ s: String) -> String {

@@ -1,5 +1,4 @@
 import Core
-import Crypto
 import Foundation
 import Logging
 import Queue
@@ -69,37 +68,20 @@ public struct OAuthFlow: Sendable {
     }
 
     func sign(nonce: String, instanceID: Int64, expires: Micros) -> String {
-        let payload = "\(instanceID).\(expires).\(nonce)"
-        return payload + "." + mac(payload)
-    }
-
-    func mac(_ payload: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(payload.utf8), using: SymmetricKey(data: signingKey)).hex
+        OAuthState(instanceID: instanceID, expires: expires, nonce: nonce).signed(with: signingKey)
     }
 
     /// Checks the signature, then spends the state (single use, not expired). Returns the instance id.
-    func redeem(_ state: String?) async throws -> Int64 {
-        let parts = (state ?? "").split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 4, let id = Int64(parts[0]), let expires = Int64(parts[1]) else {
-            throw Failure(
-                description: "The authorization request has no valid state. Start again from the instance's Authorize button.",
-                instanceID: nil
-            )
-        }
-        let payload = parts[0...2].joined(separator: ".")
-        guard Secrets.matches(mac(payload), parts[3]) else {
-            throw Failure(
-                description: "The authorization state is not one this sidecar signed. Start again from the instance's Authorize button.",
-                instanceID: nil
-            )
-        }
-        guard expires > Clock.now() else {
+    func redeem(_ text: String?) async throws -> Int64 {
+        let state = try OAuthState.verified(text, key: signingKey)
+        let id = state.instanceID
+        guard state.expires > Clock.now() else {
             throw Failure(description: "The authorization link expired. Start again from the instance's Authorize button.", instanceID: id)
         }
         let spent = try await instances.store.write(
             SQL(
                 "UPDATE oauth_states SET used_at = ? WHERE nonce = ? AND instance_id = ? AND used_at IS NULL AND expires_at > ? RETURNING instance_id",
-                [.int(Clock.now()), .text(parts[2]), .int(id), .int(Clock.now())]
+                [.int(Clock.now()), .text(state.nonce), .int(id), .int(Clock.now())]
             )
         )
         guard spent.first?["instance_id"].int == id else {

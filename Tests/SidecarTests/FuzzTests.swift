@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import LeakChecks
 import NIOCore
 import Server
 import Simulator
@@ -22,8 +23,8 @@ struct FuzzTests {
             let report = try await Fuzz.run("jsonrpc-\(engine)", seeds: seeds) { input in
                 let (_, envelope) = await HTTPServer.jsonRPC(ByteBuffer(bytes: input), rpc: s.sidecar.rpc)
                 if let message = envelope["error"]?["data"]?["message"]?.stringValue {
-                    try Fuzz.check(!Fuzz.looksLikeStoreError(message), "store error leaked: \(message)")
-                    try Fuzz.check(!Fuzz.looksLikeInternals(message), "internals leaked: \(message)")
+                    try Fuzz.check(!Leaks.looksLikeStoreError(message), "store error leaked: \(message)")
+                    try Fuzz.check(!Leaks.looksLikeInternals(message), "internals leaked: \(message)")
                     try Fuzz.check(!message.contains(s.apiKey), "the API key in an error")
                 } else {
                     try Fuzz.check(envelope["result"] != nil, "neither result nor error: \(envelope.serialized().prefix(200))")
@@ -48,8 +49,8 @@ struct FuzzTests {
                 try Fuzz.check(answer.hasPrefix("<?xml") && answer.contains("<methodResponse>"), "not a methodResponse: \(answer.prefix(200))")
                 try Fuzz.check(answer.contains("<params>") != answer.contains("<fault>"), "neither result nor fault: \(answer.prefix(200))")
                 if answer.contains("<fault>") {
-                    try Fuzz.check(!Fuzz.looksLikeStoreError(answer), "store error leaked: \(answer.prefix(300))")
-                    try Fuzz.check(!Fuzz.looksLikeInternals(answer), "internals leaked: \(answer.prefix(300))")
+                    try Fuzz.check(!Leaks.looksLikeStoreError(answer), "store error leaked: \(answer.prefix(300))")
+                    try Fuzz.check(!Leaks.looksLikeInternals(answer), "internals leaked: \(answer.prefix(300))")
                 }
                 try Fuzz.check(!answer.contains(s.apiKey), "the API key in an answer")
             }
@@ -73,8 +74,8 @@ struct FuzzTests {
                     )
                 } catch {
                     let fault = s.sidecar.rpc.fault(from: error)
-                    try Fuzz.check(!Fuzz.looksLikeStoreError(fault.message), "\(model) \(domain.serialized().prefix(120)): \(fault.message)")
-                    try Fuzz.check(!Fuzz.looksLikeInternals(fault.message), "internals leaked: \(fault.message)")
+                    try Fuzz.check(!Leaks.looksLikeStoreError(fault.message), "\(model) \(domain.serialized().prefix(120)): \(fault.message)")
+                    try Fuzz.check(!Leaks.looksLikeInternals(fault.message), "internals leaked: \(fault.message)")
                 }
             }
             #expect(try await s.execute("zoho.job", "search_count", [[]]).intValue != nil, "jobs still there")
@@ -160,24 +161,6 @@ enum Fuzz {
 
     static func replace(_ bytes: [UInt8], _ placeholder: String, _ value: String) -> [UInt8] {
         Array(String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: placeholder, with: value).utf8)
-    }
-
-    /// What only a store or SQL failure says: the layers above must turn every bad input into their own error.
-    static func looksLikeStoreError(_ message: String) -> Bool {
-        let m = message.lowercased()
-        return ["syntax error", "sqlite", "psql", "postgres", "sqlstate", "no such column", "no such table", "unrecognized token"].contains {
-            m.contains($0)
-        }
-    }
-
-    /// What a person must never read in an error: Swift type names and coding keys, source or data
-    /// file paths, SQL.
-    static func looksLikeInternals(_ message: String) -> Bool {
-        let markers = [
-            "DecodingError", "CodingKeys", "Swift.", ".swift", "Optional(", "NIOCore", "SQLiteNIO", "PostgresNIO",
-            "/work/", "/tmp/", "/root/", ".sqlite", "SELECT ", "INSERT INTO", "UPDATE jobs", "DELETE FROM",
-        ]
-        return markers.contains { message.contains($0) }
     }
 
     static let tokens: [[UInt8]] = [

@@ -32,6 +32,14 @@ struct JSONTests {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
     }
 
+    @Test(
+        "found by libFuzzer: a number past a Double's range is an error, not an infinity that the writer writes as null",
+        arguments: ["1e309", "-1e309", "[-1e92233720368]", #"{"a":1E400}"#]
+    )
+    func rejectsOutOfRange(text: String) {
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
+    }
+
     @Test("what the writer writes, the reader reads back")
     func roundTrip() throws {
         let value: JSONValue = ["s": "quote \" backslash \\ newline \n tab \t nul \u{0} é", "n": -42, "d": 0.25, "l": [true, nil, ["x": []]]]

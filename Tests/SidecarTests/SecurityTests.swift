@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Core
 import Crypto
 import Foundation
+import LeakChecks
 import NIOCore
 import OdooRPC
 import Queue
@@ -133,7 +134,7 @@ struct SecurityTests {
                             do {
                                 _ = try await s.execute(model.name, "search_count", [[[.string(field), .string(op), v]]])
                             } catch let fault as OdooFault {
-                                #expect(!Fuzz.looksLikeStoreError(fault.message), "\(model.name).\(field) \(op): \(fault.message)")
+                                #expect(!Leaks.looksLikeStoreError(fault.message), "\(model.name).\(field) \(op): \(fault.message)")
                             }
                             probes += 1
                         }
