@@ -55,11 +55,15 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // libxml2, the XML parser Foundation's XMLParser wraps, called directly: XMLParser on Linux leaks
+        // memory for every malformed document and reads some malformed ones as parsed.
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         // Odoo's wire format: the JSON-RPC envelope, error shape, and the client to Odoo.
         .target(
             name: "OdooRPC",
             dependencies: [
                 "Core",
+                "CLibXML2",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

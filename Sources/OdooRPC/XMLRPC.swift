@@ -3,7 +3,7 @@ import Foundation
 
 /// Odoo's XML-RPC (`/xmlrpc/2/<service>`, and `/xmlrpc/<service>` with string fault codes), the
 /// protocol of Odoo's External API documentation and Python's `xmlrpc.client`. Requests are read
-/// with the sidecar's own `XMLReader`, refusing what XML-RPC never needs: a DTD (so no entity can
+/// with libxml2 (`XMLReader`), refusing what XML-RPC never needs: a DTD (so no entity can
 /// expand), processing instructions, nesting deeper than `maximumDepth`, more than
 /// `maximumElements` elements.
 public enum XMLRPC {
