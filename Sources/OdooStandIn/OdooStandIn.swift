@@ -83,7 +83,7 @@ public actor OdooStandIn {
         "res.partner": [
             "name": "char", "email": "char", "phone": "char", "mobile": "char", "function": "char", "website": "char",
             "street": "char", "city": "char", "zip": "char", "country_id": "many2one:res.country", "parent_id": "many2one:res.partner",
-            "is_company": "boolean", "active": "boolean", "company_id": "many2one:res.company", "comment": "text",
+            "is_company": "boolean", "active": "boolean", "type": "selection", "company_id": "many2one:res.company", "comment": "text",
             "write_date": "datetime", "create_date": "datetime", "display_name": "char", "id": "integer",
         ],
         "res.country": ["name": "char", "code": "char", "id": "integer", "display_name": "char", "write_date": "datetime"],
@@ -99,10 +99,34 @@ public actor OdooStandIn {
             row["active"] = true
             row["is_company"] = false
             row["company_id"] = .int(1)
+            row["type"] = "contact"
         }
         for (k, v) in values { row[k] = Self.stored(v) }
         tables[model]![id] = row
+        if model == "res.partner" { syncAddress(id, values) }
         return id
+    }
+
+    /// Odoo's address rule for partners (res.partner `_fields_sync`): a contact of type "contact" given
+    /// a parent takes the parent's address when the parent has one; an address written to a partner is
+    /// written to its contacts of type "contact" too (through the ORM's base write: no forwarding).
+    static let addressFields = ["street", "city", "zip", "country_id"]
+
+    func syncAddress(_ id: Int64, _ values: [String: JSONValue]) {
+        guard let row = tables["res.partner"]![id] else { return }
+        if values["parent_id"] != nil || values["type"] == "contact", let parent = row["parent_id"]?.intValue,
+            row["type"] == "contact", let parentRow = tables["res.partner"]![parent],
+            Self.addressFields.contains(where: { !(parentRow[$0] ?? .null).isNull })
+        {
+            for f in Self.addressFields { tables["res.partner"]![id]![f] = parentRow[f] ?? .null }
+        }
+        let changed = Self.addressFields.filter { values[$0] != nil }
+        guard !changed.isEmpty else { return }
+        let address = tables["res.partner"]![id]!
+        for (child, childRow) in tables["res.partner"]! where childRow["parent_id"]?.intValue == id && childRow["type"] == "contact" {
+            for f in changed { tables["res.partner"]![child]![f] = address[f] ?? .null }
+            tables["res.partner"]![child]!["write_date"] = .string(now)
+        }
     }
 
     /// many2one values are stored as ids; `false` and `null` as absent.
@@ -205,6 +229,7 @@ public actor OdooStandIn {
             for id in list {
                 for (k, v) in values { tables[model]![id]![k] = Self.stored(v) }
                 tables[model]![id]!["write_date"] = .string(now)
+                if model == "res.partner" { syncAddress(id, values) }
             }
             writes.append(Write(operation: "write", model: model, ids: list, values: values, skipPush: skip))
             await after(model, list, "write", values: values, skip: skip)

@@ -35,6 +35,9 @@ public struct Mapping: Sendable, Equatable {
         /// The last Odoo series whose model has the field (Odoo 19 folded a partner's `mobile` into
         /// `phone`); nil when every series has it.
         public let odooUntil: Int?
+        /// Odoo keeps this field of a company's contacts equal to the company's (the address of a
+        /// partner of type "contact" with a parent): on such a record the pair is not synced.
+        public let odooFromParent: Bool
 
         var toZoho: Bool { direction != .toOdoo }
         var toOdoo: Bool { direction != .toZoho }
@@ -65,8 +68,29 @@ public struct Mapping: Sendable, Equatable {
         return copy
     }
 
+    /// The mapping as it runs for one Odoo record (or the values of one to be created): on a contact that
+    /// belongs to a company, the fields Odoo copies from the company are the company's, synced with the
+    /// company's own record, so they cross neither way for the contact.
+    public func forRecord(_ odoo: JSONValue) -> Mapping {
+        guard fields.contains(where: \.odooFromParent), Self.followsParent(odoo) else { return self }
+        var copy = self
+        copy.fields = fields.filter { !$0.odooFromParent }
+        return copy
+    }
+
+    /// Odoo's rule (res.partner `_fields_sync`): a partner of type "contact" (the default) with a parent
+    /// has its parent's address.
+    static func followsParent(_ odoo: JSONValue) -> Bool {
+        let parent = odoo["parent_id"] ?? .null
+        let type = odoo["type"]?.stringValue ?? "contact"
+        return !parent.isNull && parent != false && type == "contact"
+    }
+
     /// Every Odoo field the mapping reads.
-    public var odooFields: [String] { Array(Set(fields.map(\.odoo) + [matchOdoo, "write_date", "active"])).sorted() }
+    public var odooFields: [String] {
+        let parentRule = fields.contains(where: \.odooFromParent) ? ["parent_id", "type"] : []
+        return Array(Set(fields.map(\.odoo) + [matchOdoo, "write_date", "active"] + parentRule)).sorted()
+    }
     /// Every Zoho field the mapping reads.
     public var zohoFields: [String] { Array(Set(fields.flatMap(\.zoho) + [matchZoho, "Modified_Time"])).sorted() }
 }
@@ -152,7 +176,10 @@ extension Mapping {
                 }
                 until = Int(major)
             }
-            pairs.append(FieldPair(odoo: odoo, zoho: zoho, direction: direction, transform: transform, odooUntil: until))
+            guard let fromParent = (f["odoo_from_parent"] ?? false).boolValue else {
+                throw MappingError(description: "mapping \(name): field \(odoo): odoo_from_parent is true or false")
+            }
+            pairs.append(FieldPair(odoo: odoo, zoho: zoho, direction: direction, transform: transform, odooUntil: until, odooFromParent: fromParent))
         }
         guard !pairs.isEmpty else { throw MappingError(description: "mapping \(name) maps no field") }
         fields = pairs
@@ -191,10 +218,10 @@ public enum BuiltinMappings {
               {"odoo": "mobile", "zoho": "Mobile", "odoo_until": 18},
               {"odoo": "function", "zoho": "Title"},
               {"odoo": "parent_id", "zoho": "Account_Name", "transform": "lookup", "mapping": "crm_accounts"},
-              {"odoo": "street", "zoho": "Mailing_Street"},
-              {"odoo": "city", "zoho": "Mailing_City"},
-              {"odoo": "zip", "zoho": "Mailing_Zip"},
-              {"odoo": "country_id", "zoho": "Mailing_Country", "transform": "country"}
+              {"odoo": "street", "zoho": "Mailing_Street", "odoo_from_parent": true},
+              {"odoo": "city", "zoho": "Mailing_City", "odoo_from_parent": true},
+              {"odoo": "zip", "zoho": "Mailing_Zip", "odoo_from_parent": true},
+              {"odoo": "country_id", "zoho": "Mailing_Country", "transform": "country", "odoo_from_parent": true}
             ]
           },
           {

@@ -40,10 +40,18 @@ public struct MappingFit: Sendable {
     /// One line for the health check.
     public var summary: String {
         if let problem { return problem }
-        let pairs = "\(mapping.fields.count) field pair(s)"
-        guard !leftOut.isEmpty else { return "fits Odoo \(server.version): \(pairs)" }
-        let names = leftOut.map { "\($0.odoo) ↔ \($0.zoho.joined(separator: "/"))" }.joined(separator: ", ")
-        return "fits Odoo \(server.version): \(pairs); left out on this series: \(names)"
+        var parts = ["fits Odoo \(server.version): \(mapping.fields.count) field pair(s)"]
+        let fromParent = mapping.fields.filter(\.odooFromParent).map(\.odoo)
+        if !fromParent.isEmpty {
+            parts.append(
+                "a company's contacts have the company's \(fromParent.joined(separator: ", ")) in Odoo, so those cross with the company, not the contact"
+            )
+        }
+        if !leftOut.isEmpty {
+            let names = leftOut.map { "\($0.odoo) ↔ \($0.zoho.joined(separator: "/"))" }.joined(separator: ", ")
+            parts.append("left out on this series: \(names)")
+        }
+        return parts.joined(separator: "; ")
     }
 }
 

@@ -368,16 +368,20 @@ public struct SyncEngine: Sendable {
         for (id, record) in odooRecords where byOdoo[id] == nil {
             // An archived record that was never synced stays out of Zoho.
             guard record["active"]?.boolValue != false else { continue }
-            let d = Reconciler.decide(m, odoo: record, zoho: nil, binding: nil, lookups: lookups)
+            let d = Reconciler.decide(m.forRecord(record), odoo: record, zoho: nil, binding: nil, lookups: lookups)
             zohoCreates.append((id, d.zoho, d))
         }
         for (zid, record) in zohoRecords where byZoho[zid] == nil {
-            odooCreates.append((zid, Reconciler.decide(m, odoo: nil, zoho: record, binding: nil, lookups: lookups)))
+            let whole = Reconciler.decide(m, odoo: nil, zoho: record, binding: nil, lookups: lookups)
+            let own = m.forRecord(.object(whole.odoo))
+            let d = own == m ? whole : Reconciler.decide(own, odoo: nil, zoho: record, binding: nil, lookups: lookups)
+            odooCreates.append((zid, d))
         }
         let clocks = try await FieldClocks.load(store, instanceID: instance.id, m, Array(byOdoo.values))
         var unreported: [FieldChange] = []
         for b in byOdoo.values {
             guard let o = odooRecords[b.odooID], let z = zohoRecords[b.zohoID] else { continue }
+            let m = m.forRecord(o)
             unreported += clocks.unreported(m, b, odoo: o, zoho: z, instanceID: instance.id, readAt: readStarted)
             // The origin stamp: Zoho still shows the Modified_Time of the sidecar's own last write, so this
             // is (at most) that write coming back. Counted, but the values still decide: times have only

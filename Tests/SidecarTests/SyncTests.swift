@@ -381,6 +381,49 @@ struct SyncTests {
         }
     }
 
+    @Test(
+        "a company's contact has the company's address in Odoo: that address is the company's, so it never overwrites the Zoho contact's own, nor the other way",
+        arguments: TestStores.engines
+    )
+    func addressFollowsTheCompany(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            let company = try await h.odoo.userCreate(["name": "Lovelace Analytics", "is_company": true, "street": "1 Old Road", "city": "London"])
+            let ada = try await h.odoo.userCreate(["name": "Ada Byron", "email": "ada@example.com", "parent_id": .int(company)])
+            #expect(await h.odoo.odoo.record("res.partner", ada)?["street"] == "1 Old Road", "Odoo gives a company's contact its address")
+            try await h.settle()
+            let contact = try #require(try await h.zohoRecords("Contacts").first { $0["Email"] == "ada@example.com" })
+            #expect((contact["Mailing_Street"] ?? .null).isNull, "the company's address is the account's, not the contact's mailing address")
+            let zid = try #require(contact["id"]?.stringValue)
+
+            // A Zoho user gives the contact a mailing address of its own: it stays in Zoho.
+            _ = try await h.zoho.control("PUT", "crm/eu/Contacts/\(zid)", ["Mailing_Street": "12 St James's Square", "Mailing_City": "London"])
+            try await h.settle()
+            #expect(await h.odoo.odoo.record("res.partner", ada)?["street"] == "1 Old Road", "not written where Odoo shows the company's address")
+
+            // The company moves; Odoo moves its contacts along without telling anyone, and reconciliation sees them.
+            try await Task.sleep(for: .milliseconds(1100))  // write_date has second precision
+            try await h.odoo.userWrite(company, ["street": "2 New Road"])
+            try await h.settle()
+            #expect(await h.odoo.odoo.record("res.partner", ada)?["street"] == "2 New Road")
+            _ = try await h.s.execute("zoho.instance", "action_sync_now", [[.int(h.instance)]])
+            try await h.settle()
+            let account = try #require(try await h.zohoRecords("Accounts").first { $0["Account_Name"] == "Lovelace Analytics" })
+            #expect(account["Billing_Street"] == "2 New Road")
+            let after = try #require(try await h.zohoRecords("Contacts").first { $0["id"] == .string(zid) })
+            #expect(after["Mailing_Street"] == "12 St James's Square", "the Zoho contact's own address survives the company's move")
+            #expect(after["Mailing_City"] == "London")
+            let items = HealthCheckTests.items(try await h.s.execute("zoho.instance", "action_health_check", [[.int(h.instance)]]))
+            let contacts = items["mapping crm_contacts"]?.message ?? ""
+            #expect(contacts.contains("a company's contacts have the company's street, city, zip, country_id in Odoo"), "\(contacts)")
+
+            // A person without a company owns their address: it crosses as before.
+            _ = try await h.odoo.userCreate(["name": "Mary Somerville", "email": "mary@example.com", "street": "3 Own Street"])
+            try await h.settle()
+            #expect(try await h.zohoRecords("Contacts").first { $0["Email"] == "mary@example.com" }?["Mailing_Street"] == "3 Own Street")
+            #expect(try await h.failedJobs().isEmpty)
+        }
+    }
+
     @Test("250 records go to Zoho in 3 write calls; a bad record fails alone and is logged", arguments: TestStores.engines)
     func batchesAndRecordErrors(engine: Engine) async throws {
         try await SyncHarness.with(engine) { h in
