@@ -5,9 +5,14 @@ import ZohoAPI
 
 /// `GET /zoho/oauth/callback`: where Zoho sends the browser after consent.
 public enum OAuthRoutes {
-    static func add(to router: Router<BasicRequestContext>, flow: OAuthFlow) {
+    static func add(to router: Router<BasicRequestContext>, flow: OAuthFlow, channels: NotificationChannels) {
         router.get("/zoho/oauth/callback") { request, _ -> Response in
             let outcome = await flow.complete(query: callbackQuery(request.uri.queryParameters))
+            // Zoho's notifications start with the connection, not at the next housekeeping round;
+            // a failure is logged there and retried by that round.
+            if outcome.connected {
+                await channels.maintain()
+            }
             if let url = outcome.returnURL {
                 return Response(status: .found, headers: [.location: url])
             }

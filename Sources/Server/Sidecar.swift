@@ -347,7 +347,7 @@ public struct Sidecar: Sendable {
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = HTTPServer.router(rpc: rpc, store: store, settings: server, workers: workers)
         MetricsRoute.add(to: router, export: metrics, token: metricsToken)
-        OAuthRoutes.add(to: router, flow: zoho.flow)
+        OAuthRoutes.add(to: router, flow: zoho.flow, channels: zoho.channels)
         WebhookRoutes.add(to: router, gateway: webhooks, maxBodyBytes: webhookSettings.maxBodyBytes)
         return Application(
             router: router,

@@ -35,6 +35,16 @@ struct ChannelTests {
         try await zoho.control("GET", "deliveries").arrayValue ?? []
     }
 
+    @Test("connecting subscribes the instance's channels before the browser returns, not at the next round", arguments: TestStores.engines)
+    func subscribedOnConnect(engine: Engine) async throws {
+        try await Self.withSubscribed(engine) { s, _, id, _ in
+            let held = try await s.sidecar.store.query(SQL("SELECT module FROM channels WHERE instance_id = ? ORDER BY module", [.int(id)]))
+            #expect(held.compactMap { $0["module"].text } == ["Accounts", "Contacts"])
+            let listed = try await s.sidecar.zoho.client.call(id, .crm, .GET, "/crm/v8/actions/watch").json?["watch"]?.arrayValue ?? []
+            #expect(listed.count == 2)
+        }
+    }
+
     @Test(
         "subscribing registers one channel per watched module with the sidecar's URL and token; disabling unsubscribes",
         arguments: TestStores.engines
