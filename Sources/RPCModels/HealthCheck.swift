@@ -225,10 +225,31 @@ public enum HealthCheck {
                 )
             )
         }
+        items += try await rejectionItems(id, store: store)
         if let odoo = components.odoo {
             items += await odooItems(id, apps: instance.apps, targets: odoo, mappings: components.mappings)
         }
         return items
+    }
+
+    /// Records a side refused, per mapping: each waits for a person to fix its data.
+    static func rejectionItems(_ id: Int64, store: any Store) async throws -> [Item] {
+        let rows = try await store.query(
+            SQL(
+                "SELECT mapping, rejected_by, count(*) AS n FROM sync_rejections WHERE instance_id = ? GROUP BY mapping, rejected_by ORDER BY mapping, rejected_by",
+                [.int(id)]
+            )
+        )
+        guard !rows.isEmpty else { return [Item(name: "rejected records", status: .ok, message: "none: every record synced was accepted")] }
+        return rows.map { row in
+            let mapping = row["mapping"].text ?? ""
+            let side = row["rejected_by"].text == "odoo" ? "Odoo" : "Zoho"
+            return Item(
+                name: "rejected \(mapping)",
+                status: .warning,
+                message: "\(row["n"].int ?? 0) record(s) \(side) refused for mapping \(mapping): open Rejected records"
+            )
+        }
     }
 
     /// The instance's Odoo: its version and protocol, the login, and how each mapping fits it.

@@ -2,7 +2,7 @@ import Core
 import OdooRPC
 import Store
 
-/// The five models the sidecar serves. Their fields are the reference in `docs/models.md`
+/// The models the sidecar serves. Their fields are the reference in `docs/models.md`
 /// (generated from these definitions; a test keeps the two in step).
 public enum SidecarModels {
     public static let dataCenters: [Choice] = [
@@ -126,6 +126,14 @@ public enum SidecarModels {
             Field("odoo_user", .char, "Odoo User"),
             Field("odoo_api_key", .secret, "Odoo API Key", column: "odoo_api_key_enc", help: Field.secretHelp),
             Field("sync_progress", .json, "Initial Sync Progress", readonly: true),
+            Field(
+                "rejection_count",
+                .integer,
+                "Rejected Records",
+                column: "(SELECT count(*) FROM sync_rejections r WHERE r.instance_id = instances.id)",
+                derived: true,
+                help: "Records Zoho or Odoo refused that have not gone through since (zoho.sync.rejection)."
+            ),
         ],
         displayName: "name",
         defaultOrder: "name, id",
@@ -152,6 +160,8 @@ public enum SidecarModels {
                         "This instance still has \(busy) active jobs and \(linked) bindings: archive it (active = false) or disable it instead of deleting it."
                     )
                 }
+                // Its rejected records have no home without it.
+                try await ctx.tx.execute(SQL("DELETE FROM sync_rejections WHERE instance_id IN (") + .list(ids.map { .int($0) }) + SQL(")"))
             }
         )
     )
@@ -284,5 +294,40 @@ public enum SidecarModels {
         canWrite: false
     )
 
-    public static let all: [Model] = [instance, job, binding, webhookEvent, log]
+    public static let rejection = Model(
+        name: "zoho.sync.rejection",
+        table: "sync_rejections",
+        description: "A record Zoho or Odoo refused during a sync, kept until it goes through.",
+        fields: [
+            Field("instance_id", .many2one("zoho.instance"), "Instance", readonly: true),
+            Field("mapping", .char, "Mapping", readonly: true, help: "The mapping whose sync was refused, e.g. crm_accounts."),
+            Field("odoo_model", .char, "Odoo Model", readonly: true),
+            Field("odoo_id", .integer, "Odoo Record ID", readonly: true, help: "Empty when Odoo refused to create the record."),
+            Field("zoho_app", .selection(apps), "Zoho App", readonly: true),
+            Field("zoho_object", .char, "Zoho Module", readonly: true),
+            Field("zoho_id", .char, "Zoho Record ID", readonly: true, help: "Empty when Zoho refused to create the record."),
+            Field("rejected_by", .selection([Choice("zoho", "Zoho"), Choice("odoo", "Odoo")]), "Refused By", readonly: true),
+            Field("operation", .selection([Choice("create", "Create"), Choice("update", "Update")]), "Operation", readonly: true),
+            Field("code", .char, "Zoho Code", readonly: true, help: "Zoho's own code, e.g. DUPLICATE_DATA or INVALID_DATA."),
+            Field("zoho_field", .char, "Zoho Field", column: "field", readonly: true),
+            Field("message", .text, "Error", readonly: true, help: "What was refused and what to change."),
+            Field(
+                "blocking_zoho_id",
+                .char,
+                "Duplicate Of (Zoho)",
+                readonly: true,
+                help: "The Zoho record that already has the value: a change to it tries this record again."
+            ),
+            Field("attempts", .integer, "Attempts", readonly: true),
+            Field("first_seen", .datetime, "First Refused", column: "first_seen_at", readonly: true),
+            Field("last_seen", .datetime, "Last Attempt", column: "last_seen_at", readonly: true),
+        ],
+        displayName: "(mapping || ': ' || coalesce(odoo_model || ',' || odoo_id, zoho_object || '/' || zoho_id))",
+        defaultOrder: "last_seen desc, id desc",
+        canCreate: false,
+        canWrite: false,
+        canUnlink: false
+    )
+
+    public static let all: [Model] = [instance, job, binding, webhookEvent, log, rejection]
 }

@@ -212,6 +212,7 @@ public struct Sidecar: Sendable {
         InstanceActions.register(on: &registry)
         SyncActions.register(on: &registry)
         HealthCheck.register(on: &registry)
+        RejectionActions.register(on: &registry)
         return registry
     }
 

@@ -331,5 +331,42 @@ enum Schema {
                 "DROP FUNCTION zoho_sidecar_jobs_notify()",
             ]
         ),
+        Migration(
+            version: 9,
+            name: "rejected records",
+            statements: [
+                // Records one side refused during a sync (see Sync.Rejections): one row per record and mapping,
+                // kept until the record syncs, so a person can see it, fix the data and watch it cross.
+                // `record_key` is odoo:<id> when the Odoo record is known, else zoho:<id>. `blocking_zoho_id`
+                // is the Zoho record holding the value Zoho called a duplicate: its change retries this one.
+                """
+                CREATE TABLE sync_rejections (
+                    id {pk},
+                    company_id {int} NOT NULL,
+                    instance_id {int} NOT NULL,
+                    mapping {text} NOT NULL,
+                    record_key {text} NOT NULL,
+                    odoo_model {text} NOT NULL,
+                    odoo_id {int},
+                    zoho_app {text} NOT NULL,
+                    zoho_object {text} NOT NULL,
+                    zoho_id {text},
+                    rejected_by {text} NOT NULL,
+                    operation {text} NOT NULL,
+                    code {text},
+                    field {text},
+                    message {text} NOT NULL,
+                    blocking_zoho_id {text},
+                    attempts {int} NOT NULL,
+                    first_seen_at {int} NOT NULL,
+                    last_seen_at {int} NOT NULL,
+                    created_at {int} NOT NULL,
+                    updated_at {int} NOT NULL,
+                    UNIQUE (instance_id, mapping, record_key)
+                )
+                """,
+                "CREATE INDEX sync_rejections_blocking ON sync_rejections (instance_id, blocking_zoho_id)",
+            ]
+        ),
     ]
 }

@@ -76,6 +76,7 @@ public struct SyncEngine: Sendable {
     let zoho: ZohoService
     let odoo: OdooTargets
     let bindings: Bindings
+    let rejections: Rejections
     let log: LogBook
     public let mappings: [Mapping]
     let lock: SyncLock
@@ -94,6 +95,7 @@ public struct SyncEngine: Sendable {
         self.zoho = zoho
         self.odoo = odoo
         self.bindings = Bindings(store: store)
+        self.rejections = Rejections(store: store)
         self.log = LogBook(store: store)
         self.mappings = mappings
         self.lock = SyncLock(instances: zoho.instances)
@@ -218,6 +220,10 @@ public struct SyncEngine: Sendable {
         let zohoAPI = ZohoRecords(client: zoho.client, instanceID: instance.id)
         let company: JSONValue = ["|", ["company_id", "=", false], ["company_id", "=", .int(instance.companyID)]]
         let inactiveToo: [String: JSONValue] = ["active_test": false]
+        // Records refused as duplicates of one of these Zoho records: its change may let them through.
+        let unblocked = try await rejections.blockedBy(instance.id, m, zohoIDs: zohoIDs)
+        let odooIDs = Array(Set(odooIDs + unblocked.odoo)).sorted()
+        let zohoIDs = Array(Set(zohoIDs + unblocked.zoho)).sorted()
 
         // Everything bound to what was named.
         var byOdoo = try await bindings.byOdoo(instance.id, m, odooIDs)
@@ -313,10 +319,16 @@ public struct SyncEngine: Sendable {
         let unboundKeys = odooRecords.filter { byOdoo[$0.key] == nil && $0.value["active"]?.boolValue != false }
             .compactMap { id, r in Values.empty(r[m.matchOdoo] ?? .null).stringValue.map { (id, $0) } }
         let matches = try await zohoAPI.match(m, Array(Set(unboundKeys.map(\.1))))
+        // A Zoho record linked to another Odoo record is not linked again (that would unlink the other):
+        // this one is created, and Zoho's refusal of the duplicate names the record holding the value.
+        let linkedElsewhere = try await bindings.byZoho(instance.id, m, matches.values.compactMap { Self.zohoID($0, m) })
+        var heldBy: [Int64: String] = [:]
         for (id, key) in unboundKeys.sorted(by: { $0.0 < $1.0 }) {
-            guard let found = matches[key.lowercased()], let zid = found["id"]?.stringValue ?? found["\(m.object)_id"]?.stringValue,
-                byZoho[zid] == nil
-            else { continue }
+            guard let found = matches[key.lowercased()], let zid = Self.zohoID(found, m) else { continue }
+            guard byZoho[zid] == nil, linkedElsewhere[zid] == nil else {
+                heldBy[id] = zid
+                continue
+            }
             zohoRecords[zid] = found
             let b = try await bindings.set(
                 instanceID: instance.id,
@@ -420,14 +432,25 @@ public struct SyncEngine: Sendable {
         // Zoho first, in batches: each record's result applies to it alone.
         var writtenZoho: [Int64: String] = [:]  // binding id → Modified_Time
         var failedBindings = Set<Int64>()
+        var rejected: [Rejection] = []
         var ownWrites: [FieldChange] = []
         let created = try await zohoAPI.create(m, zohoCreates.map(\.values))
         for (c, r) in zip(zohoCreates, created) {
-            guard let zid = r.id, r.error == nil else {
-                report.failed.append("\(m.odooModel),\(c.odooID) → \(m.object): \(r.error ?? "no id")")
+            guard let zid = r.id, r.refusal == nil else {
+                let refusal = r.refusal ?? .noResult
+                rejected.append(
+                    Rejection(
+                        odooID: c.odooID,
+                        rejectedBy: .zoho,
+                        operation: "create",
+                        refusal: refusal,
+                        blockingZohoID: refusal.duplicateID ?? (refusal.code == "DUPLICATE_DATA" ? heldBy[c.odooID] : nil)
+                    )
+                )
+                report.failed.append("\(m.odooModel),\(c.odooID) → \(m.object): \(refusal.message)")
                 await log.write(
                     .error,
-                    "\(m.name): Odoo \(m.odooModel) \(c.odooID) could not be created in Zoho: \(r.error ?? "no id")",
+                    "\(m.name): Odoo \(m.odooModel) \(c.odooID) could not be created in Zoho: \(refusal.message)",
                     companyID: instance.companyID,
                     instanceID: instance.id,
                     jobID: job.id,
@@ -475,12 +498,22 @@ public struct SyncEngine: Sendable {
             throw error
         }
         for (u, r) in zip(zohoUpdates, updated) {
-            if let error = r.error {
+            if let refusal = r.refusal {
                 failedBindings.insert(u.binding.id)
-                report.failed.append("\(m.odooModel),\(u.binding.odooID) → \(m.object) \(u.binding.zohoID): \(error)")
+                rejected.append(
+                    Rejection(
+                        odooID: u.binding.odooID,
+                        zohoID: u.binding.zohoID,
+                        rejectedBy: .zoho,
+                        operation: "update",
+                        refusal: refusal,
+                        blockingZohoID: refusal.duplicateID
+                    )
+                )
+                report.failed.append("\(m.odooModel),\(u.binding.odooID) → \(m.object) \(u.binding.zohoID): \(refusal.message)")
                 await log.write(
                     .error,
-                    "\(m.name): Zoho \(m.object) \(u.binding.zohoID) could not be updated: \(error)",
+                    "\(m.name): Zoho \(m.object) \(u.binding.zohoID) could not be updated: \(refusal.message)",
                     companyID: instance.companyID,
                     instanceID: instance.id,
                     jobID: job.id,
@@ -498,8 +531,20 @@ public struct SyncEngine: Sendable {
         var odooIDsWritten: [Int64] = []
         var createdInOdoo: [Binding] = []
         if !odooCreates.isEmpty {
-            let ids = try await client.create(m.odooModel, odooCreates.map(\.decision.odoo))
-            for (c, id) in zip(odooCreates, ids) {
+            let (made, refused) = try await createInOdoo(m, odooCreates, client: client)
+            for (c, fault) in refused {
+                rejected.append(Rejection(zohoID: c.zohoID, rejectedBy: .odoo, operation: "create", refusal: .odoo(fault)))
+                report.failed.append("\(m.object) \(c.zohoID) → \(m.odooModel): \(fault.message)")
+                await log.write(
+                    .error,
+                    "\(m.name): Zoho \(m.object) \(c.zohoID) could not be created in Odoo: \(fault.message)",
+                    companyID: instance.companyID,
+                    instanceID: instance.id,
+                    jobID: job.id,
+                    source: "sync"
+                )
+            }
+            for (c, id) in made {
                 createdInOdoo.append(
                     try await bindings.set(
                         instanceID: instance.id,
@@ -556,6 +601,9 @@ public struct SyncEngine: Sendable {
                 report.updated += 1
             } catch let fault as OdooFault {
                 failedBindings.insert(w.binding.id)
+                rejected.append(
+                    Rejection(odooID: w.binding.odooID, zohoID: w.binding.zohoID, rejectedBy: .odoo, operation: "update", refusal: .odoo(fault))
+                )
                 report.failed.append("\(m.object) \(w.binding.zohoID) → \(m.odooModel),\(w.binding.odooID): \(fault.message)")
                 await log.write(
                     .error,
@@ -591,6 +639,19 @@ public struct SyncEngine: Sendable {
             )
             if d.zoho.isEmpty, d.odoo.isEmpty { report.unchanged += 1 }
         }
+        try await rejections.settle(
+            instanceID: instance.id,
+            companyID: instance.companyID,
+            m,
+            odooIDs: Set(allOdooIDs + odooRecords.keys),
+            zohoIDs: Set(allZohoIDs + zohoRecords.keys),
+            rejected: rejected
+        )
+    }
+
+    /// A Zoho record's id: CRM's `id`, Books' `<entity>_id`.
+    static func zohoID(_ record: JSONValue, _ m: Mapping) -> String? {
+        record["id"]?.stringValue ?? record["\(m.object)_id"]?.stringValue
     }
 
     func trace(_ m: Mapping, _ b: Binding, _ view: AsLeft, _ d: Decision, job: Job) {

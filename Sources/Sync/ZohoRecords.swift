@@ -6,7 +6,7 @@ import ZohoAPI
 struct RecordResult: Sendable {
     var id: String?
     var modifiedTime: String?
-    var error: String?
+    var refusal: Refusal?
 }
 
 /// Reads and writes records of a mapped Zoho module: CRM in batches of 100, Books one at a time
@@ -108,8 +108,7 @@ struct ZohoRecords: Sendable {
                     recordResults: true
                 )
                 let rows = exchange.json?["data"]?.arrayValue ?? []
-                results += chunk.indices.map { i in i < rows.count ? Self.result(rows[i]) : RecordResult(error: "Zoho gave no result for this record")
-                }
+                results += chunk.indices.map { i in i < rows.count ? Self.result(rows[i], m) : RecordResult(refusal: .noResult) }
             }
         default:
             for r in records {
@@ -121,8 +120,10 @@ struct ZohoRecords: Sendable {
                         RecordResult(id: record?["\(m.object)_id"]?.stringValue ?? r.id, modifiedTime: record?["last_modified_time"]?.stringValue)
                     )
                 } catch let error as ZohoError {
-                    guard case .rejected = error.kind else { throw error }
-                    results.append(RecordResult(error: error.message))
+                    guard case .rejected(let code) = error.kind else { throw error }
+                    // Books' own words, without the client's generic prefix.
+                    let said = error.message.replacingOccurrences(of: "Zoho refused the request: \(code) ", with: "")
+                    results.append(RecordResult(refusal: .books(code: code, message: said)))
                 }
             }
         }
@@ -146,12 +147,11 @@ struct ZohoRecords: Sendable {
         }
     }
 
-    static func result(_ row: JSONValue) -> RecordResult {
+    static func result(_ row: JSONValue, _ m: Mapping) -> RecordResult {
         if row["status"] == "success" {
             return RecordResult(id: row["details"]?["id"]?.stringValue, modifiedTime: row["details"]?["Modified_Time"]?.stringValue)
         }
-        let details = row["details"].map { " \($0.serialized())" } ?? ""
-        return RecordResult(error: "\(row["code"]?.stringValue ?? "ERROR") \(row["message"]?.stringValue ?? "")\(details)")
+        return RecordResult(refusal: .crm(row, m))
     }
 
     static func isNotFound(_ error: ZohoError) -> Bool {

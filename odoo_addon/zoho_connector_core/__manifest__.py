@@ -17,6 +17,7 @@
         "views/zoho_binding_views.xml",
         "views/zoho_webhook_event_views.xml",
         "views/zoho_log_views.xml",
+        "views/zoho_sync_rejection_views.xml",
         "wizards/zoho_dashboard_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",

@@ -5,6 +5,7 @@ from . import zoho_job
 from . import zoho_binding
 from . import zoho_webhook_event
 from . import zoho_log
+from . import zoho_sync_rejection
 from . import zoho_sync_mixin
 from . import res_partner
 from . import res_config_settings

@@ -83,6 +83,11 @@ class ZohoInstance(models.Model):
         "Odoo API Key", groups=MANAGER, help="Write-only: stored encrypted by the sidecar."
     )
     sync_progress = fields.Text("Initial Sync Progress", readonly=True)
+    rejection_count = fields.Integer(
+        "Rejected Records",
+        readonly=True,
+        help="Records Zoho or Odoo refused that have not gone through since.",
+    )
 
     def action_archive(self):
         return self.write({"active": False})
@@ -178,5 +183,13 @@ class ZohoInstance(models.Model):
     def action_view_jobs(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("zoho_connector_core.action_zoho_job")
+        action["domain"] = [("instance_id", "=", self.id)]
+        return action
+
+    def action_view_rejections(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "zoho_connector_core.action_zoho_sync_rejection"
+        )
         action["domain"] = [("instance_id", "=", self.id)]
         return action

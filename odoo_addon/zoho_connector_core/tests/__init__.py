@@ -1,3 +1,4 @@
 from . import test_forwarding
 from . import test_sidecar_views
+from . import test_rejections
 from . import test_screens

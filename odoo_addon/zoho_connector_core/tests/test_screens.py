@@ -33,9 +33,9 @@ SHOW = """(async () => {
 
 @tagged("post_install", "-at_install")
 class TestScreens(HttpCase):
-    """In a browser: the authorize round trip, and the instance form, job list, job graph and
-    dashboard filled from a running sidecar, and the settings (each saved as a PNG under
-    ZOHO_SCREENSHOTS)."""
+    """In a browser: the authorize round trip, and the instance form, job list, job graph,
+    dashboard and rejected records filled from a running sidecar, and the settings (each saved as
+    a PNG under ZOHO_SCREENSHOTS)."""
 
     browser_size = "1440x900"
 
@@ -163,5 +163,15 @@ class TestScreens(HttpCase):
             ".o_field_widget[name='zoho_sidecar_url'] input",
             "settings",
         )
-        for path in (form, jobs, graph, dashboard, settings):
+        rejected_button = self.screenshot(
+            "/web#id=%d&model=zoho.instance&view_type=form" % instance.id,
+            ".o_form_view button[name='action_view_rejections']",
+            "instance_rejected_button",
+        )
+        rejected = self.screenshot(
+            "/web#action=zoho_connector_core.action_zoho_sync_rejection&view_type=list",
+            ".o_list_view",
+            "rejected_records",
+        )
+        for path in (form, jobs, graph, dashboard, settings, rejected_button, rejected):
             self.assertGreater(os.path.getsize(path), 10000, path)
