@@ -275,6 +275,7 @@ def test_access_rules_cover_every_concrete_model_with_known_groups(built, series
         "model_zoho_binding",
         "model_zoho_webhook_event",
         "model_zoho_log",
+        "model_zoho_sync_rejection",
     }
 
 
