@@ -268,14 +268,6 @@ public struct Sidecar: Sendable {
         self.webhookRetentionDays = Double(settings.int("webhook_retention_days") ?? 30)
         self.logRetentionDays = Double(settings.int("log_retention_days") ?? 90)
         self.reconcileInterval = settings.int("reconcile_interval_seconds") ?? 300
-        self.webhooks = WebhookGateway(
-            store: store,
-            instances: zoho.instances,
-            queue: queue,
-            settings: webhookSettings,
-            telemetry: telemetry,
-            logger: logger
-        )
         let odooAPI = settings["odoo_api"].flatMap(OdooConnection.API.init(rawValue:)) ?? .auto
         var fallbackOdoo: OdooConnection?
         if let url = settings["odoo_url"], let db = settings["odoo_db"], let user = settings["odoo_user"], let key = settings["odoo_api_key"] {
@@ -283,6 +275,15 @@ public struct Sidecar: Sendable {
         }
         let odooTargets = OdooTargets(store: store, vault: vault, fallback: fallbackOdoo, api: odooAPI)
         self.sync = SyncEngine(store: store, zoho: zoho, odoo: odooTargets, logger: logger)
+        self.webhooks = WebhookGateway(
+            store: store,
+            instances: zoho.instances,
+            queue: queue,
+            settings: webhookSettings,
+            mappings: sync.mappings,
+            telemetry: telemetry,
+            logger: logger
+        )
         var handlers = HandlerRegistry(BuiltinHandlers.all + sync.handlers)
         handlers.register(ZohoHandlers.ping(zoho))
         self.handlers = handlers

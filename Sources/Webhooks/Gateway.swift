@@ -79,10 +79,21 @@ public final class WebhookGateway: Sendable {
     let sampler = RefusalSampler()
     let logger: Logger
     let telemetry: Telemetry
+    /// What the mappings sync, app → Zoho objects: a delivery for anything else would make a job that does nothing.
+    let synced: [String: Set<String>]
     private let counters = Mutex<[String: Int]>([:])
 
-    public init(store: any Store, instances: Instances, queue: JobQueue, settings: WebhookSettings, telemetry: Telemetry = .none, logger: Logger) {
+    public init(
+        store: any Store,
+        instances: Instances,
+        queue: JobQueue,
+        settings: WebhookSettings,
+        mappings: [Mapping],
+        telemetry: Telemetry = .none,
+        logger: Logger
+    ) {
         self.telemetry = telemetry
+        self.synced = Dictionary(grouping: mappings, by: \.app).mapValues { Set($0.map(\.object)) }
         self.settings = settings
         self.instances = instances
         self.writer = EventWriter(queue: queue, dedupWindowSeconds: settings.dedupWindowSeconds)
@@ -154,6 +165,11 @@ public final class WebhookGateway: Sendable {
         guard instance.apps.contains(d.app) else {
             // A job for an app the instance does not sync would do nothing: Zoho's webhook log shows the refusal.
             let reason = "instance \(id) does not sync \(d.app): add \(d.app) to its apps, or remove this webhook in Zoho"
+            return await refuse(entry, .rejected, 422, reason)
+        }
+        guard synced[d.app]?.contains(event.object) == true else {
+            let known = (synced[d.app] ?? []).sorted().joined(separator: ", ")
+            let reason = "no mapping syncs \(d.app) \(event.object) (synced: \(known)): add a mapping for it, or remove this webhook in Zoho"
             return await refuse(entry, .rejected, 422, reason)
         }
         if let wait = limiter.take(id) {

@@ -36,7 +36,7 @@ struct ConsistencyTests {
                         defer { tally.senderDone() }
                         for n in 0..<deliveries {
                             let body = #"{"id":"\#(sender * 1_000_000 + n)","Email":"a@example.com"}"#
-                            let reply = try await s.post("/zoho/webhook/\(id)/crm/Leads", body: body, headers: [("X-Zoho-Webhook-Secret", secret)])
+                            let reply = try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: body, headers: [("X-Zoho-Webhook-Secret", secret)])
                             #expect(reply.status == 200, "\(reply.text)")
                         }
                     }

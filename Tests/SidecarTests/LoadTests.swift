@@ -38,11 +38,11 @@ struct LoadTests {
                 )
                 TestLog.secret(hookSecret)
 
-                // Deals have no mapping: each accepted delivery still becomes a durable pull job that must run to
-                // done, but the sync work itself (measured by the storm) does not stretch the run.
+                // Each accepted delivery becomes a durable pull job that must run to done: of a contact the
+                // simulator does not have, so one read each and no sync work (the storm measures that).
                 let hooks = try await Self.wrk(
                     sidecar,
-                    path: "/zoho/webhook/\(instance)/crm/Deals",
+                    path: "/zoho/webhook/\(instance)/crm/Contacts",
                     headers: ["X-Zoho-Webhook-Secret": hookSecret],
                     body: #"{"id":"%d","operation":"update","Last_Name":"Load"}"#
                 )

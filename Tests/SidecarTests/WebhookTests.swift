@@ -139,14 +139,14 @@ struct WebhookTests {
         try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
             let (id, secret) = try await Self.instance(s)
             let json = try await s.post(
-                "/zoho/webhook/\(id)/crm/Leads",
+                "/zoho/webhook/\(id)/crm/Contacts",
                 body: #"{"id":"5725767000000000001","Email":"a@example.com"}"#,
                 headers: [("X-Zoho-Webhook-Secret", secret)]
             )
             #expect(json.status == 200, "\(json.text)")
             let escaped = secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
             let form = try await s.post(
-                "/zoho/webhook/\(id)/crm/Leads?key=\(escaped)",
+                "/zoho/webhook/\(id)/crm/Contacts?key=\(escaped)",
                 body: "id=5725767000000000002&Last_Name=O%27Brien+Jr&operation=create",
                 headers: [("Content-Type", "application/x-www-form-urlencoded")]
             )
@@ -154,7 +154,7 @@ struct WebhookTests {
             let payloads = try await Self.pullJobs(s, id).map(Self.payload)
             #expect(payloads.map { $0["ids"] } == [["5725767000000000001"], ["5725767000000000002"]])
             #expect(payloads.map { $0["operation"] } == ["change", "insert"])
-            #expect(payloads.allSatisfy { $0["object"] == "Leads" })
+            #expect(payloads.allSatisfy { $0["object"] == "Contacts" })
         }
     }
 
@@ -179,6 +179,25 @@ struct WebhookTests {
             #expect(try await s.execute("zoho.job", "search_count", [[]]) == 0)
             let audit = try await s.execute("zoho.webhook.event", "search_read", [[]], ["fields": ["verdict", "detail"]]).arrayValue ?? []
             #expect(audit.first?["verdict"] == "rejected" && audit.first?["detail"]?.stringValue?.contains("does not sync books") == true)
+        }
+    }
+
+    @Test("a delivery for a module no mapping syncs is refused with what to do, and makes no job", arguments: TestStores.engines)
+    func moduleNotSynced(engine: Engine) async throws {
+        try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
+            let (id, secret) = try await Self.instance(s)
+            let refused = try await s.post("/zoho/webhook/\(id)/crm/Leads", body: #"{"id":"7"}"#, headers: [("X-Zoho-Webhook-Secret", secret)])
+            #expect(refused.status == 422)
+            #expect(
+                refused.body["message"]
+                    == "no mapping syncs crm Leads (synced: Accounts, Contacts): add a mapping for it, or remove this webhook in Zoho"
+            )
+            let token = NotificationChannels.token(secret: secret)
+            let notification = #"{"module":"Deals","operation":"update","ids":["9"],"channel_id":"1","token":"\#(token)"}"#
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Deals", body: notification).status == 422)
+            #expect(try await s.execute("zoho.job", "search_count", [[]]) == 0)
+            let accepted = try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: #"{"id":"7"}"#, headers: [("X-Zoho-Webhook-Secret", secret)])
+            #expect(accepted.status == 200)
         }
     }
 
@@ -295,11 +314,11 @@ struct WebhookTests {
             // Workflow webhooks without a notification key are recognised by their body.
             let hook = #"{"id":"43"}"#
             #expect(
-                try await s.post("/zoho/webhook/\(id)/crm/Leads", body: hook, headers: [("X-Zoho-Webhook-Secret", secret)]).body["status"]
+                try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: hook, headers: [("X-Zoho-Webhook-Secret", secret)]).body["status"]
                     == "accepted"
             )
             #expect(
-                try await s.post("/zoho/webhook/\(id)/crm/Leads", body: hook, headers: [("X-Zoho-Webhook-Secret", secret)]).body["status"]
+                try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: hook, headers: [("X-Zoho-Webhook-Secret", secret)]).body["status"]
                     == "duplicate"
             )
             #expect(try await Self.pullJobs(s, id).count == 3)
@@ -313,10 +332,10 @@ struct WebhookTests {
         try await TestSidecar.with(engine, settings: ["workers": "false", "webhook_dedup_window_seconds": "1"]) { s in
             let (id, secret) = try await Self.instance(s)
             let auth = [("X-Zoho-Webhook-Secret", secret)]
-            #expect(try await s.post("/zoho/webhook/\(id)/crm/Leads", body: #"{"id":"7"}"#, headers: auth).body["status"] == "accepted")
-            #expect(try await s.post("/zoho/webhook/\(id)/crm/Leads", body: #"{"id":"7"}"#, headers: auth).body["status"] == "duplicate")
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: #"{"id":"7"}"#, headers: auth).body["status"] == "accepted")
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: #"{"id":"7"}"#, headers: auth).body["status"] == "duplicate")
             try await Task.sleep(for: .milliseconds(1200))
-            #expect(try await s.post("/zoho/webhook/\(id)/crm/Leads", body: #"{"id":"7"}"#, headers: auth).body["status"] == "accepted")
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: #"{"id":"7"}"#, headers: auth).body["status"] == "accepted")
             let purged = try await WebhookRetention.purge(s.sidecar.store, retentionDays: 30)
             #expect(purged.events == 0)
         }
@@ -327,7 +346,7 @@ struct WebhookTests {
         try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
             let (id, secret) = try await Self.instance(s)
             let auth = [("X-Zoho-Webhook-Secret", secret)]
-            for n in 1...3 { _ = try await s.post("/zoho/webhook/\(id)/crm/Leads", body: #"{"id":"\#(n)"}"#, headers: auth) }
+            for n in 1...3 { _ = try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: #"{"id":"\#(n)"}"#, headers: auth) }
             let store = s.sidecar.store
             let day: Int64 = 86_400_000_000
             let events = try await Self.events(s, id)
@@ -345,8 +364,8 @@ struct WebhookTests {
             #expect(purged.events == 1 && purged.dedupKeys == 1)
             #expect(try await Self.events(s, id).count == 2)
             // Its key gone, the third delivery is taken again; the second's key still guards it.
-            #expect(try await s.post("/zoho/webhook/\(id)/crm/Leads", body: #"{"id":"3"}"#, headers: auth).body["status"] == "accepted")
-            #expect(try await s.post("/zoho/webhook/\(id)/crm/Leads", body: #"{"id":"2"}"#, headers: auth).body["status"] == "duplicate")
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: #"{"id":"3"}"#, headers: auth).body["status"] == "accepted")
+            #expect(try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: #"{"id":"2"}"#, headers: auth).body["status"] == "duplicate")
         }
     }
 
@@ -359,10 +378,10 @@ struct WebhookTests {
             let started = ContinuousClock.now
             for i in 0..<20 {
                 statuses.append(
-                    try await s.post("/zoho/webhook/\(a)/crm/Leads", body: #"{"id":"\#(i)"}"#, headers: [("X-Zoho-Webhook-Secret", secretA)]).status
+                    try await s.post("/zoho/webhook/\(a)/crm/Contacts", body: #"{"id":"\#(i)"}"#, headers: [("X-Zoho-Webhook-Secret", secretA)]).status
                 )
             }
-            var request = HTTPClientRequest(url: s.baseURL + "/zoho/webhook/\(a)/crm/Leads")
+            var request = HTTPClientRequest(url: s.baseURL + "/zoho/webhook/\(a)/crm/Contacts")
             request.method = .POST
             request.headers.add(name: "X-Zoho-Webhook-Secret", value: secretA)
             request.body = .bytes(ByteBuffer(string: #"{"id":"424242"}"#))
@@ -376,7 +395,7 @@ struct WebhookTests {
             #expect(statuses.contains(429), "\(statuses) over \(refills) s")
             if limited.status.code == 429 { #expect(limited.headers.first(name: "retry-after").flatMap(Int.init) ?? 0 >= 1) }
             #expect(
-                try await s.post("/zoho/webhook/\(b)/crm/Leads", body: #"{"id":"1"}"#, headers: [("X-Zoho-Webhook-Secret", secretB)]).status == 200
+                try await s.post("/zoho/webhook/\(b)/crm/Contacts", body: #"{"id":"1"}"#, headers: [("X-Zoho-Webhook-Secret", secretB)]).status == 200
             )
             #expect(try await Self.pullJobs(s, a).count == accepted)
             // Refusals are audited, sampled per second: the log cannot grow as fast as a flood.
@@ -413,6 +432,7 @@ struct WebhookTests {
                 instances: Instances(store: store, vault: s.sidecar.vault),
                 queue: JobQueue(store: store),
                 settings: WebhookSettings(),
+                mappings: BuiltinMappings.all,
                 logger: s.sidecar.logger
             )
             let token = NotificationChannels.token(secret: secret)
@@ -461,7 +481,7 @@ struct WebhookTests {
             )
             let running = Task { await pool.run() }
             try await Task.sleep(for: .milliseconds(300))
-            let reply = try await s.post("/zoho/webhook/\(id)/crm/Leads", body: #"{"id":"8"}"#, headers: [("X-Zoho-Webhook-Secret", secret)])
+            let reply = try await s.post("/zoho/webhook/\(id)/crm/Contacts", body: #"{"id":"8"}"#, headers: [("X-Zoho-Webhook-Secret", secret)])
             #expect(reply.body["status"] == "accepted")
             try await eventually("the pull job ran", timeout: .seconds(5)) { pulled.count == 1 }
             #expect(reply.body["jobs"] == .array(pulled.all.map { .int($0) }))
@@ -500,7 +520,7 @@ struct WebhookTests {
                 group.addTask {
                     for n in 0..<1_000 {
                         let body = #"{"id":"\#(sender * 100_000 + n + 1)","operation":"update"}"#
-                        var request = HTTPClientRequest(url: sidecar.baseURL + "/zoho/webhook/\(id)/crm/Deals")
+                        var request = HTTPClientRequest(url: sidecar.baseURL + "/zoho/webhook/\(id)/crm/Contacts")
                         request.method = .POST
                         request.headers.add(name: "Content-Type", value: "application/json")
                         request.headers.add(name: "X-Zoho-Webhook-Secret", value: secret)
