@@ -12,6 +12,10 @@ public struct JobError: Error, CustomStringConvertible, CausedError, Sendable {
         case throttled(retryAfter: Double?)
         /// The instance's refresh token is revoked or invalid: jobs wait for re-authorization.
         case needsReauth
+        /// This job alone runs again at `until`, no attempt spent: one app of the instance is at a limit
+        /// (a 429, a spent daily quota), or the job saved its place and gives its worker to others.
+        /// The rest of the instance carries on.
+        case deferred(until: Micros)
     }
 
     public let kind: Kind

@@ -349,6 +349,8 @@ public final class WorkerPool: Sendable {
                     try? await queue.pauseInstance(instance, until: until, reason: error.message)
                 }
                 return .retry(eta: until, error: report, refund: true)
+            case .deferred(let until):
+                return .retry(eta: until, error: report, refund: true)
             case .needsReauth:
                 // Whoever learnt that the instance needs authorizing (the token keeper, a revocation) parked
                 // it. A job that read the instance's old state while it was being authorized again finds no

@@ -104,6 +104,8 @@ public struct HookContext: Sendable {
     public let vault: Vault
     public let env: Env
     public let components: Components
+    /// The records written (empty when creating).
+    public var ids: [Int64] = []
 
     public func checkCompany(_ company: Int64) throws {
         guard env.allows(company: company) else {

@@ -323,7 +323,7 @@ public struct ModelService: Sendable {
             var values = try service.columnValues(model, vals, creating: false)
             if let company = values["company_id"]?.int { try service.checkCompanies(model, [company], env, operation: "move to") }
             values["updated_at"] = .int(Clock.now())
-            try await model.hooks.beforeWrite?(&values, HookContext(tx: tx, vault: service.vault, env: env, components: service.components))
+            try await model.hooks.beforeWrite?(&values, HookContext(tx: tx, vault: service.vault, env: env, components: service.components, ids: ids))
             try await service.checkReferences(model, values, env, tx)
             for (k, v) in values where v.isNull {
                 if let f = model.fields.first(where: { $0.column == k }), f.required {

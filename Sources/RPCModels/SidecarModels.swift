@@ -1,6 +1,7 @@
 import Core
 import OdooRPC
 import Store
+import Sync
 
 /// The models the sidecar serves. Their fields are the reference in `docs/models.md`
 /// (generated from these definitions; a test keeps the two in step).
@@ -144,7 +145,12 @@ public enum SidecarModels {
                 }
                 try checkApps(values["apps"])
             },
-            beforeWrite: { values, _ in try checkApps(values["apps"]) },
+            beforeWrite: { values, ctx in
+                try checkApps(values["apps"])
+                if let text = values["apps"]?.text, let apps = try? JSONValue.parse(text).arrayValue {
+                    try await SyncJobs.cancelDropped(instanceIDs: ctx.ids, keeping: apps.compactMap(\.stringValue), in: ctx.tx)
+                }
+            },
             beforeUnlink: { ids, ctx in
                 let busy =
                     try await ctx.tx.scalar(

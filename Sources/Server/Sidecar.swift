@@ -143,6 +143,25 @@ public enum SidecarSettings {
             validate: Setting.integer(0...86_400)
         ),
         Setting(
+            "books_requests_per_minute",
+            default: "90",
+            help: "Zoho Books calls per minute and organization; Books allows 100, and the rest is left to the organization's other API users.",
+            validate: Setting.integer(1...100)
+        ),
+        Setting(
+            "books_daily_quota",
+            default: "1000",
+            help:
+                "Zoho Books calls per day and organization: your Books plan's quota (Free 1000, Standard about 2500, Professional 5000). Books work waits, saying so, once it is spent.",
+            validate: Setting.integer(1...1_000_000)
+        ),
+        Setting(
+            "books_window_seconds",
+            default: "60",
+            help: "The length of Books' minute, its day being 1440 of them. Only tests shorten it, against a simulator shortened alike.",
+            validate: Setting.integer(1...60)
+        ),
+        Setting(
             "log_level",
             default: "info",
             help: "trace, debug, info, notice, warning, error or critical.",
@@ -256,6 +275,11 @@ public struct Sidecar: Sendable {
             refreshMarginSeconds: Double(settings.int("token_refresh_margin_seconds") ?? 600),
             channelLifetimeSeconds: Double(settings.int("channel_lifetime_hours") ?? 144) * 3600,
             channelRenewBeforeSeconds: Double(settings.int("channel_renew_before_hours") ?? 24) * 3600,
+            limits: ZohoLimits(
+                booksPerWindow: settings.int("books_requests_per_minute") ?? 90,
+                booksWindowSeconds: Double(settings.int("books_window_seconds") ?? 60),
+                booksPerDay: settings.int("books_daily_quota") ?? 1_000
+            ),
             telemetry: telemetry,
             logger: logger
         )

@@ -36,6 +36,9 @@ struct SettingsOptions: ParsableArguments {
     @Option(help: "That user's Odoo API key (prefer ZOHO_SIDECAR_ODOO_API_KEY).") var odooApiKey: String?
     @Option(help: "How to call Odoo: jsonrpc or json2 (default jsonrpc).") var odooApi: String?
     @Option(help: "Seconds between reconciliations of every mapping; 0: never (default 300).") var reconcileIntervalSeconds: String?
+    @Option(help: "Zoho Books calls per minute and organization (default 90; Books allows 100).") var booksRequestsPerMinute: String?
+    @Option(help: "Zoho Books calls per day and organization: your plan's quota (default 1000).") var booksDailyQuota: String?
+    @Option(help: "Length of Books' minute in seconds; only tests shorten it (default 60).") var booksWindowSeconds: String?
     @Option(help: "Log level (default info).") var logLevel: String?
     @Option(help: "Log format: text or json (default text).") var logFormat: String?
     @Option(help: "Bearer token GET /metrics requires (prefer ZOHO_SIDECAR_METRICS_TOKEN).") var metricsToken: String?
@@ -53,6 +56,8 @@ struct SettingsOptions: ParsableArguments {
             "channel_lifetime_hours": channelLifetimeHours, "channel_renew_before_hours": channelRenewBeforeHours,
             "odoo_url": odooUrl, "odoo_db": odooDb, "odoo_user": odooUser, "odoo_api_key": odooApiKey, "odoo_api": odooApi,
             "reconcile_interval_seconds": reconcileIntervalSeconds, "metrics_token": metricsToken,
+            "books_requests_per_minute": booksRequestsPerMinute, "books_daily_quota": booksDailyQuota,
+            "books_window_seconds": booksWindowSeconds,
         ]
         // Every setting of the catalogue has its flag here; a new setting without one is a bug caught at once.
         precondition(Set(flags.keys) == Set(SidecarSettings.catalogue.map(\.key)), "SettingsOptions and SidecarSettings.catalogue disagree")

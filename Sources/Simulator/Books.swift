@@ -7,8 +7,10 @@ struct BooksOrg: Codable, Sendable {
     var name: String
     var contacts: [String: BooksContact] = [:]
     var nextID: Int64 = 1
-    /// Request times in the last minute, for the 100 requests/minute limit.
+    /// Request times in the last window, for the 100 requests/minute limit.
     var recent: [Micros] = []
+    /// Request times in the last day, for the daily quota (optional: state files from before it lack it).
+    var today: [Micros]? = []
     var webhooks: [BooksWebhook] = []
 }
 
@@ -33,6 +35,8 @@ extension SimState {
         "contact_name", "company_name", "contact_type", "customer_sub_type", "email", "phone", "mobile", "website",
         "billing_address", "shipping_address", "notes", "status", "first_name", "last_name",
     ]
+
+    static let booksListedFields = ["company_name", "email", "phone", "mobile", "website", "first_name", "last_name"]
 
     func booksTime(_ micros: Micros) -> String {
         // Books writes offsets without a colon: 2013-10-07T18:24:51+0530.
@@ -67,12 +71,23 @@ extension SimState {
             return BooksError.response(400, 6041, "This user is not associated with the organization_id \(orgID).")
         }
         let now = now()
-        org.recent = org.recent.filter { now - $0 < 60_000_000 }
-        guard org.recent.count < 100 else {
+        let window = Int64(config.booksWindowSeconds * 1e6)
+        org.recent = org.recent.filter { now - $0 < window }
+        var today = (org.today ?? []).filter { now - $0 < window * 1_440 }
+        // A refused call counts against neither limit.
+        guard today.count < config.booksDailyQuota else {
+            org.today = today
+            books[booksKey(r.dc, orgID)] = org
+            return BooksError.dailyQuotaExceeded(retryAfter: config.retryAfterSeconds)
+        }
+        guard org.recent.count < config.booksRequestsPerWindow else {
+            org.today = today
             books[booksKey(r.dc, orgID)] = org
             return BooksError.tooManyRequests(retryAfter: config.retryAfterSeconds)
         }
         org.recent.append(now)
+        today.append(now)
+        org.today = today
         books[booksKey(r.dc, orgID)] = org
         let contactsScope = { (op: String) in
             scopes.contains { $0 == "ZOHOBOOKS.FULLACCESS.ALL" || $0 == "ZOHOBOOKS.CONTACTS.ALL" || $0 == "ZOHOBOOKS.CONTACTS.\(op)" }
@@ -110,6 +125,8 @@ extension SimState {
         o["contact_id"] = .string(c.id)
         o["created_time"] = .string(booksTime(c.created))
         o["last_modified_time"] = .string(booksTime(c.modified))
+        // Books answers every column of its contacts, an unset one as "" [?]: a list page carries whole records.
+        for field in Self.booksListedFields where o[field] == nil { o[field] = "" }
         if o["contact_type"] == nil { o["contact_type"] = "customer" }
         if o["status"] == nil { o["status"] = "active" }
         return .object(o)

@@ -43,6 +43,13 @@ public struct SimConfig: Codable, Sendable {
     public var reorderDeliveries = false
     /// How long a "timeout" fault holds a request before answering 504.
     public var timeoutFaultSeconds: Double = 30
+    /// Books' limits per organization (facts §6): `booksRequestsPerWindow` calls in any window of
+    /// `booksWindowSeconds` (100 per minute), and `booksDailyQuota` calls in any day, a day being
+    /// 1,440 windows (the quota is the plan's: Free 1,000, Standard about 2,500, Professional 5,000).
+    /// Tests shorten the window to keep a minute's worth of calls fast.
+    public var booksRequestsPerWindow = 100
+    public var booksWindowSeconds: Double = 60
+    public var booksDailyQuota = 1_000
 
     public init() {}
 }

@@ -103,4 +103,13 @@ enum BooksError {
             headers: retryAfter.map { [("Retry-After", String($0))] } ?? []
         )
     }
+
+    /// The body is a guess (facts §6 has none for the daily quota): code 44 like the per-minute limit.
+    static func dailyQuotaExceeded(retryAfter: Int?) -> SimResponse {
+        .json(
+            429,
+            ["code": 44, "message": "You have exceeded the maximum number of API requests allowed for the day."],
+            headers: retryAfter.map { [("Retry-After", String($0))] } ?? []
+        )
+    }
 }

@@ -144,15 +144,25 @@ public struct SyncEngine: Sendable {
         let instance = try await requireInstance(job)
         let client = try await odoo.client(for: instance.id)
         var report = Report()
+        var limited: ZohoError?
         for m in mappings where m.odooModel == request.model && instance.apps.contains(m.app) {
             let fitted = try await fitted(m, client: client)
-            report = try await syncLocked(fitted, instance: instance, odooIDs: request.ids, zohoIDs: [], job: job, report: report)
+            // An app at its limit waits alone: the other apps' mappings of these records go on now.
+            do {
+                report = try await syncLocked(fitted, instance: instance, odooIDs: request.ids, zohoIDs: [], job: job, report: report)
+            } catch let error as ZohoError where error.isLimited {
+                limited = limited ?? error
+            }
         }
+        if let limited { throw limited }
         return report.json
     }
 
     func pull(_ request: PullRequest, job: Job) async throws -> JSONValue {
         let instance = try await requireInstance(job)
+        guard instance.apps.contains(request.app) else {
+            return ["skipped": .string("\(request.app) is no longer among the instance's apps: these records are not pulled")]
+        }
         let client = try await odoo.client(for: instance.id)
         var report = Report()
         for m in mappings where m.app == request.app && m.object == request.object && instance.apps.contains(m.app) {
@@ -176,12 +186,24 @@ public struct SyncEngine: Sendable {
         odooIDs: [Int64],
         zohoIDs: [String],
         zohoChanges: [String: ZohoChange] = [:],
+        listed: [String: JSONValue] = [:],
+        matchInZoho: Bool = true,
         job: Job,
         report: Report
     ) async throws -> Report {
         try await lock.run("sync:\(instance.id):\(m.name)") {
             var r = report
-            try await sync(m, instance: instance, odooIDs: odooIDs, zohoIDs: zohoIDs, zohoChanges: zohoChanges, job: job, report: &r)
+            try await sync(
+                m,
+                instance: instance,
+                odooIDs: odooIDs,
+                zohoIDs: zohoIDs,
+                zohoChanges: zohoChanges,
+                listed: listed,
+                matchInZoho: matchInZoho,
+                job: job,
+                report: &r
+            )
             return r
         }
     }
@@ -193,7 +215,7 @@ public struct SyncEngine: Sendable {
         return instance
     }
 
-    struct Report: Sendable {
+    struct Report: Sendable, Codable {
         var created = 0, updated = 0, deleted = 0, unchanged = 0, echoes = 0, restored = 0, failed: [String] = []
         var json: JSONValue {
             [
@@ -212,6 +234,8 @@ public struct SyncEngine: Sendable {
         odooIDs: [Int64],
         zohoIDs: [String],
         zohoChanges: [String: ZohoChange] = [:],
+        listed: [String: JSONValue] = [:],
+        matchInZoho: Bool = true,
         job: Job,
         report: inout Report,
         referencesFirst: Bool = true
@@ -236,7 +260,9 @@ public struct SyncEngine: Sendable {
         // Both sides as they are now: Zoho first (its calls may wait for the rate limiter), then Odoo, so
         // the two reads are as close in time as they can be.
         let readStarted = Clock.now() / 1000
-        var zohoRecords = try await zohoAPI.fetch(m, allZohoIDs)
+        // Records a listing just returned whole are not read again, one call each.
+        var zohoRecords = listed.filter { allZohoIDs.contains($0.key) }
+        zohoRecords.merge(try await zohoAPI.fetch(m, allZohoIDs.filter { zohoRecords[$0] == nil })) { _, fetched in fetched }
         var odooRecords: [Int64: JSONValue] = [:]
         for chunk in allOdooIDs.chunked(500) {
             let domain: JSONValue = .array(
@@ -318,7 +344,8 @@ public struct SyncEngine: Sendable {
         // First linking by the match key, so an existing record is bound rather than duplicated.
         let unboundKeys = odooRecords.filter { byOdoo[$0.key] == nil && $0.value["active"]?.boolValue != false }
             .compactMap { id, r in Values.empty(r[m.matchOdoo] ?? .null).stringValue.map { (id, $0) } }
-        let matches = try await zohoAPI.match(m, Array(Set(unboundKeys.map(\.1))))
+        // A full reconciliation lists every Zoho record before Odoo's side: nothing left unbound can match.
+        let matches = matchInZoho ? try await zohoAPI.match(m, Array(Set(unboundKeys.map(\.1)))) : [:]
         // A Zoho record linked to another Odoo record is not linked again (that would unlink the other):
         // this one is created, and Zoho's refusal of the duplicate names the record holding the value.
         let linkedElsewhere = try await bindings.byZoho(instance.id, m, matches.values.compactMap { Self.zohoID($0, m) })
@@ -433,9 +460,17 @@ public struct SyncEngine: Sendable {
         var writtenZoho: [Int64: String] = [:]  // binding id → Modified_Time
         var failedBindings = Set<Int64>()
         var rejected: [Rejection] = []
+        var notWritten: (odoo: Set<Int64>, zoho: Set<String>) = ([], [])
         var ownWrites: [FieldChange] = []
         let created = try await zohoAPI.create(m, zohoCreates.map(\.values))
+        // Records not written because the app reached its limit: the rest of the pass completes (what was
+        // written gets its binding), then the job waits for the limit with them.
+        var waiting = created.lazy.compactMap(\.waiting).first
         for (c, r) in zip(zohoCreates, created) {
+            guard r.waiting == nil else {
+                notWritten.odoo.insert(c.odooID)
+                continue
+            }
             guard let zid = r.id, r.refusal == nil else {
                 let refusal = r.refusal ?? .noResult
                 rejected.append(
@@ -497,7 +532,14 @@ public struct SyncEngine: Sendable {
             try? await FieldClock.record(zohoUpdates.flatMap { windows($0, written: Clock.now()) }, store)
             throw error
         }
+        waiting = waiting ?? updated.lazy.compactMap(\.waiting).first
         for (u, r) in zip(zohoUpdates, updated) {
+            if r.waiting != nil {
+                failedBindings.insert(u.binding.id)
+                notWritten.odoo.insert(u.binding.odooID)
+                notWritten.zoho.insert(u.binding.zohoID)
+                continue
+            }
             if let refusal = r.refusal {
                 failedBindings.insert(u.binding.id)
                 rejected.append(
@@ -639,14 +681,16 @@ public struct SyncEngine: Sendable {
             )
             if d.zoho.isEmpty, d.odoo.isEmpty { report.unchanged += 1 }
         }
+        // Records that waited for a limit were neither refused nor synced: their entries stay as they were.
         try await rejections.settle(
             instanceID: instance.id,
             companyID: instance.companyID,
             m,
-            odooIDs: Set(allOdooIDs + odooRecords.keys),
-            zohoIDs: Set(allZohoIDs + zohoRecords.keys),
+            odooIDs: Set(allOdooIDs + odooRecords.keys).subtracting(notWritten.odoo),
+            zohoIDs: Set(allZohoIDs + zohoRecords.keys).subtracting(notWritten.zoho),
             rejected: rejected
         )
+        if let waiting { throw waiting }
     }
 
     /// A Zoho record's id: CRM's `id`, Books' `<entity>_id`.

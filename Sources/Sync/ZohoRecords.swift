@@ -7,10 +7,12 @@ struct RecordResult: Sendable {
     var id: String?
     var modifiedTime: String?
     var refusal: Refusal?
+    /// Not written: the app reached its limit first (a 429, the daily quota).
+    var waiting: ZohoError?
 }
 
 /// Reads and writes records of a mapped Zoho module: CRM in batches of 100, Books one at a time
-/// (its API has no batch writes).
+/// (its API has no batch writes; facts §6 names none).
 struct ZohoRecords: Sendable {
     let client: ZohoClient
     let instanceID: Int64
@@ -89,29 +91,46 @@ struct ZohoRecords: Sendable {
 
     private func write(_ m: Mapping, _ records: [(id: String?, values: [String: JSONValue])]) async throws -> [RecordResult] {
         var results: [RecordResult] = []
+        // Once the app is at its limit, the records left are not tried: they wait with the job.
+        var limited: ZohoError?
         switch m.app {
         case "crm":
             for slice in records.chunked(SyncJobs.batchLimit) {
                 let chunk = Array(slice)
+                if let limited {
+                    results += chunk.map { _ in RecordResult(waiting: limited) }
+                    continue
+                }
                 let creating = chunk[0].id == nil
                 let data: [JSONValue] = chunk.map { r in
                     var o = r.values
                     if let id = r.id { o["id"] = .string(id) }
                     return .object(o)
                 }
-                let exchange = try await client.call(
-                    instanceID,
-                    .crm,
-                    creating ? .POST : .PUT,
-                    "/crm/v8/\(m.object)",
-                    json: ["data": .array(data)],
-                    recordResults: true
-                )
+                let exchange: Exchange
+                do {
+                    exchange = try await client.call(
+                        instanceID,
+                        .crm,
+                        creating ? .POST : .PUT,
+                        "/crm/v8/\(m.object)",
+                        json: ["data": .array(data)],
+                        recordResults: true
+                    )
+                } catch let error as ZohoError where error.isLimited {
+                    limited = error
+                    results += chunk.map { _ in RecordResult(waiting: error) }
+                    continue
+                }
                 let rows = exchange.json?["data"]?.arrayValue ?? []
                 results += chunk.indices.map { i in i < rows.count ? Self.result(rows[i], m) : RecordResult(refusal: .noResult) }
             }
         default:
             for r in records {
+                if let limited {
+                    results.append(RecordResult(waiting: limited))
+                    continue
+                }
                 do {
                     let path = r.id.map { "/books/v3/\(m.object)s/\($0)" } ?? "/books/v3/\(m.object)s"
                     let exchange = try await client.call(instanceID, .books, r.id == nil ? .POST : .PUT, path, json: .object(r.values))
@@ -119,6 +138,9 @@ struct ZohoRecords: Sendable {
                     results.append(
                         RecordResult(id: record?["\(m.object)_id"]?.stringValue ?? r.id, modifiedTime: record?["last_modified_time"]?.stringValue)
                     )
+                } catch let error as ZohoError where error.isLimited {
+                    limited = error
+                    results.append(RecordResult(waiting: error))
                 } catch let error as ZohoError {
                     guard case .rejected(let code) = error.kind else { throw error }
                     // Books' own words, without the client's generic prefix.

@@ -173,7 +173,7 @@ public actor TokenKeeper {
                     companyID: current.companyID,
                     instanceID: id
                 )
-            case .transient, .notConfigured:
+            case .transient, .notConfigured, .limited:
                 try await instances.setError(id, error.message)
             }
             throw error

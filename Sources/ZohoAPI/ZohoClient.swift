@@ -11,14 +11,31 @@ public struct ZohoClient: Sendable {
 
     let keeper: TokenKeeper
     let http: ZohoHTTP
-    let limiter: RateLimiter
+    public let limiter: RateLimiter
+    public let limits: ZohoLimits
     let telemetry: Telemetry
 
-    public init(keeper: TokenKeeper, http: ZohoHTTP, limiter: RateLimiter = RateLimiter(), telemetry: Telemetry = .none) {
+    public init(
+        keeper: TokenKeeper,
+        http: ZohoHTTP,
+        limiter: RateLimiter = RateLimiter(),
+        limits: ZohoLimits = ZohoLimits(),
+        telemetry: Telemetry = .none
+    ) {
         self.keeper = keeper
         self.http = http
         self.limiter = limiter
+        self.limits = limits
         self.telemetry = telemetry
+    }
+
+    /// Whose allowance a call spends: Books counts per organization (two instances on one organization
+    /// share it), CRM per instance.
+    public static func limitKey(_ app: App, instanceID: Int64, dataCenter: String, booksOrganizationID: String?) -> String {
+        switch app {
+        case .crm: "crm:\(instanceID)"
+        case .books: "books:\(dataCenter):\(booksOrganizationID ?? "instance \(instanceID)")"
+        }
     }
 
     /// `path` is relative to the API domain, e.g. "/crm/v8/Contacts" or "/books/v3/contacts".
@@ -39,13 +56,14 @@ public struct ZohoClient: Sendable {
         if app == .books, !query.contains(where: { $0.0 == "organization_id" }), let org = instance.booksOrganizationID {
             query.append(("organization_id", org))
         }
-        let limit: RateLimiter.Limit = app == .crm ? .crm(edition: instance.edition) : .books
+        let limit = app == .crm ? ZohoLimits.crm(edition: instance.edition) : limits.books
+        let key = Self.limitKey(app, instanceID: instanceID, dataCenter: instance.dataCenter, booksOrganizationID: instance.booksOrganizationID)
         for attempt in 0..<2 {
             let url = Self.url(domain + path, query)
             let auth = [("Authorization", "Zoho-oauthtoken \(token)")] + headers
             let exchange: Exchange
             do {
-                exchange = try await limiter.run("\(instanceID):\(app.rawValue)", limit: limit) {
+                exchange = try await limiter.run(key, limit: limit) {
                     try await http.send(
                         method,
                         url,
@@ -54,11 +72,25 @@ public struct ZohoClient: Sendable {
                         contentType: json == nil ? nil : "application/json"
                     )
                 }
+            } catch let refusal as RateLimiter.Refusal {
+                throw ZohoError(.limited(until: refusal.until), Self.explain(refusal, app: app, instance: instance, limit: limit))
             } catch {
                 telemetry.zohoCall(app: app.rawValue, status: 0)
                 throw error
             }
             telemetry.zohoCall(app: app.rawValue, status: exchange.status)
+            if exchange.status == 429 {
+                let message = exchange.json?["message"]?.stringValue ?? ""
+                let after = exchange.headers["retry-after"].flatMap(Double.init) ?? limits.pauseAfter429(app, message: message)
+                let until = Clock.now() + Int64(after * 1e6)
+                limiter.pause(key, until: until, limit: limit)
+                throw ZohoError(
+                    .limited(until: until),
+                    "Zoho \(Self.name(app)) answered 429 (too many requests\(message.isEmpty ? "" : ": \(message)")) for \(Self.whose(app, instance)); "
+                        + "its \(Self.name(app)) calls pause until \(Clock.odooString(until)) UTC, the instance's other apps carry on",
+                    exchange: exchange.record
+                )
+            }
             if exchange.status == 401, attempt == 0, Self.isInvalidToken(exchange) {
                 (token, domain, instance) = try await keeper.access(instanceID, rejected: token)
                 continue
@@ -77,6 +109,28 @@ public struct ZohoClient: Sendable {
         return base + "?" + query.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
     }
 
+    static func name(_ app: App) -> String { app == .crm ? "CRM" : "Books" }
+
+    static func whose(_ app: App, _ instance: Instance) -> String {
+        app == .books ? "organization \(instance.booksOrganizationID ?? "?")" : "instance \(instance.id)"
+    }
+
+    /// The limiter's refusal in words an operator can act on.
+    static func explain(_ refusal: RateLimiter.Refusal, app: App, instance: Instance, limit: RateLimiter.Limit) -> String {
+        let until = Clock.odooString(refusal.until) + " UTC"
+        switch refusal.reason {
+        case .dailyQuota(let quota):
+            return "\(name(app))'s daily quota for \(whose(app, instance)) is spent: \(quota) calls within the last day "
+                + "(setting books_daily_quota; raise it if your Books plan allows more). \(name(app)) work waits until \(until)"
+        case .window:
+            return "\(name(app)) calls for \(whose(app, instance)) are at their limit of \(limit.perWindow) per \(Int(limit.windowSeconds)) s; "
+                + "this job waits until \(until), the instance's other apps carry on"
+        case .paused:
+            return "\(name(app)) calls for \(whose(app, instance)) are paused after Zoho answered 429; "
+                + "this job waits until \(until), the instance's other apps carry on"
+        }
+    }
+
     static func isInvalidToken(_ e: Exchange) -> Bool {
         let code = e.json?["code"]
         return code == "INVALID_TOKEN" || code == "AUTHENTICATION_FAILURE" || e.json?["error"]?["message"] == "INVALID_OAUTHTOKEN"
@@ -87,13 +141,6 @@ public struct ZohoClient: Sendable {
         switch e.status {
         case 200..<300, 304:
             return
-        case 429:
-            let after = e.headers["retry-after"].flatMap(Double.init)
-            throw ZohoError(
-                .throttled(retryAfter: after),
-                "Zoho answered 429 (too many requests)\(after.map { "; retry after \($0) s" } ?? "")",
-                exchange: e.record
-            )
         case 500...:
             throw ZohoError(.transient, "Zoho answered HTTP \(e.status)", exchange: e.record)
         default:

@@ -14,6 +14,9 @@ public struct ZohoError: Error, CustomStringConvertible, CausedError, Sendable {
         case rejected(code: String)
         /// The instance is not set up (no client id, not connected, disabled).
         case notConfigured
+        /// One app's allowance for the organisation is spent (a 429, the daily quota): calls to that app
+        /// may start again at `until`; the instance's other apps are not concerned.
+        case limited(until: Micros)
     }
 
     public let kind: Kind
@@ -30,6 +33,12 @@ public struct ZohoError: Error, CustomStringConvertible, CausedError, Sendable {
 
     public var description: String { message }
 
+    /// An app's allowance is spent for now: the work waits for it, nothing is wrong.
+    public var isLimited: Bool {
+        if case .limited = kind { return true }
+        return false
+    }
+
     /// The same failure in the queue's terms.
     public var jobError: JobError {
         switch kind {
@@ -37,6 +46,7 @@ public struct ZohoError: Error, CustomStringConvertible, CausedError, Sendable {
         case .throttled(let after): JobError(.throttled(retryAfter: after), message, cause: self, exchange: exchange)
         case .needsReauth: JobError(.needsReauth, message, cause: self, exchange: exchange)
         case .rejected, .notConfigured: JobError(.permanent, message, cause: self, exchange: exchange)
+        case .limited(let until): JobError(.deferred(until: until), message, cause: self, exchange: exchange)
         }
     }
 }

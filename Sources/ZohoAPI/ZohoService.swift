@@ -29,6 +29,7 @@ public struct ZohoService: Sendable {
         channelLifetimeSeconds: Double = 6 * 86_400,
         channelRenewBeforeSeconds: Double = 86_400,
         http: ZohoHTTP = ZohoHTTP(),
+        limits: ZohoLimits = ZohoLimits(),
         telemetry: Telemetry = .none,
         logger: Logger = Logger(label: "zoho-sidecar.zoho")
     ) {
@@ -54,7 +55,7 @@ public struct ZohoService: Sendable {
             telemetry: telemetry,
             logger: logger
         )
-        self.client = ZohoClient(keeper: keeper, http: http, telemetry: telemetry)
+        self.client = ZohoClient(keeper: keeper, http: http, limits: limits, telemetry: telemetry)
         self.channels = NotificationChannels(
             store: store,
             instances: instances,

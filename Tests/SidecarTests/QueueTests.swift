@@ -234,7 +234,10 @@ struct QueueTests {
         }
     }
 
-    @Test("a 429 pauses every job of the instance without burning attempts", arguments: TestStores.engines)
+    @Test(
+        "a throttled job (the token-refresh throttle, Odoo unreachable) pauses every job of the instance without burning attempts",
+        arguments: TestStores.engines
+    )
     func throttlePausesInstance(engine: Engine) async throws {
         try await TestStores.withStore(engine) { store in
             let ran = Counter()

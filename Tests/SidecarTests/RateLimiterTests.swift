@@ -1,7 +1,9 @@
+import Core
 import Foundation
 import Queue
 import Synchronization
 import Testing
+import ZohoAPI
 
 @Suite("Rate limiter")
 struct RateLimiterTests {
@@ -13,7 +15,7 @@ struct RateLimiterTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<40 {
                 group.addTask {
-                    try await limiter.run("crm:1", limit: .init(concurrency: 3, rate: 1000, per: 1)) {
+                    try await limiter.run("crm:1", limit: .init(concurrency: 3, perWindow: 1000, windowSeconds: 1)) {
                         peak.value.withLock {
                             $0.now += 1
                             $0.max = max($0.max, $0.now)
@@ -29,31 +31,68 @@ struct RateLimiterTests {
         #expect(limiter.inFlight("crm:1") == 0)
     }
 
-    @Test("the token bucket lets a burst through, then spaces calls at the rate")
-    func rate() async throws {
+    @Test("no burst: never more than the window's calls start within any window, the first one included")
+    func slidingWindow() async throws {
         let limiter = RateLimiter()
-        let limit = RateLimiter.Limit(concurrency: 100, rate: 10, per: 1)
-        let start = ContinuousClock.now
-        for _ in 0..<15 { try await limiter.run("books:1", limit: limit) {} }
-        let elapsed = ContinuousClock.now - start
-        #expect(elapsed >= .milliseconds(400), "10 at once, then 5 more at 10/s")
-        #expect(elapsed < .milliseconds(1500))
+        let limit = RateLimiter.Limit(concurrency: 100, perWindow: 5, windowSeconds: 0.5)
+        var starts: [ContinuousClock.Instant] = []
+        for _ in 0..<12 { starts.append(try await limiter.run("books:eu:1", limit: limit) { ContinuousClock.now }) }
+        for i in 0..<(starts.count - 5) {
+            #expect(starts[i + 5] - starts[i] >= .milliseconds(500), "call \(i + 5) started \(starts[i + 5] - starts[i]) after call \(i)")
+        }
     }
 
-    @Test("keys are independent: one instance's limit does not slow another")
+    @Test("the daily quota is refused at once, saying until when, rather than waited for in a worker")
+    func dailyQuota() async throws {
+        let limiter = RateLimiter()
+        let limit = RateLimiter.Limit(concurrency: 10, perWindow: 100, windowSeconds: 60, perDay: 3, daySeconds: 86_400)
+        for _ in 0..<3 { try await limiter.run("books:eu:1", limit: limit) {} }
+        let start = ContinuousClock.now
+        await #expect(throws: RateLimiter.Refusal.self) { try await limiter.run("books:eu:1", limit: limit) {} }
+        #expect(ContinuousClock.now - start < .milliseconds(100))
+        do {
+            try await limiter.acquire("books:eu:1", limit: limit)
+        } catch let refusal as RateLimiter.Refusal {
+            #expect(refusal.reason == .dailyQuota(3))
+            #expect(refusal.until > Clock.now() && refusal.until <= Clock.now() + 86_400_000_000 + 3_600_000_000)
+        }
+        #expect(limiter.usage("books:eu:1").inDay == 3)
+    }
+
+    @Test("a pause after a 429 holds the key: a short one is waited out, a long one refused for the job to wait in the queue")
+    func pause() async throws {
+        let limiter = RateLimiter()
+        let limit = RateLimiter.Limit(concurrency: 10, perWindow: 100, windowSeconds: 60)
+        limiter.pause("books:eu:1", until: Clock.now() + 200_000, limit: limit)
+        let start = ContinuousClock.now
+        try await limiter.run("books:eu:1", limit: limit) {}
+        #expect(ContinuousClock.now - start >= .milliseconds(190))
+        limiter.pause("books:eu:1", until: Clock.now() + 60_000_000, limit: limit)
+        await #expect(throws: RateLimiter.Refusal.self) { try await limiter.run("books:eu:1", limit: limit) {} }
+        try await limiter.run("crm:1", limit: limit) {}
+    }
+
+    @Test("keys are independent: one organisation's limit does not slow another")
     func independent() async throws {
         let limiter = RateLimiter()
-        let limit = RateLimiter.Limit(concurrency: 1, rate: 1, per: 60)
+        let limit = RateLimiter.Limit(concurrency: 1, perWindow: 1, windowSeconds: 60)
         try await limiter.run("a", limit: limit) {}
         let start = ContinuousClock.now
         try await limiter.run("b", limit: limit) {}
         #expect(ContinuousClock.now - start < .milliseconds(100))
     }
 
-    @Test("limits follow Zoho's: CRM concurrency by edition, Books per minute")
+    @Test("limits follow Zoho's: CRM concurrency by edition; Books under 100 a minute and the plan's quota a day, per organization")
     func zohoLimits() {
-        #expect(RateLimiter.Limit.crm(edition: "free").concurrency == 3)
-        #expect(RateLimiter.Limit.crm(edition: "ultimate").concurrency == 23)
-        #expect(RateLimiter.Limit.books.rate / RateLimiter.Limit.books.per * 60 <= 100)
+        #expect(ZohoLimits.crm(edition: "free").concurrency == 3)
+        #expect(ZohoLimits.crm(edition: "ultimate").concurrency == 23)
+        let books = ZohoLimits().books
+        #expect(books.perWindow <= 100 && books.windowSeconds == 60)
+        #expect(books.perDay == 1_000 && books.daySeconds == 86_400)
+        let one = ZohoClient.limitKey(.books, instanceID: 1, dataCenter: "eu", booksOrganizationID: "42")
+        #expect(
+            one == ZohoClient.limitKey(.books, instanceID: 2, dataCenter: "eu", booksOrganizationID: "42"),
+            "two instances on one organization share"
+        )
     }
 }

@@ -378,7 +378,8 @@ struct WebhookTests {
             let started = ContinuousClock.now
             for i in 0..<20 {
                 statuses.append(
-                    try await s.post("/zoho/webhook/\(a)/crm/Contacts", body: #"{"id":"\#(i)"}"#, headers: [("X-Zoho-Webhook-Secret", secretA)]).status
+                    try await s.post("/zoho/webhook/\(a)/crm/Contacts", body: #"{"id":"\#(i)"}"#, headers: [("X-Zoho-Webhook-Secret", secretA)])
+                        .status
                 )
             }
             var request = HTTPClientRequest(url: s.baseURL + "/zoho/webhook/\(a)/crm/Contacts")

@@ -92,6 +92,39 @@ struct BooksTests {
         }
     }
 
+    @Test("the per-window limit and its window are the config's, so tests can shorten Books' minute")
+    func shortenedWindow() async throws {
+        try await TestSim.with({
+            $0.booksRequestsPerWindow = 5
+            $0.booksWindowSeconds = 2
+        }) { s in
+            let (_, at, _) = try await s.connect()
+            let list = "/us/api/books/v3/contacts?organization_id=10234695"
+            for _ in 0..<5 { #expect(try await s.request("GET", list, token: at).status == 200) }
+            #expect(try await s.request("GET", list, token: at).status == 429)
+            _ = try await s.control("POST", "clock", ["advance_seconds": 2.1])
+            #expect(try await s.request("GET", list, token: at).status == 200)
+        }
+    }
+
+    @Test("a daily quota per organization: once the day's calls are used every call is 429 code 44 until a day has passed")
+    func dailyQuota() async throws {
+        try await TestSim.with({ $0.booksDailyQuota = 3 }) { s in
+            let (_, at, _) = try await s.connect()
+            let list = "/us/api/books/v3/contacts?organization_id=10234695"
+            for _ in 0..<3 { #expect(try await s.request("GET", list, token: at).status == 200) }
+            let spent = try await s.request("GET", list, token: at)
+            #expect(spent.status == 429)
+            #expect(spent.json["code"] == 44)
+            #expect(spent.json["message"]?.stringValue?.contains("for the day") == true, "\(spent.text)")
+            _ = try await s.control("POST", "clock", ["advance_seconds": 61])
+            #expect(try await s.request("GET", list, token: at).status == 429, "a minute later the day's quota is still spent")
+            _ = try await s.control("POST", "clock", ["advance_seconds": 86_400])
+            let (_, nextDay, _) = try await s.connect()  // the first token expired meanwhile
+            #expect(try await s.request("GET", list, token: nextDay).status == 200)
+        }
+    }
+
     @Test("workflow webhooks post the default payload with custom headers, signed with X-Zoho-Webhook-Signature")
     func webhooks() async throws {
         try await Receiver.with { receiver, url in
