@@ -605,6 +605,9 @@ public struct SyncEngine: Sendable {
                 report.created += 1
             }
         }
+        // A record whose Zoho write waits for a limit waits whole: written on one side only, its binding
+        // would keep values neither side holds, and the next pass would take the written side for a newer edit.
+        odooWrites.removeAll { notWritten.zoho.contains($0.binding.zohoID) }
         // A person may have edited Odoo since it was read (the Zoho writes above take time). Fields they changed
         // are left as they are, so an older value never overwrites a newer one.
         let reread = Clock.now() / 1000
