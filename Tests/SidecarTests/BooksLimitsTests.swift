@@ -31,20 +31,19 @@ struct BooksLimitsTests {
         }
     }
 
-    @Test("while Books is paused by a 429, a CRM edit reaches Odoo in well under a second", arguments: TestStores.engines)
+    @Test("while Books is paused by a 429, a CRM edit reaches Odoo before the pause ends", arguments: TestStores.engines)
     func booksPauseLeavesCRMAlone(engine: Engine) async throws {
         // Books asks for 30 s when it answers 429: long enough to see the instance's CRM go on meanwhile.
         try await BooksHarness.with(engine, { $0.retryAfterSeconds = 30 }) { b in
             _ = try await b.h.zoho.control("POST", "faults", ["target": "books", "kind": "429", "count": 1])
             _ = try await b.h.odoo.userCreate(["name": "Waits For Books", "email": "waits@example.com"])
             try await eventually("Books answered 429") { try await b.booksCalls().contains { $0["status"] == 429 } }
-            let started = ContinuousClock.now
             _ = try await b.h.zoho.control("POST", "crm/eu/Contacts", ["Last_Name": "Quick", "Email": "quick@example.com"])
-            try await eventually("the CRM contact reached Odoo", timeout: .seconds(5)) {
+            // Within half the pause, however loaded the machine: before the change it came only after it.
+            try await eventually("the CRM contact reached Odoo", timeout: .seconds(15)) {
                 await b.h.odoo.odoo.all("res.partner").contains { $0["email"] == "quick@example.com" }
             }
-            let elapsed = ContinuousClock.now - started
-            #expect(elapsed < .seconds(1), "a CRM edit took \(elapsed) during Books' pause")
+            // And Books still waits: the CRM edit did not wait for it.
             let waiting =
                 try await b.h.s.execute("zoho.job", "search_read", [[["state", "=", "pending"]]], ["fields": ["last_error"]]).arrayValue ?? []
             #expect(waiting.contains { $0["last_error"]?.stringValue?.contains("Books answered 429") == true }, "\(waiting)")
