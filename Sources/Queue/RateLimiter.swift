@@ -8,6 +8,10 @@ import Synchronization
 /// `perDay` calls in any day. A key can also be paused (Zoho answered 429). Callers wait for a free
 /// slot or window; a pause or a spent daily quota that outlasts the caller's patience is refused
 /// with a `Refusal` saying until when, so the job can wait in the queue instead of in a worker.
+///
+/// A key with a daily quota (an organization's Books allowance) is also counted in the `CallLedger`,
+/// when the limiter has one: the organization's allowance is spent by every sidecar on the database,
+/// and a restart must not forget the day's calls.
 public final class RateLimiter: Sendable {
     public struct Limit: Sendable, Equatable {
         public var concurrency: Int
@@ -63,8 +67,11 @@ public final class RateLimiter: Sendable {
     }
 
     private let keys = Mutex<[String: Key]>([:])
+    private let ledger: CallLedger?
 
-    public init() {}
+    public init(ledger: CallLedger? = nil) {
+        self.ledger = ledger
+    }
 
     /// Runs `body` once the key allows another call.
     public func run<T: Sendable>(_ key: String, limit: Limit, _ body: @Sendable () async throws -> T) async throws -> T {
@@ -75,11 +82,16 @@ public final class RateLimiter: Sendable {
 
     public func acquire(_ key: String, limit: Limit) async throws {
         let patience = Int64(Self.patienceSeconds * 1e6)
+        let shared = limit.perDay != nil ? ledger : nil
+        if let shared {
+            try await reserve(shared, key, limit, patience: patience)
+        }
         while true {
             switch keys.withLock({ Self.next(&$0, key, limit, now: Clock.now(), patience: patience) }) {
             case .go:
                 return
             case .refuse(let refusal):
+                try? await shared?.cancel(key, limit, now: Clock.now())
                 throw refusal
             case .sleep(let micros):
                 try await Task.sleep(for: .microseconds(micros))
@@ -95,6 +107,18 @@ public final class RateLimiter: Sendable {
                     if resumeNow { c.resume() }
                 }
             }
+        }
+    }
+
+    /// Counts the call in the ledger, waiting as the local window would, refusing what the caller would not wait for.
+    private func reserve(_ ledger: CallLedger, _ key: String, _ limit: Limit, patience: Int64) async throws {
+        while true {
+            let now = Clock.now()
+            guard let refusal = try await ledger.reserve(key, limit, now: now) else { return }
+            let window = Int64(limit.windowSeconds * 1e6)
+            let wait = refusal.until - now
+            guard refusal.reason == .window, wait <= max(patience, min(window, 10_000_000)) else { throw refusal }
+            try await Task.sleep(for: .microseconds(wait))
         }
     }
 
@@ -145,10 +169,11 @@ public final class RateLimiter: Sendable {
         }
     }
 
-    /// What the key has spent: calls in the current window and day, and any pause.
-    public func usage(_ key: String) -> Usage {
+    /// What the key has spent: calls in the current window and day (by every sidecar on the database,
+    /// for a key the ledger counts), and any pause.
+    public func usage(_ key: String, limit: Limit) async -> Usage {
         let now = Clock.now()
-        return keys.withLock { all in
+        let local = keys.withLock { all in
             guard let k = all[key] else { return Usage(inWindow: 0, inDay: 0, pausedUntil: nil) }
             let window = Int64(k.limit.windowSeconds * 1e6)
             return Usage(
@@ -157,6 +182,8 @@ public final class RateLimiter: Sendable {
                 pausedUntil: k.pausedUntil > now ? k.pausedUntil : nil
             )
         }
+        guard let ledger, limit.perDay != nil, let counted = try? await ledger.counted(key, limit, now: now) else { return local }
+        return Usage(inWindow: max(local.inWindow, counted.window), inDay: max(local.inDay, counted.day), pausedUntil: local.pausedUntil)
     }
 
     public struct Usage: Sendable, Equatable {

@@ -169,7 +169,7 @@ public enum HealthCheck {
         default:
             items.append(Item(name: "token", status: .warning, message: "not authorized yet: fill in the OAuth client and press Authorize"))
         }
-        if instance.apps.contains("books") { items.append(booksLimits(instance, zoho: zoho)) }
+        if instance.apps.contains("books") { items.append(await booksLimits(instance, zoho: zoho)) }
         if instance.apps.contains("crm") {
             let expiry = try await store.scalar(SQL("SELECT min(expires_at) FROM channels WHERE instance_id = ?", [.int(id)])).int
             if let expiry {

@@ -5,7 +5,7 @@ import ZohoAPI
 extension HealthCheck {
     /// What this sidecar has spent of Books' allowance for the instance's organization, and whether
     /// Books work waits (after a 429, or for the daily quota).
-    static func booksLimits(_ instance: Instance, zoho: ZohoService) -> Item {
+    static func booksLimits(_ instance: Instance, zoho: ZohoService) async -> Item {
         let limits = zoho.client.limits
         let key = ZohoClient.limitKey(
             .books,
@@ -13,7 +13,7 @@ extension HealthCheck {
             dataCenter: instance.dataCenter,
             booksOrganizationID: instance.booksOrganizationID
         )
-        let usage = zoho.client.limiter.usage(key)
+        let usage = await zoho.client.limiter.usage(key, limit: limits.books)
         let spent =
             "\(usage.inWindow) of \(limits.booksPerWindow) calls in the current minute, \(usage.inDay) of \(limits.booksPerDay) "
             + "in the last day (settings books_requests_per_minute, books_daily_quota)"

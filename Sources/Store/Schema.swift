@@ -368,5 +368,21 @@ enum Schema {
                 "CREATE INDEX sync_rejections_blocking ON sync_rejections (instance_id, blocking_zoho_id)",
             ]
         ),
+        Migration(
+            version: 10,
+            name: "shared Zoho call counts",
+            statements: [
+                // Zoho calls per limit key and time bucket (Queue.CallLedger): every sidecar on the database
+                // counts against one allowance, and a restart does not forget the day's calls.
+                """
+                CREATE TABLE zoho_call_counts (
+                    counter {text} NOT NULL,
+                    bucket {int} NOT NULL,
+                    calls {int} NOT NULL,
+                    PRIMARY KEY (counter, bucket)
+                )
+                """
+            ]
+        ),
     ]
 }

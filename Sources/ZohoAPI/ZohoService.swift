@@ -55,7 +55,13 @@ public struct ZohoService: Sendable {
             telemetry: telemetry,
             logger: logger
         )
-        self.client = ZohoClient(keeper: keeper, http: http, limits: limits, telemetry: telemetry)
+        self.client = ZohoClient(
+            keeper: keeper,
+            http: http,
+            limiter: RateLimiter(ledger: CallLedger(store: store)),
+            limits: limits,
+            telemetry: telemetry
+        )
         self.channels = NotificationChannels(
             store: store,
             instances: instances,
