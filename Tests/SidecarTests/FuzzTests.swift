@@ -208,7 +208,9 @@ enum Fuzz {
         }
         let growth = rssMB() - rssBefore
         #expect(failures.isEmpty, "\(name): \(failures.count) failing inputs (saved under .build/fuzz-failures), e.g. \(failures.prefix(3))")
-        #expect(slowest < .seconds(1), "\(name): an input took \(slowest)")
+        // A hang, not a slow answer (libFuzzer's -timeout counts one the same way): the slowest is
+        // printed with the figures, and a loaded CI machine took 1.07 s for an ordinary one.
+        #expect(slowest < .seconds(10), "\(name): an input took \(slowest)")
         // Other suites share the process in a full run; the memory bound is held where fuzzing runs alone.
         if alone { #expect(growth < 64, "\(name): memory grew by \(growth) MB") }
         return Report(name: name, inputs: iterations, slowest: slowest, rssGrowthMB: growth)
