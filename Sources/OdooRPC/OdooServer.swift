@@ -79,9 +79,10 @@ extension OdooClient {
         fieldsCache.withLock { $0 = [:] }
     }
 
-    /// `fields_get` of a model (name → attributes), read once per server.
-    public func fields(_ model: String) async throws -> [String: JSONValue] {
-        if let known = fieldsCache.withLock({ $0[model] }) { return known }
+    /// `fields_get` of a model (name → attributes), read once per server, and again when it lacks one of
+    /// `including`: a field added in Odoo since (a custom field a person just mapped).
+    public func fields(_ model: String, including: [String] = []) async throws -> [String: JSONValue] {
+        if let known = fieldsCache.withLock({ $0[model] }), including.allSatisfy({ known[$0] != nil }) { return known }
         let fields = try await call(model, "fields_get", [], ["attributes": ["type", "readonly", "required", "relation"]]).objectValue ?? [:]
         fieldsCache.withLock { $0[model] = fields }
         return fields

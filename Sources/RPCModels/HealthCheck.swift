@@ -228,7 +228,9 @@ public enum HealthCheck {
         }
         items += try await rejectionItems(id, store: store)
         if let odoo = components.odoo {
-            items += await odooItems(id, apps: instance.apps, targets: odoo, mappings: components.mappings)
+            let mappings = try await components.book.mappings(id)
+            items += mappingProblems(mappings)
+            items += await odooItems(id, apps: instance.apps, targets: odoo, mappings: mappings.active)
         }
         return items
     }
@@ -251,6 +253,17 @@ public enum HealthCheck {
                 message: "\(row["n"].int ?? 0) record(s) \(side) refused for mapping \(mapping): open Rejected records"
             )
         }
+    }
+
+    /// Stored mappings that cannot run as they are: each is left out, and the others sync.
+    static func mappingProblems(_ mappings: InstanceMappings) -> [Item] {
+        let broken = mappings.broken.sorted { $0.key < $1.key }.map { name, problem in
+            Item(name: "mapping \(name)", status: .error, message: "not synced until it is fixed: \(problem)")
+        }
+        let empty = mappings.empty.map { name in
+            Item(name: "mapping \(name)", status: .warning, message: "has no field pair yet: it syncs nothing until it has one")
+        }
+        return broken + empty
     }
 
     /// The instance's Odoo: its version and protocol, the login, and how each mapping fits it.

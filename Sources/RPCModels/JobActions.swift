@@ -119,8 +119,8 @@ public struct Components: Sendable {
     public var workers: WorkerPool?
     public var zoho: ZohoService?
     public var odoo: OdooTargets?
-    /// What the sync engine runs, for the health check's fit of each mapping to the instance's Odoo.
-    public var mappings: [Mapping]
+    /// Each instance's mappings, as the sync engine runs them (nil: read from the model service's store).
+    public var mappings: MappingBook?
 
     public init(
         queue: JobQueue? = nil,
@@ -128,7 +128,7 @@ public struct Components: Sendable {
         workers: WorkerPool? = nil,
         zoho: ZohoService? = nil,
         odoo: OdooTargets? = nil,
-        mappings: [Mapping] = BuiltinMappings.all
+        mappings: MappingBook? = nil
     ) {
         self.queue = queue
         self.handlers = handlers
@@ -137,6 +137,9 @@ public struct Components: Sendable {
         self.odoo = odoo
         self.mappings = mappings
     }
+
+    /// The mappings, set by `ModelService` when none were given.
+    var book: MappingBook { mappings! }
 
     func requireZoho() throws -> ZohoService {
         guard let zoho else { throw OdooFault(.userError, "Zoho access is not configured in this sidecar.") }

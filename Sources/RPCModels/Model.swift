@@ -83,19 +83,27 @@ public struct ModelHooks: Sendable {
     public var beforeCreate: Hook?
     public var beforeWrite: Hook?
     public var beforeUnlink: (@Sendable (_ ids: [Int64], _ context: HookContext) async throws -> Void)?
+    /// After records are created or written, in the same transaction: checks that need the rows as saved.
+    public var afterSave: (@Sendable (_ ids: [Int64], _ context: HookContext) async throws -> Void)?
     /// After the records are committed (to tell others they exist).
     public var afterCreate: (@Sendable (_ components: Components) -> Void)?
+    /// After any create, write or unlink is committed.
+    public var afterChange: (@Sendable (_ components: Components) -> Void)?
 
     public init(
         beforeCreate: Hook? = nil,
         beforeWrite: Hook? = nil,
         beforeUnlink: (@Sendable (_ ids: [Int64], _ context: HookContext) async throws -> Void)? = nil,
-        afterCreate: (@Sendable (_ components: Components) -> Void)? = nil
+        afterSave: (@Sendable (_ ids: [Int64], _ context: HookContext) async throws -> Void)? = nil,
+        afterCreate: (@Sendable (_ components: Components) -> Void)? = nil,
+        afterChange: (@Sendable (_ components: Components) -> Void)? = nil
     ) {
         self.beforeCreate = beforeCreate
         self.beforeWrite = beforeWrite
         self.beforeUnlink = beforeUnlink
+        self.afterSave = afterSave
         self.afterCreate = afterCreate
+        self.afterChange = afterChange
     }
 }
 

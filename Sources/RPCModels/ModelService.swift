@@ -2,6 +2,7 @@ import Core
 import Foundation
 import OdooRPC
 import Store
+import Sync
 
 /// Odoo's ORM methods (`search`, `read`, `create`, …) over the sidecar's models, on either engine.
 public struct ModelService: Sendable {
@@ -16,6 +17,8 @@ public struct ModelService: Sendable {
         self.store = store
         self.registry = registry
         self.vault = vault
+        var components = components
+        if components.mappings == nil { components.mappings = MappingBook(store: store) }
         self.components = components
         self.reader = store
     }
@@ -308,9 +311,11 @@ public struct ModelService: Sendable {
                 }
                 ids.append(id)
             }
+            try await model.hooks.afterSave?(ids, HookContext(tx: tx, vault: service.vault, env: env, components: service.components, ids: ids))
             return ids
         }
         model.hooks.afterCreate?(components)
+        model.hooks.afterChange?(components)
         return ids
     }
 
@@ -333,7 +338,9 @@ public struct ModelService: Sendable {
             let keys = values.keys.sorted()
             let sets = SQL.joined(keys.map { SQL("\($0) = ?", [values[$0]!]) }, separator: ", ")
             try await tx.execute(SQL("UPDATE \(model.table) SET ") + sets + SQL(" WHERE id IN (") + .list(ids.map { .int($0) }) + SQL(")"))
+            try await model.hooks.afterSave?(ids, HookContext(tx: tx, vault: service.vault, env: env, components: service.components, ids: ids))
         }
+        model.hooks.afterChange?(components)
     }
 
     public func unlink(_ model: Model, ids: [Int64], env: Env) async throws {
@@ -345,6 +352,7 @@ public struct ModelService: Sendable {
             try await model.hooks.beforeUnlink?(ids, HookContext(tx: tx, vault: service.vault, env: env, components: service.components))
             try await tx.execute(SQL("DELETE FROM \(model.table) WHERE id IN (") + .list(ids.map { .int($0) }) + SQL(")"))
         }
+        model.hooks.afterChange?(components)
     }
 
     /// For actions: every id exists and belongs to an allowed company, or a MissingError/AccessError.

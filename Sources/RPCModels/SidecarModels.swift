@@ -166,8 +166,18 @@ public enum SidecarModels {
                         "This instance still has \(busy) active jobs and \(linked) bindings: archive it (active = false) or disable it instead of deleting it."
                     )
                 }
-                // Its rejected records have no home without it.
+                // Its rejected records and mappings have no home without it.
                 try await ctx.tx.execute(SQL("DELETE FROM sync_rejections WHERE instance_id IN (") + .list(ids.map { .int($0) }) + SQL(")"))
+                try await ctx.tx.execute(
+                    SQL("DELETE FROM mapping_fields WHERE mapping_id IN (SELECT id FROM mappings WHERE instance_id IN (")
+                        + .list(ids.map { .int($0) })
+                        + SQL("))")
+                )
+                try await ctx.tx.execute(SQL("DELETE FROM mappings WHERE instance_id IN (") + .list(ids.map { .int($0) }) + SQL(")"))
+            },
+            afterSave: { ids, ctx in
+                // A new instance starts with its own copy of the shipped mappings, to edit as it likes.
+                for id in ids { try await MappingBook.seed(id, in: ctx.tx) }
             }
         )
     )
@@ -335,5 +345,5 @@ public enum SidecarModels {
         canUnlink: false
     )
 
-    public static let all: [Model] = [instance, job, binding, webhookEvent, log, rejection]
+    public static let all: [Model] = [instance, job, binding, webhookEvent, log, rejection, MappingModels.mapping, MappingModels.field]
 }

@@ -10,6 +10,7 @@ public enum SyncActions {
     public static func register(on registry: inout ModelRegistry) {
         registry.register("enqueue_push", on: SidecarModels.job.name, parameters: ["model", "ids", "operation", "fields", "values"]) { call in
             let queue = try call.service.components.requireQueue()
+            let book = call.service.components.book
             guard let model = call.arguments["model"]?.stringValue,
                 let ids = call.arguments["ids"]?.arrayValue?.compactMap(\.intValue), !ids.isEmpty
             else {
@@ -32,8 +33,9 @@ public enum SyncActions {
             var changes: [FieldChange] = []
             for row in rows {
                 let apps = (row["apps"].text.flatMap { try? JSONValue.parse($0) }?.arrayValue ?? []).compactMap(\.stringValue)
-                let mappings = BuiltinMappings.forApps(apps).filter { $0.odooModel == model }
-                guard let id = row["id"].int, !mappings.isEmpty else { continue }
+                guard let id = row["id"].int else { continue }
+                let mappings = try await book.mappings(id).forApps(apps).filter { $0.odooModel == model }
+                guard !mappings.isEmpty else { continue }
                 if operation == "write" {
                     // Only the fields a mapping syncs: the clock needs no others, and no other value is kept.
                     let synced = Set(mappings.flatMap { $0.fields.map(\.odoo) })
@@ -73,9 +75,10 @@ public enum SyncActions {
             registry.register(method, on: SidecarModels.instance.name) { call in
                 try await call.service.checkAccess(call.model, call.ids, call.env, operation: method)
                 let queue = try call.service.components.requireQueue()
+                let book = call.service.components.book
                 var ids: [JSONValue] = []
                 for id in call.ids {
-                    let jobs = try await SyncJobs.reconcileJobs(call.service.store, full: full, instanceID: id)
+                    let jobs = try await SyncJobs.reconcileJobs(call.service.store, book: book, full: full, instanceID: id)
                     guard !jobs.isEmpty else { throw OdooFault(.userError, "Instance \(id) is not connected: authorize it first.") }
                     ids += try await queue.enqueue(jobs).map { .int($0) }
                 }

@@ -232,6 +232,7 @@ public struct Sidecar: Sendable {
         SyncActions.register(on: &registry)
         HealthCheck.register(on: &registry)
         RejectionActions.register(on: &registry)
+        MappingActions.register(on: &registry)
         return registry
     }
 
@@ -304,7 +305,7 @@ public struct Sidecar: Sendable {
             instances: zoho.instances,
             queue: queue,
             settings: webhookSettings,
-            mappings: sync.mappings,
+            mappings: sync.book,
             telemetry: telemetry,
             logger: logger
         )
@@ -316,7 +317,7 @@ public struct Sidecar: Sendable {
             store: store,
             registry: Sidecar.registry(),
             vault: vault,
-            components: Components(queue: queue, handlers: handlers, workers: workers, zoho: zoho, odoo: odooTargets, mappings: sync.mappings)
+            components: Components(queue: queue, handlers: handlers, workers: workers, zoho: zoho, odoo: odooTargets, mappings: sync.book)
         )
         self.keys = APIKeys(store: store)
         self.rpc = RPCEndpoint(models: models, keys: keys, version: Sidecar.version, logger: logger)
@@ -337,6 +338,7 @@ public struct Sidecar: Sendable {
         let (keeper, channels, store, queue, logger, retention, logRetention) = (
             zoho.keeper, zoho.channels, store, queue, logger, webhookRetentionDays, logRetentionDays
         )
+        let book = sync.book
         var services: [any Service] = workers.map { [WorkerService(pool: $0, grace: shutdownGrace)] } ?? []
         services.append(
             Periodic(name: "token refresh", interval: .seconds(60), logger: logger) {
@@ -362,7 +364,7 @@ public struct Sidecar: Sendable {
             // At most one waiting reconciliation per mapping (identity key), however many sidecars schedule it.
             services.append(
                 Periodic(name: "reconciliation schedule", interval: .seconds(reconcileInterval), waitFirst: true, logger: logger) {
-                    _ = try await queue.enqueue(try await SyncJobs.reconcileJobs(queue.store, full: false, scheduled: true))
+                    _ = try await queue.enqueue(try await SyncJobs.reconcileJobs(queue.store, book: book, full: false, scheduled: true))
                 }
             )
         }

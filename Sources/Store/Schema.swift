@@ -384,5 +384,59 @@ enum Schema {
                 """
             ]
         ),
+        Migration(
+            version: 11,
+            name: "mappings as records",
+            statements: [
+                // What each instance syncs (Sync.MappingBook): the shipped mappings are copied in for every
+                // instance (`instances.mappings_seeded`), and a person edits, adds or switches them off over RPC.
+                // The field pairs' transform options (value tables, the mapping a lookup goes through) are JSON.
+                """
+                CREATE TABLE mappings (
+                    id {pk},
+                    company_id {int} NOT NULL,
+                    instance_id {int} NOT NULL,
+                    name {text} NOT NULL,
+                    sequence {int} NOT NULL DEFAULT 10,
+                    active {int} NOT NULL DEFAULT 1,
+                    shipped {text},
+                    odoo_model {text} NOT NULL,
+                    odoo_domain {text} NOT NULL DEFAULT '[]',
+                    odoo_defaults {text} NOT NULL DEFAULT '{}',
+                    app {text} NOT NULL,
+                    object {text} NOT NULL,
+                    match_odoo {text} NOT NULL,
+                    match_zoho {text} NOT NULL,
+                    conflict {text} NOT NULL DEFAULT 'newest',
+                    on_odoo_delete {text} NOT NULL DEFAULT 'delete',
+                    on_zoho_delete {text} NOT NULL DEFAULT 'archive',
+                    last_check {text},
+                    checked_at {int},
+                    created_at {int} NOT NULL,
+                    updated_at {int} NOT NULL,
+                    UNIQUE (instance_id, name)
+                )
+                """,
+                """
+                CREATE TABLE mapping_fields (
+                    id {pk},
+                    company_id {int} NOT NULL,
+                    mapping_id {int} NOT NULL,
+                    sequence {int} NOT NULL DEFAULT 10,
+                    odoo {text} NOT NULL,
+                    zoho {text} NOT NULL,
+                    direction {text} NOT NULL DEFAULT 'both',
+                    transform {text} NOT NULL DEFAULT 'plain',
+                    options {text} NOT NULL DEFAULT '{}',
+                    odoo_until {int},
+                    odoo_from_parent {int} NOT NULL DEFAULT 0,
+                    created_at {int} NOT NULL,
+                    updated_at {int} NOT NULL
+                )
+                """,
+                "CREATE INDEX mapping_fields_mapping ON mapping_fields (mapping_id, sequence)",
+                "ALTER TABLE instances ADD COLUMN mappings_seeded {int} NOT NULL DEFAULT 0",
+            ]
+        ),
     ]
 }

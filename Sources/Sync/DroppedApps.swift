@@ -9,16 +9,25 @@ extension SyncJobs {
         guard !instanceIDs.isEmpty else { return }
         let rows = try await tx.query(
             SQL(
-                "SELECT id, kind, payload FROM jobs WHERE state IN ('pending', 'waiting') AND kind IN (?, ?) AND instance_id IN (",
+                "SELECT id, instance_id, kind, payload FROM jobs WHERE state IN ('pending', 'waiting') AND kind IN (?, ?) AND instance_id IN (",
                 [.text(reconcile), .text(pull)]
             )
                 + .list(instanceIDs.map { .int($0) }) + SQL(")")
         )
+        // A reconciliation names its mapping; the mapping (the instance's own) names the app.
+        let mappings = try await tx.query(
+            SQL("SELECT instance_id, name, app FROM mappings WHERE instance_id IN (") + .list(instanceIDs.map { .int($0) }) + SQL(")")
+        )
+        func key(_ instance: Int64?, _ mapping: String?) -> String { "\(instance ?? 0):\(mapping ?? "")" }
+        var appOf: [String: String] = [:]
+        for m in mappings {
+            appOf[key(m["instance_id"].int, m["name"].text)] = m["app"].text
+        }
         var byApp: [String: [Int64]] = [:]
         for row in rows {
             let payload = row["payload"].text.flatMap { try? JSONValue.parse($0) }
-            let app =
-                row["kind"].text == reconcile ? payload?["mapping"]?.stringValue.flatMap(BuiltinMappings.named)?.app : payload?["app"]?.stringValue
+            let isReconcile = row["kind"].text == reconcile
+            let app = isReconcile ? appOf[key(row["instance_id"].int, payload?["mapping"]?.stringValue)] : payload?["app"]?.stringValue
             guard let app, !apps.contains(app), let id = row["id"].int else { continue }
             byApp[app, default: []].append(id)
         }

@@ -187,6 +187,7 @@ extension Mapping {
 }
 
 /// The mappings shipped with the sidecar: partners with CRM Accounts and Contacts, and with Books contacts.
+/// Each instance gets its own copy as records (`MappingBook`), which a person edits; these stay as shipped.
 public enum BuiltinMappings {
     public static let json = """
         [
@@ -240,14 +241,11 @@ public enum BuiltinMappings {
         ]
         """
 
-    public static let all: [Mapping] = {
-        // The shipped text is part of the build; a mistake in it must stop the tests, not a customer's sync.
-        let list = try! JSONValue.parse(json).arrayValue!
-        return list.map { try! Mapping(json: $0) }
-    }()
+    /// Each shipped mapping's JSON form: what `MappingBook` copies in for every instance.
+    // The shipped text is part of the build; a mistake in it must stop the tests, not a customer's sync.
+    public static let list: [JSONValue] = try! JSONValue.parse(json).arrayValue!
 
-    /// The mappings an instance runs: those of its enabled apps.
-    public static func forApps(_ apps: [String]) -> [Mapping] { all.filter { apps.contains($0.app) } }
+    public static let all: [Mapping] = list.map { try! Mapping(json: $0) }
 
     public static func named(_ name: String) -> Mapping? { all.first { $0.name == name } }
 }

@@ -15,8 +15,8 @@ public struct MappingFit: Sendable {
     public static func check(_ m: Mapping, client: OdooClient) async throws -> MappingFit {
         let server = try await client.server()
         let fitted = m.fitted(to: server.series)
-        let known = try await client.fields(m.odooModel)
         let named = [fitted.matchOdoo] + fitted.fields.map(\.odoo)
+        let known = try await client.fields(m.odooModel, including: named)
         var missing: [String] = []
         for field in named where known[field] == nil && !missing.contains(field) {
             missing.append(field)

@@ -29,15 +29,23 @@ extension SyncJobs {
     public static let reconcile = "zoho.reconcile"
 
     /// A reconcile job for every mapping of every connected instance; one waiting job per mapping at most.
-    public static func reconcileJobs(_ store: any Store, full: Bool, instanceID: Int64? = nil, scheduled: Bool = false) async throws -> [NewJob] {
+    public static func reconcileJobs(
+        _ store: any Store,
+        book: MappingBook,
+        full: Bool,
+        instanceID: Int64? = nil,
+        mapping: String? = nil,
+        scheduled: Bool = false
+    ) async throws -> [NewJob] {
         var sql = SQL("SELECT id, company_id, apps FROM instances WHERE active = 1 AND state = 'connected'")
         if let instanceID { sql.append(SQL(" AND id = ?", [.int(instanceID)])) }
         var jobs: [NewJob] = []
         for row in try await store.query(sql + SQL(" ORDER BY id")) {
             guard let id = row["id"].int else { continue }
             let apps = (row["apps"].text.flatMap { try? JSONValue.parse($0) }?.arrayValue ?? []).compactMap(\.stringValue)
-            // Companies before their people: a contact's lookup can only be set once its account is bound.
-            for m in BuiltinMappings.forApps(apps) {
+            // In sequence order: companies before their people, as a contact's lookup can only be set once
+            // its account is bound.
+            for m in try await book.mappings(id).forApps(apps) where mapping == nil || m.name == mapping {
                 jobs.append(
                     NewJob(
                         kind: reconcile,
@@ -57,8 +65,10 @@ extension SyncJobs {
 extension SyncEngine {
     func reconcile(_ request: ReconcileRequest, job: Job) async throws -> JSONValue {
         let instance = try await requireInstance(job)
-        guard let named = mappings.first(where: { $0.name == request.mapping }) else {
-            throw JobError(.permanent, "no mapping named \(request.mapping)")
+        let mappings = try await book.mappings(instance.id)
+        guard let named = mappings.named(request.mapping) else {
+            if let problem = mappings.broken[request.mapping] { throw JobError(.permanent, problem) }
+            return ["skipped": .string("the instance has no active mapping named \(request.mapping): it was switched off, renamed or deleted")]
         }
         guard instance.apps.contains(named.app) else {
             return ["skipped": .string(Self.appDropped(named, instance))]

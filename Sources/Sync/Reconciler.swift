@@ -167,8 +167,9 @@ public enum Reconciler {
                     takeOdoo = true  // only Odoo changed
                 } else if let agreed, o == agreed {
                     takeOdoo = false  // only Zoho changed
-                } else if base == nil, o.isNull || z.isNull {
-                    takeOdoo = z.isNull  // first linking: an empty value never erases the other side's
+                } else if agreed == nil, o.isNull || z.isNull {
+                    // First linking, or a pair added to the mapping since: an empty value never erases the other side's.
+                    takeOdoo = z.isNull
                 } else if let wins = odooWins(p) {
                     takeOdoo = wins
                 } else {

@@ -78,7 +78,8 @@ public struct SyncEngine: Sendable {
     let bindings: Bindings
     let rejections: Rejections
     let log: LogBook
-    public let mappings: [Mapping]
+    /// Each instance's mappings, as stored.
+    public let book: MappingBook
     let lock: SyncLock
     /// Each field a sync writes and why, at debug level: the answer to "why did this value win?".
     let logger: Logger
@@ -87,7 +88,7 @@ public struct SyncEngine: Sendable {
         store: any Store,
         zoho: ZohoService,
         odoo: OdooTargets,
-        mappings: [Mapping] = BuiltinMappings.all,
+        book: MappingBook? = nil,
         logger: Logger = Logger(label: "zoho-sidecar.sync")
     ) {
         self.logger = logger
@@ -97,7 +98,7 @@ public struct SyncEngine: Sendable {
         self.bindings = Bindings(store: store)
         self.rejections = Rejections(store: store)
         self.log = LogBook(store: store)
-        self.mappings = mappings
+        self.book = book ?? MappingBook(store: store)
         self.lock = SyncLock(instances: zoho.instances)
     }
 
@@ -145,7 +146,7 @@ public struct SyncEngine: Sendable {
         let client = try await odoo.client(for: instance.id)
         var report = Report()
         var limited: ZohoError?
-        for m in mappings where m.odooModel == request.model && instance.apps.contains(m.app) {
+        for m in try await book.mappings(instance.id).forApps(instance.apps) where m.odooModel == request.model {
             let fitted = try await fitted(m, client: client)
             // An app at its limit waits alone: the other apps' mappings of these records go on now.
             do {
@@ -165,7 +166,7 @@ public struct SyncEngine: Sendable {
         }
         let client = try await odoo.client(for: instance.id)
         var report = Report()
-        for m in mappings where m.app == request.app && m.object == request.object && instance.apps.contains(m.app) {
+        for m in try await book.mappings(instance.id).forApps(instance.apps) where m.app == request.app && m.object == request.object {
             report = try await syncLocked(
                 try await fitted(m, client: client),
                 instance: instance,
@@ -746,8 +747,9 @@ public struct SyncEngine: Sendable {
         report: inout Report
     ) async throws -> Bool {
         var synced = false
+        let mappings = try await book.mappings(instance.id)
         for p in m.fields {
-            guard case .lookup(let other) = p.transform, let target = mappings.first(where: { $0.name == other }),
+            guard case .lookup(let other) = p.transform, let target = mappings.named(other),
                 target.name != m.name, instance.apps.contains(target.app)
             else { continue }
             let odooRefs = Array(Set(odoo.compactMap { $0[p.odoo]?.arrayValue?.first?.intValue }))
@@ -775,8 +777,9 @@ public struct SyncEngine: Sendable {
                 if let code = c["code"]?.stringValue { l.countryID[code.lowercased()] = id }
             }
         }
+        let mappings = try await book.mappings(instance.id)
         for p in m.fields {
-            guard case .lookup(let other) = p.transform, let target = mappings.first(where: { $0.name == other }) else { continue }
+            guard case .lookup(let other) = p.transform, let target = mappings.named(other) else { continue }
             let odooRefs = odoo.compactMap { $0[p.odoo]?.arrayValue?.first?.intValue }
             let zohoRefs = zoho.compactMap { r in r[p.zoho[0]].flatMap { $0["id"]?.stringValue ?? $0.stringValue } }
             let found =

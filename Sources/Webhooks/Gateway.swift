@@ -79,8 +79,8 @@ public final class WebhookGateway: Sendable {
     let sampler = RefusalSampler()
     let logger: Logger
     let telemetry: Telemetry
-    /// What the mappings sync, app → Zoho objects: a delivery for anything else would make a job that does nothing.
-    let synced: [String: Set<String>]
+    /// What each instance's mappings sync: a delivery for anything else would make a job that does nothing.
+    let mappings: MappingBook
     private let counters = Mutex<[String: Int]>([:])
 
     public init(
@@ -88,12 +88,12 @@ public final class WebhookGateway: Sendable {
         instances: Instances,
         queue: JobQueue,
         settings: WebhookSettings,
-        mappings: [Mapping],
+        mappings: MappingBook,
         telemetry: Telemetry = .none,
         logger: Logger
     ) {
         self.telemetry = telemetry
-        self.synced = Dictionary(grouping: mappings, by: \.app).mapValues { Set($0.map(\.object)) }
+        self.mappings = mappings
         self.settings = settings
         self.instances = instances
         self.writer = EventWriter(queue: queue, dedupWindowSeconds: settings.dedupWindowSeconds)
@@ -167,8 +167,18 @@ public final class WebhookGateway: Sendable {
             let reason = "instance \(id) does not sync \(d.app): add \(d.app) to its apps, or remove this webhook in Zoho"
             return await refuse(entry, .rejected, 422, reason)
         }
-        guard synced[d.app]?.contains(event.object) == true else {
-            let known = (synced[d.app] ?? []).sorted().joined(separator: ", ")
+        let synced: [Mapping]
+        do {
+            synced = try await mappings.recent(id).active.filter { $0.app == d.app }
+        } catch {
+            logger.error("webhook: cannot read the mappings of instance \(id): \(Secrets.redact("\(error)"))")
+            return count(
+                "unavailable",
+                Reply(status: 503, body: ["error": "unavailable", "message": "the sidecar cannot reach its store; retry later"], retryAfter: 5)
+            )
+        }
+        guard synced.contains(where: { $0.object == event.object }) else {
+            let known = Set(synced.map(\.object)).sorted().joined(separator: ", ")
             let reason = "no mapping syncs \(d.app) \(event.object) (synced: \(known)): add a mapping for it, or remove this webhook in Zoho"
             return await refuse(entry, .rejected, 422, reason)
         }

@@ -433,7 +433,7 @@ struct WebhookTests {
                 instances: Instances(store: store, vault: s.sidecar.vault),
                 queue: JobQueue(store: store),
                 settings: WebhookSettings(),
-                mappings: BuiltinMappings.all,
+                mappings: MappingBook(store: store),
                 logger: s.sidecar.logger
             )
             let token = NotificationChannels.token(secret: secret)
