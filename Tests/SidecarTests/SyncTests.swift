@@ -481,7 +481,9 @@ struct SyncTests {
                 _ = try await h.odoo.odoo.execute("res.partner", "create", [["name": .string(name)]], ["context": ["zoho_skip_push": true]])
             }
             let since = Clock.now()
-            _ = try await h.s.sidecar.queue.enqueue(try await SyncJobs.reconcileJobs(h.s.sidecar.store, book: h.s.sidecar.sync.book, full: false, scheduled: true))
+            _ = try await h.s.sidecar.queue.enqueue(
+                try await SyncJobs.reconcileJobs(h.s.sidecar.store, book: h.s.sidecar.sync.book, full: false, scheduled: true)
+            )
             try await h.settle()
             let contacts = try await h.zohoRecords("Contacts")
             let accounts = try await h.zohoRecords("Accounts")
@@ -494,7 +496,9 @@ struct SyncTests {
             #expect(try await h.zohoRecords("Contacts").count == 2, "the initial sync, asked for, copies them")
             // From then on the schedule catches up what no one forwarded.
             _ = try await h.odoo.odoo.execute("res.partner", "create", [["name": "Late Arrival"]], ["context": ["zoho_skip_push": true]])
-            _ = try await h.s.sidecar.queue.enqueue(try await SyncJobs.reconcileJobs(h.s.sidecar.store, book: h.s.sidecar.sync.book, full: false, scheduled: true))
+            _ = try await h.s.sidecar.queue.enqueue(
+                try await SyncJobs.reconcileJobs(h.s.sidecar.store, book: h.s.sidecar.sync.book, full: false, scheduled: true)
+            )
             try await h.settle()
             #expect(try await h.zohoRecords("Contacts").contains { $0["Last_Name"] == "Arrival" })
             #expect(try await h.failedJobs().isEmpty)
