@@ -5,8 +5,9 @@ import NIOCore
 import OdooRPC
 
 /// A small Odoo for CI, where a real one cannot run: `/jsonrpc` (and, from series 19, JSON-2 and
-/// `/web/version`) for `res.partner` and `res.country`, as `../shared/odoo-facts.md` describes the wire (empty values are `false`,
-/// many2one values `[id, name]`, `write_date` to the second, archived records hidden unless asked,
+/// `/web/version`) for `res.partner`, `res.country` and the CRM models of `StandInModels.swift`, as
+/// `../shared/odoo-facts.md` describes the wire (empty values are `false`, many2one values `[id, name]`,
+/// many2many values lists of ids, `write_date` to the second, archived records hidden unless asked,
 /// errors in Odoo's envelope with HTTP 200). Like the addon, it forwards writes made without
 /// `zoho_skip_push` to a callback after "commit", so tests can see every echo the sidecar would cause.
 public actor OdooStandIn {
@@ -29,8 +30,8 @@ public actor OdooStandIn {
     let fields: [String: [String: String]]
     /// Requests per door: "jsonrpc", "json2", "version" (`/web/version`).
     public private(set) var requests: [String: Int] = [:]
-    var tables: [String: [Int64: [String: JSONValue]]] = ["res.partner": [:], "res.country": [:]]
-    var nextID: [String: Int64] = ["res.partner": 100, "res.country": 1]
+    var tables: [String: [Int64: [String: JSONValue]]]
+    var nextID: [String: Int64]
     /// Every write, in order, with whether it carried `zoho_skip_push`.
     public private(set) var writes: [Write] = []
     /// Writes that changed nothing (every value already as written): an echo, seen from Odoo.
@@ -51,15 +52,9 @@ public actor OdooStandIn {
         if series >= 19 { fields["res.partner"]?["mobile"] = nil }
         self.fields = fields
         Secrets.register(apiKey)
-        var countries: [Int64: [String: JSONValue]] = [:]
-        for (i, (code, name)) in [
-            ("BE", "Belgium"), ("DE", "Germany"), ("FR", "France"), ("GB", "United Kingdom"), ("IN", "India"), ("US", "United States"),
-        ].enumerated() {
-            let id = Int64(i + 1)
-            countries[id] = ["id": .int(id), "name": .string(name), "code": .string(code), "write_date": "2024-01-01 00:00:00"]
-        }
-        tables["res.country"] = countries
-        nextID["res.country"] = Int64(countries.count + 1)
+        tables = Self.seed
+        // A test's records get ids from 100, clear of the seeded ones.
+        nextID = tables.mapValues { _ in 100 }
     }
 
     /// Down: every request gets 503, as from a proxy in front of a stopped Odoo (reliability tests).
@@ -79,29 +74,19 @@ public actor OdooStandIn {
 
     // MARK: fields
 
-    static let fields17: [String: [String: String]] = [
-        "res.partner": [
-            "name": "char", "email": "char", "phone": "char", "mobile": "char", "function": "char", "website": "char",
-            "street": "char", "city": "char", "zip": "char", "country_id": "many2one:res.country", "parent_id": "many2one:res.partner",
-            "is_company": "boolean", "active": "boolean", "type": "selection", "company_id": "many2one:res.company", "comment": "text",
-            "write_date": "datetime", "create_date": "datetime", "display_name": "char", "id": "integer",
-        ],
-        "res.country": ["name": "char", "code": "char", "id": "integer", "display_name": "char", "write_date": "datetime"],
-    ]
-
     var now: String { Clock.odooString(Clock.now()) }
 
-    func insert(_ model: String, _ values: [String: JSONValue]) -> Int64 {
+    func insert(_ model: String, _ values: [String: JSONValue]) throws -> Int64 {
         let id = nextID[model]!
         nextID[model] = id + 1
         var row: [String: JSONValue] = ["id": .int(id), "create_date": .string(now), "write_date": .string(now)]
+        if fields[model]?["active"] != nil { row["active"] = true }
         if model == "res.partner" {
-            row["active"] = true
             row["is_company"] = false
             row["company_id"] = .int(1)
             row["type"] = "contact"
         }
-        for (k, v) in values { row[k] = Self.stored(v) }
+        for (k, v) in values { row[k] = try stored(model, k, v) }
         tables[model]![id] = row
         if model == "res.partner" { syncAddress(id, values) }
         return id
@@ -136,6 +121,15 @@ public actor OdooStandIn {
         return v
     }
 
+    /// A value written to a field, as kept: a many2many takes Odoo's Command.set, `[[6, 0, ids]]`.
+    func stored(_ model: String, _ field: String, _ v: JSONValue) throws -> JSONValue {
+        guard fields[model]?[field]?.hasPrefix("many2many:") == true else { return Self.stored(v) }
+        guard let command = v.arrayValue?.first?.arrayValue, v.arrayValue?.count == 1, command.count == 3, command[0] == 6,
+            let ids = command[2].arrayValue?.compactMap(\.intValue)
+        else { throw OdooFault(.valueError, "the stand-in takes [[6, 0, ids]] for \(model).\(field), got \(v.serialized())") }
+        return .array(ids.map { .int($0) })
+    }
+
     func present(_ model: String, _ row: [String: JSONValue], fields: [String]?) -> [String: JSONValue] {
         let spec = self.fields[model]!
         let names = fields.flatMap { $0.isEmpty ? nil : $0 } ?? spec.keys.sorted()
@@ -153,6 +147,8 @@ public actor OdooStandIn {
                 } else {
                     out[f] = false
                 }
+            } else if kind.hasPrefix("many2many:") {
+                out[f] = value.isNull ? [] : value
             } else if kind == "boolean" {
                 out[f] = .bool(value.boolValue ?? false)
             } else {
@@ -214,7 +210,7 @@ public actor OdooStandIn {
                 if model == "res.partner", (values["name"]?.stringValue ?? "").isEmpty, values["is_company"]?.boolValue == true {
                     throw OdooFault(.validationError, "Contacts require a name")
                 }
-                created.append(insert(model, values))
+                created.append(try insert(model, values))
             }
             writes.append(Write(operation: "create", model: model, ids: created, values: list.first?.objectValue ?? [:], skipPush: skip))
             await after(model, created, "create", values: [:], skip: skip)
@@ -225,9 +221,11 @@ public actor OdooStandIn {
             if skip, let hook = beforeSidecarWrite { await hook(list, values) }
             try checkExists(list)
             try Self.checkFields(model, values.keys, spec: spec)
-            if list.allSatisfy({ id in values.allSatisfy { k, v in (tables[model]![id]![k] ?? .null) == Self.stored(v) } }) { noopWrites += 1 }
+            if try list.allSatisfy({ id in try values.allSatisfy { k, v in (tables[model]![id]![k] ?? .null) == (try stored(model, k, v)) } }) {
+                noopWrites += 1
+            }
             for id in list {
-                for (k, v) in values { tables[model]![id]![k] = Self.stored(v) }
+                for (k, v) in values { tables[model]![id]![k] = try stored(model, k, v) }
                 tables[model]![id]!["write_date"] = .string(now)
                 if model == "res.partner" { syncAddress(id, values) }
             }
@@ -242,7 +240,7 @@ public actor OdooStandIn {
             await after(model, list, "unlink", values: [:], skip: skip)
             return true
         case "fields_get":
-            return .object(spec.mapValues { kind in ["type": .string(kind.hasPrefix("many2one") ? "many2one" : kind), "string": .string(kind)] })
+            return .object(spec.mapValues { kind in ["type": .string(String(kind.prefix { $0 != ":" })), "string": .string(kind)] })
         default:
             throw OdooFault(.valueError, "The method '\(method)' does not exist on the model '\(model)'")
         }
@@ -410,7 +408,8 @@ enum StandInDomain {
         guard let parts = item.arrayValue, parts.count == 3, let field = parts[0].stringValue, let op = parts[1].stringValue else {
             throw OdooFault(.valueError, "Invalid leaf \(item.serialized())")
         }
-        let value = field == "id" ? row["id"]! : (row[field] ?? .null)
+        // Odoo searches a display name through the model's name (`_rec_name`).
+        let value = field == "id" ? row["id"]! : (row[field == "display_name" ? "name" : field] ?? .null)
         let target = OdooStandIn.stored(parts[2])
         func text(_ v: JSONValue) -> String? { v.stringValue ?? v.intValue.map(String.init) }
         switch op {

@@ -246,12 +246,14 @@ public enum HealthCheck {
         guard !rows.isEmpty else { return [Item(name: "rejected records", status: .ok, message: "none: every record synced was accepted")] }
         return rows.map { row in
             let mapping = row["mapping"].text ?? ""
-            let side = row["rejected_by"].text == "odoo" ? "Odoo" : "Zoho"
-            return Item(
-                name: "rejected \(mapping)",
-                status: .warning,
-                message: "\(row["n"].int ?? 0) record(s) \(side) refused for mapping \(mapping): open Rejected records"
-            )
+            let count = row["n"].int ?? 0
+            let message =
+                switch row["rejected_by"].text {
+                case "mapping": "\(count) record(s) with values mapping \(mapping) cannot convert: open Rejected records"
+                case "odoo": "\(count) record(s) Odoo refused for mapping \(mapping): open Rejected records"
+                default: "\(count) record(s) Zoho refused for mapping \(mapping): open Rejected records"
+                }
+            return Item(name: "rejected \(mapping)", status: .warning, message: message)
         }
     }
 

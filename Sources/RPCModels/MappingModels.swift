@@ -10,7 +10,10 @@ public enum MappingModels {
     public static let transforms: [Choice] = [
         Choice("plain", "Same value"), Choice("name_split", "Name ↔ first and last name"),
         Choice("selection", "Value table"), Choice("country", "Country ↔ name"), Choice("html", "HTML ↔ text"),
-        Choice("lookup", "Lookup through another mapping"),
+        Choice("lookup", "Lookup through another mapping"), Choice("date", "Date"), Choice("datetime", "Date and time"),
+        Choice("integer", "Whole number"), Choice("decimal", "Decimal"), Choice("currency", "Currency amount"),
+        Choice("boolean", "Checkbox"), Choice("many2one", "Picklist ↔ Odoo record"), Choice("tags", "Multi-select ↔ tags"),
+        Choice("user", "Zoho user ↔ Odoo user"),
     ]
 
     public static let mapping = Model(

@@ -322,7 +322,13 @@ public enum SidecarModels {
             Field("zoho_app", .selection(apps), "Zoho App", readonly: true),
             Field("zoho_object", .char, "Zoho Module", readonly: true),
             Field("zoho_id", .char, "Zoho Record ID", readonly: true, help: "Empty when Zoho refused to create the record."),
-            Field("rejected_by", .selection([Choice("zoho", "Zoho"), Choice("odoo", "Odoo")]), "Refused By", readonly: true),
+            Field(
+                "rejected_by",
+                .selection([Choice("zoho", "Zoho"), Choice("odoo", "Odoo"), Choice("mapping", "Mapping")]),
+                "Refused By",
+                readonly: true,
+                help: "Mapping: a value the mapping cannot convert, such as a picklist value outside its value table."
+            ),
             Field("operation", .selection([Choice("create", "Create"), Choice("update", "Update")]), "Operation", readonly: true),
             Field("code", .char, "Zoho Code", readonly: true, help: "Zoho's own code, e.g. DUPLICATE_DATA or INVALID_DATA."),
             Field("zoho_field", .char, "Zoho Field", column: "field", readonly: true),

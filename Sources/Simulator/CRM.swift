@@ -27,17 +27,10 @@ extension SimState {
                 ]
             )
         case "users":
+            let users = r.query["type"] == "CurrentUser" ? Array(CRMModules.users.prefix(1)) : CRMModules.users
             return .json(
                 200,
-                [
-                    "users": [
-                        [
-                            "id": "5725767000000100001", "full_name": "Sim Admin", "email": "admin@sim.zoho.local",
-                            "role": ["name": "CEO", "id": "5725767000000100002"], "status": "active",
-                        ]
-                    ],
-                    "info": ["per_page": 200, "count": 1, "page": 1, "more_records": false],
-                ]
+                ["users": .array(users), "info": ["per_page": 200, "count": .int(Int64(users.count)), "page": 1, "more_records": false]]
             )
         case "settings":
             guard route.count == 2, route[1] == "fields", r.method == "GET" else { return CRMError.notFound }
@@ -165,8 +158,7 @@ extension SimState {
         out["id"] = .string(record.id)
         out["Created_Time"] = .string(zohoTime(record.created))
         out["Modified_Time"] = .string(zohoTime(record.modified))
-        let owner: JSONValue = ["name": "Sim Admin", "id": "5725767000000100001", "email": "admin@sim.zoho.local"]
-        out["Owner"] = owner
+        out["Owner"] = record.fields["Owner"] ?? ["name": "Sim Admin", "id": "5725767000000100001", "email": "admin@sim.zoho.local"]
         out["Created_By"] = ["name": "Sim Admin", "id": "5725767000000100001"]
         out["Modified_By"] = ["name": "Sim Admin", "id": "5725767000000100001"]
         if let fields { out = out.filter { $0.key == "id" || fields.contains($0.key) } }
@@ -488,8 +480,14 @@ extension SimState {
             else { return "email" }
         case .lookup:
             guard let id = value["id"]?.stringValue ?? value.stringValue, org.records[spec.lookupModule!]?[id] != nil else { return "lookup" }
+        case .multiselectpicklist:
+            guard let choices = value.arrayValue, choices.allSatisfy({ $0.stringValue != nil }) else { return "multiselectpicklist" }
         case .date:
             guard let s = value.stringValue, s.count == 10, Clock.parseOdoo(s) != nil else { return "date" }
+        case .datetime:
+            guard let s = value.stringValue, s.contains("T"), Clock.parseOdoo(s) != nil else { return "datetime" }
+        case .ownerlookup:
+            guard Self.user(value) != nil else { return "ownerlookup" }
         case .currency:
             guard value.doubleValue != nil else { return "currency" }
         case .integer:
@@ -498,8 +496,19 @@ extension SimState {
         return nil
     }
 
-    /// Lookups are stored as {"id", "name"} whatever form they came in.
+    /// The user a write names as owner, by id (`{"id": …}` or the id alone).
+    static func user(_ value: JSONValue) -> JSONValue? {
+        let id = value["id"]?.stringValue ?? value.stringValue
+        return CRMModules.users.first { $0["id"]?.stringValue == id }
+    }
+
+    /// Lookups are stored as {"id", "name"} and owners as {"id", "name", "email"}, whatever form they came in;
+    /// a date and time in the organisation's time zone, whatever offset it was written with.
     func normalise(_ spec: CRMField, _ value: JSONValue, org: CRMOrg) -> JSONValue {
+        if spec.kind == .ownerlookup, let user = Self.user(value) {
+            return ["id": user["id"] ?? .null, "name": user["full_name"] ?? .null, "email": user["email"] ?? .null]
+        }
+        if spec.kind == .datetime, let instant = value.stringValue.flatMap(Clock.parseOdoo) { return .string(zohoTime(instant)) }
         guard spec.kind == .lookup, let id = value["id"]?.stringValue ?? value.stringValue,
             let target = org.records[spec.lookupModule!]?[id]
         else { return value }

@@ -3,7 +3,9 @@ import Foundation
 
 /// One CRM field's metadata, as `/settings/fields` reports it and as writes are validated against.
 struct CRMField: Sendable {
-    enum Kind: String, Sendable { case text, textarea, email, phone, website, lookup, picklist, date, currency, integer }
+    enum Kind: String, Sendable {
+        case text, textarea, email, phone, website, lookup, picklist, multiselectpicklist, date, datetime, currency, integer, ownerlookup
+    }
     let apiName: String
     let kind: Kind
     let mandatory: Bool
@@ -54,6 +56,22 @@ enum CRMModules {
             CRMField(apiName: "Closing_Date", kind: .date, mandatory: false),
             CRMField(apiName: "Account_Name", kind: .lookup, mandatory: false, lookupModule: "Accounts"),
             CRMField(apiName: "Contact_Name", kind: .lookup, mandatory: false, lookupModule: "Contacts"),
+            CRMField(apiName: "Owner", kind: .ownerlookup, mandatory: false),
+            // Custom fields, as an organisation adds them: a date and time, and a multi-select picklist.
+            CRMField(apiName: "Closed_Time", kind: .datetime, mandatory: false),
+            CRMField(apiName: "Segments", kind: .multiselectpicklist, mandatory: false),
+        ],
+    ]
+
+    /// The organisation's users: who records can be owned by. The first is the one the API is used as.
+    static let users: [JSONValue] = [
+        [
+            "id": "5725767000000100001", "full_name": "Sim Admin", "email": "admin@sim.zoho.local",
+            "role": ["name": "CEO", "id": "5725767000000100002"], "status": "active",
+        ],
+        [
+            "id": "5725767000000100003", "full_name": "Sim Sales", "email": "sales@sim.zoho.local",
+            "role": ["name": "Sales", "id": "5725767000000100004"], "status": "active",
         ],
     ]
 

@@ -78,7 +78,14 @@ struct FieldClocks {
     }
 
     /// `change` is what Zoho's callback for this pull reported of the Zoho record, if anything.
-    func asLeft(_ m: Mapping, _ b: Binding, odoo o: JSONValue, zoho z: JSONValue, change: ZohoChange?, lookups: Lookups) -> AsLeft {
+    func asLeft(
+        _ m: Mapping,
+        _ b: Binding,
+        odoo o: JSONValue,
+        zoho z: JSONValue,
+        change: ZohoChange?,
+        lookups: Lookups
+    ) throws(ConversionError) -> AsLeft {
         let odooChanges = odoo[String(b.odooID)] ?? [:]
         let zohoChanges = zoho[b.zohoID] ?? [:]
         // A value the last known change did not set came from a later one, not reported yet: it is at
@@ -134,7 +141,7 @@ struct FieldClocks {
         view.times.unsettledZoho = unsettled(twoWay.flatMap(\.zoho), zohoChanges, z, recordTime: zohoRecordTime)
 
         // Zoho: the callback reports a person's change inside the window of the sidecar's write of that field.
-        view.restoreZoho = Reconciler.overwritten(m, zoho: z, change: change, binding: b, lookups: lookups, latest: latest)
+        view.restoreZoho = try Reconciler.overwritten(m, zoho: z, change: change, binding: b, lookups: lookups, latest: latest)
         if let change, !view.restoreZoho.isEmpty, case .object(var record) = z {
             record.merge(view.restoreZoho) { _, person in person }
             view.zoho = .object(record)

@@ -14,11 +14,12 @@ public struct Mapping: Sendable, Equatable {
     public enum Policy: String, Sendable { case newest, odoo, zoho }
 
     public struct FieldPair: Sendable, Equatable {
+        /// How a pair's values cross; a value a transform cannot carry fails its record (`ConversionError`).
         public enum Transform: Sendable, Equatable {
             case plain
             /// Odoo's one `name` ↔ Zoho's first and last name (split at the last space).
             case nameSplit
-            /// Odoo value ↔ Zoho value through a fixed table.
+            /// Odoo value ↔ Zoho value through a fixed table (Odoo's value → Zoho's).
             case selection([String: String])
             /// Odoo's `country_id` ↔ a country name in Zoho.
             case country
@@ -26,6 +27,22 @@ public struct Mapping: Sendable, Equatable {
             case html
             /// A many2one ↔ a Zoho lookup, through the bindings of another mapping.
             case lookup(mapping: String)
+            /// An Odoo date ↔ a Zoho date, both `2026-12-07`.
+            case date
+            /// Odoo's UTC `2026-12-07 04:45:00` ↔ Zoho's `2026-12-07T10:15:00+05:30`, compared as instants.
+            case datetime
+            /// Whole numbers.
+            case integer
+            /// Numbers compared by value, rounded to `digits` decimals when given (`currency` is 2 unless said).
+            case decimal(digits: Int?)
+            /// An Odoo boolean ↔ a Zoho checkbox: false is a value, not empty.
+            case boolean
+            /// A Zoho picklist ↔ an Odoo many2one, through a table of Odoo records.
+            case many2one(RecordTable)
+            /// A Zoho multi-select picklist ↔ an Odoo many2many, by the records' display names, in any order.
+            case tags(model: String)
+            /// A Zoho user (`Owner`) ↔ an Odoo `res.users`, by email.
+            case user
         }
 
         public let odoo: String
@@ -153,22 +170,7 @@ extension Mapping {
             guard let direction = Direction(rawValue: f["direction"]?.stringValue ?? "both") else {
                 throw MappingError(description: "mapping \(name): field \(odoo): direction is both, to_zoho or to_odoo")
             }
-            let transform: FieldPair.Transform
-            switch f["transform"]?.stringValue {
-            case nil, "plain"?: transform = .plain
-            case "name_split"?:
-                guard zoho.count == 2 else { throw MappingError(description: "mapping \(name): name_split needs two Zoho fields (first, last)") }
-                transform = .nameSplit
-            case "selection"?: transform = .selection(f["values"]?.objectValue?.compactMapValues(\.stringValue) ?? [:])
-            case "country"?: transform = .country
-            case "html"?: transform = .html
-            case "lookup"?:
-                guard let other = f["mapping"]?.stringValue else {
-                    throw MappingError(description: "mapping \(name): lookup \(odoo) names no mapping")
-                }
-                transform = .lookup(mapping: other)
-            case let other?: throw MappingError(description: "mapping \(name): unknown transform \(other)")
-            }
+            let transform = try FieldPair.Transform(f, mapping: name, app: app, odoo: odoo, zoho: zoho, direction: direction)
             var until: Int?
             if let value = f["odoo_until"] {
                 guard let major = value.intValue else {

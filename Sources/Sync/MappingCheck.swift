@@ -24,6 +24,14 @@ public struct MappingCheck: Sendable {
         "country": ["many2one"],
         "html": ["html", "text"],
         "lookup": ["many2one"],
+        "date": ["date"],
+        "datetime": ["datetime"],
+        "integer": ["integer", "float", "monetary"],
+        "decimal": ["float", "monetary", "integer"],
+        "boolean": ["boolean"],
+        "many2one": ["many2one"],
+        "tags": ["many2many"],
+        "user": ["many2one"],
     ]
 
     public static func odoo(_ m: Mapping, client: OdooClient) async throws -> MappingCheck {
@@ -64,7 +72,8 @@ public struct MappingCheck: Sendable {
         let type = field["type"]?.stringValue ?? "?"
         let transform = Self.name(pair.transform)
         if let allowed = carries[transform], !allowed.contains(type) {
-            problems.append("\(where_) is a \(type) field, which the \(transform) transform cannot carry: \(advice(type))")
+            let relation = field["relation"]?.stringValue.map { " to \($0)" } ?? ""
+            problems.append("\(where_) is a \(type)\(relation) field, which the \(transform) transform cannot carry: \(advice(type))")
         }
         if pair.toOdoo, field["readonly"]?.boolValue == true {
             problems.append(
@@ -77,8 +86,14 @@ public struct MappingCheck: Sendable {
     /// What to use for an Odoo field of this type.
     static func advice(_ type: String) -> String {
         switch type {
-        case "many2one": "use lookup (through another mapping) or country"
-        case "many2many", "one2many": "a list of records cannot be one Zoho value"
+        case "many2one": "use lookup (through another mapping), many2one (a table of its records), user or country"
+        case "many2many": "use tags (a Zoho multi-select picklist)"
+        case "date": "use the date transform"
+        case "datetime": "use the datetime transform"
+        case "boolean": "use the boolean transform"
+        case "integer": "use the integer transform"
+        case "float", "monetary": "use the decimal or currency transform"
+        case "one2many": "a list of records cannot be one Zoho value"
         case "binary": "files do not cross"
         default: "use the plain transform"
         }
@@ -92,6 +107,14 @@ public struct MappingCheck: Sendable {
         case .country: "country"
         case .html: "html"
         case .lookup: "lookup"
+        case .date: "date"
+        case .datetime: "datetime"
+        case .integer: "integer"
+        case .decimal: "decimal"
+        case .boolean: "boolean"
+        case .many2one: "many2one"
+        case .tags: "tags"
+        case .user: "user"
         }
     }
 

@@ -32,13 +32,13 @@ public enum Reconciler {
         binding: Binding?,
         lookups: Lookups,
         latest: FieldTimes
-    ) -> [String: JSONValue] {
+    ) throws(ConversionError) -> [String: JSONValue] {
         guard m.policy != .odoo, let change, let agreed = binding?.syncValues, case .object(var asLeft) = zoho else { return [:] }
         let time = change.time * 1000
         var restore: [String: JSONValue] = [:]
         for p in m.fields where p.direction != .toZoho {
             let fields = p.zoho.filter { change.values[$0] != nil }
-            guard !fields.isEmpty, let value = agreed[p.odoo], Values.zohoSide(p, zoho, lookups) == value,
+            guard !fields.isEmpty, let value = agreed[p.odoo], try Values.zohoSide(p, zoho, lookups) == value,
                 time > (latest.odoo[p.odoo] ?? binding?.odooWriteDate.flatMap(Clock.parseOdoo) ?? 0),
                 fields.allSatisfy({ f in
                     guard let w = latest.zohoWrites[f] else { return false }
@@ -52,7 +52,7 @@ public enum Reconciler {
             else { continue }
             var candidate = asLeft
             for f in fields { candidate[f] = change.values[f] }
-            guard Values.zohoSide(p, .object(candidate), lookups) != value else { continue }
+            guard try Values.zohoSide(p, .object(candidate), lookups) != value else { continue }
             asLeft = candidate
             for f in fields { restore[f] = change.values[f] }
         }
@@ -98,11 +98,11 @@ public enum Reconciler {
         binding: Binding?,
         lookups: Lookups,
         times: FieldTimes = FieldTimes()
-    ) -> Decision {
+    ) throws(ConversionError) -> Decision {
         var d = Decision()
         let pairs = m.fields
-        func odooValue(_ p: Mapping.FieldPair, _ record: JSONValue) -> JSONValue {
-            let v = Values.odooSide(p, record)
+        func odooValue(_ p: Mapping.FieldPair, _ record: JSONValue) throws(ConversionError) -> JSONValue {
+            let v = try Values.odooSide(p, record)
             // A reference Zoho cannot express (an unbound company, an unknown country) compares as empty.
             switch p.transform {
             case .lookup(let other): return v.intValue.flatMap { lookups.zohoIDs[other]?[$0] } == nil ? .null : v
@@ -112,18 +112,18 @@ public enum Reconciler {
         }
         guard let odoo else {
             guard let zoho else { return d }
-            for p in pairs {
-                let z = Values.zohoSide(p, zoho, lookups)
-                if p.toOdoo, !z.isNull { d.odoo[p.odoo] = Values.toOdoo(p, z) }
+            for p in pairs where p.toOdoo {
+                let z = try Values.zohoSide(p, zoho, lookups)
+                if !z.isNull { d.odoo[p.odoo] = Values.toOdoo(p, z) }
                 if p.direction == .both { d.agreed[p.odoo] = z }
             }
             d.odoo.merge(m.odooDefaults) { mine, _ in mine }
             return d
         }
         guard let zoho else {
-            for p in pairs {
-                let o = odooValue(p, odoo)
-                if p.toZoho { for (k, v) in Values.toZoho(p, o, lookups) where !v.isNull { d.zoho[k] = v } }
+            for p in pairs where p.toZoho {
+                let o = try odooValue(p, odoo)
+                for (k, v) in try Values.toZoho(p, o, lookups) where !v.isNull { d.zoho[k] = v }
                 if p.direction == .both { d.agreed[p.odoo] = o }
             }
             return d
@@ -149,17 +149,24 @@ public enum Reconciler {
             }
         }
         for p in pairs {
-            let o = odooValue(p, odoo)
-            let z = Values.zohoSide(p, zoho, lookups)
+            // A one-way pair only compares its destination: a value there the pair cannot read is overwritten.
+            switch p.direction {
+            case .toZoho:
+                let o = try odooValue(p, odoo)
+                if (try? Values.zohoSide(p, zoho, lookups)) != o { d.zoho.merge(try Values.toZoho(p, o, lookups)) { _, new in new } }
+                continue
+            case .toOdoo:
+                let z = try Values.zohoSide(p, zoho, lookups)
+                if (try? odooValue(p, odoo)) != z { d.odoo[p.odoo] = Values.toOdoo(p, z) }
+                continue
+            case .both:
+                break
+            }
+            let o = try odooValue(p, odoo)
+            let z = try Values.zohoSide(p, zoho, lookups)
             let value: JSONValue
             if o == z {
                 value = o
-            } else if p.direction == .toZoho {
-                d.zoho.merge(Values.toZoho(p, o, lookups)) { _, new in new }
-                value = o
-            } else if p.direction == .toOdoo {
-                d.odoo[p.odoo] = Values.toOdoo(p, z)
-                value = z
             } else {
                 let agreed = base?[p.odoo]
                 let takeOdoo: Bool
@@ -178,14 +185,14 @@ public enum Reconciler {
                     continue
                 }
                 if takeOdoo {
-                    d.zoho.merge(Values.toZoho(p, o, lookups)) { _, new in new }
+                    d.zoho.merge(try Values.toZoho(p, o, lookups)) { _, new in new }
                     value = o
                 } else {
                     d.odoo[p.odoo] = Values.toOdoo(p, z)
                     value = z
                 }
             }
-            if p.direction == .both { d.agreed[p.odoo] = value }
+            d.agreed[p.odoo] = value
         }
         return d
     }

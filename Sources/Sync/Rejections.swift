@@ -1,9 +1,14 @@
 import Core
 import Store
 
-/// A record one side refused during a sync.
+/// A record one side refused during a sync, or whose values its mapping could not convert.
 public struct Rejection: Sendable, Equatable {
-    public enum Side: String, Sendable { case zoho, odoo }
+    /// Who refused it: Zoho, Odoo, or the mapping (a value its pairs cannot carry, `ConversionError`).
+    public enum Side: String, Sendable {
+        case zoho
+        case odoo
+        case mapping
+    }
 
     public var odooID: Int64?
     public var zohoID: String?

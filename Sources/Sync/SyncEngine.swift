@@ -405,17 +405,27 @@ public struct SyncEngine: Sendable {
         var odooWrites: [(binding: Binding, decision: Decision)] = []
         var settled: [(binding: Binding, decision: Decision)] = []
         var deferred: [String] = []
+        // Records holding a value their pairs cannot convert: each fails alone, the others go on.
+        var unconverted: [Rejection] = []
         for (id, record) in odooRecords where byOdoo[id] == nil {
             // An archived record that was never synced stays out of Zoho.
             guard record["active"]?.boolValue != false else { continue }
-            let d = Reconciler.decide(m.forRecord(record), odoo: record, zoho: nil, binding: nil, lookups: lookups)
-            zohoCreates.append((id, d.zoho, d))
+            do throws(ConversionError) {
+                let d = try Reconciler.decide(m.forRecord(record), odoo: record, zoho: nil, binding: nil, lookups: lookups)
+                zohoCreates.append((id, d.zoho, d))
+            } catch {
+                unconverted.append(await rejectUnconvertible(error, m, instance: instance, job: job, odooID: id, zohoID: nil, report: &report))
+            }
         }
         for (zid, record) in zohoRecords where byZoho[zid] == nil {
-            let whole = Reconciler.decide(m, odoo: nil, zoho: record, binding: nil, lookups: lookups)
-            let own = m.forRecord(.object(whole.odoo))
-            let d = own == m ? whole : Reconciler.decide(own, odoo: nil, zoho: record, binding: nil, lookups: lookups)
-            odooCreates.append((zid, d))
+            do throws(ConversionError) {
+                let whole = try Reconciler.decide(m, odoo: nil, zoho: record, binding: nil, lookups: lookups)
+                let own = m.forRecord(.object(whole.odoo))
+                let d = own == m ? whole : try Reconciler.decide(own, odoo: nil, zoho: record, binding: nil, lookups: lookups)
+                odooCreates.append((zid, d))
+            } catch {
+                unconverted.append(await rejectUnconvertible(error, m, instance: instance, job: job, odooID: nil, zohoID: zid, report: &report))
+            }
         }
         let clocks = try await FieldClocks.load(store, instanceID: instance.id, m, Array(byOdoo.values))
         var unreported: [FieldChange] = []
@@ -427,9 +437,18 @@ public struct SyncEngine: Sendable {
             // is (at most) that write coming back. Counted, but the values still decide: times have only
             // second precision, and a person's edit in the same second must not be lost.
             if let stamp = b.zohoModifiedTime, stamp == Self.modifiedTime(z) { report.echoes += 1 }
-            let view = clocks.asLeft(m, b, odoo: o, zoho: z, change: zohoChanges[b.zohoID], lookups: lookups)
+            let view: AsLeft
+            var d: Decision
+            do throws(ConversionError) {
+                view = try clocks.asLeft(m, b, odoo: o, zoho: z, change: zohoChanges[b.zohoID], lookups: lookups)
+                d = try Reconciler.decide(m, odoo: view.odoo, zoho: view.zoho, binding: b, lookups: lookups, times: view.times)
+            } catch {
+                unconverted.append(
+                    await rejectUnconvertible(error, m, instance: instance, job: job, odooID: b.odooID, zohoID: b.zohoID, report: &report)
+                )
+                continue
+            }
             report.restored += view.restoreOdoo.count + view.restoreZoho.count
-            var d = Reconciler.decide(m, odoo: view.odoo, zoho: view.zoho, binding: b, lookups: lookups, times: view.times)
             d.zoho.merge(view.restoreZoho) { decided, _ in decided }
             d.odoo.merge(view.restoreOdoo) { decided, _ in decided }
             if logger.logLevel <= .debug, !d.zoho.isEmpty || !d.odoo.isEmpty || !d.deferred.isEmpty { trace(m, b, view, d, job: job) }
@@ -460,7 +479,7 @@ public struct SyncEngine: Sendable {
         // Zoho first, in batches: each record's result applies to it alone.
         var writtenZoho: [Int64: String] = [:]  // binding id → Modified_Time
         var failedBindings = Set<Int64>()
-        var rejected: [Rejection] = []
+        var rejected = unconverted
         var notWritten: (odoo: Set<Int64>, zoho: Set<String>) = ([], [])
         var ownWrites: [FieldChange] = []
         let created = try await zohoAPI.create(m, zohoCreates.map(\.values))
@@ -766,7 +785,7 @@ public struct SyncEngine: Sendable {
         return synced
     }
 
-    /// Countries and the bindings that lookups need, for the records at hand.
+    /// Countries, the bindings that lookups need, and the Odoo records and users other pairs name, for the records at hand.
     func lookups(_ m: Mapping, instance: Instance, client: OdooClient, odoo: [JSONValue], zoho: [JSONValue]) async throws -> Lookups {
         var l = Lookups()
         if m.fields.contains(where: { $0.transform == .country }) {
@@ -790,6 +809,7 @@ public struct SyncEngine: Sendable {
                 l.odooIDs[other, default: [:]][b.zohoID] = b.odooID
             }
         }
+        try await resolveReferences(m, instance: instance, client: client, odoo: odoo, zoho: zoho, into: &l)
         return l
     }
 }

@@ -629,25 +629,25 @@ struct ReconcilerTests {
             o["Phone"] = "1"
             z = .object(o)
         }
-        let d = Reconciler.decide(Self.contacts, odoo: Self.odoo, zoho: z, binding: nil, lookups: Lookups())
+        let d = try Reconciler.decide(Self.contacts, odoo: Self.odoo, zoho: z, binding: nil, lookups: Lookups())
         #expect(d.zoho.isEmpty && d.odoo.isEmpty)
     }
 
     @Test("both changed: newest wins by write time; odoo and zoho policies override")
     func policies() throws {
         // Zoho's 12:00+02:00 is 10:00 UTC, the same second as Odoo's: a tie goes to Odoo under "newest".
-        let newest = Reconciler.decide(try Self.policy("newest"), odoo: Self.odoo, zoho: Self.zoho, binding: nil, lookups: Lookups())
+        let newest = try Reconciler.decide(try Self.policy("newest"), odoo: Self.odoo, zoho: Self.zoho, binding: nil, lookups: Lookups())
         #expect(newest.zoho == ["Phone": "1"] && newest.odoo.isEmpty)
         var later = Self.zoho
         if case .object(var o) = later {
             o["Modified_Time"] = "2026-01-01T12:00:01+02:00"
             later = .object(o)
         }
-        let zohoNewer = Reconciler.decide(try Self.policy("newest"), odoo: Self.odoo, zoho: later, binding: nil, lookups: Lookups())
+        let zohoNewer = try Reconciler.decide(try Self.policy("newest"), odoo: Self.odoo, zoho: later, binding: nil, lookups: Lookups())
         #expect(zohoNewer.odoo == ["phone": "2"] && zohoNewer.zoho.isEmpty)
-        let odooWins = Reconciler.decide(try Self.policy("odoo"), odoo: Self.odoo, zoho: later, binding: nil, lookups: Lookups())
+        let odooWins = try Reconciler.decide(try Self.policy("odoo"), odoo: Self.odoo, zoho: later, binding: nil, lookups: Lookups())
         #expect(odooWins.zoho == ["Phone": "1"])
-        let zohoWins = Reconciler.decide(try Self.policy("zoho"), odoo: Self.odoo, zoho: Self.zoho, binding: nil, lookups: Lookups())
+        let zohoWins = try Reconciler.decide(try Self.policy("zoho"), odoo: Self.odoo, zoho: Self.zoho, binding: nil, lookups: Lookups())
         #expect(zohoWins.odoo == ["phone": "2"])
     }
 
@@ -656,11 +656,11 @@ struct ReconcilerTests {
         let m = try Self.policy("newest")
         var times = Reconciler.FieldTimes(odoo: ["phone": 1_000_000], zoho: ["Phone": 2_000_000])
         times.unsettledZoho = ["Phone"]
-        let waiting = Reconciler.decide(m, odoo: Self.odoo, zoho: Self.zoho, binding: nil, lookups: Lookups(), times: times)
+        let waiting = try Reconciler.decide(m, odoo: Self.odoo, zoho: Self.zoho, binding: nil, lookups: Lookups(), times: times)
         #expect(waiting.deferred == ["phone"] && waiting.odoo.isEmpty && waiting.zoho.isEmpty, "Zoho would win only by its bound")
         times.unsettledZoho = []
         times.unsettledOdoo = ["phone"]
-        let decided = Reconciler.decide(m, odoo: Self.odoo, zoho: Self.zoho, binding: nil, lookups: Lookups(), times: times)
+        let decided = try Reconciler.decide(m, odoo: Self.odoo, zoho: Self.zoho, binding: nil, lookups: Lookups(), times: times)
         #expect(decided.deferred.isEmpty && decided.odoo == ["phone": "2"], "the loser's bound cannot make it newer than the winner's report")
     }
 
@@ -672,15 +672,15 @@ struct ReconcilerTests {
             o["phone"] = "2"
             agreed = .object(o)
         }
-        let base = Reconciler.decide(Self.contacts, odoo: agreed, zoho: Self.zoho, binding: nil, lookups: Lookups())
+        let base = try Reconciler.decide(Self.contacts, odoo: agreed, zoho: Self.zoho, binding: nil, lookups: Lookups())
         #expect(base.zoho.isEmpty && base.odoo.isEmpty)
-        let d = Reconciler.decide(try Self.policy("zoho"), odoo: Self.odoo, zoho: Self.zoho, binding: Self.binding(base), lookups: Lookups())
+        let d = try Reconciler.decide(try Self.policy("zoho"), odoo: Self.odoo, zoho: Self.zoho, binding: Self.binding(base), lookups: Lookups())
         #expect(d.zoho == ["Phone": "1"], "Odoo changed, Zoho did not: Odoo's value goes to Zoho even under the zoho policy")
     }
 
     @Test("edits to different fields on the two sides both survive (no lost update)")
     func fieldLevelMerge() throws {
-        let base = Reconciler.decide(
+        let base = try Reconciler.decide(
             Self.contacts,
             odoo: Self.odoo,
             zoho: ["id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "1"],
@@ -693,14 +693,14 @@ struct ReconcilerTests {
             "id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "1", "Title": "Countess",
             "Modified_Time": "2026-01-01T11:00:00+00:00",
         ]
-        let d = Reconciler.decide(Self.contacts, odoo: odoo, zoho: zoho, binding: Self.binding(base), lookups: Lookups())
+        let d = try Reconciler.decide(Self.contacts, odoo: odoo, zoho: zoho, binding: Self.binding(base), lookups: Lookups())
         #expect(d.zoho == ["Phone": "9"])
         #expect(d.odoo == ["function": "Countess"])
     }
 
     @Test("a field edited on both sides goes to the side that edited that field last, not the side whose record changed last")
     func fieldTimesDecide() throws {
-        let base = Reconciler.decide(
+        let base = try Reconciler.decide(
             Self.contacts,
             odoo: Self.odoo,
             zoho: ["id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "1"],
@@ -716,13 +716,13 @@ struct ReconcilerTests {
             "Modified_Time": "2026-01-01T10:00:02+00:00",
         ]
         let at = { (s: String) in Clock.parseOdoo(s)! }
-        let byRecord = Reconciler.decide(Self.contacts, odoo: odoo, zoho: zoho, binding: Self.binding(base), lookups: Lookups())
+        let byRecord = try Reconciler.decide(Self.contacts, odoo: odoo, zoho: zoho, binding: Self.binding(base), lookups: Lookups())
         #expect(byRecord.zoho["Phone"] == "8", "without field times the record's later write_date wins")
         let times = Reconciler.FieldTimes(
             odoo: ["phone": at("2026-01-01 10:00:00"), "function": at("2026-01-01 10:00:05")],
             zoho: ["Phone": at("2026-01-01 10:00:02")]
         )
-        let byField = Reconciler.decide(Self.contacts, odoo: odoo, zoho: zoho, binding: Self.binding(base), lookups: Lookups(), times: times)
+        let byField = try Reconciler.decide(Self.contacts, odoo: odoo, zoho: zoho, binding: Self.binding(base), lookups: Lookups(), times: times)
         #expect(byField.odoo == ["phone": "9"], "Zoho's phone is the later edit of that field")
         #expect(byField.zoho.isEmpty)
     }
@@ -730,11 +730,11 @@ struct ReconcilerTests {
     @Test("name split and join round-trip; one-way fields flow one way only")
     func transforms() throws {
         let pair = Self.contacts.fields[0]
-        #expect(Values.toZoho(pair, "Mary Ann Smith", Lookups()) == ["First_Name": "Mary Ann", "Last_Name": "Smith"])
-        #expect(Values.toZoho(pair, "Cher", Lookups()) == ["First_Name": .null, "Last_Name": "Cher"])
-        #expect(Values.zohoSide(pair, ["First_Name": "Jane", "Last_Name": "van Dyke"], Lookups()) == "Jane van Dyke")
+        #expect(try Values.toZoho(pair, "Mary Ann Smith", Lookups()) == ["First_Name": "Mary Ann", "Last_Name": "Smith"])
+        #expect(try Values.toZoho(pair, "Cher", Lookups()) == ["First_Name": .null, "Last_Name": "Cher"])
+        #expect(try Values.zohoSide(pair, ["First_Name": "Jane", "Last_Name": "van Dyke"], Lookups()) == "Jane van Dyke")
         let accounts = BuiltinMappings.named("crm_accounts")!
-        let d = Reconciler.decide(
+        let d = try Reconciler.decide(
             accounts,
             odoo: ["id": 1, "name": "A", "comment": "internal", "write_date": "2026-01-01 00:00:00"],
             zoho: ["id": "z", "Account_Name": "A", "Description": "edited in Zoho", "Modified_Time": "2027-01-01T00:00:00+00:00"],
@@ -773,7 +773,7 @@ struct ReconcilerTests {
             zoho: ["Phone": at("2026-01-01 10:00:03")],
             zohoWrites: ["Phone": window]
         )
-        let restore = Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: known)
+        let restore = try Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: known)
         #expect(restore == ["Phone": "555"])
         var asLeft = zoho
         if case .object(var o) = asLeft {
@@ -781,23 +781,23 @@ struct ReconcilerTests {
             asLeft = .object(o)
         }
         let odoo: JSONValue = ["id": 7, "name": "Ada Lovelace", "email": "ada@example.com", "phone": "2", "write_date": "2026-01-01 09:59:58"]
-        let d = Reconciler.decide(Self.contacts, odoo: odoo, zoho: asLeft, binding: b, lookups: Lookups())
+        let d = try Reconciler.decide(Self.contacts, odoo: odoo, zoho: asLeft, binding: b, lookups: Lookups())
         #expect(d.odoo == ["phone": "555"], "Odoo gets the person's value")
 
         // Not when a person changed the field again after the write, nor when the change is older than Odoo's
         // edit of the field, nor when the write was decided after the change, nor for the echo of an earlier
         // write, nor when the sync did not write that field (Zoho then shows the person's value).
         let changedAgain = Reconciler.FieldTimes(odoo: known.odoo, zoho: ["Phone": at("2026-01-01 10:00:09")], zohoWrites: known.zohoWrites)
-        #expect(Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: changedAgain).isEmpty)
+        #expect(try Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: changedAgain).isEmpty)
         let odooLater = Reconciler.FieldTimes(odoo: ["phone": at("2026-01-01 10:00:04")], zoho: known.zoho, zohoWrites: known.zohoWrites)
-        #expect(Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: odooLater).isEmpty)
+        #expect(try Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: odooLater).isEmpty)
         let readAfter = Reconciler.FieldTimes(
             odoo: known.odoo,
             zoho: known.zoho,
             zohoWrites: ["Phone": .init(read: at("2026-01-01 10:00:04"), written: at("2026-01-01 10:00:05"))]
         )
         #expect(
-            Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: readAfter).isEmpty,
+            try Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: readAfter).isEmpty,
             "the write was decided on a read that already saw the person's edit"
         )
         let echo = Reconciler.FieldTimes(
@@ -806,7 +806,7 @@ struct ReconcilerTests {
             zohoWrites: ["Phone": .init(read: window.read, written: window.written, readFingerprint: FieldClock.fingerprint("555"))]
         )
         #expect(
-            Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: echo).isEmpty,
+            try Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: echo).isEmpty,
             "the change shows the value Zoho had when the write read it: the echo of an earlier write, not a person's edit"
         )
         let ownEcho = Reconciler.FieldTimes(
@@ -815,7 +815,7 @@ struct ReconcilerTests {
             zohoWrites: ["Phone": .init(read: window.read, written: window.written, writtenFingerprint: FieldClock.fingerprint("555"))]
         )
         #expect(
-            Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: ownEcho).isEmpty,
+            try Reconciler.overwritten(Self.contacts, zoho: zoho, change: change, binding: b, lookups: Lookups(), latest: ownEcho).isEmpty,
             "the change shows the value the write wrote: its own echo"
         )
         let mobile = ZohoChange(time: change.time, values: ["Mobile": "777"])
@@ -824,7 +824,7 @@ struct ReconcilerTests {
             o["Mobile"] = "777"
             kept = .object(o)
         }
-        #expect(Reconciler.overwritten(Self.contacts, zoho: kept, change: mobile, binding: b, lookups: Lookups(), latest: known).isEmpty)
+        #expect(try Reconciler.overwritten(Self.contacts, zoho: kept, change: mobile, binding: b, lookups: Lookups(), latest: known).isEmpty)
     }
 
     static func binding(_ agreed: Decision) -> Binding {

@@ -19,7 +19,12 @@ class ZohoSyncRejection(models.Model):
     zoho_app = fields.Selection(APPS, readonly=True)
     zoho_object = fields.Char("Zoho Module", readonly=True)
     zoho_id = fields.Char("Zoho Record ID", readonly=True)
-    rejected_by = fields.Selection([("zoho", "Zoho"), ("odoo", "Odoo")], "Refused By", readonly=True)
+    rejected_by = fields.Selection(
+        [("zoho", "Zoho"), ("odoo", "Odoo"), ("mapping", "Mapping")],
+        "Refused By",
+        readonly=True,
+        help="Mapping: a value the mapping cannot convert, such as a picklist value outside its value table.",
+    )
     operation = fields.Selection([("create", "Create"), ("update", "Update")], readonly=True)
     code = fields.Char("Zoho Code", readonly=True)
     zoho_field = fields.Char(readonly=True)
