@@ -8,10 +8,13 @@ import ZohoAPI
 @Suite("Zoho field metadata through the client, over HTTP")
 struct FieldMetadataClientTests {
     /// A connected instance with CRM and Books (the EU organization) on the simulator.
-    static func withInstance<T>(_ engine: Engine, _ body: (TestSidecar, TestZoho, Int64) async throws -> T) async throws -> T {
+    static func withInstance<T>(
+        _ engine: Engine,
+        scopes: String = "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.org.READ,ZohoBooks.contacts.ALL,ZohoBooks.settings.READ",
+        _ body: (TestSidecar, TestZoho, Int64) async throws -> T
+    ) async throws -> T {
         try await TestZoho.with { zoho in
             try await OAuthTests.withConnectable(engine, zoho: zoho, settings: ["workers": "false"]) { s, id, _ in
-                let scopes = "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.org.READ,ZohoBooks.contacts.ALL,ZohoBooks.settings.READ"
                 _ = try await s.execute(
                     "zoho.instance",
                     "write",
@@ -65,6 +68,24 @@ struct FieldMetadataClientTests {
             #expect(error.kind == .rejected(code: "INVALID_MODULE"))
             #expect(error.message.contains("no module with the API name Lead"), "\(error.message)")
             #expect(error.message.contains("such as Leads or Contacts"))
+        }
+    }
+
+    @Test("a scope the instance was not authorized for is named, with what to do", arguments: TestStores.engines)
+    func missingScope(engine: Engine) async throws {
+        let scopes = "ZohoCRM.modules.ALL,ZohoCRM.org.READ,ZohoCRM.settings.modules.READ,ZohoBooks.contacts.ALL"
+        try await Self.withInstance(engine, scopes: scopes) { s, _, id in
+            let client = s.sidecar.zoho.client
+            #expect(try await client.crmModules(id).contains { $0.apiName == "Leads" }, "the modules scope is there")
+            let crm = try await #require(throws: ZohoError.self) { try await client.crmFields(id, module: "Leads") }
+            #expect(crm.kind == .rejected(code: "OAUTH_SCOPE_MISMATCH"))
+            #expect(
+                crm.message
+                    == "Zoho refused to show the fields of CRM module Leads (OAUTH_SCOPE_MISMATCH): instance \(id) was not authorized for "
+                    + "ZohoCRM.settings.fields.READ; add it (or ZohoCRM.settings.ALL) to the instance's scopes and authorize again"
+            )
+            let books = try await #require(throws: ZohoError.self) { try await client.booksFields(id, entity: "contact") }
+            #expect(books.message.contains("not authorized for ZohoBooks.settings.READ"), "\(books.message)")
         }
     }
 
