@@ -12,6 +12,8 @@ struct BooksOrg: Codable, Sendable {
     /// Request times in the last day, for the daily quota (optional: state files from before it lack it).
     var today: [Micros]? = []
     var webhooks: [BooksWebhook] = []
+    /// Custom fields an administrator added (optional: state files from before them lack it).
+    var customFields: [BooksCustomField]? = []
 }
 
 struct BooksContact: Codable, Sendable {
@@ -63,7 +65,7 @@ extension SimState {
                 ]
             )
         }
-        guard route.first == "contacts" else { return BooksError.response(404, 5, "Invalid URL Passed") }
+        guard route.first == "contacts" || route == ["settings", "fields"] else { return BooksError.response(404, 5, "Invalid URL Passed") }
         guard let orgID = r.query["organization_id"], !orgID.isEmpty else {
             return BooksError.response(400, 6041, "organization_id is required")
         }
@@ -91,6 +93,15 @@ extension SimState {
         books[booksKey(r.dc, orgID)] = org
         let contactsScope = { (op: String) in
             scopes.contains { $0 == "ZOHOBOOKS.FULLACCESS.ALL" || $0 == "ZOHOBOOKS.CONTACTS.ALL" || $0 == "ZOHOBOOKS.CONTACTS.\(op)" }
+        }
+        if route == ["settings", "fields"] {
+            // The Custom Fields API asks for ZohoBooks.settings scopes.
+            let settingsScope = scopes.contains {
+                $0 == "ZOHOBOOKS.FULLACCESS.ALL" || $0 == "ZOHOBOOKS.SETTINGS.ALL" || $0 == "ZOHOBOOKS.SETTINGS.READ"
+            }
+            guard settingsScope else { return BooksError.unauthorized }
+            guard r.method == "GET" else { return BooksError.response(405, 37, "The HTTP method is not allowed for the requested resource") }
+            return booksSettingsFields(r, orgID)
         }
         let rest = Array(route.dropFirst())
         let id = rest.count == 1 ? rest[0] : nil
@@ -198,6 +209,12 @@ extension SimState {
             org.contacts.values.contains(where: { $0.id != contact.id && $0.fields["contact_name"]?.stringValue == name })
         {
             return BooksError.response(400, 3062, "The contact name \"\(name)\" is already used by another contact.")
+        }
+        if object["custom_fields"] != nil || id == nil {
+            switch booksCustomValues(object["custom_fields"], current: contact.fields["custom_fields"], org: org, creating: id == nil) {
+            case .failure(let refusal): return BooksError.response(400, refusal.code, refusal.message)
+            case .success(let values): contact.fields["custom_fields"] = values
+            }
         }
         for (k, v) in object where Self.booksContactFields.contains(k) { contact.fields[k] = v.isNull ? nil : v }
         contact.modified = max(now(), contact.modified + 1)

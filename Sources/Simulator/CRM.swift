@@ -27,31 +27,13 @@ extension SimState {
                 ]
             )
         case "users":
-            let users = r.query["type"] == "CurrentUser" ? Array(CRMModules.users.prefix(1)) : CRMModules.users
+            let users = r.query["type"] == "CurrentUser" ? Array(CRMCatalogue.users.prefix(1)) : CRMCatalogue.users
             return .json(
                 200,
                 ["users": .array(users), "info": ["per_page": 200, "count": .int(Int64(users.count)), "page": 1, "more_records": false]]
             )
         case "settings":
-            guard route.count == 2, route[1] == "fields", r.method == "GET" else { return CRMError.notFound }
-            guard let module = r.query["module"], let fields = CRMModules.fields[module] else {
-                return CRMError.response(400, "INVALID_MODULE", "the module name given seems to be invalid", ["resource_path_index": 0])
-            }
-            return .json(
-                200,
-                [
-                    "fields": .array(
-                        fields.map { f in
-                            var o: [String: JSONValue] = [
-                                "api_name": .string(f.apiName), "data_type": .string(f.kind.rawValue),
-                                "system_mandatory": .bool(f.mandatory), "length": .int(Int64(f.maxLength)),
-                            ]
-                            if let m = f.lookupModule { o["lookup"] = ["module": ["api_name": .string(m)]] }
-                            return .object(o)
-                        }
-                    )
-                ]
-            )
+            return settings(r, Array(route.dropFirst()))
         case "actions":
             guard route.count == 2, route[1] == "watch" else { return CRMError.notFound }
             return watch(r)
@@ -59,7 +41,7 @@ extension SimState {
             break
         }
         let module = first
-        guard CRMModules.fields[module] != nil else {
+        guard CRMCatalogue.names.contains(module) else {
             return CRMError.response(400, "INVALID_MODULE", "the module name given seems to be invalid", ["resource_path_index": 0])
         }
         let rest = Array(route.dropFirst())
@@ -121,7 +103,10 @@ extension SimState {
         let upper = at.scopes.map { $0.uppercased() }
         if upper.contains("ZOHOCRM.ALL") { return true }
         switch route.first {
-        case "settings": return upper.contains { $0.hasPrefix("ZOHOCRM.SETTINGS.") }
+        case "settings":
+            // Each metadata API names its own scope (crm-oas v8.0: settings.fields.READ, settings.modules.READ).
+            let kind = route.count > 1 ? route[1].uppercased() : ""
+            return upper.contains { $0 == "ZOHOCRM.SETTINGS.ALL" || $0 == "ZOHOCRM.SETTINGS.\(kind).ALL" || $0 == "ZOHOCRM.SETTINGS.\(kind).READ" }
         case "org": return upper.contains { $0.hasPrefix("ZOHOCRM.ORG.") || $0.hasPrefix("ZOHOCRM.SETTINGS.") || $0 == "ZOHOCRM.MODULES.ALL" }
         case "users": return upper.contains { $0.hasPrefix("ZOHOCRM.USERS.") || $0 == "ZOHOCRM.MODULES.ALL" }
         case "actions": return upper.contains { $0.hasPrefix("ZOHOCRM.NOTIFICATIONS.") }
@@ -158,7 +143,8 @@ extension SimState {
         out["id"] = .string(record.id)
         out["Created_Time"] = .string(zohoTime(record.created))
         out["Modified_Time"] = .string(zohoTime(record.modified))
-        out["Owner"] = record.fields["Owner"] ?? ["name": "Sim Admin", "id": "5725767000000100001", "email": "admin@sim.zoho.local"]
+        // A record nobody gave an owner is the API user's.
+        out["Owner"] = record.fields["Owner"] ?? ["name": "Sim Admin", "id": .string(CRMCatalogue.userID), "email": "admin@sim.zoho.local"]
         out["Created_By"] = ["name": "Sim Admin", "id": "5725767000000100001"]
         out["Modified_By"] = ["name": "Sim Admin", "id": "5725767000000100001"]
         if let fields { out = out.filter { $0.key == "id" || fields.contains($0.key) } }
@@ -325,7 +311,8 @@ extension SimState {
         guard !data.isEmpty else {
             return CRMError.response(400, "MANDATORY_NOT_FOUND", "required field not found", ["api_name": "data", "json_path": "$.data"])
         }
-        let duplicateFields = body["duplicate_check_fields"]?.arrayValue?.compactMap(\.stringValue) ?? CRMModules.duplicateCheck[module] ?? []
+        let duplicateFields =
+            body["duplicate_check_fields"]?.arrayValue?.compactMap(\.stringValue) ?? CRMCatalogue.module(module)?.duplicateCheck ?? []
         var results: [JSONValue] = []
         var changes: [(id: String, operation: String, fields: [String: JSONValue])] = []
         for (index, item) in data.enumerated() {
@@ -391,45 +378,45 @@ extension SimState {
             }
         case .create: break
         }
-        // Field checks: mandatory on insert, types and lookups always.
-        let specs = CRMModules.fields[module]!
+        // Field checks as Zoho makes them: names the module lacks and fields only Zoho writes, then
+        // mandatory fields on insert, then each value against its field's type.
+        let fields = org.fields(module)
+        let byName = Dictionary(fields.map { ($0.apiName, $0) }) { first, _ in first }
+        if let forbidden = forbiddenKey(input, byName) {
+            let details = forbidden.problem.details(apiName: forbidden.key, jsonPath: path(forbidden.key))
+            return fail("INVALID_DATA", forbidden.problem.message, details)
+        }
         var values: [String: JSONValue] = [:]
-        for spec in specs {
-            guard let value = input[spec.apiName] else {
-                if spec.mandatory && existing == nil {
+        for field in fields where !field.readOnly {
+            guard let value = input[field.apiName] else {
+                if field.mandatory && existing == nil {
                     return fail(
                         "MANDATORY_NOT_FOUND",
                         "required field not found",
-                        ["api_name": .string(spec.apiName), "json_path": path(spec.apiName)]
+                        ["api_name": .string(field.apiName), "json_path": path(field.apiName)]
                     )
                 }
                 continue
             }
             // Zoho counts an empty text as missing too: `"Last_Name": ""` is MANDATORY_NOT_FOUND.
-            if value.isNull || (spec.mandatory && value.stringValue?.allSatisfy(\.isWhitespace) == true) {
-                if spec.mandatory {
+            if value.isNull || (field.mandatory && value.stringValue?.allSatisfy(\.isWhitespace) == true) {
+                if field.mandatory {
                     return fail(
                         "MANDATORY_NOT_FOUND",
                         "required field not found",
-                        ["api_name": .string(spec.apiName), "json_path": path(spec.apiName)]
+                        ["api_name": .string(field.apiName), "json_path": path(field.apiName)]
                     )
                 }
-                values[spec.apiName] = .null
+                values[field.apiName] = .null
                 continue
             }
-            switch validate(spec, value, org: org) {
-            case .some(let expected):
-                return fail(
-                    "INVALID_DATA",
-                    "invalid data",
-                    ["api_name": .string(spec.apiName), "json_path": path(spec.apiName), "expected_data_type": .string(expected)]
-                )
-            case .none:
-                values[spec.apiName] = normalise(spec, value, org: org)
+            if let problem = validate(field, value, org: org) {
+                return fail("INVALID_DATA", problem.message, problem.details(apiName: field.apiName, jsonPath: path(field.apiName)))
             }
+            values[field.apiName] = normalise(field, value, org: org)
         }
         // The system duplicate check on insert (and on update, against other records).
-        for field in (mode == .upsert ? duplicateFields : CRMModules.duplicateCheck[module] ?? []) {
+        for field in (mode == .upsert ? duplicateFields : CRMCatalogue.module(module)?.duplicateCheck ?? []) {
             guard let value = values[field], !value.isOdooEmpty else { continue }
             if let other = org.records[module]!.values.first(where: { $0.id != existing?.id && Self.same($0.fields[field], value) }) {
                 var details: [String: JSONValue] = ["api_name": .string(field), "json_path": path(field)]
@@ -469,52 +456,6 @@ extension SimState {
         return a == b
     }
 
-    /// nil when valid; otherwise the expected data type Zoho reports.
-    func validate(_ spec: CRMField, _ value: JSONValue, org: CRMOrg) -> String? {
-        switch spec.kind {
-        case .text, .textarea, .phone, .website, .picklist:
-            guard let s = value.stringValue, s.count <= spec.maxLength else { return spec.kind == .textarea ? "textarea" : "text" }
-        case .email:
-            guard let s = value.stringValue, s.count <= spec.maxLength, let at = s.firstIndex(of: "@"),
-                s[s.index(after: at)...].contains("."), !s.contains(" ")
-            else { return "email" }
-        case .lookup:
-            guard let id = value["id"]?.stringValue ?? value.stringValue, org.records[spec.lookupModule!]?[id] != nil else { return "lookup" }
-        case .multiselectpicklist:
-            guard let choices = value.arrayValue, choices.allSatisfy({ $0.stringValue != nil }) else { return "multiselectpicklist" }
-        case .date:
-            guard let s = value.stringValue, s.count == 10, Clock.parseOdoo(s) != nil else { return "date" }
-        case .datetime:
-            guard let s = value.stringValue, s.contains("T"), Clock.parseOdoo(s) != nil else { return "datetime" }
-        case .ownerlookup:
-            guard Self.user(value) != nil else { return "ownerlookup" }
-        case .currency:
-            guard value.doubleValue != nil else { return "currency" }
-        case .integer:
-            guard value.intValue != nil, value.stringValue == nil else { return "integer" }
-        }
-        return nil
-    }
-
-    /// The user a write names as owner, by id (`{"id": …}` or the id alone).
-    static func user(_ value: JSONValue) -> JSONValue? {
-        let id = value["id"]?.stringValue ?? value.stringValue
-        return CRMModules.users.first { $0["id"]?.stringValue == id }
-    }
-
-    /// Lookups are stored as {"id", "name"} and owners as {"id", "name", "email"}, whatever form they came in;
-    /// a date and time in the organisation's time zone, whatever offset it was written with.
-    func normalise(_ spec: CRMField, _ value: JSONValue, org: CRMOrg) -> JSONValue {
-        if spec.kind == .ownerlookup, let user = Self.user(value) {
-            return ["id": user["id"] ?? .null, "name": user["full_name"] ?? .null, "email": user["email"] ?? .null]
-        }
-        if spec.kind == .datetime, let instant = value.stringValue.flatMap(Clock.parseOdoo) { return .string(zohoTime(instant)) }
-        guard spec.kind == .lookup, let id = value["id"]?.stringValue ?? value.stringValue,
-            let target = org.records[spec.lookupModule!]?[id]
-        else { return value }
-        return ["id": .string(id), "name": target.fields[CRMModules.nameField[spec.lookupModule!]!] ?? .null]
-    }
-
     func delete(_ r: SimRequest, _ module: String, ids: [String]) -> SimResponse {
         guard !ids.isEmpty else {
             return CRMError.response(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", ["param": "ids"])
@@ -524,7 +465,7 @@ extension SimState {
         var changes: [(id: String, operation: String, fields: [String: JSONValue])] = []
         for id in ids {
             if let record = orgs[r.dc]!.records[module]!.removeValue(forKey: id) {
-                let name = record.fields[CRMModules.nameField[module]!]?.stringValue ?? id
+                let name = record.fields[CRMCatalogue.module(module)?.nameField ?? ""]?.stringValue ?? id
                 orgs[r.dc]!.deleted[module]!.append(DeletedRecord(id: id, displayName: name, deleted: now()))
                 results.append(["code": "SUCCESS", "details": ["id": .string(id)], "message": "record deleted", "status": "success"])
                 changes.append((id, "delete", [:]))

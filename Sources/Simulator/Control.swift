@@ -117,7 +117,10 @@ extension SimState {
                 )
             )
             return .json(201, ["status": "created"])
-        case _ where r0 == "crm" && CRMModules.fields[r2] != nil && orgs[r1] != nil && route.count <= 4:
+        case _ where r.method == "POST" && r0 == "crm" && r2 == "settings" && r3 == "fields" && route.count == 4:
+            guard orgs[r1] != nil else { return bad("unknown data centre \(r1)") }
+            return addCRMCustomFields(dc: r1, module: r.query["module"], body: body)
+        case _ where r0 == "crm" && CRMCatalogue.names.contains(r2) && orgs[r1] != nil && route.count <= 4:
             let (dc, module) = (r1, r2)
             return controlCRM(r, dc: dc, module: module, id: route.count > 3 ? route[3] : nil, body: body)
         case _ where r.method == "POST" && r0 == "books" && r2 == "organizations" && route.count == 3:
@@ -141,6 +144,9 @@ extension SimState {
                 )
             )
             return .json(201, ["status": "created"])
+        case _ where r.method == "POST" && r0 == "books" && r3 == "fields" && route.count == 4:
+            guard books[booksKey(r1, r2)] != nil else { return bad("no Books organization \(r2) in data centre \(r1)") }
+            return addBooksCustomField(dc: r1, org: r2, body: body)
         case _ where r0 == "books" && r3 == "contacts" && books[booksKey(r1, r2)] != nil && route.count <= 5:
             let (dc, org) = (r1, r2)
             return controlBooks(r, dc: dc, org: org, id: route.count > 4 ? route[4] : nil, body: body)

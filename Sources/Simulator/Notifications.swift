@@ -75,7 +75,8 @@ extension SimState {
         }
         for e in events {
             let parts = e.split(separator: ".")
-            guard parts.count == 2, CRMModules.fields[String(parts[0])] != nil, ["create", "edit", "delete", "all"].contains(String(parts[1])) else {
+            guard parts.count == 2, CRMCatalogue.names.contains(String(parts[0])), ["create", "edit", "delete", "all"].contains(String(parts[1]))
+            else {
                 return CRMError.body("INVALID_DATA", "invalid data", ["api_name": "events", "value": .string(e)])
             }
         }

@@ -29,6 +29,16 @@ public struct SimConfig: Codable, Sendable {
     public var partialFailureStatus = 207
     /// Add `duplicate_record` to DUPLICATE_DATA details (newer API versions).
     public var duplicateRecordDetails = true
+    /// CRM writes naming a field the module does not have are INVALID_DATA "the field api name given
+    /// seems to be invalid" (the message is Zoho's, crm-oas v8.0 createRecords); whether Zoho refuses
+    /// every unknown name or ignores some is unconfirmed [?], so `false` ignores them instead.
+    public var rejectUnknownFields = true
+    /// CRM writes to a field Zoho alone sets (Created_Time, Expected_Revenue, …) are INVALID_DATA [?];
+    /// `false` ignores them, as Zoho may.
+    public var rejectReadOnlyFields = true
+    /// CRM picklists take only their listed values [?] (Zoho documents display values as the input);
+    /// `false` lets any text of the field's length through.
+    public var restrictPicklistValues = true
     /// Org time zone offset used in `Modified_Time` and friends.
     public var timeZoneOffset = "+05:30"
     /// Artificial latency per CRM/Books call, to make concurrency limits observable.

@@ -33,6 +33,11 @@ public struct Refusal: Sendable, Equatable {
             text =
                 "Zoho already has another record in \(m.object) with this \(named)\(which), and compares it ignoring letter case: "
                 + "change the value in Odoo, or change or merge the other record in Zoho"
+        case ("INVALID_DATA", let named?) where details?["maximum_length"]?.intValue != nil:
+            let maximum = details?["maximum_length"]?.intValue ?? 0
+            text =
+                "Zoho refuses the value of \(named): it is longer than the field takes in Zoho (\(maximum) characters, digits for a number). "
+                + "Shorten it in Odoo, or lengthen the field in Zoho"
         case ("INVALID_DATA", let named?):
             let expected = details?["expected_data_type"]?.stringValue ?? ""
             text = "Zoho refuses the value of \(named): it expects \(Self.expectation(expected)). Correct it in Odoo or in Zoho"

@@ -14,19 +14,23 @@ public struct ZohoClient: Sendable {
     public let limiter: RateLimiter
     public let limits: ZohoLimits
     let telemetry: Telemetry
+    /// Module and field metadata kept for a short while (`crmFields`, `booksFields`, …).
+    public let metadata: MetadataCache
 
     public init(
         keeper: TokenKeeper,
         http: ZohoHTTP,
         limiter: RateLimiter = RateLimiter(),
         limits: ZohoLimits = ZohoLimits(),
-        telemetry: Telemetry = .none
+        telemetry: Telemetry = .none,
+        metadata: MetadataCache = MetadataCache()
     ) {
         self.keeper = keeper
         self.http = http
         self.limiter = limiter
         self.limits = limits
         self.telemetry = telemetry
+        self.metadata = metadata
     }
 
     /// Whose allowance a call spends: Books counts per organization (two instances on one organization

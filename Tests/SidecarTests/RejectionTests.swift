@@ -167,6 +167,14 @@ struct RejectionTests {
         )
         let missing = Refusal.crm(["code": "MANDATORY_NOT_FOUND", "details": ["api_name": "Last_Name"], "status": "error"], contacts)
         #expect(missing.message == "Zoho requires name (Last_Name in Zoho), which is empty: fill it in (Zoho: MANDATORY_NOT_FOUND)")
+        let long = Refusal.crm(
+            ["code": "INVALID_DATA", "message": "invalid data", "details": ["api_name": "First_Name", "maximum_length": 40], "status": "error"],
+            contacts
+        )
+        #expect(
+            long.message
+                == "Zoho refuses the value of name (First_Name in Zoho): it is longer than the field takes in Zoho (40 characters, digits for a number). Shorten it in Odoo, or lengthen the field in Zoho (Zoho: INVALID_DATA)"
+        )
         let other = Refusal.crm(["code": "RECORD_LOCKED", "message": "record is locked", "status": "error"], contacts)
         #expect(other.message == "Zoho refused the record: record is locked (Zoho: RECORD_LOCKED)")
     }

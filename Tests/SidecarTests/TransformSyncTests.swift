@@ -28,6 +28,19 @@ struct TransformSyncTests {
         """#
     )
 
+    /// The organisation's own fields on Deals, added as Zoho's Create Custom Fields API adds them:
+    /// a date and time, and a multi-select picklist.
+    static func addCustomFields(_ h: SyncHarness) async throws {
+        let segments: [JSONValue] = ["Enterprise", "Public", "Retail"].map { ["display_value": .string($0), "actual_value": .string($0)] }
+        let fields: JSONValue = [
+            "fields": [
+                ["field_label": "Closed Time", "api_name": "Closed_Time", "data_type": "datetime"],
+                ["field_label": "Segments", "api_name": "Segments", "data_type": "multiselectpicklist", "pick_list_values": .array(segments)],
+            ]
+        ]
+        _ = try await h.zoho.control("POST", "crm/eu/settings/fields?module=Deals", fields)
+    }
+
     /// The simulator's users (`GET /crm/v8/users`).
     static let zohoAdmin = "5725767000000100001"
 
@@ -45,6 +58,7 @@ struct TransformSyncTests {
     )
     func bothWays(engine: Engine) async throws {
         try await SyncHarness.with(engine) { h in
+            try await Self.addCustomFields(h)
             let standIn = h.odoo.odoo
             func create(_ model: String, _ values: JSONValue) async throws -> Int64 {
                 try #require(try await standIn.execute(model, "create", [values], ["context": ["zoho_skip_push": true]]).intValue)
