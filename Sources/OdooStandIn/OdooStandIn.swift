@@ -240,7 +240,15 @@ public actor OdooStandIn {
             await after(model, list, "unlink", values: [:], skip: skip)
             return true
         case "fields_get":
-            return .object(spec.mapValues { kind in ["type": .string(String(kind.prefix { $0 != ":" })), "string": .string(kind)] })
+            // As Odoo answers it: the type, and for a relational field the model it points to.
+            return .object(
+                spec.mapValues { kind in
+                    let parts = kind.split(separator: ":", maxSplits: 1).map(String.init)
+                    var field: [String: JSONValue] = ["type": .string(parts[0]), "string": .string(kind)]
+                    if parts.count == 2 { field["relation"] = .string(parts[1]) }
+                    return .object(field)
+                }
+            )
         default:
             throw OdooFault(.valueError, "The method '\(method)' does not exist on the model '\(model)'")
         }

@@ -3,6 +3,7 @@ import OdooRPC
 import Queue
 import Store
 import Sync
+import ZohoAPI
 
 /// The mapping form's buttons: Validate against Odoo, Initial sync of one mapping, and Restore of the
 /// shipped mappings (on a mapping, or on the instance for all of them, the deleted ones included).
@@ -14,6 +15,21 @@ public enum MappingActions {
             var results: [JSONValue] = []
             for row in try await rows(call) {
                 results.append(try await validate(row, call.service))
+            }
+            return call.ids.count == 1 ? results[0] : .array(results)
+        }
+        // For the field picker: what the mapping's Zoho module has, custom fields included.
+        registry.register("zoho_fields", on: mapping) { call in
+            try await call.service.checkAccess(call.model, call.ids, call.env, operation: "read")
+            let zoho = try call.service.components.requireZoho()
+            var results: [JSONValue] = []
+            for row in try await rows(call) {
+                let m = Mapping.adHoc(model: row["odoo_model"].text ?? "", app: row["app"].text ?? "crm", object: row["object"].text ?? "")
+                do {
+                    results.append(.array(try await zohoFields(m, instance: row["instance_id"].int ?? 0, zoho).map(fieldJSON)))
+                } catch let error as ZohoError {
+                    throw OdooFault(.userError, "Zoho could not be asked about \(m.app) \(m.object): \(error.message)")
+                }
             }
             return call.ids.count == 1 ? results[0] : .array(results)
         }
@@ -66,6 +82,22 @@ public enum MappingActions {
         }
     }
 
+    /// The fields of the mapping's Zoho module (CRM) or entity (Books), standard and custom.
+    static func zohoFields(_ m: Mapping, instance: Int64, _ zoho: ZohoService) async throws -> [ZohoField] {
+        m.app == "books"
+            ? try await zoho.client.booksFields(instance, entity: m.object)
+            : try await zoho.client.crmFields(instance, module: m.object)
+    }
+
+    static func fieldJSON(_ f: ZohoField) -> JSONValue {
+        [
+            "api_name": .string(f.apiName), "label": .string(f.label), "data_type": .string(f.dataType.name), "custom": .bool(f.custom),
+            "read_only": .bool(f.readOnly), "mandatory": .bool(f.mandatory),
+            "picklist": .array(f.picklist.map { JSONValue.string($0.displayValue) }),
+            "lookup_module": f.lookupModule.map(JSONValue.string) ?? false,
+        ]
+    }
+
     static func rows(_ call: ActionCall) async throws -> [Row] {
         try await call.service.store.query(SQL("SELECT * FROM mappings WHERE id IN (") + .list(call.ids.map { .int($0) }) + SQL(") ORDER BY id"))
     }
@@ -92,6 +124,15 @@ public enum MappingActions {
                 }
             } else {
                 check.notes.append("not checked against Odoo: this sidecar has no Odoo to ask")
+            }
+            if let zoho = service.components.zoho {
+                do {
+                    let fields = try await zohoFields(m, instance: instance, zoho)
+                    let active = try await service.components.book.mappings(instance).active
+                    check.problems += MappingCheck.zoho(m, fields: fields, mappings: active).problems
+                } catch let error as ZohoError {
+                    check.problems.append("Zoho could not be asked about \(m.app) \(m.object): \(error.message)")
+                }
             }
         }
         try await service.store.execute(

@@ -3,6 +3,7 @@ import Foundation
 import OdooRPC
 import Store
 import Testing
+import ZohoAPI
 
 @testable import Sync
 
@@ -48,6 +49,106 @@ struct MappingTests {
                 "mappings look each other up in a circle (b → c → a → b): one of them must leave its lookup out"
             ]
         )
+    }
+
+    @Test("a mapping is checked against Zoho's fields: names, read-only targets, types, picklist values, required fields")
+    func checkedAgainstZoho() throws {
+        let fields = [
+            ZohoField(apiName: "Last_Name", label: "Last Name", dataType: .text, mandatory: true),
+            ZohoField(apiName: "Email", label: "Email", dataType: .email),
+            ZohoField(apiName: "Full_Name", label: "Full Name", dataType: .text, readOnly: true),
+            ZohoField(
+                apiName: "Region",
+                label: "Region",
+                dataType: .picklist,
+                custom: true,
+                picklist: [.init(displayValue: "North", actualValue: "North"), .init(displayValue: "South", actualValue: "South")]
+            ),
+            ZohoField(apiName: "Visit_Date", label: "Visit Date", dataType: .date, custom: true),
+        ]
+        let mapping = try Mapping(
+            json: [
+                "name": "leads", "odoo_model": "crm.lead", "app": "crm", "object": "Leads", "match_odoo": "email_from", "match_zoho": "Email",
+                "fields": [
+                    ["odoo": "email_from", "zoho": "Email"],
+                    ["odoo": "x_name", "zoho": "Full_Name"],
+                    ["odoo": "x_region", "zoho": "Region", "transform": "selection", "values": ["n": "North", "e": "East"]],
+                    ["odoo": "x_visit", "zoho": "Visit_Date"],
+                    ["odoo": "x_typo", "zoho": "Regoin"],
+                ],
+            ]
+        )
+        let problems = MappingCheck.zoho(mapping, fields: fields).problems
+        #expect(
+            problems == [
+                "Zoho's Full_Name in CRM Leads cannot be written through the API: make the pair to_odoo",
+                "the value table of x_region sends 'East', which Zoho's Region does not offer (it offers North, South): add it in Zoho, or change the table",
+                "Zoho's Visit_Date is a date field, which the plain transform cannot carry: use the date transform",
+                "Zoho's CRM Leads has no field Regoin: check its API name in Zoho (Setup → Developer Hub → APIs and SDKs → API names), or remove the pair",
+                "Zoho requires Last_Name in CRM Leads for a record created from Odoo, and no pair sends it: map it to_zoho or both",
+            ]
+        )
+    }
+
+    @Test("Validate checks a mapping against both sides, custom Zoho fields included, and keeps what it found", arguments: TestStores.engines)
+    func validateBothSides(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            let regions: [JSONValue] = ["North", "South"].map { ["display_value": .string($0), "actual_value": .string($0)] }
+            let custom: JSONValue = [
+                "fields": [
+                    ["field_label": "Region", "data_type": "picklist", "pick_list_values": .array(regions)],
+                    ["field_label": "Visit Date", "data_type": "date"],
+                ]
+            ]
+            _ = try await h.zoho.control("POST", "crm/eu/settings/fields?module=Leads", custom)
+            let leads = try #require(
+                try await h.s.execute(
+                    "zoho.mapping",
+                    "create",
+                    [
+                        [
+                            "instance_id": .int(h.instance), "name": "leads", "odoo_model": "crm.lead", "zoho_module": "Leads",
+                            "odoo_domain": [["type", "=", "lead"]], "odoo_defaults": ["type": "lead"], "match_odoo": "name",
+                            "match_zoho": "Last_Name",
+                        ]
+                    ]
+                ).intValue
+            )
+            func pair(_ values: JSONValue) async throws -> Int64 {
+                guard case .object(var o) = values else { return 0 }
+                o["mapping_id"] = .int(leads)
+                return try #require(try await h.s.execute("zoho.mapping.field", "create", [.object(o)]).intValue)
+            }
+            _ = try await pair(["odoo_field": "name", "zoho_fields": "Last_Name"])
+            let region = try await pair(
+                ["odoo_field": "priority", "zoho_fields": "Region", "transform": "selection", "options": ["values": ["0": "North", "1": "East"]]]
+            )
+            let stage = try await pair(["odoo_field": "stage_id", "zoho_fields": "Lead_Status"])
+            let visit = try await pair(["odoo_field": "date_deadline", "zoho_fields": "Visit_Date"])
+
+            let fields = try await h.s.execute("zoho.mapping", "zoho_fields", [[.int(leads)]]).arrayValue ?? []
+            let picked = try #require(fields.first { $0["api_name"] == "Region" })
+            #expect(picked["custom"] == true && picked["data_type"] == "picklist" && picked["picklist"] == ["North", "South"])
+
+            let found = try await h.s.execute("zoho.mapping", "action_validate", [[.int(leads)]])
+            #expect(found["ok"] == false)
+            #expect(
+                found["problems"] == [
+                    "crm.lead.stage_id is a many2one to crm.stage field, which the plain transform cannot carry: use lookup (through another mapping), many2one (a table of its records), user or country",
+                    "the value table of priority sends 'East', which Zoho's Region does not offer (it offers North, South): add it in Zoho, or change the table",
+                    "Zoho's Visit_Date is a date field, which the plain transform cannot carry: use the date transform",
+                ]
+            )
+
+            try await h.s.execute("zoho.mapping.field", "write", [[.int(region)], ["options": ["values": ["0": "North", "1": "South"]]]])
+            try await h.s.execute("zoho.mapping.field", "write", [[.int(visit)], ["transform": "date"]])
+            try await h.s.execute("zoho.mapping.field", "unlink", [[.int(stage)]])
+            let fixed = try await h.s.execute("zoho.mapping", "action_validate", [[.int(leads)]])
+            #expect(fixed["ok"] == true, "\(fixed)")
+            let kept = try await h.s.execute("zoho.mapping", "read", [[.int(leads)]], ["fields": ["last_check", "checked_at"]])
+            #expect(kept[0]?["last_check"]?.stringValue?.hasPrefix("fits") == true)
+            #expect(kept[0]?["checked_at"] != false)
+        }
     }
 
     @Test("a new instance gets its own copy of the shipped mappings, which read back exactly as shipped", arguments: TestStores.engines)
