@@ -260,11 +260,15 @@ public actor OdooStandIn {
         }
     }
 
-    /// The addon's post-commit forwarding (with the values written), skipped for the sidecar's own writes.
+    /// The addon's post-commit forwarding (with the values written), skipped for the sidecar's own writes:
+    /// partners always, and the models a shipped mapping can name (the sidecar makes no job for a model no
+    /// active mapping names, as the addon stops forwarding it).
     func after(_ model: String, _ ids: [Int64], _ operation: String, values: [String: JSONValue], skip: Bool) async {
-        guard !skip, model == "res.partner", let forward, !ids.isEmpty else { return }
+        guard !skip, Self.forwarded.contains(model), let forward, !ids.isEmpty else { return }
         Task { await forward(model, ids, operation, values) }
     }
+
+    static let forwarded: Set<String> = ["res.partner", "crm.lead", "product.template"]
 
     // MARK: entry points
 

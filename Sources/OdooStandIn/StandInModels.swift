@@ -2,8 +2,8 @@ import Core
 
 extension OdooStandIn {
     /// The models of Odoo 17 the stand-in keeps, field name → type (`many2one:<comodel>`,
-    /// `many2many:<comodel>`): partners and countries, and what a mapping of CRM leads names (stages,
-    /// tags, salespeople, and the xml ids of records).
+    /// `many2many:<comodel>`): partners and countries, what a mapping of CRM leads names (stages,
+    /// tags, salespeople, and the xml ids of records), and products.
     static let fields17: [String: [String: String]] = [
         "res.partner": [
             "name": "char", "email": "char", "phone": "char", "mobile": "char", "function": "char", "website": "char",
@@ -16,7 +16,13 @@ extension OdooStandIn {
             "name": "char", "type": "selection", "stage_id": "many2one:crm.stage", "tag_ids": "many2many:crm.tag",
             "date_deadline": "date", "date_closed": "datetime", "expected_revenue": "monetary", "priority": "selection",
             "user_id": "many2one:res.users", "active": "boolean", "company_id": "many2one:res.company",
-            "write_date": "datetime", "create_date": "datetime", "display_name": "char", "id": "integer",
+            "email_from": "char", "phone": "char", "partner_name": "char", "contact_name": "char", "description": "html",
+            "probability": "float", "write_date": "datetime", "create_date": "datetime", "display_name": "char", "id": "integer",
+        ],
+        "product.template": [
+            "name": "char", "default_code": "char", "list_price": "float", "description_sale": "text", "sale_ok": "boolean",
+            "active": "boolean", "company_id": "many2one:res.company", "write_date": "datetime", "create_date": "datetime",
+            "display_name": "char", "id": "integer",
         ],
         "crm.stage": ["name": "char", "sequence": "integer", "id": "integer", "display_name": "char", "write_date": "datetime"],
         "crm.tag": ["name": "char", "id": "integer", "display_name": "char", "write_date": "datetime"],

@@ -188,7 +188,9 @@ extension Mapping {
     }
 }
 
-/// The mappings shipped with the sidecar: partners with CRM Accounts and Contacts, and with Books contacts.
+/// The mappings shipped with the sidecar: partners with CRM Accounts and Contacts, and with Books contacts;
+/// and, switched off until a person switches them on, CRM leads with Leads, opportunities with Deals and
+/// products with CRM Products.
 /// Each instance gets its own copy as records (`MappingBook`), which a person edits; these stay as shipped.
 public enum BuiltinMappings {
     public static let json = """
@@ -239,6 +241,45 @@ public enum BuiltinMappings {
               {"odoo": "website", "zoho": "website"},
               {"odoo": "is_company", "zoho": "customer_sub_type", "transform": "selection", "values": {"true": "business", "false": "individual"}, "direction": "to_zoho"}
             ]
+          },
+          {
+            "name": "crm_leads", "active": false, "odoo_model": "crm.lead", "odoo_domain": [["type", "=", "lead"]],
+            "odoo_defaults": {"type": "lead"}, "app": "crm", "object": "Leads",
+            "match_odoo": "email_from", "match_zoho": "Email", "conflict": "newest",
+            "on_odoo_delete": "keep", "on_zoho_delete": "archive",
+            "fields": [
+              {"odoo": "name", "zoho": ["First_Name", "Last_Name"], "transform": "name_split"},
+              {"odoo": "partner_name", "zoho": "Company"},
+              {"odoo": "email_from", "zoho": "Email"},
+              {"odoo": "phone", "zoho": "Phone"},
+              {"odoo": "description", "zoho": "Description", "transform": "html"}
+            ]
+          },
+          {
+            "name": "crm_deals", "active": false, "odoo_model": "crm.lead", "odoo_domain": [["type", "=", "opportunity"]],
+            "odoo_defaults": {"type": "opportunity"}, "app": "crm", "object": "Deals",
+            "match_odoo": "name", "match_zoho": "Deal_Name", "conflict": "newest",
+            "on_odoo_delete": "keep", "on_zoho_delete": "archive",
+            "fields": [
+              {"odoo": "name", "zoho": "Deal_Name"},
+              {"odoo": "expected_revenue", "zoho": "Amount", "transform": "currency"},
+              {"odoo": "date_deadline", "zoho": "Closing_Date", "transform": "date"},
+              {"odoo": "stage_id", "zoho": "Stage", "transform": "many2one", "model": "crm.stage", "by": "xml_id",
+               "values": {"crm.stage_lead1": "Qualification", "crm.stage_lead2": "Needs Analysis",
+                          "crm.stage_lead3": "Proposal/Price Quote", "crm.stage_lead4": "Closed Won"}}
+            ]
+          },
+          {
+            "name": "crm_products", "active": false, "odoo_model": "product.template", "odoo_domain": [["sale_ok", "=", true]],
+            "app": "crm", "object": "Products",
+            "match_odoo": "name", "match_zoho": "Product_Name", "conflict": "newest",
+            "on_odoo_delete": "keep", "on_zoho_delete": "archive",
+            "fields": [
+              {"odoo": "name", "zoho": "Product_Name"},
+              {"odoo": "default_code", "zoho": "Product_Code"},
+              {"odoo": "list_price", "zoho": "Unit_Price", "transform": "currency"},
+              {"odoo": "description_sale", "zoho": "Description"}
+            ]
           }
         ]
         """
@@ -248,6 +289,9 @@ public enum BuiltinMappings {
     public static let list: [JSONValue] = try! JSONValue.parse(json).arrayValue!
 
     public static let all: [Mapping] = list.map { try! Mapping(json: $0) }
+
+    /// Those an instance runs from the start; the others (leads, deals, products) wait to be switched on.
+    public static let active: [Mapping] = zip(list, all).filter { $0.0["active"]?.boolValue != false }.map(\.1)
 
     public static func named(_ name: String) -> Mapping? { all.first { $0.name == name } }
 }

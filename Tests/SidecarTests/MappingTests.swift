@@ -151,6 +151,61 @@ struct MappingTests {
         }
     }
 
+    @Test(
+        "the ready-made mappings for leads, deals and products sync nothing until switched on; on, they validate and sync both ways",
+        arguments: TestStores.engines
+    )
+    func readyMade(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            let standIn = h.odoo.odoo
+            func create(_ model: String, _ values: JSONValue) async throws -> Int64 {
+                try #require(try await standIn.execute(model, "create", [values], [:]).intValue)
+            }
+            _ = try await create("crm.lead", ["name": "Early Bird", "type": "lead", "email_from": "early@example.com"])
+            try await h.settle()
+            #expect(try await h.zohoRecords("Leads").isEmpty, "switched off, a shipped mapping sends nothing")
+
+            var ids: [Int64] = []
+            for name in ["crm_leads", "crm_deals", "crm_products"] {
+                let rows = try await h.s.execute(
+                    "zoho.mapping",
+                    "search",
+                    [[["instance_id", "=", .int(h.instance)], ["name", "=", .string(name)], ["active", "=", false]]]
+                )
+                ids.append(try #require(rows.arrayValue?.first?.intValue, "\(name) is shipped, switched off"))
+            }
+            try await h.s.execute("zoho.mapping", "write", [.array(ids.map { .int($0) }), ["active": true]])
+            for id in ids {
+                let check = try await h.s.execute("zoho.mapping", "action_validate", [[.int(id)]])
+                #expect(check["ok"] == true, "\(check)")
+            }
+
+            _ = try await create(
+                "crm.lead",
+                ["name": "Ada Lovelace", "type": "lead", "email_from": "ada@example.com", "partner_name": "Engines Ltd"]
+            )
+            _ = try await create("product.template", ["name": "Difference Engine", "default_code": "DE-1", "list_price": 1834.5, "sale_ok": true])
+            _ = try await h.zoho.control(
+                "POST",
+                "crm/eu/Deals",
+                ["Deal_Name": "Analytical Engine", "Stage": "Needs Analysis", "Amount": 1837, "Closing_Date": "2027-03-01"]
+            )
+            try await h.settle()
+            let lead = try #require(try await h.zohoRecords("Leads").first { $0["Email"] == "ada@example.com" })
+            #expect(lead["First_Name"] == "Ada" && lead["Last_Name"] == "Lovelace" && lead["Company"] == "Engines Ltd")
+            let product = try #require(try await h.zohoRecords("Products").first)
+            #expect(product["Product_Name"] == "Difference Engine" && product["Product_Code"] == "DE-1" && product["Unit_Price"] == 1834.5)
+
+            // Deals are not among the watched modules: the mapping's initial sync brings the deal over.
+            _ = try await h.s.execute("zoho.mapping", "action_initial_sync", [[.int(ids[1])]])
+            try await h.settle()
+            let deal = try #require(await standIn.all("crm.lead").first { $0["name"] == "Analytical Engine" })
+            #expect(deal["type"] == "opportunity" && deal["stage_id"]?[0] == 2 && deal["expected_revenue"]?.doubleValue == 1837)
+            #expect(deal["date_deadline"] == "2027-03-01")
+            #expect(try await h.failedJobs().isEmpty)
+        }
+    }
+
     @Test("a new instance gets its own copy of the shipped mappings, which read back exactly as shipped", arguments: TestStores.engines)
     func shippedCopied(engine: Engine) async throws {
         try await TestSidecar.with(engine) { s in
@@ -159,19 +214,19 @@ struct MappingTests {
             #expect(rows.map { $0["name"]?.stringValue } == ["crm_accounts", "crm_contacts", "books_contacts"])
             #expect(rows.allSatisfy { $0["shipped"] == $0["name"] && $0["active"] == true })
             let book = MappingBook(store: s.sidecar.store)
-            #expect(try await book.mappings(id).active == BuiltinMappings.all)
+            #expect(try await book.mappings(id).active == BuiltinMappings.active)
 
             // An instance from before mappings were records gets them at its first sync.
             try await s.sidecar.store.execute(SQL("DELETE FROM mapping_fields"))
             try await s.sidecar.store.execute(SQL("DELETE FROM mappings"))
             try await s.sidecar.store.execute(SQL("UPDATE instances SET mappings_seeded = 0"))
-            #expect(try await book.mappings(id).active == BuiltinMappings.all)
+            #expect(try await book.mappings(id).active == BuiltinMappings.active)
             // One that deleted every mapping keeps none.
             try await s.execute("zoho.mapping", "unlink", [.array(try await Self.mappings(s, id).compactMap { $0["id"] })])
             #expect(try await book.mappings(id).active.isEmpty)
             let restored = try await s.execute("zoho.instance", "action_restore_mappings", [[.int(id)]])
-            #expect(restored.arrayValue?.count == 3)
-            #expect(try await book.mappings(id).active == BuiltinMappings.all)
+            #expect(restored.arrayValue?.count == BuiltinMappings.list.count)
+            #expect(try await book.mappings(id).active == BuiltinMappings.active)
         }
     }
 
@@ -268,7 +323,7 @@ struct MappingTests {
             // what was accepted (a mapping is saved before its pairs; without one it runs nothing).
             let book = MappingBook(store: s.sidecar.store)
             let now = try await book.mappings(id)
-            #expect(Array(now.active.prefix(3)) == BuiltinMappings.all)
+            #expect(Array(now.active.prefix(3)) == BuiltinMappings.active)
             #expect(now.active.dropFirst(3).map(\.name) == ["leads"])
             #expect(now.named("leads")?.fields.map(\.odoo) == ["name"])
             #expect(now.empty == ["deals"])
