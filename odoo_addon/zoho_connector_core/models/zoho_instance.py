@@ -89,12 +89,6 @@ class ZohoInstance(models.Model):
         help="Records Zoho or Odoo refused that have not gone through since.",
     )
 
-    def action_archive(self):
-        return self.write({"active": False})
-
-    def action_unarchive(self):
-        return self.write({"active": True})
-
     def action_authorize(self):
         """Zoho's consent page; Zoho sends the browser back to the sidecar, which sends it back here."""
         self.ensure_one()
