@@ -1,7 +1,7 @@
 {
     "name": "Zoho Connector Core",
     "summary": "Two-way sync of Odoo with Zoho CRM and Books through the zoho-sidecar service",
-    "version": "17.0.1.1.0",
+    "version": "17.0.1.2.0",
     "category": "Connector",
     "license": "LGPL-3",
     "author": "zoho-sidecar contributors",
@@ -12,15 +12,23 @@
         "security/zoho_security.xml",
         "security/ir.model.access.csv",
         "data/ir_config_parameter.xml",
+        "data/ir_cron.xml",
         "views/zoho_instance_views.xml",
         "views/zoho_job_views.xml",
         "views/zoho_binding_views.xml",
         "views/zoho_webhook_event_views.xml",
         "views/zoho_log_views.xml",
         "views/zoho_sync_rejection_views.xml",
+        "views/zoho_mapping_views.xml",
         "wizards/zoho_dashboard_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "zoho_connector_core/static/src/zoho_field_picker/zoho_field_picker.js",
+            "zoho_connector_core/static/src/zoho_field_picker/zoho_field_picker.xml",
+        ],
+    },
     "application": True,
 }

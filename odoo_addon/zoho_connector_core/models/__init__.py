@@ -6,6 +6,9 @@ from . import zoho_binding
 from . import zoho_webhook_event
 from . import zoho_log
 from . import zoho_sync_rejection
+from . import zoho_mapping
+from . import zoho_mapping_field
 from . import zoho_sync_mixin
+from . import zoho_forwarding
 from . import res_partner
 from . import res_config_settings

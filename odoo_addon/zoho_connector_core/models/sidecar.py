@@ -51,6 +51,9 @@ def call(env, model, method, *args, **kwargs):
         "allowed_company_ids", [env.company.id] + [c for c in env.companies.ids if c != env.company.id]
     )
     context.setdefault("lang", env.lang or "en_US")
+    if "active_test" in env.context:
+        # A list of archived records too (e.g. switched-off mappings) asks the sidecar the same.
+        context.setdefault("active_test", env.context["active_test"])
     try:
         return client(env).execute(model, method, *args, context=context, **kwargs)
     except SidecarUnavailable as error:

@@ -1,4 +1,5 @@
 import json
+import logging
 from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 
@@ -6,6 +7,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from .sidecar import call
+
+_logger = logging.getLogger(__name__)
 
 # The always-true and always-false leaves of Odoo's domains (what 19's Domain.TRUE and Domain.FALSE
 # iterate to).
@@ -35,6 +38,10 @@ class ZohoSidecarModel(models.AbstractModel):
     sidecar's JSON-RPC with the user's companies (allowed_company_ids) and the record rules'
     domain, so search, filters, grouping, paging and sorting work as in any Odoo list.
 
+    A One2many between two such models (a mapping's field pairs) is read by searching the
+    comodel on the inverse field, and web_save's commands on it become the comodel's create,
+    write and unlink.
+
     One implementation serves Odoo 17, 18 and 19: where a series calls a method with other
     arguments (name_search's domain, web_read_group's), the override takes both forms or
     leaves the series' own method to call the ones here.
@@ -51,6 +58,7 @@ class ZohoSidecarModel(models.AbstractModel):
     # write-only secrets (never read back, never overwritten by an empty value).
     _sidecar_lists = ()
     _sidecar_json = ()
+    _sidecar_json_indent = 2
     _sidecar_secrets = ()
 
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
@@ -60,11 +68,14 @@ class ZohoSidecarModel(models.AbstractModel):
     # Values between the sidecar and the web client
 
     def _sidecar_names(self, names):
-        """The fields the sidecar holds among `names` (Odoo-side computed fields are not asked for)."""
+        """The fields the sidecar holds among `names` (Odoo-side computed fields and One2many are not
+        asked for: the sidecar has no column for them)."""
         out = []
         for name in names:
             field = self._fields.get(name)
-            if name == "display_name" or (field and not field.compute and name != "id"):
+            if name == "display_name" or (
+                field and not field.compute and name != "id" and not _x2many(field)
+            ):
                 out.append(name)
         return out
 
@@ -110,19 +121,21 @@ class ZohoSidecarModel(models.AbstractModel):
                 continue
             field = self._fields.get(name)
             value = row.get(name, False)
-            if name in self._sidecar_lists:
+            if field is not None and _x2many(field):
+                value = row.get(name, [])  # filled by _sidecar_rows
+            elif field is not None and field.compute and name != "display_name":
+                value = self._sidecar_computed(name, row)
+            elif name in self._sidecar_lists:
                 value = ", ".join(value or []) or False
             elif name in self._sidecar_json:
                 value = (
-                    json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+                    json.dumps(value, indent=self._sidecar_json_indent, ensure_ascii=False, sort_keys=True)
                     if value not in (False, None)
                     else False
                 )
             elif field is not None and field.type == "many2one":
                 value = self._company_pair(value) if name == "company_id" else value
                 value = {"id": value[0], "display_name": value[1]} if value else False
-            elif field is not None and field.compute and name != "display_name":
-                value = self._sidecar_computed(name, row)
             out[name] = value
         return out
 
@@ -130,12 +143,45 @@ class ZohoSidecarModel(models.AbstractModel):
         """Odoo-side fields computed from a sidecar row (e.g. a link to an Odoo record)."""
         return False
 
+    def _sidecar_rows(self, rows, specification):
+        """Completes the sidecar's rows with what is not a column of theirs: each One2many's records,
+        as ids, or as the comodel's web_read of the sub-specification (the first `limit` of them,
+        the others as {"id": id}, as the ORM's web_read gives them)."""
+        for name, spec in specification.items():
+            field = self._fields.get(name)
+            if field is None or field.type != "one2many":
+                continue
+            spec = spec or {}
+            children = self._sidecar_children(field, [row["id"] for row in rows], spec.get("order"))
+            if not spec.get("fields"):
+                for row in rows:
+                    row[name] = children.get(row["id"], [])
+                continue
+            limit = spec.get("limit")
+            shown = [i for row in rows for i in children.get(row["id"], [])[:limit]]
+            comodel = self.env[field.comodel_name].with_context(**spec.get("context", {}))
+            values = {v["id"]: v for v in comodel.browse(shown).web_read(spec["fields"])} if shown else {}
+            for row in rows:
+                row[name] = [values.get(i) or {"id": i} for i in children.get(row["id"], [])]
+        return rows
+
+    def _sidecar_children(self, field, ids, order=None):
+        """{parent id: [child ids]} of a One2many, in the comodel's order (or the one asked)."""
+        comodel = self.env[field.comodel_name]
+        found = comodel.search_read([(field.inverse_name, "in", ids)], [field.inverse_name], order=order)
+        children = {}
+        for child in found:
+            parent = child[field.inverse_name]
+            parent = parent[0] if isinstance(parent, (list, tuple)) else parent
+            children.setdefault(parent, []).append(child["id"])
+        return children
+
     def _to_sidecar(self, vals):
         out = {}
         for name, value in vals.items():
             field = self._fields.get(name)
-            if field is None or field.compute or field.readonly or name == "id":
-                continue  # the sidecar sets these itself
+            if field is None or field.compute or field.readonly or name == "id" or _x2many(field):
+                continue  # the sidecar sets these itself; x2many commands are applied apart
             if name in self._sidecar_secrets and not value:
                 continue
             if name in self._sidecar_lists:
@@ -171,6 +217,7 @@ class ZohoSidecarModel(models.AbstractModel):
         length = (offset or 0) + len(rows)
         if limit and len(rows) == limit:
             length = call(self.env, self._name, "search_count", domain, limit=count_limit)
+        rows = self._sidecar_rows(rows, specification)
         return {"length": length, "records": [self._to_web(row, specification) for row in rows]}
 
     def web_read(self, specification):
@@ -178,11 +225,36 @@ class ZohoSidecarModel(models.AbstractModel):
         ids = [i for i in self.ids if isinstance(i, int)]
         if not ids:
             return []
-        rows = {
-            row["id"]: row
-            for row in call(self.env, self._name, "read", ids, self._sidecar_names(specification))
-        }
+        found = call(self.env, self._name, "read", ids, self._sidecar_names(specification))
+        rows = {row["id"]: row for row in self._sidecar_rows(found, specification)}
         return [self._to_web(rows[i], specification) for i in ids if i in rows]
+
+    def onchange(self, values, field_names, fields_spec):
+        """The values of a new record (the form's first call): its defaults, in web_read's format.
+
+        The ORM's onchange builds the record, and for a new line of a One2many its parent too,
+        from its row in a table, which these models do not have. They need none of it: no
+        onchange methods, and computed fields the sidecar fills, so a change of one field
+        changes no other.
+        """
+        if field_names:
+            return {"value": {}}
+        names = [name for name in fields_spec if name != "id" and name in self._fields and name not in values]
+        defaults = self.default_get(names)
+        out = {}
+        for name in names:
+            field = self._fields[name]
+            value = defaults.get(name, False)
+            if field.type in ("one2many", "many2many"):
+                value = []
+            elif field.type == "many2one":
+                record = self.env[field.comodel_name].browse(value) if value else None
+                if record and (fields_spec[name] or {}).get("fields"):
+                    value = {"id": record.id, "display_name": record.sudo().display_name}
+            elif field.type in ("integer", "float", "monetary"):
+                value = value or 0
+            out[name] = value
+        return {"value": out}
 
     def web_save(self, vals, specification, next_id=None):
         if self:
@@ -369,30 +441,115 @@ class ZohoSidecarModel(models.AbstractModel):
 
     def read(self, fields=None, load="_classic_read"):  # pylint: disable=method-required-super
         self._sidecar_check("read")
-        return (
-            call(self.env, self._name, "read", self.ids, self._sidecar_names(fields or list(self._fields)))
-            if self
-            else []
-        )
+        if not self:
+            return []
+        names = fields or list(self._fields)
+        rows = call(self.env, self._name, "read", self.ids, self._sidecar_names(names))
+        one2many = {
+            name: {} for name in names if name in self._fields and self._fields[name].type == "one2many"
+        }
+        return self._sidecar_rows(rows, one2many) if one2many else rows
 
     @api.model_create_multi
     def create(self, vals_list):  # pylint: disable=method-required-super
         self._sidecar_check("create")
         vals_list = [self._add_missing_default_values(vals) for vals in vals_list]
-        ids = call(self.env, self._name, "create", [self._to_sidecar(vals) for vals in vals_list])
-        return self.browse(ids)
+        split = [self._sidecar_split(vals) for vals in vals_list]
+        records = self.browse(
+            call(self.env, self._name, "create", [self._to_sidecar(own) for own, _ in split])
+        )
+        try:
+            for record, (_own, commands) in zip(records, split, strict=True):
+                for name, field_commands in commands.items():
+                    record._sidecar_x2many(name, field_commands)
+        except Exception:
+            # All or nothing, as one Odoo create: the record goes with the lines the sidecar refused.
+            records._sidecar_forget()
+            raise
+        return records
 
     def write(self, vals):  # pylint: disable=method-required-super
         self._sidecar_check("write")
-        if self:
-            call(self.env, self._name, "write", self.ids, self._to_sidecar(vals))
+        own, commands = self._sidecar_split(vals)
+        if self and (own or not commands):
+            call(self.env, self._name, "write", self.ids, self._to_sidecar(own))
+        for name, field_commands in commands.items():
+            self._sidecar_x2many(name, field_commands)
         return True
+
+    def _sidecar_split(self, vals):
+        """(the values the sidecar keeps, {x2many field: its commands})."""
+        own, commands = {}, {}
+        for name, value in vals.items():
+            field = self._fields.get(name)
+            if field is not None and field.type == "one2many":
+                commands[name] = list(value or [])
+            else:
+                own[name] = value
+        return own, commands
+
+    def _sidecar_x2many(self, name, commands):
+        """Applies web_save's commands on a One2many of these records as the comodel's own unlink,
+        write and create, in their order, the creations last and in one call (so a line the
+        sidecar refuses leaves none of them). Lines already gone are not deleted twice: a save the
+        sidecar refused halfway can be sent again as it was."""
+        field = self._fields[name]
+        comodel = self.env[field.comodel_name]
+        inverse = field.inverse_name
+        # A line cannot exist without its parent (required, or deleted with it): removing it deletes it.
+        owned = comodel._fields[inverse].required or comodel._fields[inverse].ondelete == "cascade"
+        creations = []
+
+        def remove(ids):
+            if not ids:
+                return
+            existing = comodel.with_context(active_test=False).search([("id", "in", list(ids))])
+            if owned:
+                existing.unlink()
+            else:
+                existing.write({inverse: False})
+
+        for command in commands:
+            code, record_id, value = (list(command) + [False, False])[:3]
+            if code == 0:
+                creations.append(value or {})
+            elif code == 1:
+                comodel.browse(record_id).write(value or {})
+            elif code in (2, 3):
+                remove([record_id])
+            elif code == 4:
+                comodel.browse(record_id).write({inverse: self[-1:].id})
+            elif code in (5, 6):
+                current = self._sidecar_children(field, self.ids)
+                keep = set(value or []) if code == 6 else set()
+                remove({i for ids in current.values() for i in ids} - keep)
+                if keep:
+                    comodel.browse(sorted(keep)).write({inverse: self[-1:].id})
+            else:
+                raise ValidationError(
+                    _("Unknown command %(code)s on %(field)s.", code=code, field=field.string)
+                )
+        if creations:
+            comodel.create([dict(vals, **{inverse: record.id}) for record in self for vals in creations])
+
+    def _sidecar_forget(self):
+        """Undoes a creation the sidecar took while a later step of the same save failed."""
+        try:
+            call(self.env, self._name, "unlink", self.ids)
+        except UserError as error:
+            _logger.warning("Zoho sidecar: %s %s could not be removed: %s", self._name, self.ids, error)
 
     def unlink(self):  # pylint: disable=method-required-super
         self._sidecar_check("unlink")
         if self:
             call(self.env, self._name, "unlink", self.ids)
         return True
+
+    def action_archive(self):
+        return self.write({"active": False})
+
+    def action_unarchive(self):
+        return self.write({"active": True})
 
     def _sidecar_action(self, method, *args):
         """A button: the sidecar's method of the same name on these records."""
@@ -408,3 +565,7 @@ class ZohoSidecarModel(models.AbstractModel):
         if reload:
             action["params"]["next"] = {"type": "ir.actions.client", "tag": "soft_reload"}
         return action
+
+
+def _x2many(field):
+    return field.type in ("one2many", "many2many")

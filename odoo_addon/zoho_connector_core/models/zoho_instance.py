@@ -83,17 +83,22 @@ class ZohoInstance(models.Model):
         "Odoo API Key", groups=MANAGER, help="Write-only: stored encrypted by the sidecar."
     )
     sync_progress = fields.Text("Initial Sync Progress", readonly=True)
+    mapping_count = fields.Integer("Mappings", compute="_compute_mapping_count")
     rejection_count = fields.Integer(
         "Rejected Records",
         readonly=True,
         help="Records Zoho or Odoo refused that have not gone through since.",
     )
 
-    def action_archive(self):
-        return self.write({"active": False})
+    def _compute_mapping_count(self):
+        for instance in self:
+            instance.mapping_count = self._sidecar_computed("mapping_count", {"id": instance.id})
 
-    def action_unarchive(self):
-        return self.write({"active": True})
+    def _sidecar_computed(self, name, row):
+        if name == "mapping_count" and isinstance(row.get("id"), int):
+            mappings = self.env["zoho.mapping"].with_context(active_test=False)
+            return mappings.search_count([("instance_id", "=", row["id"])])
+        return super()._sidecar_computed(name, row)
 
     def action_authorize(self):
         """Zoho's consent page; Zoho sends the browser back to the sidecar, which sends it back here."""
@@ -179,6 +184,26 @@ class ZohoInstance(models.Model):
             _("%s job(s) queued: progress shows on this form.", len(jobs)),
             reload=True,
         )
+
+    def action_restore_mappings(self):
+        """Gives every shipped mapping its shipped definition back, and adds back any deleted."""
+        self._sidecar_check("write")
+        restored = self._sidecar_action("action_restore_mappings")
+        self.env["zoho.forwarding"]._zoho_refresh_quietly()
+        return self._notify(
+            _("Shipped mappings restored"),
+            _("%s: shipped definition restored.", ", ".join(restored))
+            if restored
+            else _("No shipped mapping."),
+            reload=True,
+        )
+
+    def action_view_mappings(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("zoho_connector_core.action_zoho_mapping")
+        action["domain"] = [("instance_id", "=", self.id)]
+        action["context"] = {"default_instance_id": self.id, "active_test": False}
+        return action
 
     def action_view_jobs(self):
         self.ensure_one()

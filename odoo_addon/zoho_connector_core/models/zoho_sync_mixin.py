@@ -24,11 +24,13 @@ def _plain(value):
 class ZohoSyncMixin(models.AbstractModel):
     """Forwards creates, writes and deletes to the Zoho sidecar once the transaction commits.
 
-    Inherit it to sync a model (``_inherit = ["res.partner", "zoho.sync.mixin"]``). Changes are
-    gathered per transaction and sent in one call per model and operation after commit (never
-    after a rollback); the sidecar's own writes carry ``zoho_skip_push`` and are not sent back.
-    A sidecar that is down never blocks the user: the failure is logged once per transaction
-    and the sidecar's reconciliation catches up from ``write_date``.
+    ``res.partner`` inherits it (``_inherit = ["res.partner", "zoho.sync.mixin"]``); any other
+    model an active mapping names is forwarded the same way without code, by ``zoho.forwarding``,
+    and a model that inherits the mixin is left to it. Changes are gathered per transaction and
+    sent in one call per model and operation after commit (never after a rollback); the
+    sidecar's own writes carry ``zoho_skip_push`` and are not sent back. A sidecar that is down
+    never blocks the user: the failure is logged once per transaction and the sidecar's
+    reconciliation catches up from ``write_date``.
     """
 
     _name = "zoho.sync.mixin"
@@ -50,22 +52,31 @@ class ZohoSyncMixin(models.AbstractModel):
         return super().unlink()
 
     def _zoho_forward(self, operation, vals):
-        if not self or self.env.context.get("zoho_skip_push"):
-            return
-        postcommit = self.env.cr.postcommit
-        pending = postcommit.data.get(PENDING)
-        if pending is None:
-            url, api_key = settings(self.env)
-            if not url:
-                return  # not configured: nothing to tell
-            pending = postcommit.data[PENDING] = {}
-            postcommit.add(lambda: _send(url, api_key, pending))
-        entry = pending.setdefault((self._name, operation), {"ids": set(), "values": {}})
-        entry["ids"].update(i for i in self.ids if isinstance(i, int))
-        for name, value in vals.items():
-            # A value is sent only when every write of the transaction gave the field that same value.
-            known = entry["values"].get(name, value)
-            entry["values"][name] = value if _plain(value) and known == value else UNKNOWN
+        forward(self, operation, vals)
+
+
+def forward(records, operation, vals):
+    """Notes `operation` on `records` (with the values written) for the sidecar, sent after commit.
+
+    The one way changes reach the sidecar: this mixin calls it, and so do the methods
+    ``zoho.forwarding`` patches on the models the sidecar's mappings name.
+    """
+    if not records or records.env.context.get("zoho_skip_push"):
+        return
+    postcommit = records.env.cr.postcommit
+    pending = postcommit.data.get(PENDING)
+    if pending is None:
+        url, api_key = settings(records.env)
+        if not url:
+            return  # not configured: nothing to tell
+        pending = postcommit.data[PENDING] = {}
+        postcommit.add(lambda: _send(url, api_key, pending))
+    entry = pending.setdefault((records._name, operation), {"ids": set(), "values": {}})
+    entry["ids"].update(i for i in records.ids if isinstance(i, int))
+    for name, value in vals.items():
+        # A value is sent only when every write of the transaction gave the field that same value.
+        known = entry["values"].get(name, value)
+        entry["values"][name] = value if _plain(value) and known == value else UNKNOWN
 
 
 def _send(url, api_key, pending):

@@ -1,4 +1,5 @@
 import base64
+import contextlib
 import json
 import os
 import time
@@ -7,6 +8,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
+from odoo import Command
+from odoo.release import version_info
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import ChromeBrowser
 
@@ -29,6 +32,50 @@ SHOW = """(async () => {
     }
     if (await find(selector)) { console.log('test successful'); }
 })()"""
+# The mapping form's pairs edited as a person does: change a pair, delete one, add one, save.
+EDIT_PAIRS = """(async () => {
+    const pairs = ".o_field_widget[name='field_ids']";
+    const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    const shown = (element) =>
+        element && element.offsetParent && getComputedStyle(element).visibility !== "hidden";
+    const find = async (css, gone = false) => {
+        for (let i = 0; i < 150; i++) {
+            const found = document.querySelector(css);
+            if (gone ? !shown(found) : found) { return found; }
+            await sleep(100);
+        }
+        throw new Error((gone ? "still shown: " : "nothing matched ") + css);
+    };
+    const click = async (css) => {
+        const element = await find(css);
+        (element.querySelector("button") || element).click();
+        await sleep(300);
+    };
+    const type = async (css, value) => {
+        const input = await find(css);
+        input.focus();
+        input.value = value;
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+        await sleep(300);
+    };
+    try {
+        await click(`${pairs} .o_data_row:nth-child(1) td[name='zoho_fields']`);
+        await type(`${pairs} .o_selected_row td[name='zoho_fields'] input`, "Tag_Name");
+        await click(`${pairs} .o_data_row:nth-child(2) .o_list_record_remove`);
+        await click(`${pairs} .o_field_x2many_list_row_add a`);
+        // the Odoo field picker offers the model's fields, with their type
+        await find(`${pairs} .o_selected_row td[name='odoo_field'] datalist option[value='active']`);
+        await type(`${pairs} .o_selected_row td[name='odoo_field'] input`, "active");
+        await type(`${pairs} .o_selected_row td[name='zoho_fields'] input`, "Active");
+        await click(".o_form_button_save");
+        await find(".o_form_button_save", true);
+        await find(`${pairs} .o_data_row:nth-child(3) td[name='zoho_fields']`);
+        console.log("test successful");
+    } catch (error) {
+        console.error(error.message);
+    }
+})()"""
 
 
 @tagged("post_install", "-at_install")
@@ -46,9 +93,9 @@ class TestScreens(HttpCase):
         configure(cls.env)
         cls.env.ref("base.user_admin").write({"tz": "UTC"})
 
-    def screenshot(self, url_path, selector, name, click=""):
+    def screenshot(self, url_path, selector, name, click="", code=None):
         """Opens the page as admin, clicks what `click` selects (e.g. group headers), waits for
-        `selector` and saves the page as `name`.png.
+        `selector` and saves the page as `name`.png (or runs `code`, which logs 'test successful').
 
         Odoo's own browser_js drives the browser (its set-up differs between 17, 18 and 19); the
         page is captured once the check has passed, before browser_js closes the browser.
@@ -65,7 +112,7 @@ class TestScreens(HttpCase):
 
         with patch.object(ChromeBrowser, "_wait_code_ok", wait_then_capture):
             self.browser_js(
-                url_path, SHOW % (json.dumps(click), json.dumps(selector)), login="admin", timeout=60
+                url_path, code or SHOW % (json.dumps(click), json.dumps(selector)), login="admin", timeout=60
             )
         self.assertEqual(len(shots), 1, "the page was not captured")
         os.makedirs(SCREENSHOTS, exist_ok=True)
@@ -174,4 +221,114 @@ class TestScreens(HttpCase):
             "rejected_records",
         )
         for path in (form, jobs, graph, dashboard, settings, rejected_button, rejected):
+            self.assertGreater(os.path.getsize(path), 10000, path)
+
+    def sidecar_calls_odoo(self):
+        """While the sidecar calls this Odoo: its requests carry no browser's test cookie, which 19
+        requires unless told to let every request through (17 and 18 let them through)."""
+        allow = getattr(self, "allow_requests", None)
+        return allow(all_requests=True) if allow else contextlib.nullcontext()
+
+    def odoo_api_key(self):
+        """An API key of admin for the sidecar's calls to this Odoo (17 takes no expiry date)."""
+        keys = self.env["res.users.apikeys"].with_user(self.env.ref("base.user_admin")).sudo()
+        return keys._generate(None, "zoho-sidecar", *([False] if version_info[0] >= 18 else []))
+
+    def test_mappings_list_form_pairs_validate_and_initial_sync(self):
+        """Zoho > Configuration > Mappings: the list per instance, the form with its pickers, the pairs
+        edited inline in the browser, Validate's words, and the initial sync's progress, against an
+        instance connected to the simulator whose Odoo is this one.
+
+        What makes the sidecar call this Odoo runs first, from here: a browser's request would hold
+        the test cursor the sidecar's call waits for, and from 18 on, requests without the browser's
+        test cookie are refused once a browser has run."""
+        instance = self.env["zoho.instance"].create(
+            {
+                "name": "Zoho Mappings",
+                "data_center": "eu",
+                "apps": "crm",
+                "scopes": "ZohoCRM.modules.ALL",
+                "client_id": "1000.DEMO",
+                "client_secret": "demo-secret",
+                "redirect_uri": SIDECAR_URL + "/zoho/oauth/callback",
+                "odoo_url": self.base_url(),
+                "odoo_db": self.env.cr.dbname,
+                "odoo_user": "admin",
+                "odoo_api_key": self.odoo_api_key(),
+            }
+        )
+        self.addCleanup(instance.write, {"active": False})
+        mappings = self.env["zoho.mapping"].with_context(active_test=False)
+        accounts = mappings.search([("instance_id", "=", instance.id), ("name", "=", "crm_accounts")])
+        tags = mappings.create(
+            {
+                "instance_id": instance.id,
+                "name": "tags_ui",
+                "odoo_model": "res.partner.category",
+                "zoho_module": "Tags",
+                "match_odoo": "name",
+                "match_zoho": "Name",
+                "field_ids": [
+                    Command.create({"sequence": 1, "odoo_field": "name", "zoho_fields": "Name"}),
+                    Command.create({"sequence": 2, "odoo_field": "color", "zoho_fields": "Colour"}),
+                    Command.create({"sequence": 3, "odoo_field": "parent_id", "zoho_fields": "Parent"}),
+                ],
+            }
+        )
+        # Validate asks this Odoo: a many2one cannot take Zoho's value as it is, and it says so.
+        with self.sidecar_calls_odoo():
+            notification = tags.action_validate()
+        self.assertEqual(
+            (notification["params"]["title"], notification["params"]["type"]),
+            ("tags_ui needs changes", "warning"),
+        )
+        carry = "res.partner.category.parent_id is a many2one field, which the plain transform cannot carry"
+        self.assertIn(carry, notification["params"]["message"])
+        self.assertIn(carry, tags.read(["last_check"])[0]["last_check"])
+        if SIMULATOR_URL:
+            # The initial sync of one mapping, from Zoho's (the simulator's) side and this Odoo's.
+            self.authorize(instance)
+            with self.sidecar_calls_odoo():
+                jobs = accounts.action_initial_sync()
+                self.assertIn("job(s) queued", jobs["params"]["message"])
+                progress = {}
+                for _ in range(120):
+                    read = self.sidecar.execute("zoho.instance", "read", [instance.id], ["sync_progress"])
+                    progress = (read[0]["sync_progress"] or {}).get("crm_accounts", {})
+                    if progress.get("state") == "done":
+                        break
+                    time.sleep(0.5)
+            self.assertEqual(progress.get("state"), "done", progress)
+            shown = ".o_field_widget[name='sync_done'] .o_progressbar"
+        else:
+            shown = ".o_field_widget[name='match_odoo'] datalist option[value='email']"
+        accounts_form = "/web#id=%d&model=zoho.mapping&view_type=form" % accounts.id
+        tags_form = "/web#id=%d&model=zoho.mapping&view_type=form" % tags.id
+        shots = [
+            self.screenshot(
+                "/web#action=zoho_connector_core.action_zoho_mapping&view_type=list",
+                ".o_list_view .o_data_row",
+                "mapping_list",
+                click=".o_list_view .o_group_header",
+            ),
+            self.screenshot(accounts_form, shown, "mapping_form"),
+            self.screenshot(
+                tags_form,
+                ".o_form_view .alert-warning .o_field_widget[name='last_check']",
+                "mapping_validate",
+            ),
+            self.screenshot(tags_form, "", "mapping_pairs_edited", code=EDIT_PAIRS),
+        ]
+        pairs = self.sidecar.execute(
+            "zoho.mapping.field",
+            "search_read",
+            [["mapping_id", "=", tags.id]],
+            fields=["odoo_field", "zoho_fields"],
+            order="sequence, id",
+        )
+        self.assertEqual(
+            [(p["odoo_field"], p["zoho_fields"]) for p in pairs],
+            [("name", "Tag_Name"), ("parent_id", "Parent"), ("active", "Active")],
+        )
+        for path in shots:
             self.assertGreater(os.path.getsize(path), 10000, path)
