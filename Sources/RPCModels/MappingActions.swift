@@ -110,7 +110,10 @@ public enum MappingActions {
         let stored = try await MappingRecords.load(instanceID: instance, in: service.store)
         var check = MappingCheck()
         check.problems = MappingRules.problems(of: name, among: stored)
-        if check.problems.isEmpty, let json = stored.first(where: { $0.json["name"]?.stringValue == name })?.json {
+        let json = stored.first(where: { $0.json["name"]?.stringValue == name })?.json ?? .null
+        if check.problems.isEmpty, !MappingBook.hasPairs(json) {
+            check.problems.append("mapping \(name) has no field pair yet: add one, then validate it")
+        } else if check.problems.isEmpty {
             let m = try Mapping(json: json)
             if let odoo = service.components.odoo {
                 do {
@@ -120,6 +123,8 @@ public enum MappingActions {
                 } catch let error as OdooUnavailable {
                     check.problems.append("Odoo could not be asked about \(m.odooModel): \(error.message)")
                 } catch let error as OdooFault {
+                    check.problems.append("Odoo could not be asked about \(m.odooModel): \(error.message)")
+                } catch let error as JobError {
                     check.problems.append("Odoo could not be asked about \(m.odooModel): \(error.message)")
                 }
             } else {

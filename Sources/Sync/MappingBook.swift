@@ -108,7 +108,7 @@ public final class MappingBook: Sendable {
         return InstanceMappings(active: active, broken: broken, empty: empty)
     }
 
-    static func hasPairs(_ json: JSONValue) -> Bool { !(json["fields"]?.arrayValue ?? []).isEmpty }
+    public static func hasPairs(_ json: JSONValue) -> Bool { !(json["fields"]?.arrayValue ?? []).isEmpty }
 
     /// Copies the shipped mappings in for an instance that never had them; false when it had.
     func seed(_ instanceID: Int64) async throws -> Bool {

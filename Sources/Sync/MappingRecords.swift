@@ -34,7 +34,8 @@ public enum MappingRecords {
         pair["zoho"] = .array(zoho)
         pair["direction"] = .string(row["direction"].text ?? "both")
         pair["transform"] = .string(row["transform"].text ?? "plain")
-        if let until = row["odoo_until"].int { pair["odoo_until"] = .int(until) }
+        // Odoo's clients read an empty integer as 0 and may write it back: 0 is no series, as empty is.
+        if let until = row["odoo_until"].int, until > 0 { pair["odoo_until"] = .int(until) }
         pair["odoo_from_parent"] = .bool(row["odoo_from_parent"].int == 1)
         return .object(pair)
     }

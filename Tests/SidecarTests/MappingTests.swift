@@ -327,6 +327,20 @@ struct MappingTests {
             #expect(now.active.dropFirst(3).map(\.name) == ["leads"])
             #expect(now.named("leads")?.fields.map(\.odoo) == ["name"])
             #expect(now.empty == ["deals"])
+
+            // Validate says what is missing in words, as it does when the sidecar has no Odoo to ask.
+            let deals = try await Self.mappingID(s, id, "deals")
+            let empty = try await s.execute("zoho.mapping", "action_validate", [[.int(deals)]])
+            #expect(empty["problems"] == ["mapping deals has no field pair yet: add one, then validate it"])
+            let noOdoo = try await s.execute("zoho.mapping", "action_validate", [[.int(accounts)]])
+            #expect(noOdoo["ok"] == false)
+            #expect(noOdoo["problems"]?[0]?.stringValue?.contains("has no Odoo to sync with") == true, "\(noOdoo)")
+
+            // An Odoo client reads an empty integer as 0 and writes it back: the pair stays on every series.
+            let phone = try await Self.pairID(s, accounts, odoo: "phone")
+            try await s.execute("zoho.mapping.field", "write", [[.int(phone)], ["odoo_until": 0]])
+            let fitted = try #require(try await book.mappings(id).named("crm_accounts")).fitted(to: 19)
+            #expect(fitted.fields.contains { $0.odoo == "phone" })
         }
     }
 
