@@ -18,6 +18,8 @@ LIST = {
     "rejection_count": {},
     "active": {},
 }
+# Every instance's copy of the shipped mappings: three on, three (leads, deals, products) off.
+SHIPPED = {"crm_accounts", "crm_contacts", "books_contacts", "crm_leads", "crm_deals", "crm_products"}
 PAIRS = {"sequence": {}, "odoo_field": {}, "zoho_fields": {}, "direction": {}, "transform": {}, "options": {}}
 # The form as the web client reads it: the pairs come with the mapping, in their order.
 FORM = {
@@ -95,7 +97,7 @@ class TestMappings(TransactionCase):
     def test_the_list_shows_each_instances_mappings_with_their_counts(self):
         listed = self.mappings.web_search_read([("instance_id", "=", self.instance.id)], LIST, limit=80)
         rows = {row["name"]: row for row in listed["records"]}
-        self.assertEqual(set(rows), {"crm_accounts", "crm_contacts", "books_contacts"})
+        self.assertEqual(set(rows), SHIPPED)
         accounts = rows["crm_accounts"]
         self.assertEqual(
             (accounts["odoo_model"], accounts["zoho_module"], accounts["active"]),
@@ -109,11 +111,14 @@ class TestMappings(TransactionCase):
         domain = [("instance_id", "=", self.instance.id)]
         if ODOO_19:
             groups = self.mappings.formatted_read_group(domain, ["instance_id"], ["__count"])
-            self.assertEqual([(g["instance_id"][0], g["__count"]) for g in groups], [(self.instance.id, 3)])
+            self.assertEqual(
+                [(g["instance_id"][0], g["__count"]) for g in groups], [(self.instance.id, len(SHIPPED))]
+            )
         else:
             groups = self.mappings.read_group(domain, ["__count"], ["instance_id"])
             self.assertEqual(
-                [(g["instance_id"][0], g["instance_id_count"]) for g in groups], [(self.instance.id, 3)]
+                [(g["instance_id"][0], g["instance_id_count"]) for g in groups],
+                [(self.instance.id, len(SHIPPED))],
             )
         # every field the views show is one the sidecar serves
         for model, spec in (("zoho.mapping", FORM), ("zoho.mapping.field", PAIRS)):
@@ -325,11 +330,12 @@ class TestMappings(TransactionCase):
         done = self.instance.with_user(self.manager).action_restore_mappings()
         self.assertIn("books_contacts", done["params"]["message"])
         names = self.mappings.search_read([("instance_id", "=", self.instance.id)], ["name"])
-        self.assertEqual({row["name"] for row in names}, {"crm_accounts", "crm_contacts", "books_contacts"})
+        self.assertEqual({row["name"] for row in names}, SHIPPED)
 
     def test_the_instance_counts_and_opens_its_mappings(self):
         self.assertEqual(
-            self.instance.with_user(self.manager).web_read({"mapping_count": {}})[0]["mapping_count"], 3
+            self.instance.with_user(self.manager).web_read({"mapping_count": {}})[0]["mapping_count"],
+            len(SHIPPED),
         )
         action = self.instance.with_user(self.manager).action_view_mappings()
         self.assertEqual(

@@ -282,7 +282,10 @@ class TestScreens(HttpCase):
             (notification["params"]["title"], notification["params"]["type"]),
             ("tags_ui needs changes", "warning"),
         )
-        carry = "res.partner.category.parent_id is a many2one field, which the plain transform cannot carry"
+        carry = (
+            "res.partner.category.parent_id is a many2one to res.partner.category field, "
+            "which the plain transform cannot carry"
+        )
         self.assertIn(carry, notification["params"]["message"])
         self.assertIn(carry, tags.read(["last_check"])[0]["last_check"])
         if SIMULATOR_URL:
