@@ -65,7 +65,7 @@ struct BooksLimitsTests {
             let before = try await b.booksCalls().count
             _ = try await b.h.zoho.control("POST", "config", ["booksDailyQuota": .int(Int64(before + 2))])
             try await b.initialSync()
-            try await eventually("Books answered 429", timeout: .seconds(30)) { try await b.booksCalls().contains { $0["status"] == 429 } }
+            try await eventually("Books answered 429", timeout: .seconds(120)) { try await b.booksCalls().contains { $0["status"] == 429 } }
             _ = try await b.h.zoho.control("POST", "config", ["booksDailyQuota": 100_000])
             try await b.h.settle(timeout: 60)
             let pages = try await b.booksCalls().filter { $0["method"] == "GET" && $0["status"] == 200 }.compactMap {
@@ -87,7 +87,7 @@ struct BooksLimitsTests {
         try await BooksHarness.with(engine, settings: ["books_daily_quota": "8"]) { b in
             try await b.seedPartners(20)
             try await b.initialSync()
-            try await eventually("the Books reconciliation waits for the quota", timeout: .seconds(30)) {
+            try await eventually("the Books reconciliation waits for the quota", timeout: .seconds(120)) {
                 try await b.progress("books_contacts")?["state"] == "waiting"
             }
             let traffic = BooksTraffic(try await b.booksCalls(), windowSeconds: 3)
@@ -116,7 +116,7 @@ struct BooksLimitsTests {
             try await b.seedPartners(3)
             _ = try await b.h.zoho.control("POST", "faults", ["target": "books", "kind": "429", "count": 1])
             try await b.initialSync()
-            try await eventually("the Books reconciliation waits after a 429", timeout: .seconds(30)) {
+            try await eventually("the Books reconciliation waits after a 429", timeout: .seconds(120)) {
                 try await b.progress("books_contacts")?["state"] == "waiting"
             }
             _ = try await b.h.s.execute("zoho.instance", "write", [[.int(b.h.instance)], ["apps": ["crm"]]])
