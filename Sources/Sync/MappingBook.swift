@@ -67,9 +67,16 @@ public final class MappingBook: Sendable {
     /// As `mappings`, but what this process read within the last second will do: for the webhook gateway's
     /// per-delivery check, where a query per delivery would cost more than the check is worth.
     public func recent(_ instanceID: Int64) async throws -> InstanceMappings {
-        if let entry = cache.withLock({ $0[instanceID] }), Clock.now() - entry.checkedAt < Self.recentMicros {
-            return entry.mappings
+        let now = Clock.now()
+        let cached: InstanceMappings? = cache.withLock { all in
+            guard let entry = all[instanceID] else { return nil }
+            if now - entry.checkedAt < Self.recentMicros { return entry.mappings }
+            // One delivery asks the store; the others go on with what was read until it has (hundreds of
+            // deliveries asking at once queued behind PostgreSQL's pool and tripled their latency).
+            all[instanceID] = Entry(stamp: entry.stamp, checkedAt: now, mappings: entry.mappings)
+            return nil
         }
+        if let cached { return cached }
         return try await mappings(instanceID)
     }
 
