@@ -34,7 +34,8 @@ public enum SyncActions {
             for row in rows {
                 let apps = (row["apps"].text.flatMap { try? JSONValue.parse($0) }?.arrayValue ?? []).compactMap(\.stringValue)
                 guard let id = row["id"].int else { continue }
-                let mappings = try await book.mappings(id).forApps(apps).filter { $0.odooModel == model }
+                // Every forwarded write asks: what this process read within the last second will do.
+                let mappings = try await book.recent(id).forApps(apps).filter { $0.odooModel == model }
                 guard !mappings.isEmpty else { continue }
                 if operation == "write" {
                     // Only the fields a mapping syncs: the clock needs no others, and no other value is kept.

@@ -52,7 +52,7 @@ public final class MappingBook: Sendable {
     /// The instance's mappings as they are in the store now.
     public func mappings(_ instanceID: Int64) async throws -> InstanceMappings {
         var stamp = try await self.stamp(instanceID)
-        if stamp.first?.int == 0, try await seed(instanceID) {
+        if stamp.last?.int == 0, try await seed(instanceID) {
             stamp = try await self.stamp(instanceID)
         }
         if let entry = cache.withLock({ $0[instanceID] }), entry.stamp == stamp {
@@ -65,7 +65,8 @@ public final class MappingBook: Sendable {
     }
 
     /// As `mappings`, but what this process read within the last second will do: for the webhook gateway's
-    /// per-delivery check, where a query per delivery would cost more than the check is worth.
+    /// per-delivery check and the addon's forwards, where a query each would cost more than the check is
+    /// worth.
     public func recent(_ instanceID: Int64) async throws -> InstanceMappings {
         let now = Clock.now()
         let cached: InstanceMappings? = cache.withLock { all in
@@ -86,15 +87,17 @@ public final class MappingBook: Sendable {
     }
 
     /// Changes whenever a mapping of the instance is added, removed, switched or edited (a field pair's
-    /// edit touches its mapping's `updated_at`).
+    /// edit touches its mapping's `updated_at`); the last value says whether the instance has had its
+    /// copy of the shipped mappings.
     func stamp(_ instanceID: Int64) async throws -> [SQLValue] {
-        let rows = try await store.query(
-            SQL(
-                "SELECT count(*), coalesce(max(updated_at), 0), coalesce(sum(active), 0), coalesce(sum(id), 0) FROM mappings WHERE instance_id = ?",
-                [.int(instanceID)]
-            )
+        let sql = SQL(
+            """
+            SELECT count(*), coalesce(max(updated_at), 0), coalesce(sum(active), 0), coalesce(sum(id), 0),
+                (SELECT mappings_seeded FROM instances WHERE id = ?) FROM mappings WHERE instance_id = ?
+            """,
+            [.int(instanceID), .int(instanceID)]
         )
-        return rows.first.map { r in (0..<4).map { r[$0] } } ?? []
+        return try await store.query(sql).first.map { r in (0..<5).map { r[$0] } } ?? []
     }
 
     static func read(_ stored: [(json: JSONValue, active: Bool)]) -> InstanceMappings {

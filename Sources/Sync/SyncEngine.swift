@@ -766,7 +766,8 @@ public struct SyncEngine: Sendable {
         report: inout Report
     ) async throws -> Bool {
         var synced = false
-        let mappings = try await book.mappings(instance.id)
+        // The job read the instance's mappings as it began: what it read will do.
+        let mappings = try await book.recent(instance.id)
         for p in m.fields {
             guard case .lookup(let other) = p.transform, let target = mappings.named(other),
                 target.name != m.name, instance.apps.contains(target.app)
@@ -796,7 +797,7 @@ public struct SyncEngine: Sendable {
                 if let code = c["code"]?.stringValue { l.countryID[code.lowercased()] = id }
             }
         }
-        let mappings = try await book.mappings(instance.id)
+        let mappings = try await book.recent(instance.id)
         for p in m.fields {
             guard case .lookup(let other) = p.transform, let target = mappings.named(other) else { continue }
             let odooRefs = odoo.compactMap { $0[p.odoo]?.arrayValue?.first?.intValue }

@@ -48,16 +48,10 @@ enum Values {
         case .html:
             guard let html = raw.stringValue else { return .null }
             return empty(.string(HTMLText.plain(html)))
-        case .date:
-            return try Dates.date(raw, c)
+        case .date, .integer, .decimal, .boolean:
+            return try scalar(pair.transform, raw, c)
         case .datetime:
             return try Dates.odooDateTime(raw, c)
-        case .integer:
-            return try Numbers.integer(raw, c)
-        case .decimal(let digits):
-            return try Numbers.decimal(raw, digits: digits, c)
-        case .boolean:
-            return try Booleans.value(raw, c)
         case .tags:
             return Picklists.odooTags(raw)
         case .plain:
@@ -83,22 +77,27 @@ enum Values {
         case .lookup(let mapping):
             guard let zid = raw["id"]?.stringValue ?? raw.stringValue, let id = lookups.odooIDs[mapping]?[zid] else { return .null }
             return .int(id)
-        case .date:
-            return try Dates.date(raw, c)
+        case .date, .integer, .decimal, .boolean:
+            return try scalar(pair.transform, raw, c)
         case .datetime:
             return try Dates.zohoDateTime(raw, c)
-        case .integer:
-            return try Numbers.integer(raw, c)
-        case .decimal(let digits):
-            return try Numbers.decimal(raw, digits: digits, c)
-        case .boolean:
-            return try Booleans.value(raw, c)
         case .many2one(let table):
             return try Picklists.zohoRecord(raw, table, lookups, c)
         case .tags(let model):
             return try Picklists.zohoTags(raw, model: model, lookups, c)
         case .user:
             return try lookups.users.odooUser(raw, c)
+        }
+    }
+
+    /// A date, number or boolean: read the same way on both sides.
+    static func scalar(_ transform: Mapping.FieldPair.Transform, _ raw: JSONValue, _ c: Conversion) throws(ConversionError) -> JSONValue {
+        switch transform {
+        case .date: try Dates.date(raw, c)
+        case .integer: try Numbers.integer(raw, c)
+        case .decimal(let digits): try Numbers.decimal(raw, digits: digits, c)
+        case .boolean: try Booleans.value(raw, c)
+        default: empty(raw)
         }
     }
 

@@ -93,14 +93,13 @@ struct MappingTests {
     @Test("Validate checks a mapping against both sides, custom Zoho fields included, and keeps what it found", arguments: TestStores.engines)
     func validateBothSides(engine: Engine) async throws {
         try await SyncHarness.with(engine) { h in
-            let regions: [JSONValue] = ["North", "South"].map { ["display_value": .string($0), "actual_value": .string($0)] }
-            let custom: JSONValue = [
-                "fields": [
-                    ["field_label": "Region", "data_type": "picklist", "pick_list_values": .array(regions)],
+            try await h.zoho.addCRMFields(
+                "Leads",
+                [
+                    ["field_label": "Region", "data_type": "picklist", "pick_list_values": TestZoho.options(["North", "South"])],
                     ["field_label": "Visit Date", "data_type": "date"],
                 ]
-            ]
-            _ = try await h.zoho.control("POST", "crm/eu/settings/fields?module=Leads", custom)
+            )
             let leads = try #require(
                 try await h.s.execute(
                     "zoho.mapping",

@@ -94,15 +94,14 @@ struct StormTests {
     )
     func userMappingStorm(engine: Engine) async throws {
         try await Self.storm(Self.leads, engine: engine, records: 30, edits: 400) { h in
-            let options: [JSONValue] = Self.temperatures.map { ["display_value": .string($0), "actual_value": .string($0)] }
-            let custom: JSONValue = [
-                "fields": [
+            try await h.zoho.addCRMFields(
+                "Leads",
+                [
                     ["field_label": "Referrer", "data_type": "text"],
-                    ["field_label": "Temperature", "data_type": "picklist", "pick_list_values": .array(options)],
+                    ["field_label": "Temperature", "data_type": "picklist", "pick_list_values": TestZoho.options(Self.temperatures)],
                     ["field_label": "Follow Up", "data_type": "date"],
                 ]
-            ]
-            _ = try await h.zoho.control("POST", "crm/eu/settings/fields?module=Leads", custom)
+            )
             let mapping = try #require(
                 try await h.s.execute(
                     "zoho.mapping",

@@ -31,14 +31,14 @@ struct TransformSyncTests {
     /// The organisation's own fields on Deals, added as Zoho's Create Custom Fields API adds them:
     /// a date and time, and a multi-select picklist.
     static func addCustomFields(_ h: SyncHarness) async throws {
-        let segments: [JSONValue] = ["Enterprise", "Public", "Retail"].map { ["display_value": .string($0), "actual_value": .string($0)] }
-        let fields: JSONValue = [
-            "fields": [
+        let segments = TestZoho.options(["Enterprise", "Public", "Retail"])
+        try await h.zoho.addCRMFields(
+            "Deals",
+            [
                 ["field_label": "Closed Time", "api_name": "Closed_Time", "data_type": "datetime"],
-                ["field_label": "Segments", "api_name": "Segments", "data_type": "multiselectpicklist", "pick_list_values": .array(segments)],
+                ["field_label": "Segments", "api_name": "Segments", "data_type": "multiselectpicklist", "pick_list_values": segments],
             ]
-        ]
-        _ = try await h.zoho.control("POST", "crm/eu/settings/fields?module=Deals", fields)
+        )
     }
 
     /// The simulator's users (`GET /crm/v8/users`).

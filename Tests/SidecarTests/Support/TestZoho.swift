@@ -35,6 +35,16 @@ struct TestZoho {
         return (try? JSONValue.parse(Array(try await response.body.collect(upTo: 16 << 20).readableBytesView))) ?? .null
     }
 
+    /// Adds the organisation's own fields to a CRM module, as Zoho's Create Custom Fields API does.
+    func addCRMFields(_ module: String, _ fields: [JSONValue]) async throws {
+        _ = try await control("POST", "crm/eu/settings/fields?module=\(module)", ["fields": .array(fields)])
+    }
+
+    /// A picklist's options in the Create Custom Fields API's shape.
+    static func options(_ values: [String]) -> JSONValue {
+        .array(values.map { ["display_value": .string($0), "actual_value": .string($0)] })
+    }
+
     /// Token requests Zoho saw, by grant type.
     func tokenRequests(_ grant: String) async throws -> Int {
         try await control("GET", "requests?path_prefix=/accounts/oauth/v2/token").arrayValue?.filter { $0["grant_type"]?.stringValue == grant }.count
