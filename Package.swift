@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "zoho-sidecar", targets: ["SidecarCLI"]),
         .executable(name: "zoho-sim", targets: ["ZohoSim"]),
+        .executable(name: "odoo-standin", targets: ["OdooStandInServer"]),
         // The modules, for the packages beside this one (Fuzz/, Benchmarks/) that drive them in-process.
         .library(
             name: "SidecarKit",
@@ -137,6 +138,15 @@ let package = Package(
             dependencies: [
                 "Simulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The stand-in as a process, for scripts/bench-sync.
+        .executableTarget(
+            name: "OdooStandInServer",
+            dependencies: [
+                "Core", "OdooStandIn",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .testTarget(

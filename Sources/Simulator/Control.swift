@@ -86,6 +86,16 @@ extension SimState {
             return .json(200, .object(writeCounts.mapValues { .int(Int64($0)) }))
         case "GET deliveries":
             return .json(200, Self.snakeJSON(deliveries))
+        case _ where r.method == "GET" && r0 == "crm" && r2 == "edition" && route.count == 3:
+            guard let org = orgs[r1] else { return bad("unknown data centre \(r1)") }
+            // What a benchmark reads after a run: the credits spent in the rolling 24 h against the allowance.
+            return .json(
+                200,
+                [
+                    "edition": .string(org.edition.rawValue), "daily_credits": .int(Int64(org.edition.dailyCredits(users: org.users))),
+                    "concurrency": .int(Int64(org.edition.concurrency)), "credits_used": .int(Int64(org.creditsUsed(now: now()))),
+                ]
+            )
         case _ where r0 == "crm" && r2 == "edition" && route.count == 3:
             let dc = r1
             guard orgs[dc] != nil, let edition = body["edition"]?.stringValue.flatMap(Edition.init(rawValue:)) else {

@@ -264,6 +264,9 @@ struct CRMTests {
                     == #"{"code":"TOO_MANY_REQUESTS","details":{},"message":"too many requests. please try again after some time","status":"error"}"#
             )
             #expect(limited.headers["retry-after"] == "30")
+            let usage = try await s.control("GET", "crm/us/edition")
+            #expect(usage["edition"] == "free" && usage["daily_credits"] == 5_000)
+            #expect(usage["credits_used"] == 5_000, "the 4,999 spent and the call that got 204; the refused one costs nothing")
         }
     }
 
