@@ -150,10 +150,11 @@ extension SimState {
         case _ where r.method == "POST" && r0 == "books" && r3 == "fields" && route.count == 4:
             guard books[booksKey(r1, r2)] != nil else { return bad("no Books organization \(r2) in data centre \(r1)") }
             return addBooksCustomField(dc: r1, org: r2, body: body)
-        case _ where r0 == "books" && books[booksKey(r1, r2)] != nil && (4...5).contains(route.count):
+        case _ where r0 == "books" && books[booksKey(r1, r2)] != nil && (4...6).contains(route.count):
             guard let entity = BooksEntity(plural: r3) else { return bad("Books records are contacts or items, not \(r3)") }
             let (dc, org) = (r1, r2)
-            return controlBooks(r, dc: dc, org: org, entity: entity, id: route.count > 4 ? route[4] : nil, body: body)
+            let (id, action) = (route.count > 4 ? route[4] : nil, route.count > 5 ? route[5] : nil)
+            return controlBooks(r, dc: dc, org: org, entity: entity, id: id, action: action, body: body)
         default:
             return .json(404, ["error": .string("unknown control endpoint \(r.method) /_sim/\(route.joined(separator: "/"))")])
         }
@@ -192,8 +193,22 @@ extension SimState {
         }
     }
 
-    func controlBooks(_ r: SimRequest, dc: String, org: String, entity: BooksEntity, id: String?, body: JSONValue) -> SimResponse {
+    func controlBooks(
+        _ r: SimRequest,
+        dc: String,
+        org: String,
+        entity: BooksEntity,
+        id: String?,
+        action: String?,
+        body: JSONValue
+    ) -> SimResponse {
         let key = booksKey(dc, org)
+        if let action {
+            guard r.method == "POST", let id, ["active", "inactive"].contains(action) else {
+                return .json(405, ["error": "method not allowed"])
+            }
+            return booksMark(dc, org, entity, id: id, status: action)
+        }
         switch (r.method, id) {
         case ("GET", nil):
             let all = books[key]![records: entity].values.sorted { $0.id < $1.id }
