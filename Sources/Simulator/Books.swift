@@ -5,7 +5,9 @@ struct BooksOrg: Codable, Sendable {
     var dc: String
     var organizationID: String
     var name: String
-    var contacts: [String: BooksContact] = [:]
+    var contacts: [String: BooksRecord] = [:]
+    /// Items (optional: state files from before them lack it).
+    var items: [String: BooksRecord]? = [:]
     var nextID: Int64 = 1
     /// Request times in the last window, for the 100 requests/minute limit.
     var recent: [Micros] = []
@@ -14,32 +16,41 @@ struct BooksOrg: Codable, Sendable {
     var webhooks: [BooksWebhook] = []
     /// Custom fields an administrator added (optional: state files from before them lack it).
     var customFields: [BooksCustomField]? = []
+
+    /// The records of one entity.
+    subscript(records entity: BooksEntity) -> [String: BooksRecord] {
+        get { entity == .contact ? contacts : items ?? [:] }
+        set {
+            if entity == .contact {
+                contacts = newValue
+            } else {
+                items = newValue
+            }
+        }
+    }
 }
 
-struct BooksContact: Codable, Sendable {
+/// A contact or an item.
+struct BooksRecord: Codable, Sendable {
     var id: String
     var fields: [String: JSONValue]
     var created: Micros
     var modified: Micros
 }
 
+/// A workflow rule's webhook: Books sets them per module (facts §7c).
 struct BooksWebhook: Codable, Sendable {
     var url: String
     var events: [String]
     var headers: [String: String]
     var query: [String: String]
     var secret: String?
+    /// The entity it fires for (optional: state files from before items lack it, and meant contacts).
+    var entity: BooksEntity?
 }
 
-/// Zoho Books v3: organizations and contacts, its `{"code":0,…}` envelope, its errors and its limit.
+/// Zoho Books v3: organizations, contacts and items, its `{"code":0,…}` envelope, its errors and its limit.
 extension SimState {
-    static let booksContactFields: Set<String> = [
-        "contact_name", "company_name", "contact_type", "customer_sub_type", "email", "phone", "mobile", "website",
-        "billing_address", "shipping_address", "notes", "status", "first_name", "last_name",
-    ]
-
-    static let booksListedFields = ["company_name", "email", "phone", "mobile", "website", "first_name", "last_name"]
-
     func booksTime(_ micros: Micros) -> String {
         // Books writes offsets without a colon: 2013-10-07T18:24:51+0530.
         zohoTime(micros).replacingOccurrences(of: #":(\d\d)$"#, with: "$1", options: .regularExpression)
@@ -65,7 +76,8 @@ extension SimState {
                 ]
             )
         }
-        guard route.first == "contacts" || route == ["settings", "fields"] else { return BooksError.response(404, 5, "Invalid URL Passed") }
+        let entity = route.first.flatMap(BooksEntity.init(plural:))
+        guard entity != nil || route == ["settings", "fields"] else { return BooksError.response(404, 5, "Invalid URL Passed") }
         guard let orgID = r.query["organization_id"], !orgID.isEmpty else {
             return BooksError.response(400, 6041, "organization_id is required")
         }
@@ -91,72 +103,79 @@ extension SimState {
         today.append(now)
         org.today = today
         books[booksKey(r.dc, orgID)] = org
-        let contactsScope = { (op: String) in
-            scopes.contains { $0 == "ZOHOBOOKS.FULLACCESS.ALL" || $0 == "ZOHOBOOKS.CONTACTS.ALL" || $0 == "ZOHOBOOKS.CONTACTS.\(op)" }
+        let allowed = { (family: String, op: String) in
+            scopes.contains { $0 == "ZOHOBOOKS.FULLACCESS.ALL" || $0 == "ZOHOBOOKS.\(family).ALL" || $0 == "ZOHOBOOKS.\(family).\(op)" }
         }
-        if route == ["settings", "fields"] {
+        guard let entity else {
             // The Custom Fields API asks for ZohoBooks.settings scopes.
-            let settingsScope = scopes.contains {
-                $0 == "ZOHOBOOKS.FULLACCESS.ALL" || $0 == "ZOHOBOOKS.SETTINGS.ALL" || $0 == "ZOHOBOOKS.SETTINGS.READ"
-            }
-            guard settingsScope else { return BooksError.unauthorized }
+            guard allowed("SETTINGS", "READ") else { return BooksError.unauthorized }
             guard r.method == "GET" else { return BooksError.response(405, 37, "The HTTP method is not allowed for the requested resource") }
             return booksSettingsFields(r, orgID)
         }
         let rest = Array(route.dropFirst())
-        let id = rest.count == 1 ? rest[0] : nil
-        switch r.method {
-        case "GET" where rest.isEmpty:
-            guard contactsScope("READ") else { return BooksError.unauthorized }
-            return booksList(r, orgID)
-        case "GET" where id != nil:
-            guard contactsScope("READ") else { return BooksError.unauthorized }
-            guard let c = books[booksKey(r.dc, orgID)]!.contacts[id!] else { return BooksError.response(404, 1002, "Contact does not exist.") }
-            return .json(200, ["code": 0, "message": "success", "contact": presentContact(c)])
-        case "POST" where rest.isEmpty:
-            guard contactsScope("CREATE") else { return BooksError.unauthorized }
-            return booksWrite(r, orgID, id: nil)
-        case "PUT" where id != nil:
-            guard contactsScope("UPDATE") else { return BooksError.unauthorized }
-            return booksWrite(r, orgID, id: id)
-        case "DELETE" where id != nil:
-            guard contactsScope("DELETE") else { return BooksError.unauthorized }
-            guard let removed = books[booksKey(r.dc, orgID)]!.contacts.removeValue(forKey: id!) else {
-                return BooksError.response(404, 1002, "Contact does not exist.")
-            }
-            booksWebhook(r.dc, orgID, event: "delete", contact: presentContact(removed))
-            return .json(200, ["code": 0, "message": "The contact has been deleted."])
+        guard rest.count <= 2 else { return BooksError.response(404, 5, "Invalid URL Passed") }
+        let key = booksKey(r.dc, orgID)
+        switch (r.method, rest.first, rest.count == 2 ? rest[1] : nil) {
+        case ("GET", nil, _):
+            guard allowed(entity.scope, "READ") else { return BooksError.unauthorized }
+            return booksList(r, orgID, entity)
+        case ("GET", let id?, nil):
+            guard allowed(entity.scope, "READ") else { return BooksError.unauthorized }
+            guard let record = books[key]![records: entity][id] else { return entity.missing.response }
+            return .json(200, ["code": 0, "message": "success", entity.rawValue: presentBooks(record, entity)])
+        case ("POST", nil, _):
+            guard allowed(entity.scope, "CREATE") else { return BooksError.unauthorized }
+            return booksWrite(r, orgID, entity, id: nil)
+        case ("PUT", let id?, nil):
+            guard allowed(entity.scope, "UPDATE") else { return BooksError.unauthorized }
+            return booksWrite(r, orgID, entity, id: id)
+        case ("DELETE", let id?, nil):
+            guard allowed(entity.scope, "DELETE") else { return BooksError.unauthorized }
+            guard let removed = books[key]![records: entity].removeValue(forKey: id) else { return entity.missing.response }
+            booksWebhook(r.dc, orgID, entity, event: "delete", record: presentBooks(removed, entity))
+            return .json(200, ["code": 0, "message": .string(entity.deleted)])
+        case ("POST", let id?, let status?) where status == "active" || status == "inactive":
+            // Billing's items page puts marking under the create scope; Books is taken to do the same [?].
+            guard allowed(entity.scope, "CREATE") else { return BooksError.unauthorized }
+            return booksMark(r.dc, orgID, entity, id: id, status: status)
         default:
             return BooksError.response(405, 37, "The HTTP method is not allowed for the requested resource")
         }
     }
 
-    func presentContact(_ c: BooksContact) -> JSONValue {
-        var o = c.fields
-        o["contact_id"] = .string(c.id)
-        o["created_time"] = .string(booksTime(c.created))
-        o["last_modified_time"] = .string(booksTime(c.modified))
-        // Books answers every column of its contacts, an unset one as "" [?]: a list page carries whole records.
-        for field in Self.booksListedFields where o[field] == nil { o[field] = "" }
-        if o["contact_type"] == nil { o["contact_type"] = "customer" }
-        if o["status"] == nil { o["status"] = "active" }
+    func presentBooks(_ record: BooksRecord, _ entity: BooksEntity) -> JSONValue {
+        var o = record.fields
+        o[entity.idField] = .string(record.id)
+        o["created_time"] = .string(booksTime(record.created))
+        o["last_modified_time"] = .string(booksTime(record.modified))
+        // Books answers every column of its records, an unset one as "" [?]: a list page carries whole records.
+        for field in entity.listed where o[field] == nil { o[field] = "" }
+        for (field, value) in entity.defaults where o[field] == nil { o[field] = value }
         return .object(o)
     }
 
-    func booksList(_ r: SimRequest, _ orgID: String) -> SimResponse {
+    func booksList(_ r: SimRequest, _ orgID: String, _ entity: BooksEntity) -> SimResponse {
         let page = max(1, Int(r.query["page"] ?? "1") ?? 1)
         let perPage = min(200, max(1, Int(r.query["per_page"] ?? "200") ?? 200))
-        var list = Array(books[booksKey(r.dc, orgID)]!.contacts.values)
+        let filter = r.query["filter_by"] ?? entity.defaultFilter
+        guard ["Status.All", "Status.Active", "Status.Inactive"].contains(filter) else {
+            return BooksError.response(400, 4, "Invalid value passed for filter_by")
+        }
+        var list = Array(books[booksKey(r.dc, orgID)]![records: entity].values)
+        if filter != "Status.All" {
+            let status = filter == "Status.Active" ? "active" : "inactive"
+            list = list.filter { ($0.fields["status"]?.stringValue ?? "active") == status }
+        }
         if let email = r.query["email"]?.lowercased() { list = list.filter { $0.fields["email"]?.stringValue?.lowercased() == email } }
-        if let name = r.query["contact_name"] { list = list.filter { $0.fields["contact_name"]?.stringValue == name } }
+        if let name = r.query[entity.nameField] { list = list.filter { $0.fields[entity.nameField]?.stringValue == name } }
         if let text = r.query["search_text"]?.lowercased() {
             list = list.filter { $0.fields.values.contains { $0.stringValue?.lowercased().contains(text) == true } }
         }
         if let since = r.query["last_modified_time"].flatMap(Clock.parseOdoo) { list = list.filter { $0.modified > since } }
-        let column = r.query["sort_column"] ?? "contact_name"
+        let column = r.query["sort_column"] ?? entity.nameField
         let ascending = (r.query["sort_order"] ?? "A") == "A"
-        let time: ((BooksContact) -> Micros)? = column == "last_modified_time" ? { $0.modified } : column == "created_time" ? { $0.created } : nil
-        let name = { (c: BooksContact) in c.fields["contact_name"]?.stringValue ?? "" }
+        let time: ((BooksRecord) -> Micros)? = column == "last_modified_time" ? { $0.modified } : column == "created_time" ? { $0.created } : nil
+        let name = { (record: BooksRecord) in record.fields[entity.nameField]?.stringValue ?? "" }
         list.sort { a, b in
             if let time, time(a) != time(b) { return ascending ? time(a) < time(b) : time(a) > time(b) }
             if time == nil, name(a) != name(b) { return ascending ? name(a) < name(b) : name(a) > name(b) }
@@ -166,17 +185,17 @@ extension SimState {
         return .json(
             200,
             [
-                "code": 0, "message": "success", "contacts": .array(slice.map(presentContact)),
+                "code": 0, "message": "success", entity.plural: .array(slice.map { presentBooks($0, entity) }),
                 "page_context": [
                     "page": .int(Int64(page)), "per_page": .int(Int64(perPage)),
-                    "has_more_page": .bool(page * perPage < list.count), "report_name": "Contacts",
-                    "applied_filter": "Status.All", "sort_column": .string(column), "sort_order": .string(ascending ? "A" : "D"),
+                    "has_more_page": .bool(page * perPage < list.count), "report_name": .string(entity.reportName),
+                    "applied_filter": .string(filter), "sort_column": .string(column), "sort_order": .string(ascending ? "A" : "D"),
                 ],
             ]
         )
     }
 
-    func booksWrite(_ r: SimRequest, _ orgID: String, id: String?) -> SimResponse {
+    func booksWrite(_ r: SimRequest, _ orgID: String, _ entity: BooksEntity, id: String?) -> SimResponse {
         var input: JSONValue?
         if r.header("content-type")?.contains("application/json") == true {
             input = r.json
@@ -188,53 +207,58 @@ extension SimState {
         guard let object = input?.objectValue else { return BooksError.response(400, 1038, "JSON is not well formed") }
         let key = booksKey(r.dc, orgID)
         var org = books[key]!
-        var contact: BooksContact
+        var record: BooksRecord
         if let id {
-            guard let found = org.contacts[id] else { return BooksError.response(404, 1002, "Contact does not exist.") }
-            contact = found
+            guard let found = org[records: entity][id] else { return entity.missing.response }
+            record = found
         } else {
-            guard let name = object["contact_name"]?.stringValue, !name.isEmpty else {
-                return BooksError.response(400, 4, "Invalid value passed for contact_name")
-            }
-            contact = BooksContact(id: "4600000" + String(format: "%08lld", 26_000 + org.nextID), fields: [:], created: now(), modified: now())
-            org.nextID += 1
+            record = BooksRecord(id: "4600000" + String(format: "%08lld", 26_000 + org.nextID), fields: [:], created: now(), modified: now())
         }
-        // Books keeps the person/company distinction in customer_sub_type, not in contact_type (facts: Books contacts).
-        for (field, allowed) in [("contact_type", ["customer", "vendor"]), ("customer_sub_type", ["business", "individual"])] {
-            if let value = object[field], !value.isNull, !allowed.contains(value.stringValue ?? "") {
-                return BooksError.response(400, 4, "Invalid value passed for \(field)")
-            }
-        }
-        if let name = object["contact_name"]?.stringValue,
-            org.contacts.values.contains(where: { $0.id != contact.id && $0.fields["contact_name"]?.stringValue == name })
+        if let refusal = entity.refusal(object, creating: id == nil) { return refusal.response }
+        if let name = object[entity.nameField]?.stringValue,
+            org[records: entity].values.contains(where: { $0.id != record.id && $0.fields[entity.nameField]?.stringValue == name })
         {
-            return BooksError.response(400, 3062, "The contact name \"\(name)\" is already used by another contact.")
+            return entity.duplicate(name).response
         }
         if object["custom_fields"] != nil || id == nil {
-            switch booksCustomValues(object["custom_fields"], current: contact.fields["custom_fields"], org: org, creating: id == nil) {
-            case .failure(let refusal): return BooksError.response(400, refusal.code, refusal.message)
-            case .success(let values): contact.fields["custom_fields"] = values
+            switch booksCustomValues(object["custom_fields"], current: record.fields["custom_fields"], org: org, entity: entity, creating: id == nil)
+            {
+            case .failure(let refusal): return refusal.response
+            case .success(let values): record.fields["custom_fields"] = values
             }
         }
-        for (k, v) in object where Self.booksContactFields.contains(k) { contact.fields[k] = v.isNull ? nil : v }
-        contact.modified = max(now(), contact.modified + 1)
-        org.contacts[contact.id] = contact
+        if id == nil { org.nextID += 1 }
+        for (k, v) in object where entity.writable.contains(k) { record.fields[k] = v.isNull ? nil : v }
+        record.modified = max(now(), record.modified + 1)
+        org[records: entity][record.id] = record
         books[key] = org
-        booksWebhook(r.dc, orgID, event: id == nil ? "create" : "update", contact: presentContact(contact))
+        booksWebhook(r.dc, orgID, entity, event: id == nil ? "create" : "update", record: presentBooks(record, entity))
         return .json(
             id == nil ? 201 : 200,
             [
-                "code": 0, "message": .string(id == nil ? "The contact has been added." : "Contact information has been saved."),
-                "contact": presentContact(contact),
+                "code": 0, "message": .string(id == nil ? entity.added : entity.saved),
+                entity.rawValue: presentBooks(record, entity),
             ]
         )
     }
 
-    /// Workflow webhooks: the default payload `{"contact":{…}}`, custom headers and query, signed when a secret is set.
-    func booksWebhook(_ dc: String, _ orgID: String, event: String, contact: JSONValue) {
+    /// Mark as active or inactive: the record's status, a change like any other for webhooks.
+    func booksMark(_ dc: String, _ orgID: String, _ entity: BooksEntity, id: String, status: String) -> SimResponse {
+        let key = booksKey(dc, orgID)
+        guard var record = books[key]![records: entity][id] else { return entity.missing.response }
+        record.fields["status"] = .string(status)
+        record.modified = max(now(), record.modified + 1)
+        books[key]![records: entity][id] = record
+        booksWebhook(dc, orgID, entity, event: "update", record: presentBooks(record, entity))
+        return .json(200, ["code": 0, "message": .string("The \(entity.rawValue) has been marked as \(status).")])
+    }
+
+    /// Workflow webhooks of the entity's module: the default payload `{"<entity>":{…}}`, custom headers
+    /// and query, signed when a secret is set.
+    func booksWebhook(_ dc: String, _ orgID: String, _ entity: BooksEntity, event: String, record: JSONValue) {
         guard let org = books[booksKey(dc, orgID)] else { return }
-        for hook in org.webhooks where hook.events.contains(event) || hook.events.contains("all") {
-            let body = JSONValue.object(["contact": contact]).serialized()
+        for hook in org.webhooks where (hook.entity ?? .contact) == entity && (hook.events.contains(event) || hook.events.contains("all")) {
+            let body = JSONValue.object([entity.rawValue: record]).serialized()
             var headers = hook.headers
             headers["Content-Type"] = "application/json"
             if let secret = hook.secret { headers["X-Zoho-Webhook-Signature"] = Self.booksSignature(secret: secret, query: hook.query, body: body) }

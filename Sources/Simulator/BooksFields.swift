@@ -17,7 +17,7 @@ struct BooksCustomField: Codable, Sendable {
 
 /// Books' field settings: `GET /books/v3/settings/fields?entity=` (the Custom Fields API of
 /// zoho.com/books/api/v3/custom-fields; the list's shape as clients of it read it [O]), custom fields
-/// added through the control API, and their values on contacts.
+/// added through the control API, and their values on contacts and items.
 extension SimState {
     /// The types a simulated custom field may have; lookups, formulas, files and auto-numbers are not simulated.
     static let booksFieldTypes = [
@@ -36,7 +36,7 @@ extension SimState {
         ],
         "item": [
             ("name", "string", true, []), ("rate", "amount", true, []), ("description", "multiline", false, []), ("sku", "string", false, []),
-            ("product_type", "dropdown", false, ["goods", "service"]), ("unit", "string", false, []),
+            ("product_type", "dropdown", false, ["goods", "service", "digital_service"]), ("unit", "string", false, []),
         ],
     ]
 
@@ -109,11 +109,17 @@ extension SimState {
         return .json(201, ["field_id": .string(field.fieldID), "api_name": .string(field.apiName)])
     }
 
-    /// A contact's `custom_fields` after a write: entries name their field by `customfield_id`,
-    /// `api_name` or `label`; each value is checked against the field's type. Books' answer to a bad
-    /// entry is not documented [?]: code 4, as for its other invalid values.
-    func booksCustomValues(_ input: JSONValue?, current: JSONValue?, org: BooksOrg, creating: Bool) -> Result<JSONValue?, BooksRefusal> {
-        let fields = (org.customFields ?? []).filter { $0.entity == "contact" }
+    /// A record's `custom_fields` after a write: entries name their field (of the record's entity) by
+    /// `customfield_id`, `api_name` or `label`; each value is checked against the field's type. Books'
+    /// answer to a bad entry is not documented [?]: code 4, as for its other invalid values.
+    func booksCustomValues(
+        _ input: JSONValue?,
+        current: JSONValue?,
+        org: BooksOrg,
+        entity: BooksEntity,
+        creating: Bool
+    ) -> Result<JSONValue?, BooksRefusal> {
+        let fields = (org.customFields ?? []).filter { $0.entity == entity.rawValue }
         var byID: [String: JSONValue] = [:]
         for entry in current?.arrayValue ?? [] { if let id = entry["customfield_id"]?.stringValue { byID[id] = entry } }
         for entry in input?.arrayValue ?? [] {
@@ -141,6 +147,10 @@ extension SimState {
     struct BooksRefusal: Error {
         let code: Int
         let message: String
+        /// 404 for a record that is not there, 400 for a write refused.
+        var status = 400
+
+        var response: SimResponse { BooksError.response(status, code, message) }
     }
 
     static func booksValueFits(_ value: JSONValue, _ field: BooksCustomField) -> Bool {

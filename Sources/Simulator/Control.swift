@@ -141,8 +141,10 @@ extension SimState {
             return .json(201, ["organization_id": .string(id)])
         case _ where r.method == "POST" && r0 == "books" && r3 == "webhooks" && route.count == 4:
             let (dc, org) = (r1, r2)
-            guard books[booksKey(dc, org)] != nil, let url = body["url"]?.stringValue else {
-                return bad("expected {url, events, headers, query, secret}")
+            guard books[booksKey(dc, org)] != nil, let url = body["url"]?.stringValue,
+                let entity = BooksEntity(rawValue: body["entity"]?.stringValue ?? "contact")
+            else {
+                return bad("expected {url, entity: contact|item, events, headers, query, secret}")
             }
             books[booksKey(dc, org)]!.webhooks.append(
                 BooksWebhook(
@@ -150,16 +152,19 @@ extension SimState {
                     events: body["events"]?.arrayValue?.compactMap(\.stringValue) ?? ["all"],
                     headers: body["headers"]?.objectValue?.compactMapValues(\.stringValue) ?? [:],
                     query: body["query"]?.objectValue?.compactMapValues(\.stringValue) ?? [:],
-                    secret: body["secret"]?.stringValue
+                    secret: body["secret"]?.stringValue,
+                    entity: entity
                 )
             )
             return .json(201, ["status": "created"])
         case _ where r.method == "POST" && r0 == "books" && r3 == "fields" && route.count == 4:
             guard books[booksKey(r1, r2)] != nil else { return bad("no Books organization \(r2) in data centre \(r1)") }
             return addBooksCustomField(dc: r1, org: r2, body: body)
-        case _ where r0 == "books" && r3 == "contacts" && books[booksKey(r1, r2)] != nil && route.count <= 5:
+        case _ where r0 == "books" && books[booksKey(r1, r2)] != nil && (4...6).contains(route.count):
+            guard let entity = BooksEntity(plural: r3) else { return bad("Books records are contacts or items, not \(r3)") }
             let (dc, org) = (r1, r2)
-            return controlBooks(r, dc: dc, org: org, id: route.count > 4 ? route[4] : nil, body: body)
+            let (id, action) = (route.count > 4 ? route[4] : nil, route.count > 5 ? route[5] : nil)
+            return controlBooks(r, dc: dc, org: org, entity: entity, id: id, action: action, body: body)
         default:
             return .json(404, ["error": .string("unknown control endpoint \(r.method) /_sim/\(route.joined(separator: "/"))")])
         }
@@ -198,22 +203,39 @@ extension SimState {
         }
     }
 
-    func controlBooks(_ r: SimRequest, dc: String, org: String, id: String?, body: JSONValue) -> SimResponse {
+    func controlBooks(
+        _ r: SimRequest,
+        dc: String,
+        org: String,
+        entity: BooksEntity,
+        id: String?,
+        action: String?,
+        body: JSONValue
+    ) -> SimResponse {
         let key = booksKey(dc, org)
+        if let action {
+            guard r.method == "POST", let id, ["active", "inactive"].contains(action) else {
+                return .json(405, ["error": "method not allowed"])
+            }
+            return booksMark(dc, org, entity, id: id, status: action)
+        }
         switch (r.method, id) {
         case ("GET", nil):
-            return .json(200, .array(books[key]!.contacts.values.sorted { $0.id < $1.id }.map(presentContact)))
+            let all = books[key]![records: entity].values.sorted { $0.id < $1.id }
+            return .json(200, .array(all.map { presentBooks($0, entity) }))
         case ("POST", nil), ("PUT", _):
             var request = r
             request.dc = dc
             request.query["organization_id"] = org
             request.headers["content-type"] = "application/json"
-            let response = booksWrite(request, org, id: id)
+            let response = booksWrite(request, org, entity, id: id)
             books[key]!.recent = []
             return response
         case ("DELETE", let id?):
-            guard let removed = books[key]!.contacts.removeValue(forKey: id) else { return .json(404, ["error": "no such contact"]) }
-            booksWebhook(dc, org, event: "delete", contact: presentContact(removed))
+            guard let removed = books[key]![records: entity].removeValue(forKey: id) else {
+                return .json(404, ["error": .string("no such \(entity.rawValue)")])
+            }
+            booksWebhook(dc, org, entity, event: "delete", record: presentBooks(removed, entity))
             return .json(200, ["status": "deleted"])
         default:
             return .json(405, ["error": "method not allowed"])

@@ -189,8 +189,8 @@ extension Mapping {
 }
 
 /// The mappings shipped with the sidecar: partners with CRM Accounts and Contacts, and with Books contacts;
-/// and, switched off until a person switches them on, CRM leads with Leads, opportunities with Deals and
-/// products with CRM Products.
+/// and, switched off until a person switches them on, CRM leads with Leads, opportunities with Deals,
+/// products with CRM Products and with Books items.
 /// Each instance gets its own copy as records (`MappingBook`), which a person edits; these stay as shipped.
 public enum BuiltinMappings {
     public static let json = """
@@ -280,6 +280,18 @@ public enum BuiltinMappings {
               {"odoo": "list_price", "zoho": "Unit_Price", "transform": "currency"},
               {"odoo": "description_sale", "zoho": "Description"}
             ]
+          },
+          {
+            "name": "books_items", "active": false, "odoo_model": "product.template", "odoo_domain": [["sale_ok", "=", true]],
+            "odoo_defaults": {"sale_ok": true}, "app": "books", "object": "item",
+            "match_odoo": "name", "match_zoho": "name", "conflict": "newest",
+            "on_odoo_delete": "keep", "on_zoho_delete": "archive",
+            "fields": [
+              {"odoo": "name", "zoho": "name"},
+              {"odoo": "default_code", "zoho": "sku"},
+              {"odoo": "list_price", "zoho": "rate", "transform": "currency"},
+              {"odoo": "description_sale", "zoho": "description"}
+            ]
           }
         ]
         """
@@ -290,7 +302,7 @@ public enum BuiltinMappings {
 
     public static let all: [Mapping] = list.map { try! Mapping(json: $0) }
 
-    /// Those an instance runs from the start; the others (leads, deals, products) wait to be switched on.
+    /// Those an instance runs from the start; the others (leads, deals, products, items) wait to be switched on.
     public static let active: [Mapping] = zip(list, all).filter { $0.0["active"]?.boolValue != false }.map(\.1)
 
     public static func named(_ name: String) -> Mapping? { all.first { $0.name == name } }

@@ -35,7 +35,8 @@ extension ZohoRecords {
 
     /// One page of 200 Books records. Every record (`since` nil) in creation order, which the sidecar's
     /// own writes do not change, so a page number stays valid across a pause; or those changed since
-    /// `since`, newest first, until the first older one.
+    /// `since`, newest first, until the first older one. Inactive records too: Books' item lists show
+    /// only active items unless told otherwise.
     func booksPage(_ m: Mapping, page number: Int, since: String?) async throws -> ZohoPage {
         let order =
             since == nil ? [("sort_column", "created_time"), ("sort_order", "A")] : [("sort_column", "last_modified_time"), ("sort_order", "D")]
@@ -44,7 +45,7 @@ extension ZohoRecords {
             .books,
             .GET,
             "/books/v3/\(m.object)s",
-            query: [("page", "\(number)"), ("per_page", "200")] + order
+            query: [("page", "\(number)"), ("per_page", "200"), Self.booksEveryStatus] + order
         )
         var page = ZohoPage()
         var older = false
@@ -63,6 +64,9 @@ extension ZohoRecords {
         page.more = !older && exchange.json?["page_context"]?["has_more_page"] == true
         return page
     }
+
+    /// Books' filter for active and inactive records alike.
+    static let booksEveryStatus = ("filter_by", "Status.All")
 
     /// CRM ids deleted after `since` (Books tells deletions only by webhook).
     func deleted(_ m: Mapping, since: String) async throws -> [String] {

@@ -70,7 +70,8 @@ struct ZohoRecords: Sendable {
             }
         default:
             for v in values {
-                let exchange = try await client.call(instanceID, .books, .GET, "/books/v3/\(m.object)s", query: [(m.matchZoho, v)])
+                let query = [(m.matchZoho, v), Self.booksEveryStatus]
+                let exchange = try await client.call(instanceID, .books, .GET, "/books/v3/\(m.object)s", query: query)
                 if let r = exchange.json?["\(m.object)s"]?.arrayValue?.first(where: { $0[m.matchZoho]?.stringValue == v }) {
                     found[v.lowercased()] = r
                 }
@@ -176,8 +177,10 @@ struct ZohoRecords: Sendable {
         return RecordResult(refusal: .crm(row, m))
     }
 
+    /// A record that is not there: Books' errors page says 1002 ("Invoice does not exist."); the items
+    /// pages of Zoho Invoice and Billing, Books' siblings, say 2006 for an item, so both count.
     static func isNotFound(_ error: ZohoError) -> Bool {
-        if case .rejected(let code) = error.kind { return code == "1002" || code == "HTTP_404" }
+        if case .rejected(let code) = error.kind { return ["1002", "2006", "HTTP_404"].contains(code) }
         return false
     }
 }

@@ -48,7 +48,7 @@ public enum BooksStandardFields {
         ZohoField(apiName: "description", label: "Description", dataType: .textarea, length: 2000),
         ZohoField(apiName: "sku", label: "SKU", dataType: .text),
         ZohoField(apiName: "unit", label: "Unit", dataType: .text),
-        ZohoField(apiName: "product_type", label: "Product Type", dataType: .picklist, picklist: options("goods", "service")),
+        ZohoField(apiName: "product_type", label: "Product Type", dataType: .picklist, picklist: options("goods", "service", "digital_service")),
         ZohoField(
             apiName: "item_type",
             label: "Item Type",

@@ -205,6 +205,74 @@ struct MappingTests {
         }
     }
 
+    @Test(
+        "the ready-made mapping of products with Books items is off until switched on; on, it validates, syncs both ways, archives on deletion",
+        arguments: TestStores.engines
+    )
+    func readyMadeBooksItems(engine: Engine) async throws {
+        // Books lists items under its settings scopes.
+        try await BooksHarness.with(engine, scopes: BooksHarness.scopes + ",ZohoBooks.settings.ALL") { b in
+            let h = b.h
+            let standIn = h.odoo.odoo
+            func create(_ values: JSONValue) async throws {
+                _ = try #require(try await standIn.execute("product.template", "create", [values], [:]).intValue)
+            }
+            try await create(["name": "Early Engine", "list_price": 1, "sale_ok": true])
+            try await h.settle()
+            #expect(try await b.booksItems().isEmpty, "switched off, a shipped mapping sends nothing")
+
+            let found = try await h.s.execute(
+                "zoho.mapping",
+                "search",
+                [[["instance_id", "=", .int(h.instance)], ["name", "=", "books_items"], ["active", "=", false]]]
+            )
+            let items = try #require(found.arrayValue?.first?.intValue, "books_items is shipped, switched off")
+            try await h.s.execute("zoho.mapping", "write", [[.int(items)], ["active": true]])
+            let check = try await h.s.execute("zoho.mapping", "action_validate", [[.int(items)]])
+            #expect(check["ok"] == true, "\(check)")
+
+            try await create(
+                ["name": "Difference Engine", "default_code": "DE-1", "list_price": 1834.5, "sale_ok": true, "description_sale": "Tables by steam"]
+            )
+            try await h.settle()
+            let item = try #require(try await b.booksItems().first { $0["name"] == "Difference Engine" })
+            #expect(item["sku"] == "DE-1" && item["rate"] == 1834.5 && item["description"] == "Tables by steam")
+
+            // Books webhooks are an administrator's to set up: the mapping's initial sync brings the item over,
+            // an inactive one too (Books' lists leave those out unless asked).
+            let made = try await h.zoho.control(
+                "POST",
+                "books/eu/\(BooksHarness.org)/items",
+                ["name": "Analytical Engine", "rate": 1837, "sku": "AE-1"]
+            )
+            let analytical = try #require(made["item"]?["item_id"]?.stringValue)
+            _ = try await h.zoho.control("POST", "books/eu/\(BooksHarness.org)/items/\(analytical)/inactive")
+            _ = try await h.s.execute("zoho.mapping", "action_initial_sync", [[.int(items)]])
+            try await h.settle()
+            let product = try #require(await standIn.all("product.template").first { $0["name"] == "Analytical Engine" })
+            #expect(product["default_code"] == "AE-1" && product["list_price"]?.doubleValue == 1837 && product["sale_ok"] == true)
+            #expect(try await b.booksItems().count == 3, "the initial sync sent the product made before the switch")
+
+            // An item deleted in Books archives its product, told by a workflow webhook on the Items module.
+            let shown = try await h.s.execute("zoho.instance", "action_show_webhook_secret", [[.int(h.instance)]])
+            let secret = try #require(shown["webhook_secret"]?.stringValue)
+            _ = try await h.zoho.control(
+                "POST",
+                "books/eu/\(BooksHarness.org)/webhooks",
+                [
+                    "url": .string(h.s.baseURL + "/zoho/webhook/\(h.instance)/books/item"), "entity": "item", "events": ["delete"],
+                    "headers": ["X-Zoho-Webhook-Secret": .string(secret)],
+                ]
+            )
+            _ = try await h.zoho.control("DELETE", "books/eu/\(BooksHarness.org)/items/\(analytical)")
+            try await eventually("the product of the deleted item is archived") {
+                await standIn.all("product.template").first { $0["name"] == "Analytical Engine" }?["active"] == false
+            }
+            try await h.settle()
+            #expect(try await h.failedJobs().isEmpty)
+        }
+    }
+
     @Test("a new instance gets its own copy of the shipped mappings, which read back exactly as shipped", arguments: TestStores.engines)
     func shippedCopied(engine: Engine) async throws {
         try await TestSidecar.with(engine) { s in

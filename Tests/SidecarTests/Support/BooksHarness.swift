@@ -10,11 +10,13 @@ import Testing
 /// Long enough that a loaded machine's delays in transit stay a small share of the window.
 struct BooksHarness {
     static let org = "10234696"  // the simulator's Books organization in the EU
+    static let scopes = "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.org.READ,ZohoCRM.notifications.ALL,ZohoBooks.contacts.ALL"
     let h: SyncHarness
 
     static func with<T>(
         _ engine: Engine,
         windowSeconds: Int = 3,
+        scopes: String = BooksHarness.scopes,
         settings: [String: String] = [:],
         _ configure: @escaping (inout SimConfig) -> Void = { _ in },
         _ body: (BooksHarness) async throws -> T
@@ -25,7 +27,6 @@ struct BooksHarness {
             config.booksRequestsPerWindow = 10 * windowSeconds
             configure(&config)
         } _: { h in
-            let scopes = "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.org.READ,ZohoCRM.notifications.ALL,ZohoBooks.contacts.ALL"
             _ = try await h.s.execute(
                 "zoho.instance",
                 "write",
@@ -50,6 +51,10 @@ struct BooksHarness {
 
     func booksContacts() async throws -> [JSONValue] {
         try await h.zoho.control("GET", "books/eu/\(Self.org)/contacts").arrayValue ?? []
+    }
+
+    func booksItems() async throws -> [JSONValue] {
+        try await h.zoho.control("GET", "books/eu/\(Self.org)/items").arrayValue ?? []
     }
 
     /// Every Books API call the simulator answered for the organization.

@@ -18,8 +18,16 @@ LIST = {
     "rejection_count": {},
     "active": {},
 }
-# Every instance's copy of the shipped mappings: three on, three (leads, deals, products) off.
-SHIPPED = {"crm_accounts", "crm_contacts", "books_contacts", "crm_leads", "crm_deals", "crm_products"}
+# Every instance's copy of the shipped mappings: three on, four (leads, deals, products, items) off.
+SHIPPED = {
+    "crm_accounts",
+    "crm_contacts",
+    "books_contacts",
+    "crm_leads",
+    "crm_deals",
+    "crm_products",
+    "books_items",
+}
 PAIRS = {"sequence": {}, "odoo_field": {}, "zoho_fields": {}, "direction": {}, "transform": {}, "options": {}}
 # The form as the web client reads it: the pairs come with the mapping, in their order.
 FORM = {
