@@ -58,8 +58,9 @@ enum BooksEntity: String, CaseIterable, Codable, Sendable {
         }
     }
 
-    /// Required on create, and never blank afterwards: an item's name and rate (items page, "Create an Item").
-    var required: [String] { self == .contact ? ["contact_name"] : ["name", "rate"] }
+    /// Required on create, and never blank afterwards: the documented columns marked mandatory (an
+    /// item's name and rate: items page, "Create an Item").
+    var required: [String] { (SimState.booksStandardFields[rawValue] ?? []).filter(\.2).map(\.0) }
 
     /// Columns that take one of a list of values. Books keeps the person/company distinction of
     /// contacts in customer_sub_type (facts: Books contacts).

@@ -23,7 +23,7 @@ extension SimState {
     static let booksFieldTypes = [
         "string", "number", "decimal", "amount", "date", "dropdown", "check_box", "multiline", "email", "url", "phone", "percent",
     ]
-    static let booksEntities = ["contact", "item"]
+    static let booksEntities = BooksEntity.allCases.map(\.rawValue)
 
     /// The documented columns of each entity, as the settings list shows them when not filtered to
     /// custom fields [?]: name, type, mandatory, options.

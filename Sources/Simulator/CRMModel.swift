@@ -66,6 +66,14 @@ struct CRMOrg: Codable, Sendable {
         return "5725767" + String(format: "%012lld", 411_000 + nextID)
     }
 
+    /// The edition and what it allows, as the control API answers them.
+    var editionJSON: [String: JSONValue] {
+        [
+            "edition": .string(edition.rawValue), "daily_credits": .int(Int64(edition.dailyCredits(users: users))),
+            "concurrency": .int(Int64(edition.concurrency)),
+        ]
+    }
+
     func creditsUsed(now: Micros) -> Int {
         let minute = now / 60_000_000
         return credits.filter { minute - $0.key < 1440 }.values.reduce(0, +)

@@ -89,13 +89,9 @@ extension SimState {
         case _ where r.method == "GET" && r0 == "crm" && r2 == "edition" && route.count == 3:
             guard let org = orgs[r1] else { return bad("unknown data centre \(r1)") }
             // What a benchmark reads after a run: the credits spent in the rolling 24 h against the allowance.
-            return .json(
-                200,
-                [
-                    "edition": .string(org.edition.rawValue), "daily_credits": .int(Int64(org.edition.dailyCredits(users: org.users))),
-                    "concurrency": .int(Int64(org.edition.concurrency)), "credits_used": .int(Int64(org.creditsUsed(now: now()))),
-                ]
-            )
+            var answer = org.editionJSON
+            answer["credits_used"] = .int(Int64(org.creditsUsed(now: now())))
+            return .json(200, .object(answer))
         case _ where r0 == "crm" && r2 == "edition" && route.count == 3:
             let dc = r1
             guard orgs[dc] != nil, let edition = body["edition"]?.stringValue.flatMap(Edition.init(rawValue:)) else {
@@ -105,13 +101,7 @@ extension SimState {
             if let users = body["users"]?.intValue { orgs[dc]!.users = Int(users) }
             // Credits already spent today (so a test or demo can reach the daily limit without 5,000 calls).
             if let spent = body["spent"]?.intValue { orgs[dc]!.credits[now() / 60_000_000, default: 0] += Int(spent) }
-            return .json(
-                200,
-                [
-                    "edition": .string(edition.rawValue), "daily_credits": .int(Int64(edition.dailyCredits(users: orgs[dc]!.users))),
-                    "concurrency": .int(Int64(edition.concurrency)),
-                ]
-            )
+            return .json(200, .object(orgs[dc]!.editionJSON))
         case _ where r.method == "POST" && r0 == "crm" && r2 == "workflow_webhooks" && route.count == 3:
             let dc = r1
             guard orgs[dc] != nil, let module = body["module"]?.stringValue, let url = body["url"]?.stringValue else {
