@@ -28,11 +28,13 @@ public struct ZohoLimits: Sendable, Equatable {
         )
     }
 
-    /// CRM: concurrency by edition (facts §5), less two. Credits are daily and large; the window only
-    /// smooths bursts, and a 429 when they run out pauses CRM alone.
+    /// CRM: concurrency by edition (facts §5), less two. Zoho counts no calls per window, and credits are
+    /// daily and large (a 429 when they run out pauses CRM alone): the window is only a ceiling, 100 calls
+    /// a second, about what the concurrency allows at Zoho's answer times, that a fast simulator or a
+    /// loop cannot pass.
     public static func crm(edition: String) -> RateLimiter.Limit {
         let concurrency = ["free": 5, "standard": 10, "professional": 15, "enterprise": 20, "ultimate": 25][edition] ?? 10
-        return RateLimiter.Limit(concurrency: max(1, concurrency - 2), perWindow: 100, windowSeconds: 10)
+        return RateLimiter.Limit(concurrency: max(1, concurrency - 2), perWindow: 100, windowSeconds: 1)
     }
 
     /// How long an app pauses after a 429 that gives no Retry-After: CRM 30 s; Books a window, or a

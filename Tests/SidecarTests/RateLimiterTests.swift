@@ -113,10 +113,14 @@ struct RateLimiterTests {
         #expect(ContinuousClock.now - start < .seconds(5), "not the minute that a's window holds")
     }
 
-    @Test("limits follow Zoho's: CRM concurrency by edition; Books under 100 a minute and the plan's quota a day, per organization")
+    @Test(
+        "limits follow Zoho's: CRM concurrency by edition and no window below 100 calls a second (Zoho counts none); Books under 100 a minute and the plan's quota a day, per organization"
+    )
     func zohoLimits() {
         #expect(ZohoLimits.crm(edition: "free").concurrency == 3)
         #expect(ZohoLimits.crm(edition: "ultimate").concurrency == 23)
+        let crm = ZohoLimits.crm(edition: "enterprise")
+        #expect(Double(crm.perWindow) / crm.windowSeconds >= 100, "a CRM window of 10 calls a second held the sync to 10 edits a second")
         let books = ZohoLimits().books
         #expect(books.perWindow <= 100 && books.windowSeconds == 60)
         #expect(books.perDay == 1_000 && books.daySeconds == 86_400)
