@@ -94,6 +94,17 @@ public struct Bindings: Sendable {
         return Dictionary(rows.map { (Binding(row: $0).zohoID, Binding(row: $0)) }, uniquingKeysWith: { a, _ in a })
     }
 
+    /// A pair to link, and what was agreed between its records.
+    public struct Link: Sendable {
+        public var odooID: Int64
+        public var zohoID: String
+        public var hash: String?
+        public var values: [String: JSONValue]?
+        public var direction: String
+        public var zohoModifiedTime: String?
+        public var odooWriteDate: String?
+    }
+
     /// Links the pair (replacing whatever either record was linked to) and records what was agreed.
     @discardableResult
     public func set(
@@ -108,31 +119,51 @@ public struct Bindings: Sendable {
         zohoModifiedTime: String?,
         odooWriteDate: String?
     ) async throws -> Binding {
+        let link = Link(
+            odooID: odooID,
+            zohoID: zohoID,
+            hash: hash,
+            values: values,
+            direction: direction,
+            zohoModifiedTime: zohoModifiedTime,
+            odooWriteDate: odooWriteDate
+        )
+        return try await set(instanceID: instanceID, companyID: companyID, m, [link])[0]
+    }
+
+    /// Links the pairs in one transaction: the records a slice created cost one commit, not one each.
+    @discardableResult
+    public func set(instanceID: Int64, companyID: Int64, _ m: Mapping, _ links: [Link]) async throws -> [Binding] {
+        guard !links.isEmpty else { return [] }
         let now = Clock.now()
         return try await store.transaction { tx in
-            try await tx.execute(
-                SQL(
-                    "DELETE FROM bindings WHERE instance_id = ? AND zoho_app = ? AND zoho_object = ? AND ((zoho_id = ?) OR (odoo_model = ? AND odoo_id = ?))",
-                    [.int(instanceID), .text(m.app), .text(m.object), .text(zohoID), .text(m.odooModel), .int(odooID)]
+            var made: [Binding] = []
+            for l in links {
+                try await tx.execute(
+                    SQL(
+                        "DELETE FROM bindings WHERE instance_id = ? AND zoho_app = ? AND zoho_object = ? AND ((zoho_id = ?) OR (odoo_model = ? AND odoo_id = ?))",
+                        [.int(instanceID), .text(m.app), .text(m.object), .text(l.zohoID), .text(m.odooModel), .int(l.odooID)]
+                    )
                 )
-            )
-            let rows = try await tx.query(
-                SQL(
-                    """
-                    INSERT INTO bindings (company_id, instance_id, odoo_model, odoo_id, zoho_app, zoho_object, zoho_id, sync_hash, sync_values, last_sync_at, last_direction,
-                                          zoho_modified_time, odoo_write_date, origin_stamp, origin_at, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(Self.columns)
-                    """,
-                    [
-                        .int(companyID), .int(instanceID), .text(m.odooModel), .int(odooID), .text(m.app), .text(m.object), .text(zohoID),
-                        SQLValue(hash),
-                        SQLValue(values.map { JSONValue.object($0).serialized() }),
-                        .int(now), .text(direction), SQLValue(zohoModifiedTime), SQLValue(odooWriteDate), .text(direction), .int(now), .int(now),
-                        .int(now),
-                    ]
+                let rows = try await tx.query(
+                    SQL(
+                        """
+                        INSERT INTO bindings (company_id, instance_id, odoo_model, odoo_id, zoho_app, zoho_object, zoho_id, sync_hash, sync_values, last_sync_at,
+                                              last_direction, zoho_modified_time, odoo_write_date, origin_stamp, origin_at, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(Self.columns)
+                        """,
+                        [
+                            .int(companyID), .int(instanceID), .text(m.odooModel), .int(l.odooID), .text(m.app), .text(m.object), .text(l.zohoID),
+                            SQLValue(l.hash),
+                            SQLValue(l.values.map { JSONValue.object($0).serialized() }),
+                            .int(now), .text(l.direction), SQLValue(l.zohoModifiedTime), SQLValue(l.odooWriteDate), .text(l.direction),
+                            .int(now), .int(now), .int(now),
+                        ]
+                    )
                 )
-            )
-            return Binding(row: rows[0])
+                made.append(Binding(row: rows[0]))
+            }
+            return made
         }
     }
 

@@ -171,14 +171,15 @@ struct ReconcileRun {
             let ids = chunk.filter { !settled.contains($0) }
             let boundBefore = Set(try await engine.bindings.byOdoo(instance.id, m, ids).keys)
             do {
-                // A full run has listed every Zoho record already: an Odoo record still unbound has no match
-                // there, and Books would be searched once per record to find none.
+                // A full run has listed and bound every Zoho record already: an Odoo record still unbound has
+                // no match there, and searching would cost Books a call per record and CRM one per ten, to
+                // find none. One made in Zoho since comes with its callback, and is matched in Odoo then.
                 place.report = try await engine.syncLocked(
                     m,
                     instance: instance,
                     odooIDs: ids,
                     zohoIDs: [],
-                    matchInZoho: !(full && m.app == "books"),
+                    matchInZoho: !full,
                     job: job,
                     report: place.report
                 )

@@ -372,14 +372,23 @@ public struct SyncEngine: Sendable {
             byOdoo[id] = b
             byZoho[zid] = b
         }
-        for (zid, record) in zohoRecords where byZoho[zid] == nil {
-            guard let key = Values.empty(record[m.matchZoho] ?? .null).stringValue else { continue }
+        // And from Zoho's side: one Odoo search for every key, each key taking the record Odoo lists first,
+        // as a search for it alone would (a search per record made a slice cost a hundred calls).
+        let unboundZoho = zohoRecords.filter { byZoho[$0.key] == nil }
+            .compactMap { zid, r in Values.empty(r[m.matchZoho] ?? .null).stringValue.map { (zid, $0) } }
+            .sorted { $0.0 < $1.0 }
+        var firstByKey: [String: JSONValue] = [:]
+        for chunk in Set(unboundZoho.map(\.1)).sorted().chunked(500) {
             let domain: JSONValue = .array(
-                [[.string(m.matchOdoo), "=", .string(key)]] + (m.odooDomain.arrayValue ?? []) + (company.arrayValue ?? [])
+                [[.string(m.matchOdoo), "in", .array(chunk.map { .string($0) })]] + (m.odooDomain.arrayValue ?? [])
+                    + (company.arrayValue ?? [])
             )
-            guard let found = try await client.searchRead(m.odooModel, domain: domain, fields: m.odooFields, limit: 1).first,
-                let id = found["id"]?.intValue, byOdoo[id] == nil
-            else { continue }
+            for r in try await client.searchRead(m.odooModel, domain: domain, fields: m.odooFields) {
+                if let key = r[m.matchOdoo]?.stringValue, firstByKey[key] == nil { firstByKey[key] = r }
+            }
+        }
+        for (zid, key) in unboundZoho {
+            guard let found = firstByKey[key], let id = found["id"]?.intValue, byOdoo[id] == nil else { continue }
             odooRecords[id] = found
             let b = try await bindings.set(
                 instanceID: instance.id,
@@ -486,6 +495,7 @@ public struct SyncEngine: Sendable {
         // Records not written because the app reached its limit: the rest of the pass completes (what was
         // written gets its binding), then the job waits for the limit with them.
         var waiting = created.lazy.compactMap(\.waiting).first
+        var createdInZoho: [Bindings.Link] = []
         for (c, r) in zip(zohoCreates, created) {
             guard r.waiting == nil else {
                 notWritten.odoo.insert(c.odooID)
@@ -513,20 +523,20 @@ public struct SyncEngine: Sendable {
                 )
                 continue
             }
-            try await bindings.set(
-                instanceID: instance.id,
-                companyID: instance.companyID,
-                m,
-                odooID: c.odooID,
-                zohoID: zid,
-                hash: c.decision.hash,
-                values: c.decision.agreed,
-                direction: "push",
-                zohoModifiedTime: r.modifiedTime,
-                odooWriteDate: odooRecords[c.odooID]?["write_date"]?.stringValue
+            createdInZoho.append(
+                Bindings.Link(
+                    odooID: c.odooID,
+                    zohoID: zid,
+                    hash: c.decision.hash,
+                    values: c.decision.agreed,
+                    direction: "push",
+                    zohoModifiedTime: r.modifiedTime,
+                    odooWriteDate: odooRecords[c.odooID]?["write_date"]?.stringValue
+                )
             )
             report.created += 1
         }
+        try await bindings.set(instanceID: instance.id, companyID: instance.companyID, m, createdInZoho)
         // What the sidecar writes to Zoho and on which read it was decided, to recognise a person's edit it overwrote.
         func windows(_ u: (binding: Binding, values: [String: JSONValue], decision: Decision), written: Micros) -> [FieldChange] {
             guard let read = zohoRecords[u.binding.zohoID].flatMap(Self.modifiedTime).flatMap(Clock.parseOdoo) else { return [] }
@@ -606,24 +616,20 @@ public struct SyncEngine: Sendable {
                     source: "sync"
                 )
             }
-            for (c, id) in made {
-                createdInOdoo.append(
-                    try await bindings.set(
-                        instanceID: instance.id,
-                        companyID: instance.companyID,
-                        m,
-                        odooID: id,
-                        zohoID: c.zohoID,
-                        hash: c.decision.hash,
-                        values: c.decision.agreed,
-                        direction: "pull",
-                        zohoModifiedTime: zohoRecords[c.zohoID].flatMap(Self.modifiedTime),
-                        odooWriteDate: nil
-                    )
+            let links = made.map { c, id in
+                Bindings.Link(
+                    odooID: id,
+                    zohoID: c.zohoID,
+                    hash: c.decision.hash,
+                    values: c.decision.agreed,
+                    direction: "pull",
+                    zohoModifiedTime: zohoRecords[c.zohoID].flatMap(Self.modifiedTime),
+                    odooWriteDate: nil
                 )
-                odooIDsWritten.append(id)
-                report.created += 1
             }
+            createdInOdoo = try await bindings.set(instanceID: instance.id, companyID: instance.companyID, m, links)
+            odooIDsWritten += links.map(\.odooID)
+            report.created += links.count
         }
         // A record whose Zoho write waits for a limit waits whole: written on one side only, its binding
         // would keep values neither side holds, and the next pass would take the written side for a newer edit.

@@ -46,27 +46,24 @@ struct ZohoRecords: Sendable {
     }
 
     /// The records whose match field equals one of `values`, keyed by the lowercased value. CRM takes
-    /// ten conditions per search, so 100 new records cost ten searches, not a hundred.
+    /// ten conditions per search, so 100 new records cost ten searches, not a hundred; they are asked
+    /// at once (the rate limiter keeps the edition's concurrency), since each takes Zoho a while.
     func match(_ m: Mapping, _ values: [String]) async throws -> [String: JSONValue] {
         var found: [String: JSONValue] = [:]
         switch m.app {
         case "crm":
-            for chunk in values.sorted().chunked(10) {
-                let criteria = chunk.map { v in
-                    let escaped = v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "(", with: "\\(")
-                        .replacingOccurrences(of: ")", with: "\\)").replacingOccurrences(of: ",", with: "\\,")
-                    return "(\(m.matchZoho):equals:\(escaped))"
-                }.joined(separator: "or")
-                let exchange = try await client.call(
-                    instanceID,
-                    .crm,
-                    .GET,
-                    "/crm/v8/\(m.object)/search",
-                    query: [("criteria", chunk.count == 1 ? criteria : "(\(criteria))"), ("fields", m.zohoFields.joined(separator: ","))]
-                )
-                for r in exchange.json?["data"]?.arrayValue ?? [] {
-                    if let key = r[m.matchZoho]?.stringValue?.lowercased(), found[key] == nil { found[key] = r }
+            let chunks = values.sorted().chunked(10).map(Array.init)
+            let answers = try await withThrowingTaskGroup(of: (Int, [JSONValue]).self) { group in
+                for (n, chunk) in chunks.enumerated() {
+                    group.addTask { (n, try await crmSearch(m, chunk)) }
                 }
+                var answers = [[JSONValue]](repeating: [], count: chunks.count)
+                for try await (n, records) in group { answers[n] = records }
+                return answers
+            }
+            // In the values' order, whatever order the answers came in: the same record wins each time.
+            for r in answers.joined() {
+                if let key = r[m.matchZoho]?.stringValue?.lowercased(), found[key] == nil { found[key] = r }
             }
         default:
             for v in values {
@@ -78,6 +75,23 @@ struct ZohoRecords: Sendable {
             }
         }
         return found
+    }
+
+    /// One CRM search for records whose match field equals any of `values` (ten at most).
+    private func crmSearch(_ m: Mapping, _ values: [String]) async throws -> [JSONValue] {
+        let criteria = values.map { v in
+            let escaped = v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "(", with: "\\(")
+                .replacingOccurrences(of: ")", with: "\\)").replacingOccurrences(of: ",", with: "\\,")
+            return "(\(m.matchZoho):equals:\(escaped))"
+        }.joined(separator: "or")
+        let exchange = try await client.call(
+            instanceID,
+            .crm,
+            .GET,
+            "/crm/v8/\(m.object)/search",
+            query: [("criteria", values.count == 1 ? criteria : "(\(criteria))"), ("fields", m.zohoFields.joined(separator: ","))]
+        )
+        return exchange.json?["data"]?.arrayValue ?? []
     }
 
     /// Creates records; results in input order.

@@ -539,7 +539,20 @@ struct SyncTests {
         }
     }
 
-    @Test("the initial sync pages through both sides, links equal records and reports progress", arguments: TestStores.engines)
+    /// Counts the stand-in's searches that look partners up by email, the contacts' match field.
+    final class MatchSearches: Sendable {
+        let count = Mutex(0)
+
+        func note(_ model: String, _ domain: JSONValue) {
+            guard model == "res.partner", domain.arrayValue?.contains(where: { $0.arrayValue?.first == "email" }) == true else { return }
+            count.withLock { $0 += 1 }
+        }
+    }
+
+    @Test(
+        "the initial sync pages through both sides, links equal records and reports progress, matching a slice in one Odoo search and searching Zoho for none of what it has just listed",
+        arguments: TestStores.engines
+    )
     func initialSync(engine: Engine) async throws {
         try await SyncHarness.with(engine) { h in
             try await h.s.sidecar.zoho.channels.unsubscribe(h.instance)
@@ -569,11 +582,20 @@ struct SyncTests {
                     ["First_Name": "Both", "Last_Name": .string("\(n)"), "Email": .string("b\(n)@example.com")]
                 )
             }
+            let matchSearches = MatchSearches()
+            await h.odoo.odoo.setAfterSearchRead { model, domain in
+                matchSearches.note(model, domain)
+                return false
+            }
+            let since = Clock.now()
             _ = try await h.s.execute("zoho.instance", "action_initial_sync", [[.int(h.instance)]])
             try await h.settle()
             #expect(await h.odoo.odoo.all("res.partner").count == 65)
             #expect(try await h.zohoRecords("Contacts").count == 65)
             #expect(try await h.bindings().count == 65)
+            #expect(matchSearches.count.withLock { $0 } == 1, "the 35 Zoho contacts, one slice, are looked up in Odoo with one search")
+            let searches = try await h.zoho.control("GET", "requests?path_prefix=/api/crm/v8/Contacts/search&since=\(since)").arrayValue ?? []
+            #expect(searches.isEmpty, "every Zoho contact was listed and bound first: the 30 Odoo-only partners are not searched for")
             let progress = try await h.s.execute("zoho.instance", "read", [[.int(h.instance)], ["sync_progress"]])[0]?["sync_progress"]
             #expect(progress?["crm_contacts"]?["state"] == "done")
             #expect(progress?["crm_contacts"]?["done"] == progress?["crm_contacts"]?["total"])
