@@ -47,7 +47,8 @@ struct ZohoRecords: Sendable {
 
     /// The records whose match field equals one of `values`, keyed by the lowercased value. CRM takes
     /// ten conditions per search, so 100 new records cost ten searches, not a hundred; they are asked
-    /// at once (the rate limiter keeps the edition's concurrency), since each takes Zoho a while.
+    /// at once, since each takes Zoho a while. Searches count against CRM's sub-concurrency of 10; the
+    /// sidecar's HTTP client keeps at most 8 connections to a Zoho host (`CRMLimitsTests`).
     func match(_ m: Mapping, _ values: [String]) async throws -> [String: JSONValue] {
         var found: [String: JSONValue] = [:]
         switch m.app {

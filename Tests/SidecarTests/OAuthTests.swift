@@ -450,3 +450,33 @@ struct OAuthTests {
         }
     }
 }
+
+/// Zoho CRM's limits as the simulator keeps them (facts §5), met by the sidecar's own client: the
+/// edition allows more calls at once than searches may make, and the sync asks a pass's searches at
+/// once; the HTTP client's 8 connections per host keep them under 10.
+@Suite("CRM limits")
+struct CRMLimitsTests {
+    @Test(
+        "searches and writes of more than ten records keep under CRM's sub-concurrency of 10 even when the edition allows more calls at once: no 429",
+        arguments: TestStores.engines
+    )
+    func heavyCallsKeepTheSubConcurrency(engine: Engine) async throws {
+        try await TestZoho.with({ $0.apiLatencyMilliseconds = 200 }) { zoho in
+            _ = try await zoho.control("POST", "crm/eu/edition", ["edition": "enterprise", "users": 10])
+            try await OAuthTests.withConnectable(engine, zoho: zoho) { s, id, _ in
+                #expect(try await OAuthTests.authorize(s, id).status == 200)
+                let client = s.sidecar.zoho.client
+                let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for n in 0..<16 {
+                        group.addTask {
+                            let criteria = "(Email:equals:p\(n)@example.com)"
+                            return try await client.call(id, .crm, .GET, "/crm/v8/Contacts/search", query: [("criteria", criteria)]).status
+                        }
+                    }
+                    return try await group.reduce(into: [Int]()) { $0.append($1) }
+                }
+                #expect(statuses.allSatisfy { $0 == 204 }, "sixteen searches at once, none refused: \(statuses.sorted())")
+            }
+        }
+    }
+}
