@@ -73,6 +73,10 @@ struct DashboardTruthTests {
             #expect(stats["last_day"]?["failed"] == 5)
             #expect(stats["failed_last_day"] == 2)
             #expect(stats["jobs"]?["failed"] == 3)
+            // The health check's failures item counts the same jobs as the dashboard's banner.
+            let health = try await s.execute("zoho.instance", "action_health_check")
+            let failures = health["items"]?.arrayValue?.first { $0["name"] == "failures" }?["message"]?.stringValue
+            #expect(failures?.hasPrefix("2 job(s) failed in the last 24 h") == true, "\(failures ?? "no failures item")")
             try await Tallies.compact(s.sidecar.store)
             try await Self.expectFiguresMatchLists(s, archived: b)
         }
