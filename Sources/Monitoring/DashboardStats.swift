@@ -4,6 +4,12 @@ import Store
 /// `get_dashboard_stats`: what the dashboard shows, cheap enough to ask every few seconds. Every
 /// figure comes from `tallies` (a few rows per instance, kind and minute) or from an index seek
 /// (queue lag), never from counting jobs.
+///
+/// Scope: every instance of the caller's companies, archived ones included, and the jobs without an
+/// instance (instance_id false, entry "(no instance)"), so the per-instance entries add up to the
+/// totals. The counts of jobs (`jobs`, `failed_last_day`, `failed_kinds`) each equal the count of a
+/// list of zoho.job (docs/operations.md#dashboard-figures); `last_hour`/`last_day` count outcomes
+/// (one job may fail, be retried and fail again), which no list of jobs shows.
 public enum DashboardStats {
     public static let states = ["pending", "running", "waiting", "done", "failed", "cancelled"]
     static let outcomes = ["done", "failed", "retried"]
@@ -24,16 +30,9 @@ public enum DashboardStats {
             companies: companies
         )
         let lag = try await queueLag(store, companies: companies, now: now)
-
-        var instances: [Int64: [String: JSONValue]] = [:]
-        let instanceSQL = SQL("SELECT id, name, state FROM instances WHERE 1 = 1") + Tallies.companyFilter(companies)
-        for row in try await store.query(instanceSQL) {
-            guard let id = row["id"].int else { continue }
-            instances[id] = ["instance_id": .int(id), "name": .string(row["name"].text ?? ""), "state": .string(row["state"].text ?? "")]
-        }
-        func entry(_ id: Int64) -> [String: JSONValue] {
-            instances[id] ?? ["instance_id": .int(id), "name": .string(id == 0 ? "(no instance)" : "instance \(id)"), "state": .null]
-        }
+        let failedRecently = try await Tallies.windows(store, metric: "failed_jobs", now: now, companies: companies)
+        let instances = try await DashboardInstances.read(store, companies: companies, now: now)
+        func entry(_ id: Int64) -> [String: JSONValue] { instances[id] ?? DashboardInstances.missing(id) }
 
         // Jobs now, by state: overall, per instance, per instance and kind.
         var total = zeros(states)
@@ -66,6 +65,13 @@ public enum DashboardStats {
             hookDay[verdict, default: 0] += c.lastDay
             instanceHooks[c.instanceID, default: [:]][verdict, default: 0] += c.lastDay
         }
+        // Jobs failed now whose failure falls in the last day: the list of failed jobs since `since`.
+        var failedLastDay: Int64 = 0
+        var instanceFailedLastDay: [Int64: Int64] = [:]
+        for c in failedRecently {
+            failedLastDay += c.lastDay
+            instanceFailedLastDay[c.instanceID, default: 0] += c.lastDay
+        }
         let mappings: [JSONValue] = bindings.sorted { ($0.instanceID, $0.key) < ($1.instanceID, $1.key) }.map { c in
             let parts = c.key.split(separator: "/", maxSplits: 2).map(String.init)
             return [
@@ -74,7 +80,7 @@ public enum DashboardStats {
             ]
         }
 
-        let ids = Set(instances.keys).union(perInstance.keys).union(instanceDay.keys).sorted()
+        let ids = Set(instances.keys).union(perInstance.keys).union(instanceDay.keys).union(instanceHooks.keys).sorted()
         let perInstanceJSON: [JSONValue] = ids.map { id in
             var e = entry(id)
             e["jobs"] = counts(perInstance[id] ?? zeros(states))
@@ -82,11 +88,15 @@ public enum DashboardStats {
             e["last_hour"] = counts(instanceHour[id] ?? zeros(outcomes))
             e["last_day"] = counts(instanceDay[id] ?? zeros(outcomes))
             e["webhooks_last_day"] = counts(instanceHooks[id] ?? [:])
+            e["failed_last_day"] = .int(instanceFailedLastDay[id] ?? 0)
+            e["failed_kinds"] = .object((perKind[id] ?? [:]).compactMapValues { $0["failed"].flatMap { $0 > 0 ? .int($0) : nil } })
             return .object(e)
         }
         let lastHourDone = donePerMinute.values.reduce(0, +)
         return [
             "generated_at": .string(Clock.odooString(now)),
+            "since": .string(Clock.odooString(Tallies.dayStart(now) * 60_000_000)),
+            "failed_last_day": .int(failedLastDay),
             "jobs": counts(total),
             "instances": .array(perInstanceJSON),
             "last_hour": counts(hour),

@@ -39,19 +39,24 @@ public enum Tallies {
         public let lastDay: Int64
     }
 
+    /// The first minute of "the last day": the top of the hour 24 hours ago, where the hourly counts
+    /// begin. A figure over the last day counts from here, and the list it opens filters from here.
+    public static func dayStart(_ now: Micros) -> Int64 {
+        let m = minute(now) - 24 * 60
+        return m - m % 60
+    }
+
     /// Per-minute counts of `metric` (job_outcomes, webhooks) over the last hour and the last day,
-    /// summed per company, instance and key by the database. The day starts at the top of the hour
-    /// 24 hours ago, where the hourly counts begin.
+    /// summed per company, instance and key by the database. The day starts at `dayStart(now)`.
     public static func windows(_ store: any SQLExecutor, metric: String, now: Micros, companies: [Int64]? = nil) async throws -> [Windowed] {
         let m = minute(now)
-        let dayStart = (m - 24 * 60) - (m - 24 * 60) % 60
         let sql =
             SQL(
                 """
                 SELECT company_id, instance_id, key, CAST(sum(CASE WHEN minute > ? THEN n ELSE 0 END) AS BIGINT) AS hour, CAST(sum(n) AS BIGINT) AS day
                 FROM tallies WHERE metric = ? AND minute >= ?
                 """,
-                [.int(m - 60), .text(metric), .int(dayStart)]
+                [.int(m - 60), .text(metric), .int(dayStart(now))]
             ) + companyFilter(companies) + SQL(" GROUP BY company_id, instance_id, key")
         return try await store.query(sql).compactMap { row in
             guard let key = row["key"].text, let day = row["day"].int, day != 0 else { return nil }

@@ -56,8 +56,10 @@ public enum HealthCheck {
                 message: lag == 0 ? "no job is overdue" : "the oldest due job has waited \(Int(lag)) s"
             )
         )
-        let failed = try await Tallies.windows(store, metric: "job_outcomes", now: now, companies: companies)
-            .filter { $0.key.hasSuffix("/failed") }.reduce(0) { $0 + $1.lastDay }
+        // Jobs failed now whose failure came in the day: the Jobs list filtered Failed shows them
+        // (failure events would count a job retried and failed again twice).
+        let failed = try await Tallies.windows(store, metric: "failed_jobs", now: now, companies: companies)
+            .reduce(0) { $0 + $1.lastDay }
         items.append(
             Item(
                 name: "failures",

@@ -189,6 +189,14 @@ public enum SidecarModels {
         }
     }
 
+    /// How much of a long error a list shows.
+    static let summaryLength = 160
+
+    /// `column` cut to `summaryLength` characters with an ellipsis, as SQL both engines read.
+    static func summary(_ column: String) -> String {
+        "(CASE WHEN length(\(column)) > \(summaryLength) THEN substr(\(column), 1, \(summaryLength - 1)) || '…' ELSE \(column) END)"
+    }
+
     public static let job = Model(
         name: "zoho.job",
         table: "jobs",
@@ -204,6 +212,14 @@ public enum SidecarModels {
             Field("max_attempts", .integer, "Max Attempts", default: 5),
             Field("identity_key", .char, "Identity Key", help: "At most one active job per key."),
             Field("last_error", .text, "Last Error", readonly: true),
+            Field(
+                "error_summary",
+                .char,
+                "Error",
+                column: summary("last_error"),
+                derived: true,
+                help: "The last error cut to \(summaryLength) characters, for lists; the form shows all of it."
+            ),
             Field("error_chain", .json, "Error Causes", readonly: true),
             Field(
                 "last_exchange",
@@ -300,6 +316,14 @@ public enum SidecarModels {
             ),
             Field("source", .char, "Source", readonly: true),
             Field("message", .text, "Message", readonly: true),
+            Field(
+                "message_summary",
+                .char,
+                "Summary",
+                column: summary("message"),
+                derived: true,
+                help: "The message cut to \(summaryLength) characters, for lists; the form shows all of it."
+            ),
             Field("cause", .text, "Cause Chain", readonly: true),
             Field("stack", .text, "Stack", readonly: true),
             // Entries never change once written.

@@ -66,8 +66,15 @@ struct DashboardBench: AsyncParsableCommand {
         }
         let pending = checked["jobs"]?["pending"]?.intValue ?? -1
         let expectedPending = try await store.scalar(SQL("SELECT count(*) FROM jobs WHERE state = 'pending'")).int ?? -2
+        let failed = checked["failed_last_day"]?.intValue ?? -1
+        let since = Tallies.dayStart(Clock.now()) * 60_000_000
+        let expectedFailed =
+            try await store.scalar(SQL("SELECT count(*) FROM jobs WHERE state = 'failed' AND failed_at >= ?", [.int(since)])).int ?? -2
         await store.close()
         guard pending == expectedPending else { throw ValidationError("the dashboard says \(pending) pending, the table \(expectedPending)") }
+        guard failed == expectedFailed else {
+            throw ValidationError("the dashboard says \(failed) failed since \(Clock.odooString(since)), the table \(expectedFailed)")
+        }
         print(
             String(
                 format: "dashboard %@: jobs=%d fill_s=%.1f get_dashboard_stats p50_ms=%.2f p99_ms=%.2f max_ms=%.2f | plain GROUP BY p50_ms=%.1f",

@@ -438,5 +438,14 @@ enum Schema {
                 "ALTER TABLE instances ADD COLUMN mappings_seeded {int} NOT NULL DEFAULT 0",
             ]
         ),
+        Migration(
+            version: 12,
+            name: "failed jobs tally",
+            // failed_jobs: key kind, minute of failed_at; the jobs failed now, by when they failed
+            // (see SchemaFailedTally), so the dashboard's "failed in the last day" is the list's count.
+            statements: [Schema.failedTallyFill],
+            postgresOnly: Schema.postgresFailedTally,
+            sqliteOnly: Schema.sqliteFailedTally
+        ),
     ]
 }

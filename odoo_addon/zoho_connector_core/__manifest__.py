@@ -28,6 +28,7 @@
         "web.assets_backend": [
             "zoho_connector_core/static/src/zoho_field_picker/zoho_field_picker.js",
             "zoho_connector_core/static/src/zoho_field_picker/zoho_field_picker.xml",
+            "zoho_connector_core/static/src/zoho_dashboard/zoho_dashboard_links.js",
         ],
     },
     "application": True,

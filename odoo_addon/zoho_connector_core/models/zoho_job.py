@@ -32,6 +32,9 @@ class ZohoJob(models.Model):
     max_attempts = fields.Integer(default=5)
     identity_key = fields.Char(readonly=True)
     last_error = fields.Text(readonly=True)
+    error_summary = fields.Char(
+        "Error", readonly=True, help="The last error cut short for lists; the form shows all of it."
+    )
     error_chain = fields.Text("Error Causes", readonly=True)
     last_exchange = fields.Text(
         "Last Zoho Exchange",

@@ -17,5 +17,8 @@ class ZohoLog(models.Model):
     level = fields.Selection(LEVELS, readonly=True)
     source = fields.Char(readonly=True)
     message = fields.Text(readonly=True)
+    message_summary = fields.Char(
+        "Summary", readonly=True, help="The message cut short for lists; the form shows all of it."
+    )
     cause = fields.Text("Cause Chain", readonly=True)
     stack = fields.Text(readonly=True)

@@ -184,7 +184,28 @@ class TestScreens(HttpCase):
             1,
             context=context,
         )
+        # An archived instance whose job failed: its failure is counted and shown, marked archived.
+        archived = instances.create({"name": "Zoho Books (archived)", "data_center": "eu", "apps": "crm"})
+        self.sidecar.execute(
+            "zoho.job",
+            "enqueue",
+            "zoho.pull",
+            {"app": "crm"},
+            archived.id,
+            10,
+            False,
+            False,
+            1,
+            context=context,
+        )
         time.sleep(2)  # the sidecar's workers run what is due
+        archived.write({"active": False})
+        failed_pull = self.sidecar.execute(
+            "zoho.job",
+            "search",
+            [["kind", "=", "zoho.pull"], ["state", "=", "failed"], ["instance_id", "=", instance.id]],
+            context=context,
+        )
 
         form = self.screenshot(
             "/web#id=%d&model=zoho.instance&view_type=form" % instance.id,
@@ -205,6 +226,24 @@ class TestScreens(HttpCase):
         dashboard = self.screenshot(
             "/web#action=zoho_connector_core.action_zoho_dashboard", "svg.o_zoho_jobs_chart", "dashboard"
         )
+        # The banner's count of failed jobs opens the list of exactly those jobs.
+        dashboard_failed = self.screenshot(
+            "/web#action=zoho_connector_core.action_zoho_dashboard",
+            ".o_list_view .o_data_row",
+            "dashboard_failed_jobs",
+            click=".o_zoho_dashboard_banner a.o_zoho_failed_all",
+        )
+        job_form = self.screenshot(
+            "/web#id=%d&model=zoho.job&view_type=form" % failed_pull[0],
+            ".o_form_view .o_zoho_job_error",
+            "job_form_failed",
+        )
+        logs = self.sidecar.execute("zoho.log", "search", [["job_id", "=", failed_pull[0]]], context=context)
+        log_form = self.screenshot(
+            "/web#id=%d&model=zoho.log&view_type=form" % logs[0],
+            ".o_form_view .o_zoho_log_message",
+            "log_form",
+        )
         settings = self.screenshot(
             "/web#action=zoho_connector_core.action_zoho_settings",
             ".o_field_widget[name='zoho_sidecar_url'] input",
@@ -220,7 +259,19 @@ class TestScreens(HttpCase):
             ".o_list_view",
             "rejected_records",
         )
-        for path in (form, jobs, graph, dashboard, settings, rejected_button, rejected):
+        shots = (
+            form,
+            jobs,
+            graph,
+            dashboard,
+            dashboard_failed,
+            job_form,
+            log_form,
+            settings,
+            rejected_button,
+            rejected,
+        )
+        for path in shots:
             self.assertGreater(os.path.getsize(path), 10000, path)
 
     def sidecar_calls_odoo(self):

@@ -1,3 +1,8 @@
+import json
+import re
+import time
+from html import unescape
+
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.release import version_info
@@ -223,12 +228,54 @@ class TestSidecarViews(TransactionCase):
         with self.assertRaisesRegex(UserError, "cannot be reached"):
             down.action_zoho_test_sidecar()
 
-    def test_dashboard_shows_instances_failures_and_a_chart(self):
-        self.instances().create({"name": "Dash %s" % self.tag})
-        dashboard = self.env["zoho.dashboard"].with_user(self.manager).create({})
-        self.assertIn("Dash %s" % self.tag, dashboard.summary)
-        self.assertIn("job(s) failed in the last 24 hours", dashboard.summary)
-        self.assertIn("Queue lag:", dashboard.summary)
-        stats = call(self.env, "zoho.job", "get_dashboard_stats")
-        self.assertEqual(dashboard.failures_24h, stats["last_day"]["failed"])
+    def dashboard_figures(self, dashboard):
+        """Every figure of the dashboard: (the count shown, the window action it opens)."""
+        html = str(dashboard.summary) + str(dashboard.jobs_chart)
+        found = re.findall(r"data-zoho-list='([^']*)' data-zoho-count='(\d+)'", html)
+        return [(int(count), json.loads(unescape(action))) for action, count in found]
+
+    def test_every_dashboard_figure_is_the_count_of_the_list_it_opens(self):
+        """The banner, the table (archived instances and jobs without instance included) and the
+        chart: each number equals search_count of the list it links to, and the table's rows add up
+        to its total row. The sidecar's workers may move a job between two reads: the page is read
+        again, up to five times, until one reading holds still."""
+        instances = self.instances()
+        kept = instances.create({"name": "Dash %s" % self.tag})
+        gone = instances.create({"name": "Dash archived %s" % self.tag})
+        # A pull without its fields fails at its first run: the archived instance keeps a failure.
+        call(self.env, "zoho.job", "enqueue", "zoho.pull", {"app": "crm"}, gone.id, 10, False, False, 1)
+        call(
+            self.env,
+            "zoho.job",
+            "create",
+            {"kind": "noop", "instance_id": kept.id, "eta": "2100-01-01 00:00:00"},
+        )
+        gone.write({"active": False})
+        wrong = None
+        for _attempt in range(5):
+            dashboard = self.env["zoho.dashboard"].with_user(self.manager).create({})
+            figures = self.dashboard_figures(dashboard)
+            wrong = [
+                (count, action["name"], action["domain"])
+                for count, action in figures
+                if self.env[action["res_model"]].with_user(self.manager).search_count(action["domain"])
+                != count
+            ]
+            if not wrong:
+                break
+            time.sleep(1)
+        self.assertFalse(wrong, "figures that are not the count of their list")
+        self.assertGreater(len(figures), 20)
+        self.assertIn("Dash archived %s" % self.tag, dashboard.summary)
+        self.assertIn("archived", dashboard.summary)
+        if self.has_jobs_without_instance():
+            self.assertIn("(no instance)", dashboard.summary)
+        stats = call(self.env["zoho.job"].with_user(self.manager).env, "zoho.job", "get_dashboard_stats")
+        self.assertEqual(dashboard.failures_24h, stats["failed_last_day"])
+        for state in ("pending", "failed"):
+            per_row = sum(e["jobs"][state] for e in stats["instances"])
+            self.assertEqual(per_row, stats["jobs"][state], "the rows add up to the total of %s jobs" % state)
         self.assertIn("<svg", dashboard.jobs_chart)
+
+    def has_jobs_without_instance(self):
+        return bool(call(self.env, "zoho.job", "search_count", [["instance_id", "=", False]]))
