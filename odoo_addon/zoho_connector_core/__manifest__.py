@@ -28,6 +28,8 @@
         "web.assets_backend": [
             "zoho_connector_core/static/src/zoho_field_picker/zoho_field_picker.js",
             "zoho_connector_core/static/src/zoho_field_picker/zoho_field_picker.xml",
+            "zoho_connector_core/static/src/zoho_record_status/zoho_record_status.js",
+            "zoho_connector_core/static/src/zoho_record_status/zoho_record_status.xml",
         ],
     },
     "application": True,
