@@ -96,16 +96,16 @@ class ZohoRecordStatus(models.AbstractModel):
 
     @api.model
     def _zoho_views(self, names):
-        """Adds the status line and the filters to the primary form and search views of the models in
-        `names`, and takes them off the other models. Kept under this module's name (noupdate), so an
-        upgrade keeps them and an uninstall removes them."""
+        """Adds the status line, the filters and an optional Zoho Sync column to the default form,
+        search and list views of the models in `names`, and takes them off the other models. Kept
+        under this module's name (noupdate), so an upgrade keeps them and an uninstall removes them."""
         data = self.env["ir.model.data"].sudo()
         kept = data.search(
             [("module", "=", MODULE), ("model", "=", "ir.ui.view"), ("name", "=like", "zoho_status_%")]
         )
         wanted = {}
         for name in names:
-            for view_type in ("form", "search"):
+            for view_type in ("form", "search", "list"):
                 wanted[self._zoho_view_name(name, view_type)] = (name, view_type)
         present = set(kept.mapped("name"))
         for entry in kept:
@@ -126,6 +126,8 @@ class ZohoRecordStatus(models.AbstractModel):
         if model not in self.env or not self.env[model]._auto:
             return
         views = self.env["ir.ui.view"].sudo()
+        if view_type == "list" and "tree" in dict(views._fields["type"].selection):
+            view_type = "tree"  # 17's name of the list view
         # The view Odoo opens when none is named: the primary one of lowest priority.
         parent = views.browse(views.default_view(model, view_type))
         if not parent:
@@ -139,9 +141,13 @@ class ZohoRecordStatus(models.AbstractModel):
                 else '<xpath expr="/form" position="inside">'
             )
             inner = '<widget name="zoho_record_status" groups="%s"/>' % USER_GROUP
-        else:
+        elif view_type == "search":
             where = '<xpath expr="/search" position="inside">'
             inner = "".join(FILTER % (state, label, state, USER_GROUP) for state, label in FILTERS)
+        else:
+            # Hidden until a user shows it: a shown column asks the sidecar for each page (in one call).
+            where = '<xpath expr="/*" position="inside">'
+            inner = '<field name="zoho_sync_state" optional="hide" groups="%s"/>' % USER_GROUP
         arch = "<data>%s%s</xpath></data>" % (where, inner)
         try:
             with self.env.cr.savepoint():

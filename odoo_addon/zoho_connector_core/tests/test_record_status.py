@@ -1,12 +1,16 @@
+import json
 import time
 
 from odoo.exceptions import AccessError
+from odoo.release import version_info
 from odoo.tests import TransactionCase, tagged
 
 from ..models.sidecar import URL_PARAM
+from ..models.zoho_forwarding import MODELS_PARAM
 from .common import configure, require_sidecar
 
-MODEL = "res.partner.category"  # in every database (base), with a form and a search view
+MODEL = "res.partner.category"  # in every database (base), with a form, a list and a search view
+LIST = "list" if version_info[0] >= 18 else "tree"
 
 
 @tagged("post_install", "-at_install")
@@ -52,7 +56,9 @@ class TestRecordStatus(TransactionCase):
         self.status._zoho_views([MODEL])
         form = self.env[MODEL].get_view(view_type="form")["arch"]
         search = self.env[MODEL].get_view(view_type="search")["arch"]
+        listed = self.env[MODEL].get_view(view_type=LIST)["arch"]
         self.assertIn('name="zoho_record_status"', form)
+        self.assertIn('name="zoho_sync_state"', listed)
         self.assertIn('name="zoho_not_in_zoho"', search)
         self.assertIn('name="zoho_failed"', search)
         # Asked again with the same models: nothing added twice.
@@ -62,6 +68,7 @@ class TestRecordStatus(TransactionCase):
         self.status._zoho_views([])
         self.assertNotIn("zoho_record_status", self.env[MODEL].get_view(view_type="form")["arch"])
         self.assertNotIn("zoho_not_in_zoho", self.env[MODEL].get_view(view_type="search")["arch"])
+        self.assertNotIn("zoho_sync_state", self.env[MODEL].get_view(view_type=LIST)["arch"])
 
     def test_a_linked_partner_shows_its_zoho_record_and_the_filter_leaves_it_out(self):
         linked, alone = self.env["res.partner"].create([{"name": "Linked One"}, {"name": "Alone Two"}])
@@ -82,6 +89,9 @@ class TestRecordStatus(TransactionCase):
         partners = self.env["res.partner"]
         self.assertEqual(partners.search(both + [("zoho_sync_state", "=", "not_in_zoho")]), alone)
         self.assertFalse(partners.search(both + [("zoho_sync_state", "=", "failed")]))
+        # The list's column: the page's records in one call, on the models the mappings name.
+        self.env["ir.config_parameter"].set_param(MODELS_PARAM, json.dumps(["res.partner"]))
+        self.assertEqual((linked | alone).mapped("zoho_sync_state"), ["synced", "not_in_zoho"])
 
     def test_unlink_forgets_the_link_and_sync_now_queues_a_push(self):
         partner = self.env["res.partner"].create({"name": "Unlink Me"})
