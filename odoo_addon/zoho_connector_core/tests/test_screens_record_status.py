@@ -4,6 +4,7 @@ import unittest
 
 import requests
 
+from odoo import Command
 from odoo.release import version_info
 from odoo.tests import tagged
 
@@ -116,6 +117,26 @@ class TestRecordStatusScreens(ScreensCase):
                 "record_status_filter",
             ),
         ]
+        # Any model a mapping names, with no code for it: a contact tag, once a mapping syncs tags.
+        self.env["zoho.mapping"].create(
+            {
+                "instance_id": instance.id,
+                "name": "tags_status",
+                "odoo_model": "res.partner.category",
+                "zoho_module": "Tags",
+                "match_odoo": "name",
+                "match_zoho": "Name",
+                "field_ids": [Command.create({"sequence": 1, "odoo_field": "name", "zoho_fields": "Name"})],
+            }
+        )
+        tag = self.env["res.partner.category"].create({"name": "Engines"})
+        shots.append(
+            self.screenshot(
+                "/web#id=%d&model=res.partner.category&view_type=form" % tag.id,
+                ".o_zoho_record_status .o_zoho_not_linked",
+                "record_status_tag_form",
+            )
+        )
         # The sidecar stops answering: the form opens as ever, its Zoho line says so.
         params = self.env["ir.config_parameter"]
         self.addCleanup(params.set_param, URL_PARAM, SIDECAR_URL)  # before the instance's own clean-up
