@@ -232,6 +232,7 @@ public struct Sidecar: Sendable {
         SyncActions.register(on: &registry)
         HealthCheck.register(on: &registry)
         RejectionActions.register(on: &registry)
+        RecordStatus.register(on: &registry)
         MappingActions.register(on: &registry)
         return registry
     }

@@ -13,6 +13,7 @@ extension SimState {
     public func admit(_ r: SimRequest) -> Admission {
         if r.dc == "_sim" { return .respond(finish(r, control(r))) }
         guard dataCenters.contains(r.dc) else { return .respond(finish(r, .html(404, page("Not Found", "No data centre '\(escape(r.dc))'.")))) }
+        if let web = webApp(r) { return .respond(finish(r, web)) }
         switch r.path.first {
         case "accounts":
             if let fault = takeFault(target: "accounts") { return .respond(finish(r, faultResponse(fault, app: "accounts"))) }

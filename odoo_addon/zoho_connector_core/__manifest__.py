@@ -29,6 +29,8 @@
             "zoho_connector_core/static/src/zoho_field_picker/zoho_field_picker.js",
             "zoho_connector_core/static/src/zoho_field_picker/zoho_field_picker.xml",
             "zoho_connector_core/static/src/zoho_dashboard/zoho_dashboard_links.js",
+            "zoho_connector_core/static/src/zoho_record_status/zoho_record_status.js",
+            "zoho_connector_core/static/src/zoho_record_status/zoho_record_status.xml",
         ],
     },
     "application": True,

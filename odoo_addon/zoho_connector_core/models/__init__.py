@@ -10,5 +10,7 @@ from . import zoho_mapping
 from . import zoho_mapping_field
 from . import zoho_sync_mixin
 from . import zoho_forwarding
+from . import zoho_record_status
+from . import base
 from . import res_partner
 from . import res_config_settings

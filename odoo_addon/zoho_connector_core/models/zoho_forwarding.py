@@ -168,6 +168,8 @@ class ZohoForwarding(models.AbstractModel):
         if self._zoho_apply(names) and self.env.registry.ready:
             # Other workers load the registry again, and patch from the list kept above.
             self.env.registry.registry_invalidated = True
+        # The Zoho status line and filters on the views of exactly these models.
+        self.env["zoho.record.status"]._zoho_views(names)
         return names
 
     @api.model

@@ -79,10 +79,8 @@ EDIT_PAIRS = """(async () => {
 
 
 @tagged("post_install", "-at_install")
-class TestScreens(HttpCase):
-    """In a browser: the authorize round trip, and the instance form, job list, job graph,
-    dashboard and rejected records filled from a running sidecar, and the settings (each saved as
-    a PNG under ZOHO_SCREENSHOTS)."""
+class ScreensCase(HttpCase):
+    """Browser tests against a running sidecar, each page saved as a PNG under ZOHO_SCREENSHOTS."""
 
     browser_size = "1440x900"
 
@@ -137,6 +135,23 @@ class TestScreens(HttpCase):
         back = requests.get(consent.headers["Location"], allow_redirects=False, timeout=10)
         self.assertEqual(back.status_code, 302, back.text)
         return back.headers["Location"]
+
+    def sidecar_calls_odoo(self):
+        """While the sidecar calls this Odoo: its requests carry no browser's test cookie, which 19
+        requires unless told to let every request through (17 and 18 let them through)."""
+        allow = getattr(self, "allow_requests", None)
+        return allow(all_requests=True) if allow else contextlib.nullcontext()
+
+    def odoo_api_key(self):
+        """An API key of admin for the sidecar's calls to this Odoo (17 takes no expiry date)."""
+        keys = self.env["res.users.apikeys"].with_user(self.env.ref("base.user_admin")).sudo()
+        return keys._generate(None, "zoho-sidecar", *([False] if version_info[0] >= 18 else []))
+
+
+@tagged("post_install", "-at_install")
+class TestScreens(ScreensCase):
+    """In a browser: the authorize round trip, and the instance form, job list, job graph,
+    dashboard and rejected records filled from a running sidecar, and the settings."""
 
     def test_authorize_then_the_instance_form_job_list_and_dashboard(self):
         instances = self.env["zoho.instance"]
@@ -273,17 +288,6 @@ class TestScreens(HttpCase):
         )
         for path in shots:
             self.assertGreater(os.path.getsize(path), 10000, path)
-
-    def sidecar_calls_odoo(self):
-        """While the sidecar calls this Odoo: its requests carry no browser's test cookie, which 19
-        requires unless told to let every request through (17 and 18 let them through)."""
-        allow = getattr(self, "allow_requests", None)
-        return allow(all_requests=True) if allow else contextlib.nullcontext()
-
-    def odoo_api_key(self):
-        """An API key of admin for the sidecar's calls to this Odoo (17 takes no expiry date)."""
-        keys = self.env["res.users.apikeys"].with_user(self.env.ref("base.user_admin")).sudo()
-        return keys._generate(None, "zoho-sidecar", *([False] if version_info[0] >= 18 else []))
 
     def test_mappings_list_form_pairs_validate_and_initial_sync(self):
         """Zoho > Configuration > Mappings: the list per instance, the form with its pickers, the pairs
