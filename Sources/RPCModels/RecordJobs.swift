@@ -40,8 +40,7 @@ extension RecordStatus {
         /// The latest job per record that is still to run, or that failed after the record's last sync on
         /// its instance (a failure a later sync made good is not shown).
         static func load(model: String, ids: [Int64], bindings: [Int64: [Links.Link]], env: Env, store: any Store) async throws -> [Int64: Found] {
-            let instances = Array(Set(bindings.values.flatMap { $0.map(\.instance) })).sorted()
-            let jobs = try await candidates(model: model, pullInstances: instances, states: waiting + ["failed"], env: env, store: store)
+            let jobs = try await candidates(model: model, pulls: bindings.values.flatMap { $0 }, states: waiting + ["failed"], env: env, store: store)
             var out: [Int64: Found] = [:]
             for id in ids {
                 let links = bindings[id] ?? []
@@ -65,18 +64,21 @@ extension RecordStatus {
             }
         }
 
-        /// Push jobs of `model` (all pushes when nil) and pull jobs of `pullInstances` (all instances when nil)
-        /// in the given states and the caller's companies.
-        static func candidates(model: String?, pullInstances: [Int64]?, states: [String], env: Env, store: any Store) async throws -> [Found] {
-            var sql = SQL("SELECT id, instance_id, kind, state, payload, last_error, failed_at, eta FROM jobs WHERE state IN (")
-            sql.append(.list(states.map { .text($0) }) + SQL(")"))
-            if let companies = env.companies { sql.append(SQL(" AND company_id IN (") + .list(companies.map { .int($0) }) + SQL(")")) }
-            // A narrowing only (the payload is read below): the model's name appears in its pushes' payloads.
+        /// Push jobs of `model` (all pushes when nil), and pull jobs of the Zoho records `pulls` links to (all
+        /// pulls when nil), in the given states and the caller's companies.
+        static func candidates(model: String?, pulls: [Links.Link]?, states: [String], env: Env, store: any Store) async throws -> [Found] {
+            var sql = SQL("SELECT id, instance_id, kind, state, payload, last_error, failed_at, eta FROM jobs WHERE ")
+            sql.append(.isIn("state", states.map { .text($0) }) + RecordStatus.inCompanies(env))
+            // Narrowings only (the payload is read below): the model's name appears in its pushes' payloads,
+            // and a Zoho record's id in its pulls', so a form's status does not read every pull waiting.
             var push = SQL("kind = ?", [.text(SyncJobs.push)])
             if let model { push.append(SQL(" AND payload LIKE ?", [.text("%" + model + "%")])) }
             var pull = SQL("kind = ?", [.text(SyncJobs.pull)])
-            if let pullInstances {
-                pull = pullInstances.isEmpty ? SQL("1 = 0") : pull + SQL(" AND instance_id IN (") + .list(pullInstances.map { .int($0) }) + SQL(")")
+            if let pulls {
+                let instances = Set(pulls.map(\.instance)).sorted().map { SQLValue.int($0) }
+                let named = Set(pulls.map(\.zohoID)).sorted().map { SQL("payload LIKE ?", [.text("%" + $0 + "%")]) }
+                let anyNamed = SQL(" AND (") + .joined(named, separator: " OR ") + SQL(")")
+                pull = named.isEmpty ? SQL("1 = 0") : pull + SQL(" AND ") + .isIn("instance_id", instances) + anyNamed
             }
             sql.append(SQL(" AND ((") + push + SQL(") OR (") + pull + SQL("))"))
             return try await store.query(sql + SQL(" ORDER BY id")).compactMap(found)

@@ -38,8 +38,7 @@ extension RecordStatus {
                     + "WHERE b.odoo_model = ?",
                 [.text(model)]
             )
-            sql.append(SQL(" AND b.odoo_id IN (") + .list(ids.map { .int($0) }) + SQL(")"))
-            if let companies = env.companies { sql.append(SQL(" AND b.company_id IN (") + .list(companies.map { .int($0) }) + SQL(")")) }
+            sql.append(SQL(" AND ") + .isIn("b.odoo_id", ids.map { .int($0) }) + RecordStatus.inCompanies(env, "b.company_id"))
             var out: [Int64: [Link]] = [:]
             for row in try await store.query(sql + SQL(" ORDER BY b.instance_id, b.zoho_app, b.zoho_object, b.id")) {
                 guard let odooID = row["odoo_id"].int, let app = row["zoho_app"].text, let object = row["zoho_object"].text,
@@ -74,8 +73,8 @@ extension RecordStatus {
             let wanted = Set(zohoRecords.map { "\($0.0)|\($0.1)|\($0.2)|\($0.3)" })
             let zohoIDs = Array(Set(zohoRecords.map { $0.3 })).map { SQLValue.text($0) }
             let rows = try await store.query(
-                SQL("SELECT odoo_id, instance_id, zoho_app, zoho_object, zoho_id FROM bindings WHERE odoo_model = ? AND zoho_id IN (", [.text(model)])
-                    + .list(zohoIDs) + SQL(")")
+                SQL("SELECT odoo_id, instance_id, zoho_app, zoho_object, zoho_id FROM bindings WHERE odoo_model = ? AND ", [.text(model)])
+                    + .isIn("zoho_id", zohoIDs)
             )
             return rows.compactMap { row in
                 let key = "\(row["instance_id"].int ?? 0)|\(row["zoho_app"].text ?? "")|\(row["zoho_object"].text ?? "")|\(row["zoho_id"].text ?? "")"

@@ -27,6 +27,11 @@ public enum RecordStatus {
         }
     }
 
+    /// " AND <column> IN (the caller's companies)"; nothing for a caller who sees every company.
+    static func inCompanies(_ env: Env, _ column: String = "company_id") -> SQL {
+        env.companies.map { SQL(" AND ") + .isIn(column, $0.map { .int($0) }) } ?? SQL("")
+    }
+
     static let notLinked: JSONValue = [
         "state": "not_in_zoho", "bindings": [], "last_sync_date": false, "last_direction": false, "job": false, "rejection": false,
     ]
@@ -82,8 +87,7 @@ public enum RecordStatus {
                 + "JOIN instances i ON i.id = r.instance_id WHERE r.odoo_model = ?",
             [.text(model)]
         )
-        sql.append(SQL(" AND r.odoo_id IN (") + .list(ids.map { .int($0) }) + SQL(")"))
-        if let companies = env.companies { sql.append(SQL(" AND r.company_id IN (") + .list(companies.map { .int($0) }) + SQL(")")) }
+        sql.append(SQL(" AND ") + .isIn("r.odoo_id", ids.map { .int($0) }) + inCompanies(env, "r.company_id"))
         var out: [Int64: JSONValue] = [:]
         for row in try await store.query(sql + SQL(" ORDER BY r.last_seen_at, r.id")) {
             guard let id = row["odoo_id"].int else { continue }
@@ -102,13 +106,13 @@ public enum RecordStatus {
     /// for `failed_records`, which then keeps the ones whose failure is newer than their last sync.
     static func failureCandidates(model: String, env: Env, store: any Store) async throws -> [Int64] {
         var ids = Set<Int64>()
-        var refused = SQL("SELECT DISTINCT odoo_id FROM sync_rejections WHERE odoo_model = ? AND odoo_id IS NOT NULL", [.text(model)])
-        if let companies = env.companies { refused.append(SQL(" AND company_id IN (") + .list(companies.map { .int($0) }) + SQL(")")) }
+        let refused =
+            SQL("SELECT DISTINCT odoo_id FROM sync_rejections WHERE odoo_model = ? AND odoo_id IS NOT NULL", [.text(model)]) + inCompanies(env)
         for row in try await store.query(refused) {
             if let id = row["odoo_id"].int { ids.insert(id) }
         }
         var pulled = [(Int64, String, String, String)]()
-        for job in try await Jobs.candidates(model: model, pullInstances: nil, states: ["failed"], env: env, store: store) {
+        for job in try await Jobs.candidates(model: model, pulls: nil, states: ["failed"], env: env, store: store) {
             switch job.target {
             case .push(let jobModel, let jobIDs):
                 if jobModel == model { ids.formUnion(jobIDs) }

@@ -82,6 +82,11 @@ public struct SQL: Sendable {
         SQL(Array(repeating: "?", count: values.count).joined(separator: ", "), values)
     }
 
+    /// `column IN (values)`; an empty list matches nothing (SQL has no empty `IN ()`).
+    public static func isIn(_ column: String, _ values: [SQLValue]) -> SQL {
+        values.isEmpty ? SQL("1 = 0") : SQL("\(column) IN (") + list(values) + SQL(")")
+    }
+
     public static func joined(_ parts: [SQL], separator: String) -> SQL {
         var out = SQL("")
         for (i, p) in parts.enumerated() {

@@ -45,34 +45,35 @@ extension Schema {
         """,
     ]
 
-    /// One statement trigger per operation, as for the other tallies. Most statements on jobs (claims,
-    /// finishing done) touch no failed row: they cost two scans of the statement's own rows, no join.
+    /// Added to the jobs' statement trigger function (`postgresJobsTally`) rather than a trigger of its
+    /// own: every statement on jobs (claims, finishing) would fire a second one. Most statements touch no
+    /// failed row: they cost a scan of the statement's own rows, no join.
     static let postgresFailedTally: [String] = [
-        """
-        CREATE FUNCTION zoho_sidecar_tally_failed_jobs() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF TG_OP = 'INSERT' THEN
-                INSERT INTO tallies SELECT 'failed_jobs', company_id, coalesce(instance_id, 0), kind, \(failedMinute("new_rows")), count(*)
-                  FROM new_rows WHERE state = 'failed' GROUP BY 2, 3, 4, 5;
-            ELSIF TG_OP = 'DELETE' THEN
-                INSERT INTO tallies SELECT 'failed_jobs', company_id, coalesce(instance_id, 0), kind, \(failedMinute("old_rows")), -count(*)
-                  FROM old_rows WHERE state = 'failed' GROUP BY 2, 3, 4, 5;
-            ELSIF EXISTS (SELECT 1 FROM old_rows WHERE state = 'failed') OR EXISTS (SELECT 1 FROM new_rows WHERE state = 'failed') THEN
-                INSERT INTO tallies SELECT 'failed_jobs', c, i, k, m, sum(d) FROM (
-                    SELECT o.company_id AS c, coalesce(o.instance_id, 0) AS i, o.kind AS k, \(failedMinute("o")) AS m, -1 AS d
-                      FROM old_rows o JOIN new_rows nw ON nw.id = o.id
-                     WHERE o.state = 'failed' AND \(failedChanged(old: "o", new: "nw"))
-                    UNION ALL
-                    SELECT nw.company_id, coalesce(nw.instance_id, 0), nw.kind, \(failedMinute("nw")), 1
-                      FROM old_rows o JOIN new_rows nw ON nw.id = o.id
-                     WHERE nw.state = 'failed' AND \(failedChanged(old: "o", new: "nw"))
-                ) t GROUP BY c, i, k, m HAVING sum(d) <> 0;
-            END IF;
-            RETURN NULL;
-        END $$
-        """,
-        "CREATE TRIGGER jobs_tally_failed_insert AFTER INSERT ON jobs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION zoho_sidecar_tally_failed_jobs()",
-        "CREATE TRIGGER jobs_tally_failed_update AFTER UPDATE ON jobs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION zoho_sidecar_tally_failed_jobs()",
-        "CREATE TRIGGER jobs_tally_failed_delete AFTER DELETE ON jobs REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION zoho_sidecar_tally_failed_jobs()",
+        postgresJobsTally(
+            "CREATE OR REPLACE FUNCTION",
+            more: JobsTallyParts(
+                insert: """
+                    INSERT INTO tallies SELECT 'failed_jobs', company_id, coalesce(instance_id, 0), kind, \(failedMinute("new_rows")), count(*)
+                      FROM new_rows WHERE state = 'failed' GROUP BY 2, 3, 4, 5;
+                    """,
+                delete: """
+                    INSERT INTO tallies SELECT 'failed_jobs', company_id, coalesce(instance_id, 0), kind, \(failedMinute("old_rows")), -count(*)
+                      FROM old_rows WHERE state = 'failed' GROUP BY 2, 3, 4, 5;
+                    """,
+                update: """
+                    IF EXISTS (SELECT 1 FROM old_rows WHERE state = 'failed') OR EXISTS (SELECT 1 FROM new_rows WHERE state = 'failed') THEN
+                        INSERT INTO tallies SELECT 'failed_jobs', c, i, k, m, sum(d) FROM (
+                            SELECT o.company_id AS c, coalesce(o.instance_id, 0) AS i, o.kind AS k, \(failedMinute("o")) AS m, -1 AS d
+                              FROM old_rows o JOIN new_rows nw ON nw.id = o.id
+                             WHERE o.state = 'failed' AND \(failedChanged(old: "o", new: "nw"))
+                            UNION ALL
+                            SELECT nw.company_id, coalesce(nw.instance_id, 0), nw.kind, \(failedMinute("nw")), 1
+                              FROM old_rows o JOIN new_rows nw ON nw.id = o.id
+                             WHERE nw.state = 'failed' AND \(failedChanged(old: "o", new: "nw"))
+                        ) t GROUP BY c, i, k, m HAVING sum(d) <> 0;
+                    END IF;
+                    """
+            )
+        )
     ]
 }

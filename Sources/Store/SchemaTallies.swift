@@ -63,15 +63,25 @@ extension Schema {
         """,
     ]
 
-    static let postgresTallies: [String] = [
-        "CREATE INDEX tallies_metric ON tallies (metric, minute)",
+    /// Counts a later migration adds to the jobs' trigger function, per operation.
+    struct JobsTallyParts {
+        var insert = ""
+        var delete = ""
+        var update = ""
+    }
+
+    /// The jobs' statement trigger function: `jobs` and `job_outcomes`, and `more` (a later migration
+    /// replaces the function with its counts added, so a statement on jobs still fires one trigger).
+    static func postgresJobsTally(_ create: String, more: JobsTallyParts = JobsTallyParts()) -> String {
         """
-        CREATE FUNCTION zoho_sidecar_tally_jobs() RETURNS trigger LANGUAGE plpgsql AS $$
+        \(create) zoho_sidecar_tally_jobs() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             IF TG_OP = 'INSERT' THEN
                 INSERT INTO tallies SELECT 'jobs', company_id, coalesce(instance_id, 0), kind || '/' || state, 0, count(*) FROM new_rows GROUP BY 2, 3, 4;
+                \(more.insert)
             ELSIF TG_OP = 'DELETE' THEN
                 INSERT INTO tallies SELECT 'jobs', company_id, coalesce(instance_id, 0), kind || '/' || state, 0, -count(*) FROM old_rows GROUP BY 2, 3, 4;
+                \(more.delete)
             ELSE
                 INSERT INTO tallies SELECT 'jobs', c, i, k, 0, sum(d) FROM (
                     SELECT o.company_id AS c, coalesce(o.instance_id, 0) AS i, o.kind || '/' || o.state AS k, -1 AS d
@@ -87,10 +97,16 @@ extension Schema {
                   FROM old_rows o JOIN new_rows nw ON nw.id = o.id
                  WHERE \(outcomeFilter(old: "o", new: "nw"))
                  GROUP BY 2, 3, 4, 5;
+                \(more.update)
             END IF;
             RETURN NULL;
         END $$
-        """,
+        """
+    }
+
+    static let postgresTallies: [String] = [
+        "CREATE INDEX tallies_metric ON tallies (metric, minute)",
+        postgresJobsTally("CREATE FUNCTION"),
         "CREATE TRIGGER jobs_tally_insert AFTER INSERT ON jobs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION zoho_sidecar_tally_jobs()",
         "CREATE TRIGGER jobs_tally_update AFTER UPDATE ON jobs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION zoho_sidecar_tally_jobs()",
         "CREATE TRIGGER jobs_tally_delete AFTER DELETE ON jobs REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION zoho_sidecar_tally_jobs()",

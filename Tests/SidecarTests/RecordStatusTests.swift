@@ -1,6 +1,8 @@
 import Core
 import Foundation
+import Queue
 import Store
+import Sync
 import Testing
 import ZohoAPI
 
@@ -82,6 +84,29 @@ struct RecordStatusTests {
             mine = try #require(try await Self.status(h, "res.partner", [id])["\(id)"])
             #expect(mine["state"] == "synced" && mine["job"] == false, "\(mine)")
             #expect(try await h.s.execute("zoho.binding", "failed_records", [.string("res.partner")]) == [])
+            await h.odoo.odoo.setDown(false)
+        }
+    }
+
+    @Test(
+        "a pull of the partner's Zoho contact waiting for Odoo shows the partner as pending; the other partner stays synced",
+        arguments: TestStores.engines
+    )
+    func pendingPull(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            let id = try await h.odoo.userCreate(["name": "Alan Turing", "email": "alan@example.com"])
+            let other = try await h.odoo.userCreate(["name": "Kurt Goedel", "email": "kurt@example.com"])
+            try await h.settle()
+            let contacts = try await h.zohoRecords("Contacts")
+            let zohoID = try #require(contacts.first { $0["Email"] == "alan@example.com" }?["id"]?.stringValue)
+            await h.odoo.odoo.setDown(true)
+            let pull = PullRequest(app: "crm", object: "Contacts", ids: [zohoID], operation: "update", source: "webhook")
+            let job = try await h.s.sidecar.queue.enqueue(
+                NewJob(kind: SyncJobs.pull, payload: pull.json, companyID: 1, instanceID: h.instance)
+            )
+            let answer = try await Self.status(h, "res.partner", [id, other])
+            #expect(answer["\(id)"]?["state"] == "pending" && answer["\(id)"]?["job"]?["id"] == .int(job), "\(answer)")
+            #expect(answer["\(other)"]?["state"] == "synced", "\(answer)")
             await h.odoo.odoo.setDown(false)
         }
     }

@@ -43,9 +43,9 @@ def client(env, url=None, api_key=None):
     return cached_client(url, api_key)
 
 
-def call(env, model, method, *args, **kwargs):
-    """Calls the sidecar within the companies the user has switched on; its errors become Odoo's."""
-    context = dict(kwargs.pop("context", None) or {})
+def sidecar_context(env, context=None):
+    """The context a call to the sidecar carries: the companies the user has switched on, the language."""
+    context = dict(context or {})
     # The current company first: the sidecar, like Odoo, gives new records the first allowed company.
     context.setdefault(
         "allowed_company_ids", [env.company.id] + [c for c in env.companies.ids if c != env.company.id]
@@ -54,6 +54,12 @@ def call(env, model, method, *args, **kwargs):
     if "active_test" in env.context:
         # A list of archived records too (e.g. switched-off mappings) asks the sidecar the same.
         context.setdefault("active_test", env.context["active_test"])
+    return context
+
+
+def call(env, model, method, *args, **kwargs):
+    """Calls the sidecar within the companies the user has switched on; its errors become Odoo's."""
+    context = sidecar_context(env, kwargs.pop("context", None))
     try:
         return client(env).execute(model, method, *args, context=context, **kwargs)
     except SidecarUnavailable as error:

@@ -12,7 +12,7 @@ from odoo import _, api, models
 from odoo.exceptions import AccessError, UserError
 
 from ..sidecar_client import SidecarError
-from .sidecar import cached_client, call, settings
+from .sidecar import cached_client, call, settings, sidecar_context
 
 _logger = logging.getLogger(__name__)
 
@@ -42,14 +42,10 @@ class ZohoRecordStatus(models.AbstractModel):
         url, api_key = settings(self.env)
         if not url:
             return {"available": False, "message": _("The Zoho sidecar is not configured.")}
-        context = {
-            "allowed_company_ids": [self.env.company.id] + self.env.companies.ids,
-            "lang": self.env.lang,
-        }
         try:
             client = cached_client(url, api_key, timeout=STATUS_TIMEOUT)
             answer["records"] = client.execute(
-                "zoho.binding", "record_status", model, visible, context=context
+                "zoho.binding", "record_status", model, visible, context=sidecar_context(self.env)
             )
         except SidecarError as error:
             # Expected while the sidecar is stopped: the user sees "status unavailable", not an error.

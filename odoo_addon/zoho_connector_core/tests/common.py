@@ -21,6 +21,18 @@ def require_sidecar():
     return cached_client(SIDECAR_URL, SIDECAR_KEY)
 
 
+def sidecar_instance(cls, name):
+    """A CRM instance in the sidecar for a test class, in its company; archived after the class."""
+    context = {"allowed_company_ids": [cls.env.company.id]}
+    instance = cls.sidecar.execute(
+        "zoho.instance", "create", {"name": name, "apps": ["crm"]}, context=context
+    )
+    cls.addClassCleanup(
+        cls.sidecar.execute, "zoho.instance", "write", [instance], {"active": False}, context=context
+    )
+    return instance
+
+
 def committed(registry, body, context=None):
     """Runs body(env) in its own transaction and commits it, as a web request would.
 

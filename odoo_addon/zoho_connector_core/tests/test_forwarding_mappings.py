@@ -3,7 +3,7 @@ import json
 from odoo.tests import TransactionCase, tagged
 
 from ..models.zoho_forwarding import MODELS_PARAM, PATCHED
-from .common import committed, configure, require_sidecar
+from .common import committed, configure, require_sidecar, sidecar_instance
 
 MODEL = "res.partner.category"  # in every database (base), and not forwarded by code of ours
 
@@ -28,17 +28,7 @@ class TestForwardingByMapping(TransactionCase):
         kept = committed(cls.registry, lambda env: env["ir.config_parameter"].get_param(MODELS_PARAM))
         cls.addClassCleanup(cls.restore_forwarding, kept)
         cls.context = {"allowed_company_ids": [cls.env.company.id]}
-        cls.instance = cls.sidecar.execute(
-            "zoho.instance", "create", {"name": "Forwarding by mapping", "apps": ["crm"]}, context=cls.context
-        )
-        cls.addClassCleanup(
-            cls.sidecar.execute,
-            "zoho.instance",
-            "write",
-            [cls.instance],
-            {"active": False},
-            context=cls.context,
-        )
+        cls.instance = sidecar_instance(cls, "Forwarding by mapping")
 
     @classmethod
     def restore_forwarding(cls, kept):

@@ -7,7 +7,7 @@ from odoo.tests import TransactionCase, tagged
 
 from ..models.sidecar import URL_PARAM
 from ..models.zoho_forwarding import MODELS_PARAM
-from .common import configure, require_sidecar
+from .common import configure, require_sidecar, sidecar_instance
 
 MODEL = "res.partner.category"  # in every database (base), with a form, a list and a search view
 LIST = "list" if version_info[0] >= 18 else "tree"
@@ -24,17 +24,7 @@ class TestRecordStatus(TransactionCase):
         cls.sidecar = require_sidecar()
         configure(cls.env)
         cls.context = {"allowed_company_ids": [cls.env.company.id]}
-        cls.instance = cls.sidecar.execute(
-            "zoho.instance", "create", {"name": "Record status", "apps": ["crm"]}, context=cls.context
-        )
-        cls.addClassCleanup(
-            cls.sidecar.execute,
-            "zoho.instance",
-            "write",
-            [cls.instance],
-            {"active": False},
-            context=cls.context,
-        )
+        cls.instance = sidecar_instance(cls, "Record status")
         cls.status = cls.env["zoho.record.status"]
 
     def link(self, partner, zoho_id):

@@ -142,6 +142,26 @@ class ScreensCase(HttpCase):
         allow = getattr(self, "allow_requests", None)
         return allow(all_requests=True) if allow else contextlib.nullcontext()
 
+    def odoo_instance(self, name):
+        """A CRM instance of the simulator's demo client whose Odoo is this one, archived after the test."""
+        instance = self.env["zoho.instance"].create(
+            {
+                "name": name,
+                "data_center": "eu",
+                "apps": "crm",
+                "scopes": "ZohoCRM.modules.ALL",
+                "client_id": "1000.DEMO",
+                "client_secret": "demo-secret",
+                "redirect_uri": SIDECAR_URL + "/zoho/oauth/callback",
+                "odoo_url": self.base_url(),
+                "odoo_db": self.env.cr.dbname,
+                "odoo_user": "admin",
+                "odoo_api_key": self.odoo_api_key(),
+            }
+        )
+        self.addCleanup(instance.write, {"active": False})
+        return instance
+
     def odoo_api_key(self):
         """An API key of admin for the sidecar's calls to this Odoo (17 takes no expiry date)."""
         keys = self.env["res.users.apikeys"].with_user(self.env.ref("base.user_admin")).sudo()
@@ -297,22 +317,7 @@ class TestScreens(ScreensCase):
         What makes the sidecar call this Odoo runs first, from here: a browser's request would hold
         the test cursor the sidecar's call waits for, and from 18 on, requests without the browser's
         test cookie are refused once a browser has run."""
-        instance = self.env["zoho.instance"].create(
-            {
-                "name": "Zoho Mappings",
-                "data_center": "eu",
-                "apps": "crm",
-                "scopes": "ZohoCRM.modules.ALL",
-                "client_id": "1000.DEMO",
-                "client_secret": "demo-secret",
-                "redirect_uri": SIDECAR_URL + "/zoho/oauth/callback",
-                "odoo_url": self.base_url(),
-                "odoo_db": self.env.cr.dbname,
-                "odoo_user": "admin",
-                "odoo_api_key": self.odoo_api_key(),
-            }
-        )
-        self.addCleanup(instance.write, {"active": False})
+        instance = self.odoo_instance("Zoho Mappings")
         mappings = self.env["zoho.mapping"].with_context(active_test=False)
         accounts = mappings.search([("instance_id", "=", instance.id), ("name", "=", "crm_accounts")])
         tags = mappings.create(

@@ -37,22 +37,7 @@ class TestRecordStatusScreens(ScreensCase):
         self.addCleanup(forwarding._zoho_apply, forwarding._zoho_kept())
 
     def connected_instance(self):
-        instance = self.env["zoho.instance"].create(
-            {
-                "name": "Zoho Status",
-                "data_center": "eu",
-                "apps": "crm",
-                "scopes": "ZohoCRM.modules.ALL",
-                "client_id": "1000.DEMO",
-                "client_secret": "demo-secret",
-                "redirect_uri": SIDECAR_URL + "/zoho/oauth/callback",
-                "odoo_url": self.base_url(),
-                "odoo_db": self.env.cr.dbname,
-                "odoo_user": "admin",
-                "odoo_api_key": self.odoo_api_key(),
-            }
-        )
-        self.addCleanup(instance.write, {"active": False})
+        instance = self.odoo_instance("Zoho Status")
         self.authorize(instance)
         return instance
 
