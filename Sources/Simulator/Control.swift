@@ -49,12 +49,15 @@ extension SimState {
             guard let target = body["target"]?.stringValue, ["crm", "books", "accounts", "all"].contains(target),
                 let kind = body["kind"]?.stringValue.flatMap(Fault.Kind.init(rawValue:))
             else {
-                return bad("expected {target: crm|books|accounts|all, kind: 500|502|timeout|drop|429|invalid_token, count or percent}")
+                return bad(
+                    "expected {target: crm|books|accounts|all, kind: 500|502|timeout|drop|429|invalid_token|lost_reply, count or percent, method (optional)}"
+                )
             }
             let count = body["count"]?.intValue.map(Int.init)
             let percent = body["percent"]?.doubleValue
             guard (count != nil) != (percent != nil) else { return bad("give exactly one of count or percent") }
-            faults.append(Fault(target: target, kind: kind, remaining: count, percent: percent))
+            let method = body["method"]?.stringValue?.uppercased()
+            faults.append(Fault(target: target, kind: kind, remaining: count, percent: percent, method: method))
             return .json(201, ["faults": .int(Int64(faults.count))])
         case "DELETE faults":
             faults = []

@@ -7,7 +7,8 @@ import Foundation
 extension SimState {
     public enum Admission: Sendable {
         case respond(SimResponse)
-        case proceed(heavy: Bool)
+        /// `replyLost`: carry the request out, then drop the connection instead of answering.
+        case proceed(heavy: Bool, replyLost: Bool)
     }
 
     public func admit(_ r: SimRequest) -> Admission {
@@ -16,27 +17,37 @@ extension SimState {
         if let web = webApp(r) { return .respond(finish(r, web)) }
         switch r.path.first {
         case "accounts":
-            if let fault = takeFault(target: "accounts") { return .respond(finish(r, faultResponse(fault, app: "accounts"))) }
-            return .respond(finish(r, accounts(r)))
+            let fault = takeFault(target: "accounts", method: r.method)
+            if let fault, fault != .lostReply { return .respond(finish(r, faultResponse(fault, app: "accounts"))) }
+            let response = finish(r, accounts(r))
+            return .respond(fault == .lostReply ? Self.dropped : response)
         case "api" where r.path.count >= 3 && r.path[1] == "crm" && Self.crmVersions.contains(r.path[2]):
-            if let fault = takeFault(target: "crm") { return .respond(finish(r, faultResponse(fault, app: "crm"))) }
+            let fault = takeFault(target: "crm", method: r.method)
+            if let fault, fault != .lostReply { return .respond(finish(r, faultResponse(fault, app: "crm"))) }
             guard r.header("authorization") != nil else { return .respond(finish(r, CRMError.authenticationFailure)) }
             guard let at = bearer(r) else { return .respond(finish(r, CRMError.invalidToken)) }
             guard hasScope(at, r) else { return .respond(finish(r, CRMError.scopeMismatch)) }
             let heavy = isHeavy(r)
             if let limited = crmAdmit(r, heavy: heavy) { return .respond(finish(r, limited)) }
-            return .proceed(heavy: heavy)
+            return .proceed(heavy: heavy, replyLost: fault == .lostReply)
         case "api" where r.path.count >= 3 && r.path[1] == "books" && r.path[2] == "v3":
-            if let fault = takeFault(target: "books") { return .respond(finish(r, faultResponse(fault, app: "books"))) }
+            let fault = takeFault(target: "books", method: r.method)
+            if let fault, fault != .lostReply { return .respond(finish(r, faultResponse(fault, app: "books"))) }
             guard bearer(r) != nil else { return .respond(finish(r, BooksError.unauthorized)) }
-            return .proceed(heavy: false)
+            return .proceed(heavy: false, replyLost: fault == .lostReply)
         default:
             return .respond(finish(r, CRMError.notFound))
         }
     }
 
-    /// Runs an admitted API request and releases its concurrency slot.
-    public func complete(_ r: SimRequest, heavy: Bool) -> SimResponse {
+    /// Runs an admitted API request and releases its concurrency slot; a lost reply is logged as
+    /// Zoho answered it, and the client gets a dropped connection.
+    public func complete(_ r: SimRequest, heavy: Bool, replyLost: Bool) -> SimResponse {
+        let response = complete(r, heavy: heavy)
+        return replyLost ? Self.dropped : response
+    }
+
+    func complete(_ r: SimRequest, heavy: Bool) -> SimResponse {
         guard let at = bearer(r) else {
             if r.path[1] == "crm" { crmRelease(r, heavy: heavy) }
             return finish(r, r.path[1] == "crm" ? CRMError.invalidToken : BooksError.unauthorized)
@@ -54,6 +65,8 @@ extension SimState {
         return response
     }
 
+    static let dropped = SimResponse(status: 500, headers: [], body: [], effect: .dropConnection)
+
     func faultResponse(_ fault: Fault.Kind, app: String) -> SimResponse {
         switch fault {
         case .http500:
@@ -63,7 +76,7 @@ extension SimState {
             return app == "books"
                 ? BooksError.tooManyRequests(retryAfter: config.retryAfterSeconds) : CRMError.tooManyRequests(retryAfter: config.retryAfterSeconds)
         case .invalidToken: return app == "books" ? BooksError.unauthorized : CRMError.invalidToken
-        case .drop: return SimResponse(status: 500, headers: [], body: [], effect: .dropConnection)
+        case .drop, .lostReply: return Self.dropped
         case .timeout:
             return SimResponse(status: 504, headers: [], body: Array("Gateway Timeout".utf8), effect: .hold(seconds: config.timeoutFaultSeconds))
         }

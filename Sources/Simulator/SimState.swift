@@ -99,11 +99,15 @@ public actor SimState {
             case timeout, drop
             case tooMany = "429"
             case invalidToken = "invalid_token"
+            /// Zoho carries the request out, then the connection drops before the answer arrives.
+            case lostReply = "lost_reply"
         }
         public var target: String
         public var kind: Kind
         public var remaining: Int?
         public var percent: Double?
+        /// Only requests of this HTTP method meet the fault; nil: any.
+        public var method: String?
     }
 
     public init(config: SimConfig = SimConfig(), seed: UInt64? = nil, notifier: Notifier) {
@@ -149,8 +153,9 @@ public actor SimState {
     // MARK: faults
 
     /// The fault to apply to this request, if any; consumes one from a counted fault.
-    func takeFault(target: String) -> Fault.Kind? {
+    func takeFault(target: String, method: String) -> Fault.Kind? {
         for i in faults.indices where faults[i].target == target || faults[i].target == "all" {
+            if let only = faults[i].method, only != method { continue }
             if let remaining = faults[i].remaining {
                 guard remaining > 0 else { continue }
                 faults[i].remaining = remaining - 1

@@ -82,10 +82,10 @@ struct SimResponder: HTTPResponder {
         var response: SimResponse
         switch await state.admit(sim) {
         case .respond(let r): response = r
-        case .proceed(let heavy):
+        case .proceed(let heavy, let replyLost):
             let latency = await state.apiLatency
             if latency > 0 { try? await Task.sleep(for: .milliseconds(latency)) }
-            response = await state.complete(sim, heavy: heavy)
+            response = await state.complete(sim, heavy: heavy, replyLost: replyLost)
         }
         switch response.effect {
         case .none: break

@@ -30,7 +30,8 @@ struct ReconcileRun {
 
     func run() async throws -> JSONValue {
         var place: ReconcilePlace
-        if let saved = try await ReconcilePlace.load(cursors, full: full) {
+        let saved = try await ReconcilePlace.load(cursors, full: full)
+        if let saved {
             place = saved
         } else {
             place = try await fresh()
@@ -40,7 +41,9 @@ struct ReconcileRun {
                 try await zohoSide(&place)
                 try await startOdooSide(&place)
             }
-            try await odooSide(&place)
+            // An attempt that stopped in Odoo's side may have created its slice's records in Zoho without
+            // their bindings (killed, or the store failed): that slice is matched in Zoho again.
+            try await odooSide(&place, resumed: saved?.phase == .odoo)
         } catch let stop as Stop {
             return ["skipped": .string(stop.reason)]
         } catch let error as ZohoError where error.isLimited {
@@ -164,8 +167,9 @@ struct ReconcileRun {
         try await save(place)
     }
 
-    func odooSide(_ place: inout ReconcilePlace) async throws {
+    func odooSide(_ place: inout ReconcilePlace, resumed: Bool) async throws {
         let work = place.odooWork ?? []
+        var unsure = resumed
         for chunk in Array(work.dropFirst(place.odooDone)).chunked(slice) {
             let settled = Set(place.settled)
             let ids = chunk.filter { !settled.contains($0) }
@@ -179,7 +183,7 @@ struct ReconcileRun {
                     instance: instance,
                     odooIDs: ids,
                     zohoIDs: [],
-                    matchInZoho: !full,
+                    matchInZoho: !full || unsure,
                     job: job,
                     report: place.report
                 )
@@ -191,6 +195,7 @@ struct ReconcileRun {
                 throw error
             }
             place.settled = []
+            unsure = false
             place.odooDone += chunk.count
             place.done += chunk.count
             try await checkpoint(place)

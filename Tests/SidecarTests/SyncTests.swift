@@ -602,6 +602,33 @@ struct SyncTests {
         }
     }
 
+    @Test(
+        "an initial sync whose Zoho create is carried out but its answer lost binds those records on the retry instead of creating them twice",
+        arguments: TestStores.engines
+    )
+    func lostCreateReply(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            try await h.s.sidecar.zoho.channels.unsubscribe(h.instance)
+            for n in 0..<5 {
+                _ = try await h.odoo.odoo.execute(
+                    "res.partner",
+                    "create",
+                    [["name": .string("Odoo Only \(n)"), "email": .string("o\(n)@example.com")]],
+                    ["context": ["zoho_skip_push": true]]
+                )
+            }
+            _ = try await h.zoho.control("POST", "faults", ["target": "crm", "kind": "lost_reply", "method": "POST", "count": 1])
+            _ = try await h.s.execute("zoho.instance", "action_initial_sync", [[.int(h.instance)]])
+            try await h.settle()
+            let emails = try await h.zohoRecords("Contacts").compactMap { $0["Email"]?.stringValue }
+            #expect(emails.sorted() == (0..<5).map { "o\($0)@example.com" }, "each partner once in Zoho")
+            #expect(try await h.bindings().count == 5)
+            #expect(try await h.failedJobs().isEmpty)
+            let creates = try await h.zoho.control("GET", "requests?path_prefix=/api/crm/v8/Contacts").arrayValue?.filter { $0["method"] == "POST" }
+            #expect(creates?.count == 1, "the retry found the created contacts by email: \(creates ?? [])")
+        }
+    }
+
     @Test("records of another company are not synced by this company's instance", arguments: TestStores.engines)
     func companyIsolation(engine: Engine) async throws {
         try await SyncHarness.with(engine) { h in
