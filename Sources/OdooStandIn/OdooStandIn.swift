@@ -178,12 +178,10 @@ public actor OdooStandIn {
         switch method {
         case "search", "search_read", "search_count":
             let domain = args.first ?? kwargs["domain"] ?? []
-            try StandInDomain.validate(domain, model: model, spec: spec)
-            var matched = try tables[model]!.values.filter {
-                try StandInDomain.matches($0, domain, spec: spec, activeTest: context["active_test"]?.boolValue ?? true)
-            }
-            let order = kwargs["order"]?.stringValue ?? "id"
-            matched.sort { a, b in StandInDomain.less(a, b, order: order) }
+            let filter = try StandInDomain(domain, model: model, spec: spec, activeTest: context["active_test"]?.boolValue ?? true)
+            var matched = tables[model]!.values.filter(filter.test)
+            let order = StandInOrder(kwargs["order"]?.stringValue ?? "id")
+            matched.sort(by: order.less)
             if method == "search_count" { return .int(Int64(matched.count)) }
             let offset = kwargs["offset"]?.intValue.map(Int.init) ?? 0
             matched = Array(matched.dropFirst(offset))
@@ -374,85 +372,6 @@ public actor OdooStandIn {
             headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serializedBytes()))
         )
-    }
-}
-
-/// Odoo domains over in-memory rows: enough of the language for what the sidecar sends.
-enum StandInDomain {
-    /// Odoo checks every leaf's field before searching, whether or not any record exists.
-    static func validate(_ domain: JSONValue, model: String, spec: [String: String]) throws {
-        for item in domain.arrayValue ?? [] {
-            guard let parts = item.arrayValue else { continue }
-            guard parts.count == 3, let field = parts[0].stringValue, parts[1].stringValue != nil else {
-                throw OdooFault(.valueError, "Invalid leaf \(item.serialized())")
-            }
-            guard spec[field] != nil else { throw OdooFault(.valueError, "Invalid field \(model).\(field) in leaf \(item.serialized())") }
-        }
-    }
-
-    static func matches(_ row: [String: JSONValue], _ domain: JSONValue, spec: [String: String], activeTest: Bool) throws -> Bool {
-        var items = domain.arrayValue ?? []
-        let mentionsActive = items.contains { $0.arrayValue?.first?.stringValue == "active" }
-        if activeTest, spec["active"] != nil, !mentionsActive, row["active"]?.boolValue == false { return false }
-        guard !items.isEmpty else { return true }
-        func next() throws -> Bool {
-            guard !items.isEmpty else { throw OdooFault(.valueError, "Invalid domain") }
-            let item = items.removeFirst()
-            switch item.stringValue {
-            case "&":
-                let a = try next()
-                let b = try next()
-                return a && b
-            case "|":
-                let a = try next()
-                let b = try next()
-                return a || b
-            case "!": return try !next()
-            default: return try leaf(row, item, spec: spec)
-            }
-        }
-        var result = true
-        while !items.isEmpty { result = try next() && result }
-        return result
-    }
-
-    static func leaf(_ row: [String: JSONValue], _ item: JSONValue, spec: [String: String]) throws -> Bool {
-        guard let parts = item.arrayValue, parts.count == 3, let field = parts[0].stringValue, let op = parts[1].stringValue else {
-            throw OdooFault(.valueError, "Invalid leaf \(item.serialized())")
-        }
-        // Odoo searches a display name through the model's name (`_rec_name`).
-        let value = field == "id" ? row["id"]! : (row[field == "display_name" ? "name" : field] ?? .null)
-        let target = OdooStandIn.stored(parts[2])
-        func text(_ v: JSONValue) -> String? { v.stringValue ?? v.intValue.map(String.init) }
-        switch op {
-        case "=": return value == target || (target.isNull && value == false) || (value.isNull && target == false)
-        case "!=": return !(value == target || (target.isNull && value == false) || (value.isNull && target == false))
-        case "in": return (parts[2].arrayValue ?? []).contains { OdooStandIn.stored($0) == value }
-        case "not in": return !(parts[2].arrayValue ?? []).contains { OdooStandIn.stored($0) == value }
-        case ">", ">=", "<", "<=":
-            let (a, b) = (text(value) ?? "", text(target) ?? "")
-            if let x = value.intValue, let y = target.intValue { return op == ">" ? x > y : op == ">=" ? x >= y : op == "<" ? x < y : x <= y }
-            return op == ">" ? a > b : op == ">=" ? a >= b : op == "<" ? a < b : a <= b
-        case "ilike", "like", "not ilike", "not like":
-            let hit = (text(value) ?? "").lowercased().contains((text(target) ?? "").lowercased())
-            return op.hasPrefix("not") ? !hit : hit
-        case "=ilike", "=like": return (text(value) ?? "").lowercased() == (text(target) ?? "").lowercased()
-        default: throw OdooFault(.valueError, "Invalid operator \(op)")
-        }
-    }
-
-    static func less(_ a: [String: JSONValue], _ b: [String: JSONValue], order: String) -> Bool {
-        for term in order.split(separator: ",") {
-            let words = term.split(separator: " ")
-            guard let field = words.first.map(String.init) else { continue }
-            let desc = words.count > 1 && words[1].lowercased() == "desc"
-            let x = a[field] ?? .null
-            let y = b[field] ?? .null
-            if x == y { continue }
-            let lt: Bool = if let i = x.intValue, let j = y.intValue { i < j } else { (x.stringValue ?? "") < (y.stringValue ?? "") }
-            return desc ? !lt : lt
-        }
-        return (a["id"]?.intValue ?? 0) < (b["id"]?.intValue ?? 0)
     }
 }
 

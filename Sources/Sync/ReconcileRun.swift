@@ -134,34 +134,26 @@ struct ReconcileRun {
 
     // MARK: Odoo's side
 
-    /// Odoo's records to sync, read once (ids only; Odoo is local and cheap): changed since the cursor,
-    /// and bound ones that vanished, less those Zoho's side synced.
+    /// Odoo's records to sync, read once (ids only, in one search: Odoo is local and cheap): changed since
+    /// the cursor, and bound ones that vanished, less those Zoho's side synced. The newest change is read
+    /// first, so a record written between the two reads is either listed or newer than the saved cursor.
     func startOdooSide(_ place: inout ReconcilePlace) async throws {
         let since = try await odooSince()
-        var ids: [Int64] = []
-        var high = since
-        var offset = 0
-        while true {
-            let page = try await client.searchRead(
-                m.odooModel,
-                domain: odooDomain(since: since),
-                fields: ["write_date"],
-                limit: 1000,
-                offset: offset,
-                order: "write_date, id",
-                context: ["active_test": false]
-            )
-            for r in page {
-                if let id = r["id"]?.intValue { ids.append(id) }
-                if let w = r["write_date"]?.stringValue, w > (high ?? "") { high = w }
-            }
-            if page.count < 1000 { break }
-            offset += page.count
-        }
+        let domain = odooDomain(since: since)
+        let newest = try await client.searchRead(
+            m.odooModel,
+            domain: domain,
+            fields: ["write_date"],
+            limit: 1,
+            order: "write_date desc, id desc",
+            context: ["active_test": false]
+        )
+        let found = try await client.call(m.odooModel, "search", [domain], ["order": "id", "context": ["active_test": false]])
+        let ids = found.arrayValue?.compactMap(\.intValue) ?? []
         let handled = Set(place.handled)
         let vanished = try await engine.vanishedOdooRecords(m, instance: instance, client: client)
         place.odooWork = Array(Set(ids + vanished)).filter { !handled.contains($0) }.sorted()
-        place.odooHigh = high
+        place.odooHigh = newest.first?["write_date"]?.stringValue ?? since
         place.phase = .odoo
         place.handled = []
         try await save(place)
