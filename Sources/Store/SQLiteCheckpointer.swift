@@ -38,7 +38,7 @@ struct Checkpointer: Sendable {
 
     /// Runs `PRAGMA wal_checkpoint(mode)`; the frames in the WAL, or nil if it failed.
     private func checkpoint(_ mode: String) async -> Int64? {
-        try? await SQLiteStore.run(SQL("PRAGMA wal_checkpoint(\(mode))"), on: connection, path: path, busyTimeout: nil).first?["log"].int
+        try? await SQLiteStore.run(SQL("PRAGMA wal_checkpoint(\(mode))"), on: connection, busyTimeout: nil).first?["log"].int
     }
 
     private func flushDatabaseFile() async {

@@ -98,7 +98,7 @@ public final class SQLiteStore: Store {
         do {
             let writer = try await connect(on: writerThread.pool)
             do {
-                _ = try await run(SQL("PRAGMA journal_mode = WAL"), on: writer, path: path, busyTimeout: busyTimeout)
+                _ = try await run(SQL("PRAGMA journal_mode = WAL"), on: writer, busyTimeout: busyTimeout)
                 _ = try await writer.query("PRAGMA foreign_keys = ON")
                 // Left to itself, the commit that fills 1,000 WAL pages also copies them into the database
                 // file and waits for that: a latency spike on a webhook's or job's commit. A connection of
@@ -107,7 +107,7 @@ public final class SQLiteStore: Store {
                 _ = try await writer.query("PRAGMA wal_autocheckpoint = 0")
                 _ = try await writer.query("PRAGMA journal_size_limit = \(64 << 20)")
             } catch {
-                throw SQLiteStore.translate(error, path: path)
+                throw SQLiteStore.translate(error)
             }
             var pool: [SQLiteConnection] = []
             for _ in 0..<max(1, readers) { pool.append(try await connect()) }
@@ -140,21 +140,21 @@ public final class SQLiteStore: Store {
     }
 
     public func query(_ sql: SQL) async throws -> [Row] {
-        let (path, busyTimeout) = (self.path, self.busyTimeout)
-        return try await readers.with { try await Self.run(sql, on: $0, path: path, busyTimeout: busyTimeout) }
+        let busyTimeout = self.busyTimeout
+        return try await readers.with { try await Self.run(sql, on: $0, busyTimeout: busyTimeout) }
     }
 
     /// A read transaction on one reader connection: SQLite takes its snapshot at the first statement.
     public func snapshot<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
-        let (path, busyTimeout) = (self.path, self.busyTimeout)
+        let busyTimeout = self.busyTimeout
         return try await readers.with { reader in
-            _ = try await Self.run(SQL("BEGIN"), on: reader, path: path, busyTimeout: busyTimeout)
+            _ = try await Self.run(SQL("BEGIN"), on: reader, busyTimeout: busyTimeout)
             do {
-                let result = try await body(Transaction(connection: reader, path: path, busyTimeout: busyTimeout))
-                _ = try await Self.run(SQL("COMMIT"), on: reader, path: path, busyTimeout: nil)
+                let result = try await body(Transaction(connection: reader, busyTimeout: busyTimeout))
+                _ = try await Self.run(SQL("COMMIT"), on: reader, busyTimeout: nil)
                 return result
             } catch {
-                _ = try? await Self.run(SQL("ROLLBACK"), on: reader, path: path, busyTimeout: nil)
+                _ = try? await Self.run(SQL("ROLLBACK"), on: reader, busyTimeout: nil)
                 throw error
             }
         }
@@ -162,8 +162,8 @@ public final class SQLiteStore: Store {
 
     @discardableResult
     public func execute(_ sql: SQL) async throws -> Int {
-        let (writer, path, busyTimeout) = (self.writer, self.path, self.busyTimeout)
-        return try await writing { try await Transaction(connection: writer, path: path, busyTimeout: busyTimeout).execute(sql) }
+        let (writer, busyTimeout) = (self.writer, self.busyTimeout)
+        return try await writing { try await Transaction(connection: writer, busyTimeout: busyTimeout).execute(sql) }
     }
 
     public func write<Statement: PreparedSQL>(_ statement: Statement) async throws -> [Row] {
@@ -171,9 +171,9 @@ public final class SQLiteStore: Store {
     }
 
     public func write(_ sql: SQL, durability: Durability) async throws -> [Row] {
-        let (writer, path, busyTimeout) = (self.writer, self.path, self.busyTimeout)
+        let (writer, busyTimeout) = (self.writer, self.busyTimeout)
         return try await writing {
-            try await relaxing(durability) { try await Self.run(sql, on: writer, path: path, busyTimeout: busyTimeout) }
+            try await relaxing(durability) { try await Self.run(sql, on: writer, busyTimeout: busyTimeout) }
         }
     }
 
@@ -186,31 +186,31 @@ public final class SQLiteStore: Store {
     /// append-only, so the next full commit's fsync carries it to disk too. Called holding the write lock.
     private func relaxing<T>(_ durability: Durability, _ body: () async throws -> T) async throws -> T {
         guard durability == .relaxed, synchronous == .full else { return try await body() }
-        _ = try await Self.run(SQL("PRAGMA synchronous = NORMAL"), on: writer, path: path, busyTimeout: nil)
+        _ = try await Self.run(SQL("PRAGMA synchronous = NORMAL"), on: writer, busyTimeout: nil)
         do {
             let result = try await body()
-            _ = try await Self.run(SQL("PRAGMA synchronous = FULL"), on: writer, path: path, busyTimeout: nil)
+            _ = try await Self.run(SQL("PRAGMA synchronous = FULL"), on: writer, busyTimeout: nil)
             return result
         } catch {
-            _ = try? await Self.run(SQL("PRAGMA synchronous = FULL"), on: writer, path: path, busyTimeout: nil)
+            _ = try? await Self.run(SQL("PRAGMA synchronous = FULL"), on: writer, busyTimeout: nil)
             throw error
         }
     }
 
     public func transaction<T: Sendable>(durability: Durability, _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
-        let (writer, path, busyTimeout) = (self.writer, self.path, self.busyTimeout)
+        let (writer, busyTimeout) = (self.writer, self.busyTimeout)
         return try await writing {
             try await relaxing(durability) {
                 // IMMEDIATE takes the write lock up front, so a second process sharing the file waits here
                 // instead of failing half-way through with SQLITE_BUSY.
-                _ = try await Self.run(SQL("BEGIN IMMEDIATE"), on: writer, path: path, busyTimeout: busyTimeout)
+                _ = try await Self.run(SQL("BEGIN IMMEDIATE"), on: writer, busyTimeout: busyTimeout)
                 do {
                     // Inside the transaction the lock is held: nothing to wait for.
-                    let result = try await body(Transaction(connection: writer, path: path, busyTimeout: nil))
-                    _ = try await Self.run(SQL("COMMIT"), on: writer, path: path, busyTimeout: busyTimeout)
+                    let result = try await body(Transaction(connection: writer, busyTimeout: nil))
+                    _ = try await Self.run(SQL("COMMIT"), on: writer, busyTimeout: busyTimeout)
                     return result
                 } catch {
-                    _ = try? await Self.run(SQL("ROLLBACK"), on: writer, path: path, busyTimeout: nil)
+                    _ = try? await Self.run(SQL("ROLLBACK"), on: writer, busyTimeout: nil)
                     throw error
                 }
             }
@@ -221,7 +221,7 @@ public final class SQLiteStore: Store {
     /// LISTEN/NOTIFY: an idle worker polls this (it reads shared memory, not the disk) to wake within
     /// milliseconds when another process enqueues.
     public func dataVersion() async throws -> Int64 {
-        try await Self.run(SQL("PRAGMA data_version"), on: watcher, path: path, busyTimeout: busyTimeout).first?[0].int ?? 0
+        try await Self.run(SQL("PRAGMA data_version"), on: watcher, busyTimeout: busyTimeout).first?[0].int ?? 0
     }
 
     public func close() async {
@@ -252,17 +252,16 @@ public final class SQLiteStore: Store {
     struct Transaction: SQLExecutor {
         let engine = Engine.sqlite
         let connection: SQLiteConnection
-        let path: String
         let busyTimeout: Duration?
 
         func query(_ sql: SQL) async throws -> [Row] {
-            try await SQLiteStore.run(sql, on: connection, path: path, busyTimeout: busyTimeout)
+            try await SQLiteStore.run(sql, on: connection, busyTimeout: busyTimeout)
         }
 
         func execute(_ sql: SQL) async throws -> Int {
-            _ = try await SQLiteStore.run(sql, on: connection, path: path, busyTimeout: busyTimeout)
+            _ = try await SQLiteStore.run(sql, on: connection, busyTimeout: busyTimeout)
             return Int(
-                try await SQLiteStore.run(SQL("SELECT changes()"), on: connection, path: path, busyTimeout: busyTimeout)
+                try await SQLiteStore.run(SQL("SELECT changes()"), on: connection, busyTimeout: busyTimeout)
                     .first?.values.first?.int ?? 0
             )
         }
@@ -273,7 +272,7 @@ public final class SQLiteStore: Store {
     /// 50 µs and double up to a millisecond. SQLite's own busy handler sleeps 1, 2, then 5 ms, which is
     /// what two processes sharing a queue (a worker and an enqueuer) would wait on each other. Inside an
     /// explicit transaction (`busyTimeout` nil) SQLite says to roll back instead, so the error is thrown.
-    static func run(_ sql: SQL, on connection: SQLiteConnection, path: String, busyTimeout: Duration?) async throws -> [Row] {
+    static func run(_ sql: SQL, on connection: SQLiteConnection, busyTimeout: Duration?) async throws -> [Row] {
         let binds: [SQLiteData] = try sql.binds.map {
             switch $0 {
             case .null: return .null
@@ -292,11 +291,11 @@ public final class SQLiteStore: Store {
                 rows = try await connection.query(sql.text, binds)
                 break
             } catch let e as SQLiteError where e.reason == .busy {
-                guard let deadline, ContinuousClock.now + pause < deadline else { throw translate(e, path: path) }
+                guard let deadline, ContinuousClock.now + pause < deadline else { throw translate(e) }
                 try await Task.sleep(for: pause)
                 pause = min(pause * 2, .milliseconds(1))
             } catch {
-                throw translate(error, path: path)
+                throw translate(error)
             }
         }
         guard let first = rows.first else { return [] }
@@ -317,18 +316,20 @@ public final class SQLiteStore: Store {
         }
     }
 
-    static func translate(_ error: any Error, path: String) -> any Error {
+    /// A store error in words an operator can act on. It names the database by what it is, not by its
+    /// file: store errors reach RPC results, where no path is shown.
+    static func translate(_ error: any Error) -> any Error {
         guard let e = error as? SQLiteError else { return error }
         switch e.reason {
         case .constraint, .constraintUniqueFailed, .constraintPrimaryKeyFailed, .constraintNotNullFailed,
             .constraintCheckFailed, .constraintForeignKeyFailed:
             return StoreError(.constraint, e.message)
         case .full:
-            return StoreError(.diskFull, "the disk holding \(path) is full: free space, then the sidecar resumes (\(e.message))")
+            return StoreError(.diskFull, "the disk holding the sidecar's data directory is full: free space, then the sidecar resumes (\(e.message))")
         case .busy, .busyTimeout, .locked:
-            return StoreError(.unavailable, "the SQLite database \(path) stayed locked by another process past the busy timeout (\(e.message))")
+            return StoreError(.unavailable, "the sidecar's SQLite database stayed locked by another process past the busy timeout (\(e.message))")
         case .ioError, .ioErrorFailedWrite, .ioErrorFailedSync, .cantOpen, .readOnly, .corrupt, .notADatabase:
-            return StoreError(.unavailable, "SQLite database \(path): \(e.message)")
+            return StoreError(.unavailable, "the sidecar's SQLite database: \(e.message)")
         default:
             return StoreError(.invalid, e.message)
         }

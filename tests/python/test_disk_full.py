@@ -38,6 +38,7 @@ def test_a_full_disk_is_a_clear_error_loses_nothing_and_recovers():
                     break
             assert error is not None, "the disk never filled"
             assert "disk" in error.lower() and "full" in error.lower(), error
+            assert data not in error, f"the error names the data directory's path: {error}"
             assert urllib.request.urlopen(f"http://127.0.0.1:{s.port}/healthz", timeout=5).status == 200
             assert call(s.port, "common", "version")["server_version"]
 
