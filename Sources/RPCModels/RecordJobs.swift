@@ -77,8 +77,10 @@ extension RecordStatus {
             if let pulls {
                 let instances = Set(pulls.map(\.instance)).sorted().map { SQLValue.int($0) }
                 let named = Set(pulls.map(\.zohoID)).sorted().map { SQL("payload LIKE ?", [.text("%" + $0 + "%")]) }
-                let anyNamed = SQL(" AND (") + .joined(named, separator: " OR ") + SQL(")")
-                pull = named.isEmpty ? SQL("1 = 0") : pull + SQL(" AND ") + .isIn("instance_id", instances) + anyNamed
+                pull =
+                    named.isEmpty
+                    ? SQL("1 = 0")
+                    : pull + SQL(" AND ") + .isIn("instance_id", instances) + SQL(" AND (") + .joined(named, separator: " OR ") + SQL(")")
             }
             sql.append(SQL(" AND ((") + push + SQL(") OR (") + pull + SQL("))"))
             return try await store.query(sql + SQL(" ORDER BY id")).compactMap(found)

@@ -17,37 +17,41 @@ extension SimState {
         if let web = webApp(r) { return .respond(finish(r, web)) }
         switch r.path.first {
         case "accounts":
-            let fault = takeFault(target: "accounts", method: r.method)
-            if let fault, fault != .lostReply { return .respond(finish(r, faultResponse(fault, app: "accounts"))) }
+            let met = fault(r, app: "accounts")
+            if let refusal = met.refusal { return .respond(refusal) }
             let response = finish(r, accounts(r))
-            return .respond(fault == .lostReply ? Self.dropped : response)
+            return .respond(met.replyLost ? Self.dropped : response)
         case "api" where r.path.count >= 3 && r.path[1] == "crm" && Self.crmVersions.contains(r.path[2]):
-            let fault = takeFault(target: "crm", method: r.method)
-            if let fault, fault != .lostReply { return .respond(finish(r, faultResponse(fault, app: "crm"))) }
+            let met = fault(r, app: "crm")
+            if let refusal = met.refusal { return .respond(refusal) }
             guard r.header("authorization") != nil else { return .respond(finish(r, CRMError.authenticationFailure)) }
             guard let at = bearer(r) else { return .respond(finish(r, CRMError.invalidToken)) }
             guard hasScope(at, r) else { return .respond(finish(r, CRMError.scopeMismatch)) }
             let heavy = isHeavy(r)
             if let limited = crmAdmit(r, heavy: heavy) { return .respond(finish(r, limited)) }
-            return .proceed(heavy: heavy, replyLost: fault == .lostReply)
+            return .proceed(heavy: heavy, replyLost: met.replyLost)
         case "api" where r.path.count >= 3 && r.path[1] == "books" && r.path[2] == "v3":
-            let fault = takeFault(target: "books", method: r.method)
-            if let fault, fault != .lostReply { return .respond(finish(r, faultResponse(fault, app: "books"))) }
+            let met = fault(r, app: "books")
+            if let refusal = met.refusal { return .respond(refusal) }
             guard bearer(r) != nil else { return .respond(finish(r, BooksError.unauthorized)) }
-            return .proceed(heavy: false, replyLost: fault == .lostReply)
+            return .proceed(heavy: false, replyLost: met.replyLost)
         default:
             return .respond(finish(r, CRMError.notFound))
         }
     }
 
-    /// Runs an admitted API request and releases its concurrency slot; a lost reply is logged as
-    /// Zoho answered it, and the client gets a dropped connection.
-    public func complete(_ r: SimRequest, heavy: Bool, replyLost: Bool) -> SimResponse {
-        let response = complete(r, heavy: heavy)
-        return replyLost ? Self.dropped : response
+    /// The app's fault for this request: a refusal to answer with at once, or a reply to lose once the
+    /// request is carried out.
+    func fault(_ r: SimRequest, app: String) -> (refusal: SimResponse?, replyLost: Bool) {
+        switch takeFault(target: app, method: r.method) {
+        case nil: (nil, false)
+        case .lostReply: (nil, true)
+        case let kind?: (finish(r, faultResponse(kind, app: app)), false)
+        }
     }
 
-    func complete(_ r: SimRequest, heavy: Bool) -> SimResponse {
+    /// Runs an admitted API request and releases its concurrency slot.
+    public func complete(_ r: SimRequest, heavy: Bool) -> SimResponse {
         guard let at = bearer(r) else {
             if r.path[1] == "crm" { crmRelease(r, heavy: heavy) }
             return finish(r, r.path[1] == "crm" ? CRMError.invalidToken : BooksError.unauthorized)
@@ -65,7 +69,8 @@ extension SimState {
         return response
     }
 
-    static let dropped = SimResponse(status: 500, headers: [], body: [], effect: .dropConnection)
+    /// A dropped connection; for a lost reply the request log still says what Zoho answered.
+    public static let dropped = SimResponse(status: 500, headers: [], body: [], effect: .dropConnection)
 
     func faultResponse(_ fault: Fault.Kind, app: String) -> SimResponse {
         switch fault {

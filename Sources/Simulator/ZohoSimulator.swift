@@ -85,7 +85,8 @@ struct SimResponder: HTTPResponder {
         case .proceed(let heavy, let replyLost):
             let latency = await state.apiLatency
             if latency > 0 { try? await Task.sleep(for: .milliseconds(latency)) }
-            response = await state.complete(sim, heavy: heavy, replyLost: replyLost)
+            let answer = await state.complete(sim, heavy: heavy)
+            response = replyLost ? SimState.dropped : answer
         }
         switch response.effect {
         case .none: break

@@ -29,13 +29,8 @@ struct ReconcileRun {
     var zohoAPI: ZohoRecords { ZohoRecords(client: engine.zoho.client, instanceID: instance.id) }
 
     func run() async throws -> JSONValue {
-        var place: ReconcilePlace
         let saved = try await ReconcilePlace.load(cursors, full: full)
-        if let saved {
-            place = saved
-        } else {
-            place = try await fresh()
-        }
+        var place = if let saved { saved } else { try await fresh() }
         do {
             if place.phase == .zoho {
                 try await zohoSide(&place)
@@ -161,8 +156,7 @@ struct ReconcileRun {
 
     func odooSide(_ place: inout ReconcilePlace, resumed: Bool) async throws {
         let work = place.odooWork ?? []
-        var unsure = resumed
-        for chunk in Array(work.dropFirst(place.odooDone)).chunked(slice) {
+        for (n, chunk) in Array(work.dropFirst(place.odooDone)).chunked(slice).enumerated() {
             let settled = Set(place.settled)
             let ids = chunk.filter { !settled.contains($0) }
             let boundBefore = Set(try await engine.bindings.byOdoo(instance.id, m, ids).keys)
@@ -175,7 +169,7 @@ struct ReconcileRun {
                     instance: instance,
                     odooIDs: ids,
                     zohoIDs: [],
-                    matchInZoho: !full || unsure,
+                    matchInZoho: !full || (resumed && n == 0),
                     job: job,
                     report: place.report
                 )
@@ -187,7 +181,6 @@ struct ReconcileRun {
                 throw error
             }
             place.settled = []
-            unsure = false
             place.odooDone += chunk.count
             place.done += chunk.count
             try await checkpoint(place)

@@ -80,6 +80,12 @@ struct SyncHarness {
         ).arrayValue ?? []
     }
 
+    /// A partner Odoo had before: created without being forwarded, so only a reconciliation finds it.
+    @discardableResult
+    func odooOnly(_ values: [String: JSONValue]) async throws -> Int64 {
+        try #require(try await odoo.odoo.execute("res.partner", "create", [.object(values)], ["context": ["zoho_skip_push": true]]).intValue)
+    }
+
     func failedJobs() async throws -> [JSONValue] {
         try await s.execute("zoho.job", "search_read", [[["state", "=", "failed"]]], ["fields": ["kind", "last_error"]]).arrayValue ?? []
     }
@@ -477,9 +483,7 @@ struct SyncTests {
     func nothingCrossesUnasked(engine: Engine) async throws {
         try await SyncHarness.with(engine) { h in
             // Partners Odoo had before connecting: never forwarded, only a reconciliation would find them.
-            for name in ["Administrator", "My Company"] {
-                _ = try await h.odoo.odoo.execute("res.partner", "create", [["name": .string(name)]], ["context": ["zoho_skip_push": true]])
-            }
+            for name in ["Administrator", "My Company"] { try await h.odooOnly(["name": .string(name)]) }
             let since = Clock.now()
             _ = try await h.s.sidecar.queue.enqueue(
                 try await SyncJobs.reconcileJobs(h.s.sidecar.store, book: h.s.sidecar.sync.book, full: false, scheduled: true)
@@ -495,7 +499,7 @@ struct SyncTests {
             try await h.settle()
             #expect(try await h.zohoRecords("Contacts").count == 2, "the initial sync, asked for, copies them")
             // From then on the schedule catches up what no one forwarded.
-            _ = try await h.odoo.odoo.execute("res.partner", "create", [["name": "Late Arrival"]], ["context": ["zoho_skip_push": true]])
+            try await h.odooOnly(["name": "Late Arrival"])
             _ = try await h.s.sidecar.queue.enqueue(
                 try await SyncJobs.reconcileJobs(h.s.sidecar.store, book: h.s.sidecar.sync.book, full: false, scheduled: true)
             )
@@ -557,12 +561,7 @@ struct SyncTests {
         try await SyncHarness.with(engine) { h in
             try await h.s.sidecar.zoho.channels.unsubscribe(h.instance)
             for n in 0..<30 {
-                _ = try await h.odoo.odoo.execute(
-                    "res.partner",
-                    "create",
-                    [["name": .string("Odoo Only \(n)"), "email": .string("o\(n)@example.com")]],
-                    ["context": ["zoho_skip_push": true]]
-                )
+                try await h.odooOnly(["name": .string("Odoo Only \(n)"), "email": .string("o\(n)@example.com")])
                 _ = try await h.zoho.control(
                     "POST",
                     "crm/eu/Contacts",
@@ -570,12 +569,7 @@ struct SyncTests {
                 )
             }
             for n in 0..<5 {
-                _ = try await h.odoo.odoo.execute(
-                    "res.partner",
-                    "create",
-                    [["name": .string("Both \(n)"), "email": .string("b\(n)@example.com")]],
-                    ["context": ["zoho_skip_push": true]]
-                )
+                try await h.odooOnly(["name": .string("Both \(n)"), "email": .string("b\(n)@example.com")])
                 _ = try await h.zoho.control(
                     "POST",
                     "crm/eu/Contacts",
@@ -609,14 +603,7 @@ struct SyncTests {
     func lostCreateReply(engine: Engine) async throws {
         try await SyncHarness.with(engine) { h in
             try await h.s.sidecar.zoho.channels.unsubscribe(h.instance)
-            for n in 0..<5 {
-                _ = try await h.odoo.odoo.execute(
-                    "res.partner",
-                    "create",
-                    [["name": .string("Odoo Only \(n)"), "email": .string("o\(n)@example.com")]],
-                    ["context": ["zoho_skip_push": true]]
-                )
-            }
+            for n in 0..<5 { try await h.odooOnly(["name": .string("Odoo Only \(n)"), "email": .string("o\(n)@example.com")]) }
             _ = try await h.zoho.control("POST", "faults", ["target": "crm", "kind": "lost_reply", "method": "POST", "count": 1])
             _ = try await h.s.execute("zoho.instance", "action_initial_sync", [[.int(h.instance)]])
             try await h.settle()

@@ -142,17 +142,24 @@ class ScreensCase(HttpCase):
         allow = getattr(self, "allow_requests", None)
         return allow(all_requests=True) if allow else contextlib.nullcontext()
 
+    @staticmethod
+    def demo_instance(name):
+        """The values of a CRM instance of the simulator's demo client, in the EU data centre."""
+        return {
+            "name": name,
+            "data_center": "eu",
+            "apps": "crm",
+            "scopes": "ZohoCRM.modules.ALL",
+            "client_id": "1000.DEMO",
+            "client_secret": "demo-secret",
+            "redirect_uri": SIDECAR_URL + "/zoho/oauth/callback",
+        }
+
     def odoo_instance(self, name):
         """A CRM instance of the simulator's demo client whose Odoo is this one, archived after the test."""
         instance = self.env["zoho.instance"].create(
             {
-                "name": name,
-                "data_center": "eu",
-                "apps": "crm",
-                "scopes": "ZohoCRM.modules.ALL",
-                "client_id": "1000.DEMO",
-                "client_secret": "demo-secret",
-                "redirect_uri": SIDECAR_URL + "/zoho/oauth/callback",
+                **self.demo_instance(name),
                 "odoo_url": self.base_url(),
                 "odoo_db": self.env.cr.dbname,
                 "odoo_user": "admin",
@@ -175,17 +182,7 @@ class TestScreens(ScreensCase):
 
     def test_authorize_then_the_instance_form_job_list_and_dashboard(self):
         instances = self.env["zoho.instance"]
-        instance = instances.create(
-            {
-                "name": "Zoho Europe",
-                "data_center": "eu",
-                "apps": "crm",
-                "scopes": "ZohoCRM.modules.ALL",
-                "client_id": "1000.DEMO",
-                "client_secret": "demo-secret",
-                "redirect_uri": SIDECAR_URL + "/zoho/oauth/callback",
-            }
-        )
+        instance = instances.create(self.demo_instance("Zoho Europe"))
         if SIMULATOR_URL:
             landed = urlsplit(self.authorize(instance))
             self.assertEqual((landed.netloc, landed.path), (urlsplit(self.base_url()).netloc, "/web"))
