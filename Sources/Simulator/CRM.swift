@@ -53,6 +53,7 @@ extension SimState {
             if rest == ["deleted"] { return deletedRecords(r, module) }
             if rest == ["actions", "count"] { return .json(200, ["count": .int(Int64(orgs[r.dc]!.records[module]!.count))]) }
             if let id = one { return getOne(r, module, id) }
+            if rest.count == 2, rest[1] == "__timeline" { return timeline(r, module, rest[0]) }
         case "POST":
             if rest.isEmpty { return write(r, module, mode: .create) }
             if rest == ["upsert"] { return write(r, module, mode: .upsert) }
@@ -427,11 +428,17 @@ extension SimState {
         let now = now()
         var record = existing ?? CRMRecord(id: org.newID(), fields: [:], created: now, modified: now)
         var changed: [String: JSONValue] = [:]
+        var edits: [String: CRMChange.Edit] = [:]
         for (k, v) in values where record.fields[k] != v {
             changed[k] = v
+            edits[k] = CRMChange.Edit(old: record.fields[k], new: v.isNull ? nil : v)
             record.fields[k] = v.isNull ? nil : v
         }
-        if existing == nil || !changed.isEmpty { record.modified = max(now, record.modified + 1) }
+        if existing == nil || !changed.isEmpty {
+            record.modified = max(now, record.modified + 1)
+            let change = CRMChange(time: record.modified, added: existing == nil, fields: existing == nil ? [:] : edits)
+            record.history = (record.history ?? []) + [change]
+        }
         org.records[module]![record.id] = record
         orgs[dc] = org
         let details: [String: JSONValue] = [

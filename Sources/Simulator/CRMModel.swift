@@ -6,6 +6,20 @@ struct CRMRecord: Codable, Sendable {
     var fields: [String: JSONValue]
     var created: Micros
     var modified: Micros
+    /// Every change, oldest first, for the record's timeline; nil in snapshots saved before it was kept.
+    var history: [CRMChange]?
+}
+
+/// One change to a CRM record as its timeline tells it: when, and each field's value before and after.
+struct CRMChange: Codable, Sendable {
+    struct Edit: Codable, Sendable {
+        var old: JSONValue?
+        var new: JSONValue?
+    }
+
+    var time: Micros
+    var added: Bool
+    var fields: [String: Edit]
 }
 
 struct DeletedRecord: Codable, Sendable {

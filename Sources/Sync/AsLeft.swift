@@ -139,13 +139,22 @@ struct FieldClocks {
         let twoWay = m.fields.filter { $0.direction == .both }
         view.times.unsettledOdoo = unsettled(twoWay.map(\.odoo), odooChanges, o, recordTime: odooRecordTime)
         view.times.unsettledZoho = unsettled(twoWay.flatMap(\.zoho), zohoChanges, z, recordTime: zohoRecordTime)
+        view.times.boundZoho = Set(
+            twoWay.flatMap(\.zoho).filter { f in
+                guard let c = zohoChanges[f] else { return true }
+                return c.readAt != nil || !c.explains(z[f])
+            }
+        )
 
         // Zoho: the callback reports a person's change inside the window of the sidecar's write of that field.
         view.restoreZoho = try Reconciler.overwritten(m, zoho: z, change: change, binding: b, lookups: lookups, latest: latest)
         if let change, !view.restoreZoho.isEmpty, case .object(var record) = z {
             record.merge(view.restoreZoho) { _, person in person }
             view.zoho = .object(record)
-            for f in view.restoreZoho.keys { view.times.zoho[f] = change.time * 1000 }
+            for f in view.restoreZoho.keys {
+                view.times.zoho[f] = change.time * 1000
+                view.times.boundZoho.remove(f)
+            }
         }
         // Odoo: a forwarded change that came after the read just before the sidecar's write of the field,
         // was not what the sync had read, while Odoo still shows what the sidecar wrote.

@@ -95,11 +95,17 @@ public enum FieldClock {
     static func upsert(_ source: SQL) -> SQL {
         SQL("INSERT INTO field_changes (\(columns)) ") + source
             + SQL(
-                " ON CONFLICT (instance_id, side, object, record_id, field) DO UPDATE SET changed_at = excluded.changed_at, read_at = excluded.read_at, fingerprint = excluded.fingerprint, written_fingerprint = excluded.written_fingerprint, value = excluded.value WHERE field_changes.changed_at <= excluded.changed_at"
+                " ON CONFLICT (instance_id, side, object, record_id, field) DO UPDATE SET changed_at = excluded.changed_at, read_at = excluded.read_at, fingerprint = excluded.fingerprint, written_fingerprint = excluded.written_fingerprint, value = excluded.value WHERE"
+                    // A report dates the value it set; a sync's observation of that value, read before the
+                    // report came and recorded after it, would date it later by the record's time.
+                    + " (field_changes.changed_at <= excluded.changed_at AND NOT (\(sameValue) AND field_changes.read_at IS NULL AND excluded.read_at IS NOT NULL))"
                     // The report of a value the sidecar had only observed dates it, even earlier than the bound.
-                    + " OR (field_changes.read_at IS NOT NULL AND excluded.read_at IS NULL AND field_changes.fingerprint = excluded.fingerprint)"
+                    + " OR (\(sameValue) AND field_changes.read_at IS NOT NULL AND excluded.read_at IS NULL)"
             )
     }
+
+    /// Two rows of one key about the same value.
+    static let sameValue = "field_changes.fingerprint = excluded.fingerprint"
 
     static let columns = "instance_id, side, object, record_id, field, changed_at, read_at, fingerprint, written_fingerprint, value"
 

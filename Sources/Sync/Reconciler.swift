@@ -10,6 +10,9 @@ public struct Decision: Sendable {
     public var agreed: [String: JSONValue] = [:]
     /// Two-way fields changed on both sides whose newer change cannot be told yet: left as they are for now.
     public var deferred: [String] = []
+    /// Zoho fields whose change wins a conflict, or holds one up, dated only by a bound: the record's
+    /// timeline can date them.
+    public var zohoBounds: [String] = []
     var hash: String { Values.hash(agreed) }
     var direction: String? { !zoho.isEmpty ? "push" : !odoo.isEmpty ? "pull" : nil }
 }
@@ -76,6 +79,8 @@ public enum Reconciler {
         /// Fields whose time is only a bound (their change not reported yet), still within `reportGraceSeconds`.
         var unsettledOdoo: Set<String> = []
         var unsettledZoho: Set<String> = []
+        /// Zoho fields whose time is only a bound, however old.
+        var boundZoho: Set<String> = []
 
         /// Public for `decide`'s default argument; declaring it takes away the memberwise one, written out below.
         public init() {}
@@ -177,12 +182,16 @@ public enum Reconciler {
                 } else if agreed == nil, o.isNull || z.isNull {
                     // First linking, or a pair added to the mapping since: an empty value never erases the other side's.
                     takeOdoo = z.isNull
-                } else if let wins = odooWins(p) {
-                    takeOdoo = wins
                 } else {
-                    d.deferred.append(p.odoo)
-                    d.agreed[p.odoo] = agreed ?? .null
-                    continue
+                    let wins = odooWins(p)
+                    // Zoho winning, or holding the conflict up, by a bound only: its timeline can date the change.
+                    if wins != true, m.policy == .newest, p.zoho.contains(where: times.boundZoho.contains) { d.zohoBounds += p.zoho }
+                    guard let wins else {
+                        d.deferred.append(p.odoo)
+                        d.agreed[p.odoo] = agreed ?? .null
+                        continue
+                    }
+                    takeOdoo = wins
                 }
                 if takeOdoo {
                     d.zoho.merge(try Values.toZoho(p, o, lookups)) { _, new in new }

@@ -436,7 +436,19 @@ public struct SyncEngine: Sendable {
                 unconverted.append(await rejectUnconvertible(error, m, instance: instance, job: job, odooID: nil, zohoID: zid, report: &report))
             }
         }
-        let clocks = try await FieldClocks.load(store, instanceID: instance.id, m, Array(byOdoo.values))
+        var clocks = try await FieldClocks.load(store, instanceID: instance.id, m, Array(byOdoo.values))
+        let dated = await timelineReports(
+            m,
+            instance: instance,
+            pairs: byOdoo.values.compactMap { b in odooRecords[b.odooID].flatMap { o in zohoRecords[b.zohoID].map { (b, o, $0) } } },
+            clocks: clocks,
+            zohoChanges: zohoChanges,
+            lookups: lookups
+        )
+        if !dated.isEmpty {
+            try await FieldClock.record(dated, store)
+            clocks = try await FieldClocks.load(store, instanceID: instance.id, m, Array(byOdoo.values))
+        }
         var unreported: [FieldChange] = []
         for b in byOdoo.values {
             guard let o = odooRecords[b.odooID], let z = zohoRecords[b.zohoID] else { continue }

@@ -95,6 +95,36 @@ struct ZohoRecords: Sendable {
         return exchange.json?["data"]?.arrayValue ?? []
     }
 
+    /// When a CRM record's `fields` took the values `shown`, from the record's timeline: for each field,
+    /// the newest change that set the value shown, to the second (`audited_time`). A field whose value
+    /// no change on the first page set is left out.
+    func changeTimes(_ m: Mapping, id: String, fields: [String], shown: JSONValue) async throws -> [String: Micros] {
+        let exchange = try await client.call(
+            instanceID,
+            .crm,
+            .GET,
+            "/crm/v8/\(m.object)/\(id)/__timeline",
+            query: [("sort_by", "audited_time"), ("sort_order", "desc"), ("per_page", "200")]
+        )
+        var times: [String: Micros] = [:]
+        for entry in exchange.json?["__timeline"]?.arrayValue ?? [] {
+            guard let time = entry["audited_time"]?.stringValue.flatMap(Clock.parseOdoo) else { continue }
+            for edit in entry["field_history"]?.arrayValue ?? [] {
+                guard let f = edit["api_name"]?.stringValue, fields.contains(f), times[f] == nil,
+                    Self.timelineText(edit["_value"]?["new"]) == Self.timelineText(shown[f])
+                else { continue }
+                times[f] = time
+            }
+        }
+        return times
+    }
+
+    /// A value as a timeline shows it: text, or nil for an empty field.
+    static func timelineText(_ value: JSONValue?) -> String? {
+        guard let value, !value.isNull else { return nil }
+        return value.stringValue ?? value.serialized()
+    }
+
     /// Creates records; results in input order.
     func create(_ m: Mapping, _ records: [[String: JSONValue]]) async throws -> [RecordResult] {
         try await write(m, records.map { (nil, $0) })

@@ -1,4 +1,5 @@
 import Core
+import Crypto
 import Foundation
 import OdooStandIn
 import Store
@@ -254,12 +255,17 @@ struct StormTests {
                     if let want = expected[Slot(email: email, odooField: pair.odoo)], ov != Self.present(want) {
                         let past = history[Slot(email: email, odooField: pair.odoo)] ?? []
                         lost.append("\(email): \(pair.odoo) lost update: \(ov) instead of \(want) \(past)")
+                        try await Self.explain(h, odoo: .object(o), zoho: z, pair: pair, history: past)
                     }
                 }
             }
             #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
             #expect(lost.isEmpty, "\(lost.count) lost updates, e.g. \(lost.prefix(5))")
             let stats = try await h.zoho.control("GET", "stats")
+            // Callbacks the sidecar did not take (a timeout or a refusal): Zoho does not send them again.
+            let undelivered = (try await h.zoho.control("GET", "deliveries").arrayValue ?? []).filter { d in
+                d["status"]?.intValue.map { !(200..<300).contains($0) } ?? true
+            }
             let odooEchoes = await h.odoo.odoo.noopWrites
             #expect(stats["noop_updates"] == nil, "Zoho writes that changed nothing")
             #expect(odooEchoes == 0, "Odoo writes that changed nothing")
@@ -267,8 +273,35 @@ struct StormTests {
             let calls = (try await h.zoho.control("GET", "requests?path_prefix=/api/crm").arrayValue?.count ?? 0) - requestsBefore
             let perEdit = String(format: "%.2f", Double(calls) / Double(edits + created))
             print(
-                "STORM module=\(c.module) engine=\(engine) records=\(emails.count) edits=\(edits) created=\(created) zoho_calls=\(calls) calls_per_edit=\(perEdit) zoho_echo_writes=\(stats["noop_updates"]?.intValue ?? 0) odoo_echo_writes=\(odooEchoes) mismatches=\(mismatches.count) lost_updates=\(lost.count) converge_s=\(converged.components.seconds)"
+                "STORM module=\(c.module) engine=\(engine) records=\(emails.count) edits=\(edits) created=\(created) zoho_calls=\(calls) calls_per_edit=\(perEdit) zoho_echo_writes=\(stats["noop_updates"]?.intValue ?? 0) odoo_echo_writes=\(odooEchoes) undelivered_callbacks=\(undelivered.count) mismatches=\(mismatches.count) lost_updates=\(lost.count) converge_s=\(converged.components.seconds)"
             )
+        }
+    }
+
+    /// What the sidecar decided about a lost update's field, for the failure report: its trace lines
+    /// (values as digests) and the field's clocks.
+    static func explain(_ h: SyncHarness, odoo o: JSONValue, zoho z: JSONValue, pair: Scenario.Pair, history: [String]) async throws {
+        guard let oid = o["id"]?.intValue, let zid = z["id"]?.stringValue else { return }
+        let digests = history.map { entry in
+            let text = entry.split(separator: "@")[0].replacingOccurrences(of: "string(\"", with: "").replacingOccurrences(of: "\")", with: "")
+            return "\(entry) = #" + String(SHA256.hash(data: JSONValue.string(text).serializedBytes()).hex.prefix(8))
+        }
+        print("LOST odoo \(oid) zoho \(zid) \(pair.odoo): \(digests)")
+        for line in h.s.logLines.all where line.contains("odoo \(oid) zoho \(zid) \(pair.odoo):") { print("LOST trace \(line)") }
+        let rows = try await h.s.sidecar.store.query(
+            SQL(
+                "SELECT side, field, changed_at, read_at, fingerprint, written_fingerprint FROM field_changes WHERE (record_id = ? AND field = ?) OR (record_id = ? AND field = ?)",
+                [.text(String(oid)), .text(pair.odoo), .text(zid), .text(pair.zoho)]
+            )
+        )
+        for r in rows {
+            let values = ["side", "field", "changed_at", "read_at", "fingerprint", "written_fingerprint"].map { column in
+                "\(column)=" + (r[column].text ?? r[column].int.map(String.init) ?? "-")
+            }
+            print("LOST clock \(values.joined(separator: " "))")
+        }
+        for d in try await h.zoho.control("GET", "deliveries").arrayValue ?? [] where d["body"]?.stringValue?.contains(zid) == true {
+            print("LOST callback status \(d["status"] ?? .null) error \(d["error"] ?? .null) attempts \(d["attempts"] ?? .null)")
         }
     }
 

@@ -276,6 +276,40 @@ struct SyncTests {
     }
 
     @Test(
+        "a Zoho edit whose callback has not come, in a record edited again since, is dated by its timeline: a later Odoo edit of the field wins at once",
+        arguments: TestStores.engines
+    )
+    func lateCallbackDatedByTimeline(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            let pid = try await h.odoo.userCreate(["name": "Ada Lovelace", "email": "ada@example.com"])
+            try await h.settle()
+            let zid = try #require(try await h.zohoRecords("Contacts").first?["id"]?.stringValue)
+            // Zoho's callbacks come after the test is over, as if lost.
+            _ = try await h.zoho.control("POST", "config", ["delayDeliveryMilliseconds": 300_000])
+            _ = try await h.zoho.control("PUT", "crm/eu/Contacts/\(zid)", ["Phone": "zoho-edit"])
+            try await Task.sleep(for: .milliseconds(1100))
+            // Another sync of the mapping holds it while a person edits the phone in Odoo, a second later the
+            // title in Zoho: when the Odoo edit's sync runs, Zoho's Modified_Time is later than the Odoo edit.
+            let lock = "sync:\(h.instance):crm_contacts"
+            #expect(try await h.s.sidecar.zoho.instances.tryLock(lock, holder: "test", seconds: 30))
+            try await h.odoo.userWrite(pid, ["phone": "odoo-edit"])
+            try await Task.sleep(for: .milliseconds(1100))
+            _ = try await h.zoho.control("PUT", "crm/eu/Contacts/\(zid)", ["Title": "Engineer"])
+            let since = Clock.now()
+            await h.s.sidecar.zoho.instances.unlock(lock, holder: "test")
+            try await h.settle()
+            let partner = await h.odoo.odoo.record("res.partner", pid)
+            let contact = try #require(try await h.zohoRecords("Contacts").first)
+            #expect(partner?["phone"] == "odoo-edit", "the later edit, Odoo's, stands")
+            #expect(contact["Phone"] == "odoo-edit")
+            #expect(partner?["function"] == "Engineer" && contact["Title"] == "Engineer")
+            let asked = try await h.zoho.control("GET", "requests?path_prefix=/api/crm/v8/Contacts/\(zid)/__timeline&since=\(since)")
+            #expect(asked.arrayValue?.count == 1, "one look at the record's timeline")
+            #expect(try await h.failedJobs().isEmpty)
+        }
+    }
+
+    @Test(
         "a Zoho edit the sync saw but could not apply loses to a later Odoo edit, even after the sync's own Zoho write moved Modified_Time past both",
         arguments: TestStores.engines
     )

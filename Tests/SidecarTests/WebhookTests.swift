@@ -134,6 +134,42 @@ struct WebhookTests {
         }
     }
 
+    @Test(
+        "a value's report keeps dating it when a sync that read the value before the report came records its observation after",
+        arguments: TestStores.engines
+    )
+    func reportOutlivesLateObservation(engine: Engine) async throws {
+        try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
+            let store = s.sidecar.store
+            func phone(_ value: JSONValue, at time: Int64, readAt: Int64? = nil) -> FieldChange {
+                FieldChange(
+                    instanceID: 1,
+                    side: .zoho,
+                    object: "Contacts",
+                    recordID: "7",
+                    field: "Phone",
+                    time: time,
+                    readAt: readAt,
+                    fingerprint: FieldClock.fingerprint(value)
+                )
+            }
+            func latest() async throws -> FieldChange? {
+                try await FieldClock.latest(store, instanceID: 1, side: .zoho, object: "Contacts", ids: ["7"])["7"]?["Phone"]
+            }
+            // Zoho's callback: a person set Phone to "r8" at 1,000.
+            try await FieldClock.record([phone("r8", at: 1_000)], store)
+            // A sync read "r8" before that callback came, and dates it by the record's Modified_Time, moved since by another field.
+            try await FieldClock.record([phone("r8", at: 3_000, readAt: 2_500)], store)
+            #expect(try await latest() == phone("r8", at: 1_000), "the report still dates r8: its bound would beat an Odoo edit made at 2,000")
+            // A value no report explains came later: the observation of it is the latest change.
+            try await FieldClock.record([phone("r9", at: 4_000, readAt: 3_500)], store)
+            #expect(try await latest() == phone("r9", at: 4_000, readAt: 3_500))
+            // And the report of that value, when it comes, dates it.
+            try await FieldClock.record([phone("r9", at: 3_200)], store)
+            #expect(try await latest() == phone("r9", at: 3_200))
+        }
+    }
+
     @Test("the shared secret works as header or ?key=; workflow webhooks arrive as JSON or form", arguments: TestStores.engines)
     func acceptsSecretAndWorkflowBodies(engine: Engine) async throws {
         try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
