@@ -447,5 +447,14 @@ enum Schema {
             postgresOnly: Schema.postgresFailedTally,
             sqliteOnly: Schema.sqliteFailedTally
         ),
+        Migration(
+            version: 13,
+            name: "bindings by Odoo record",
+            statements: [
+                // The Zoho line on every Odoo form asks for one model's records in all instances
+                // (RecordStatus): the unique index starts with the instance, so each call read every binding.
+                "CREATE INDEX bindings_odoo_record ON bindings (odoo_model, odoo_id)"
+            ]
+        ),
     ]
 }

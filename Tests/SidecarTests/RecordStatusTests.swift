@@ -39,6 +39,20 @@ struct RecordStatusTests {
         }
     }
 
+    @Test("a form's lookup finds its model's bindings through an index, not by reading every binding", arguments: TestStores.engines)
+    func lookupByIndex(engine: Engine) async throws {
+        try await TestSidecar.with(engine, settings: ["workers": "false"]) { s in
+            let lookup = "SELECT b.id FROM bindings b WHERE b.odoo_model = 'res.partner' AND b.odoo_id IN (1, 2)"
+            let plan = try await s.sidecar.store.transaction { tx in
+                // PostgreSQL reads a table this small whole whatever its indexes; asked not to, it names the index it would use.
+                if engine == .postgres { try await tx.execute(SQL("SET LOCAL enable_seqscan = off")) }
+                let rows = try await tx.query(SQL((engine == .postgres ? "EXPLAIN " : "EXPLAIN QUERY PLAN ") + lookup))
+                return rows.compactMap { $0["QUERY PLAN"].text ?? $0["detail"].text }.joined(separator: "\n")
+            }
+            #expect(plan.contains("bindings_odoo_record"), "\(plan)")
+        }
+    }
+
     @Test("a record Zoho refused shows the refusal's message and is among the failed records", arguments: TestStores.engines)
     func refused(engine: Engine) async throws {
         try await SyncHarness.with(engine) { h in
