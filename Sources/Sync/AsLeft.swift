@@ -137,10 +137,11 @@ struct FieldClocks {
             )
         }
         let twoWay = m.fields.filter { $0.direction == .both }
+        let twoWayZoho = twoWay.flatMap(\.zoho)
         view.times.unsettledOdoo = unsettled(twoWay.map(\.odoo), odooChanges, o, recordTime: odooRecordTime)
-        view.times.unsettledZoho = unsettled(twoWay.flatMap(\.zoho), zohoChanges, z, recordTime: zohoRecordTime)
+        view.times.unsettledZoho = unsettled(twoWayZoho, zohoChanges, z, recordTime: zohoRecordTime)
         view.times.boundZoho = Set(
-            twoWay.flatMap(\.zoho).filter { f in
+            twoWayZoho.filter { f in
                 guard let c = zohoChanges[f] else { return true }
                 return c.readAt != nil || !c.explains(z[f])
             }

@@ -436,22 +436,19 @@ public struct SyncEngine: Sendable {
                 unconverted.append(await rejectUnconvertible(error, m, instance: instance, job: job, odooID: nil, zohoID: zid, report: &report))
             }
         }
+        // Bound pairs with both records still there.
+        let pairs = byOdoo.values.compactMap { b -> (binding: Binding, odoo: JSONValue, zoho: JSONValue)? in
+            guard let o = odooRecords[b.odooID], let z = zohoRecords[b.zohoID] else { return nil }
+            return (b, o, z)
+        }
         var clocks = try await FieldClocks.load(store, instanceID: instance.id, m, Array(byOdoo.values))
-        let dated = await timelineReports(
-            m,
-            instance: instance,
-            pairs: byOdoo.values.compactMap { b in odooRecords[b.odooID].flatMap { o in zohoRecords[b.zohoID].map { (b, o, $0) } } },
-            clocks: clocks,
-            zohoChanges: zohoChanges,
-            lookups: lookups
-        )
+        let dated = await timelineReports(m, instance: instance, pairs: pairs, clocks: clocks, zohoChanges: zohoChanges, lookups: lookups)
         if !dated.isEmpty {
             try await FieldClock.record(dated, store)
             clocks = try await FieldClocks.load(store, instanceID: instance.id, m, Array(byOdoo.values))
         }
         var unreported: [FieldChange] = []
-        for b in byOdoo.values {
-            guard let o = odooRecords[b.odooID], let z = zohoRecords[b.zohoID] else { continue }
+        for (b, o, z) in pairs {
             let m = m.forRecord(o)
             unreported += clocks.unreported(m, b, odoo: o, zoho: z, instanceID: instance.id, readAt: readStarted)
             // The origin stamp: Zoho still shows the Modified_Time of the sidecar's own last write, so this
