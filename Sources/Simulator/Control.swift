@@ -89,6 +89,8 @@ extension SimState {
             return .json(200, .object(writeCounts.mapValues { .int(Int64($0)) }))
         case "GET deliveries":
             return .json(200, Self.snakeJSON(deliveries))
+        case "GET deliveries/pending":
+            return .json(200, ["pending": .int(Int64(notifier.pending))])
         case _ where r.method == "GET" && r0 == "crm" && r2 == "edition" && route.count == 3:
             guard let org = orgs[r1] else { return bad("unknown data centre \(r1)") }
             // What a benchmark reads after a run: the credits spent in the rolling 24 h against the allowance.

@@ -81,6 +81,7 @@ public struct SyncEngine: Sendable {
     /// Each instance's mappings, as stored.
     public let book: MappingBook
     let lock: SyncLock
+    let passes = SharedPasses()
     /// Each field a sync writes and why, at debug level: the answer to "why did this value win?".
     let logger: Logger
 
@@ -150,7 +151,7 @@ public struct SyncEngine: Sendable {
             let fitted = try await fitted(m, client: client)
             // An app at its limit waits alone: the other apps' mappings of these records go on now.
             do {
-                report = try await syncLocked(fitted, instance: instance, odooIDs: request.ids, zohoIDs: [], job: job, report: report)
+                report.add(try await syncShared(fitted, instance: instance, SharedPasses.Work(odooIDs: request.ids), job: job))
             } catch let error as ZohoError where error.isLimited {
                 limited = limited ?? error
             }
@@ -167,15 +168,8 @@ public struct SyncEngine: Sendable {
         let client = try await odoo.client(for: instance.id)
         var report = Report()
         for m in try await book.mappings(instance.id).forApps(instance.apps) where m.app == request.app && m.object == request.object {
-            report = try await syncLocked(
-                try await fitted(m, client: client),
-                instance: instance,
-                odooIDs: [],
-                zohoIDs: request.ids,
-                zohoChanges: request.changes ?? [:],
-                job: job,
-                report: report
-            )
+            let work = SharedPasses.Work(zohoIDs: request.ids, zohoChanges: request.changes ?? [:])
+            report.add(try await syncShared(try await fitted(m, client: client), instance: instance, work, job: job))
         }
         return report.json
     }
@@ -209,6 +203,49 @@ public struct SyncEngine: Sendable {
         }
     }
 
+    /// A push's or pull's records, synced in the mapping's next pass together with those of the other
+    /// jobs waiting for it (`SharedPasses`); alone when that pass fails.
+    func syncShared(_ m: Mapping, instance: Instance, _ work: SharedPasses.Work, job: Job) async throws -> Report {
+        let name = "sync:\(instance.id):\(m.name)"
+        switch await passes.join(name, work) {
+        case .served(let report):
+            return report
+        case .alone:
+            let alone = Report()
+            return try await syncLocked(
+                m,
+                instance: instance,
+                odooIDs: work.odooIDs,
+                zohoIDs: work.zohoIDs,
+                zohoChanges: work.zohoChanges,
+                job: job,
+                report: alone
+            )
+        case .lead(let id):
+            do {
+                let report = try await lock.run(name) {
+                    let shared = await passes.start(name, id) ?? work
+                    var r = Report()
+                    try await sync(
+                        m,
+                        instance: instance,
+                        odooIDs: shared.odooIDs,
+                        zohoIDs: shared.zohoIDs,
+                        zohoChanges: shared.zohoChanges,
+                        job: job,
+                        report: &r
+                    )
+                    return r
+                }
+                await passes.finish(name, id, report)
+                return report
+            } catch {
+                await passes.finish(name, id, nil)
+                throw error
+            }
+        }
+    }
+
     func requireInstance(_ job: Job) async throws -> Instance {
         guard let id = job.instanceID, let instance = try await zoho.instances.load(id) else {
             throw JobError(.permanent, "job \(job.id) names no existing instance")
@@ -224,6 +261,16 @@ public struct SyncEngine: Sendable {
                 "restored": .int(Int64(restored)),
                 "unchanged": .int(Int64(unchanged)), "failed": .array(failed.map { .string($0) }),
             ]
+        }
+
+        mutating func add(_ other: Report) {
+            created += other.created
+            updated += other.updated
+            deleted += other.deleted
+            unchanged += other.unchanged
+            echoes += other.echoes
+            restored += other.restored
+            failed += other.failed
         }
     }
 

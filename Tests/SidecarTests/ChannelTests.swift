@@ -90,6 +90,24 @@ struct ChannelTests {
         }
     }
 
+    @Test(
+        "the simulator's delivery delay is a latency, as Zoho's notification delay is: ten changes a moment apart are notified one delay later, not one delay after another"
+    )
+    func deliveryDelayIsLatency() async throws {
+        try await Self.withSubscribed(.sqlite, { c in c.delayDeliveryMilliseconds = 1000 }) { _, zoho, id, channels in
+            try await channels.subscribe(id)
+            for n in 0..<10 {
+                _ = try await zoho.control("POST", "crm/eu/Contacts", ["Last_Name": .string("Late \(n)")])
+            }
+            #expect(try await zoho.control("GET", "deliveries/pending")["pending"] == 10)
+            // One delay after another would take ten seconds.
+            try await eventually("ten callbacks sent", timeout: .seconds(5)) {
+                try await Self.deliveries(zoho).count == 10
+            }
+            #expect(try await zoho.control("GET", "deliveries/pending")["pending"] == 0)
+        }
+    }
+
     @Test("the simulator's callbacks, duplicated, delayed and reordered, become exactly one pull per change", arguments: TestStores.engines)
     func endToEnd(engine: Engine) async throws {
         try await Self.withSubscribed(

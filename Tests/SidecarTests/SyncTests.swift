@@ -650,6 +650,47 @@ struct SyncTests {
         }
     }
 
+    final class Gate: Sendable {
+        let open = Mutex(false)
+    }
+
+    @Test(
+        "edits whose jobs wait for the mapping's pass share the next one: eleven edits while a pass runs cost two or three Zoho writes, not eleven",
+        arguments: TestStores.engines
+    )
+    func sharedPasses(engine: Engine) async throws {
+        try await SyncHarness.with(engine) { h in
+            var ids: [Int64] = []
+            for n in 0..<11 {
+                ids.append(try await h.odoo.userCreate(["name": .string("Shared \(n)"), "email": .string("shared\(n)@example.com")]))
+            }
+            try await h.settle()
+            let since = Clock.now()
+            // The first pass reads Odoo and stops there, holding the mapping, until the others wait for it.
+            let gate = Gate()
+            await h.odoo.odoo.setAfterSearchRead { _, _ in
+                while !gate.open.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
+                return true
+            }
+            for (n, id) in ids.enumerated() { try await h.odoo.userWrite(id, ["phone": .string("+1 555 01\(n)")]) }
+            try await eventually("eleven pushes running", timeout: .seconds(30)) {
+                try await h.s.execute("zoho.job", "search_count", [[["kind", "=", "zoho.push"], ["state", "=", "running"]]]) == 11
+            }
+            // Claimed jobs reach the mapping's pass in milliseconds: after a second all ten wait in one.
+            // (One that came later still would share a third pass with any others as late.)
+            try await Task.sleep(for: .seconds(1))
+            gate.open.withLock { $0 = true }
+            try await h.settle()
+            let phones = try await h.zohoRecords("Contacts").compactMap { $0["Phone"]?.stringValue }
+            #expect(Set(phones) == Set((0..<11).map { "+1 555 01\($0)" }))
+            let writes = try await h.zoho.control("GET", "requests?path_prefix=/api/crm/v8/Contacts&since=\(since)").arrayValue?.filter {
+                $0["method"] == "PUT"
+            }
+            #expect((2...3).contains(writes?.count ?? 0), "the blocked pass, then one for the ten that waited: \(writes?.count ?? 0)")
+            #expect(try await h.failedJobs().isEmpty)
+        }
+    }
+
     @Test("records of another company are not synced by this company's instance", arguments: TestStores.engines)
     func companyIsolation(engine: Engine) async throws {
         try await SyncHarness.with(engine) { h in
@@ -682,6 +723,18 @@ struct ReconcilerTests {
         "id": "z1", "First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.com", "Phone": "2",
         "Modified_Time": "2026-01-01T12:00:00+02:00",
     ]
+
+    @Test("jobs share a pass unless both bring a callback's change of one Zoho record, or together exceed 100 records a side")
+    func sharedPassRoom() {
+        let change = ZohoChange(time: 1, values: ["Phone": "1"])
+        let a = SharedPasses.Work(odooIDs: [1, 2], zohoIDs: ["z1"], zohoChanges: ["z1": change])
+        let b = SharedPasses.Work(odooIDs: [2, 3], zohoIDs: ["z2"], zohoChanges: ["z2": change])
+        let both = a.adding(b)
+        #expect(both?.odooIDs == [1, 2, 3] && both?.zohoIDs == ["z1", "z2"] && both?.zohoChanges.count == 2)
+        #expect(a.adding(SharedPasses.Work(zohoIDs: ["z1"], zohoChanges: ["z1": change])) == nil, "two changes of z1: two passes")
+        #expect(a.adding(SharedPasses.Work(zohoIDs: ["z1"])) != nil, "a pull of z1 without a change joins")
+        #expect(a.adding(SharedPasses.Work(odooIDs: Array(3...101))) == nil, "101 Odoo records")
+    }
 
     @Test("Odoo's HTML reads as text (paragraphs and breaks as lines, entities decoded) and text goes back as paragraphs")
     func htmlText() {
