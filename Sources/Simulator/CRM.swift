@@ -167,8 +167,8 @@ extension SimState {
         if let fields, fields.count > 50 {
             return CRMError.response(400, "LIMIT_EXCEEDED", "the given fields exceed the limit", ["limit": 50, "param": "fields"])
         }
-        var records = Array(orgs[r.dc]!.records[module]!.values)
-        if let ids { records = records.filter { ids.contains($0.id) } }
+        let table = orgs[r.dc]!.records[module]!
+        var records = ids.map { ids in Set(ids).compactMap { table[$0] } } ?? Array(table.values)
         let since = ifModifiedSince(r)
         if let since { records = records.filter { $0.modified > since } }
         let sortBy = q["sort_by"] ?? "id"
@@ -179,11 +179,18 @@ extension SimState {
             if let time, time(a) != time(b) { return ascending ? time(a) < time(b) : time(a) > time(b) }
             return ascending ? a.id < b.id : a.id > b.id
         }
-        return paged(r, records.map { present($0, fields: fields) }, sortBy: sortBy, ascending: ascending, notModified: since != nil)
+        return paged(r, records, sortBy: sortBy, ascending: ascending, notModified: since != nil) { present($0, fields: fields) }
     }
 
-    /// `page` reaches the first 2,000 records; `page_token` goes on to 100,000.
-    func paged(_ r: SimRequest, _ all: [JSONValue], sortBy: String, ascending: Bool, notModified: Bool = false) -> SimResponse {
+    /// `page` reaches the first 2,000 records; `page_token` goes on to 100,000. Only the page's rows are presented.
+    func paged<Row>(
+        _ r: SimRequest,
+        _ all: [Row],
+        sortBy: String,
+        ascending: Bool,
+        notModified: Bool = false,
+        present: (Row) -> JSONValue
+    ) -> SimResponse {
         let q = r.query
         let perPage = Int(q["per_page"] ?? "200") ?? 200
         guard (1...200).contains(perPage) else {
@@ -215,7 +222,7 @@ extension SimState {
         guard offset < 100_000 else {
             return CRMError.response(400, "LIMIT_REACHED", "cannot fetch more than 100000 records", ["limit": 100_000])
         }
-        let slice = Array(all.dropFirst(offset).prefix(perPage))
+        let slice = all.dropFirst(offset).prefix(perPage).map(present)
         if slice.isEmpty { return notModified ? .empty(304) : .empty(204) }
         let more = offset + slice.count < all.count
         let expiry = now() + 86_400_000_000
@@ -253,8 +260,8 @@ extension SimState {
 
     /// `criteria=((Email:equals:a)or(Last_Name:starts_with:B))`, or `email=`, `phone=`, `word=`.
     func search(_ r: SimRequest, _ module: String) -> SimResponse {
-        let all = Array(orgs[r.dc]!.records[module]!.values).sorted { $0.id > $1.id }
-        let matches: [CRMRecord]
+        let all = Array(orgs[r.dc]!.records[module]!.values)
+        var matches: [CRMRecord]
         if let criteria = r.query["criteria"] {
             guard let predicate = Criteria.parse(criteria) else {
                 return CRMError.response(400, "INVALID_QUERY", "invalid query formed", ["reason": "the criteria is not valid"])
@@ -269,8 +276,9 @@ extension SimState {
         } else {
             return CRMError.response(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", ["param": "criteria"])
         }
+        matches.sort { $0.id > $1.id }
         let fields = r.query["fields"].map { $0.split(separator: ",").map(String.init) }
-        return paged(r, matches.map { present($0, fields: fields) }, sortBy: "id", ascending: false)
+        return paged(r, matches, sortBy: "id", ascending: false) { present($0, fields: fields) }
     }
 
     func deletedRecords(_ r: SimRequest, _ module: String) -> SimResponse {
@@ -288,7 +296,7 @@ extension SimState {
                 "deleted_time": .string(zohoTime($0.deleted)), "deleted_by": ["name": "Sim Admin", "id": "5725767000000100001"],
             ]
         }
-        return paged(r, rows, sortBy: "deleted_time", ascending: false, notModified: since != nil)
+        return paged(r, rows, sortBy: "deleted_time", ascending: false, notModified: since != nil) { $0 }
     }
 
     // MARK: write
@@ -343,20 +351,27 @@ extension SimState {
     }
     struct WriteFailure: Error { let body: JSONValue }
 
-    /// Validates and applies one record; the caller collects per-record results in input order.
-    func applyOne(
+    /// A record's values as Zoho takes them, and the record they update, if any.
+    struct Checked {
+        let existing: CRMRecord?
+        let duplicateField: String?
+        let values: [String: JSONValue]
+    }
+
+    /// Zoho's checks of one record to write: nothing is written here.
+    func checked(
         _ dc: String,
         _ module: String,
         _ input: [String: JSONValue],
         index: Int,
         mode: WriteMode,
         duplicateFields: [String]
-    ) -> Result<WriteOK, WriteFailure> {
+    ) -> Result<Checked, WriteFailure> {
         let path = { (field: String) in JSONValue.string("$.data[\(index)].\(field)") }
         let fail = { (code: String, message: String, details: JSONValue) in
-            Result<WriteOK, WriteFailure>.failure(WriteFailure(body: CRMError.body(code, message, details)))
+            Result<Checked, WriteFailure>.failure(WriteFailure(body: CRMError.body(code, message, details)))
         }
-        var org = orgs[dc]!
+        let org = orgs[dc]!
         var existing: CRMRecord?
         var duplicateField: String?
         switch mode {
@@ -372,7 +387,8 @@ extension SimState {
             if let id = input["id"]?.stringValue, let found = org.records[module]![id] { existing = found }
             for field in duplicateFields where existing == nil {
                 guard let value = input[field], !value.isOdooEmpty else { continue }
-                if let found = org.records[module]!.values.first(where: { Self.same($0.fields[field], value) }) {
+                let records = org.records[module]!
+                if let id = duplicates.ids(dc, module, field, value, in: records).min(), let found = records[id] {
                     existing = found
                     duplicateField = field
                 }
@@ -419,14 +435,35 @@ extension SimState {
         // The system duplicate check on insert (and on update, against other records).
         for field in (mode == .upsert ? duplicateFields : CRMCatalogue.module(module)?.duplicateCheck ?? []) {
             guard let value = values[field], !value.isOdooEmpty else { continue }
-            if let other = org.records[module]!.values.first(where: { $0.id != existing?.id && Self.same($0.fields[field], value) }) {
+            let records = org.records[module]!
+            if let id = duplicates.ids(dc, module, field, value, in: records).subtracting([existing?.id ?? ""]).min(), let other = records[id] {
                 var details: [String: JSONValue] = ["api_name": .string(field), "json_path": path(field)]
                 if config.duplicateRecordDetails { details["duplicate_record"] = ["id": .string(other.id), "module": ["api_name": .string(module)]] }
                 return fail("DUPLICATE_DATA", "duplicate data", .object(details))
             }
         }
+        return .success(Checked(existing: existing, duplicateField: duplicateField, values: values))
+    }
+
+    /// Validates and applies one record; the caller collects per-record results in input order.
+    func applyOne(
+        _ dc: String,
+        _ module: String,
+        _ input: [String: JSONValue],
+        index: Int,
+        mode: WriteMode,
+        duplicateFields: [String]
+    ) -> Result<WriteOK, WriteFailure> {
+        // Checked apart, so that no copy of the org is held here: the write below is then made in
+        // place, where one through a copy would copy the module's whole table.
+        let checked: Checked
+        switch self.checked(dc, module, input, index: index, mode: mode, duplicateFields: duplicateFields) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let c): checked = c
+        }
+        let (existing, duplicateField, values) = (checked.existing, checked.duplicateField, checked.values)
         let now = now()
-        var record = existing ?? CRMRecord(id: org.newID(), fields: [:], created: now, modified: now)
+        var record = existing ?? CRMRecord(id: orgs[dc]!.newID(), fields: [:], created: now, modified: now)
         var changed: [String: JSONValue] = [:]
         var edits: [String: CRMChange.Edit] = [:]
         for (k, v) in values where record.fields[k] != v {
@@ -439,8 +476,8 @@ extension SimState {
             let change = CRMChange(time: record.modified, added: existing == nil, fields: existing == nil ? [:] : edits)
             record.history = (record.history ?? []) + [change]
         }
-        org.records[module]![record.id] = record
-        orgs[dc] = org
+        orgs[dc]!.records[module]![record.id] = record
+        duplicates.update(dc, module, old: existing, new: record)
         let details: [String: JSONValue] = [
             "id": .string(record.id), "Modified_Time": .string(zohoTime(record.modified)),
             "Modified_By": ["name": "Sim Admin", "id": "5725767000000100001"],
@@ -472,6 +509,7 @@ extension SimState {
         var changes: [(id: String, operation: String, fields: [String: JSONValue])] = []
         for id in ids {
             if let record = orgs[r.dc]!.records[module]!.removeValue(forKey: id) {
+                duplicates.update(r.dc, module, old: record, new: nil)
                 let name = record.fields[CRMCatalogue.module(module)?.nameField ?? ""]?.stringValue ?? id
                 orgs[r.dc]!.deleted[module]!.append(DeletedRecord(id: id, displayName: name, deleted: now()))
                 results.append(["code": "SUCCESS", "details": ["id": .string(id)], "message": "record deleted", "status": "success"])

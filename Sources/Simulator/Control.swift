@@ -250,6 +250,7 @@ extension SimState {
         pendingDeliveries = []
         clockOffsetMicros = 0
         (orgs, books) = Self.freshOrganisations()
+        duplicates.removeAll()
         rng = SeededRandom(seed: seed)
     }
 

@@ -43,6 +43,7 @@ extension SimState {
             (s.config, s.clockOffsetMicros, s.clients, s.grants, s.refreshTokens, s.accessTokens, s.orgs, s.books)
         // A file from before a module existed has no table for it.
         for dc in orgs.keys { orgs[dc]!.addMissingModules() }
+        duplicates.removeAll()
     }
 
     /// The saved snapshot with every setting it lacks at its default: a file written before a setting

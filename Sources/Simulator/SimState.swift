@@ -19,6 +19,7 @@ public actor SimState {
     var refreshTokens: [String: RefreshToken] = [:]
     var accessTokens: [String: AccessToken] = [:]
     var orgs: [String: CRMOrg] = [:]
+    var duplicates = CRMDuplicates()
     var books: [String: BooksOrg] = [:]
     var faults: [Fault] = []
     var requestLog: [LogEntry] = []

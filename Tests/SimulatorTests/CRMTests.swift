@@ -152,6 +152,35 @@ struct CRMTests {
         }
     }
 
+    @Test(
+        "the duplicate check follows every write: a changed or deleted email is free again, a new one is taken, and an upsert finds its holder"
+    )
+    func duplicatesFollowWrites() async throws {
+        try await TestSim.with { s in
+            let (_, at, _) = try await s.connect()
+            func add(_ name: String, _ email: String) async throws -> JSONValue {
+                try await post(s, at, "Contacts", [["Last_Name": .string(name), "Email": .string(email)]]).json["data"]?[0] ?? .null
+            }
+            let a = try #require(try await add("A", "first@x.com")["details"]?["id"]?.stringValue)
+            #expect(try await add("Twin", "FIRST@x.com")["code"] == "DUPLICATE_DATA", "the check is asked once, and built")
+            let move = #"{"data":[{"id":"\#(a)","Email":"second@x.com"}]}"#
+            let moved = try await s.request("PUT", "/us/api/crm/v8/Contacts", body: move, token: at)
+            #expect(moved.json["data"]?[0]?["code"] == "SUCCESS")
+            #expect(try await add("B", "first@x.com")["code"] == "SUCCESS", "A left first@x.com")
+            #expect(try await add("C", "second@x.com")["code"] == "DUPLICATE_DATA", "A took second@x.com")
+            let ups = try await s.request(
+                "POST",
+                "/us/api/crm/v8/Contacts/upsert",
+                body: #"{"data":[{"Last_Name":"A again","Email":"Second@x.com"}],"duplicate_check_fields":["Email"]}"#,
+                token: at
+            )
+            #expect(ups.json["data"]?[0]?["action"] == "update")
+            #expect(ups.json["data"]?[0]?["details"]?["id"] == .string(a))
+            _ = try await s.request("DELETE", "/us/api/crm/v8/Contacts?ids=\(a)", token: at)
+            #expect(try await add("D", "second@x.com")["code"] == "SUCCESS", "a deleted record holds no email")
+        }
+    }
+
     @Test("lookups must point at a real record and read back as {id, name}")
     func lookups() async throws {
         try await TestSim.with { s in
