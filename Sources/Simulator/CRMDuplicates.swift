@@ -31,7 +31,9 @@ struct CRMDuplicates {
     /// A record written (`new`) or deleted (`new` nil), with what it held before (`old`).
     mutating func update(_ dc: String, _ module: String, old: CRMRecord?, new: CRMRecord?) {
         let prefix = "\(dc)/\(module)/"
-        for table in tables.keys where table.hasPrefix(prefix) {
+        // The names first: iterating `tables` while writing it would copy every table each time.
+        let names = tables.keys.filter { $0.hasPrefix(prefix) }
+        for table in names {
             let field = String(table.dropFirst(prefix.count))
             if let old, let v = old.fields[field] { tables[table]?[Self.key(v)]?.remove(old.id) }
             if let new, let v = new.fields[field] { tables[table]?[Self.key(v), default: []].insert(new.id) }
