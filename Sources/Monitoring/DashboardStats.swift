@@ -31,6 +31,7 @@ public enum DashboardStats {
         )
         let lag = try await queueLag(store, companies: companies, now: now)
         let failedRecently = try await Tallies.windows(store, metric: "failed_jobs", now: now, companies: companies)
+        let history = try await DashboardHistory.read(store, companies: companies, now: now)
         let instances = try await DashboardInstances.read(store, companies: companies, now: now)
         func entry(_ id: Int64) -> [String: JSONValue] { instances[id] ?? DashboardInstances.missing(id) }
 
@@ -68,9 +69,11 @@ public enum DashboardStats {
         // Jobs failed now whose failure falls in the last day: the list of failed jobs since `since`.
         var failedLastDay: Int64 = 0
         var instanceFailedLastDay: [Int64: Int64] = [:]
+        var instanceFailedKinds: [Int64: [String: Int64]] = [:]
         for c in failedRecently {
             failedLastDay += c.lastDay
             instanceFailedLastDay[c.instanceID, default: 0] += c.lastDay
+            instanceFailedKinds[c.instanceID, default: [:]][c.key, default: 0] += c.lastDay
         }
         let mappings: [JSONValue] = bindings.sorted { ($0.instanceID, $0.key) < ($1.instanceID, $1.key) }.map { c in
             let parts = c.key.split(separator: "/", maxSplits: 2).map(String.init)
@@ -81,6 +84,10 @@ public enum DashboardStats {
         }
 
         let ids = Set(instances.keys).union(perInstance.keys).union(instanceDay.keys).union(instanceHooks.keys).sorted()
+        var lags: [Int64: Double] = [:]
+        for id in ids where (perInstance[id]?["pending"] ?? 0) > 0 {
+            lags[id] = try await instanceLag(store, id, now: now)
+        }
         let perInstanceJSON: [JSONValue] = ids.map { id in
             var e = entry(id)
             e["jobs"] = counts(perInstance[id] ?? zeros(states))
@@ -90,6 +97,8 @@ public enum DashboardStats {
             e["webhooks_last_day"] = counts(instanceHooks[id] ?? [:])
             e["failed_last_day"] = .int(instanceFailedLastDay[id] ?? 0)
             e["failed_kinds"] = .object((perKind[id] ?? [:]).compactMapValues { $0["failed"].flatMap { $0 > 0 ? .int($0) : nil } })
+            e["failed_kinds_last_day"] = .object((instanceFailedKinds[id] ?? [:]).filter { $0.value != 0 }.mapValues { .int($0) })
+            e["queue_lag_seconds"] = .double(lags[id] ?? 0)
             return .object(e)
         }
         let lastHourDone = donePerMinute.values.reduce(0, +)
@@ -109,7 +118,17 @@ public enum DashboardStats {
             "queue_lag_seconds": .double(lag),
             "webhooks": ["last_hour": counts(hookHour), "last_day": counts(hookDay)],
             "bindings": .array(mappings),
+            "history": history,
         ]
+    }
+
+    /// How long the most overdue pending job of one instance (0: the jobs without one) has waited
+    /// past its due time: a seek on (instance_id, state), then that instance's pending jobs.
+    static func instanceLag(_ store: any SQLExecutor, _ id: Int64, now: Micros) async throws -> Double {
+        let instance = id == 0 ? SQL("instance_id IS NULL") : SQL("instance_id = ?", [.int(id)])
+        let sql = SQL("SELECT min(eta) AS eta FROM jobs WHERE ") + instance + SQL(" AND state = 'pending'")
+        guard let eta = try await store.query(sql).first?["eta"].int, eta < now else { return 0 }
+        return (Double(now - eta) / 1e5).rounded() / 10
     }
 
     /// How long the most overdue pending job has waited past its due time (0 when none is due).

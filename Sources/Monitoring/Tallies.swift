@@ -12,11 +12,15 @@ public enum Tallies {
         public let n: Int64
     }
 
-    /// Counts older than a day (and an hour's slack) are dropped: the dashboard looks back one day.
-    public static let keptMinutes: Int64 = 25 * 60
+    /// Counts older than 15 days are dropped: the dashboard looks back 14 (UTC) days.
+    public static let keptMinutes: Int64 = 15 * 1440
     /// Per-minute counts older than this are folded into hourly ones (`minute` then is the hour's
-    /// first minute), so a day of history is at most 60 + 25 rows per count.
+    /// first minute).
     public static let perMinuteFor: Int64 = 120
+    /// Hourly counts of UTC days that ended more than this ago are folded into daily ones (`minute`
+    /// then is the day's first minute), after the last day's windows and hours are past them: 14 days
+    /// of history are at most 120 + 50 + 15 rows per count.
+    public static let perHourFor: Int64 = 26 * 60
 
     public static func minute(_ t: Micros) -> Int64 { t / 60_000_000 }
 
@@ -89,19 +93,42 @@ public enum Tallies {
         return out
     }
 
+    /// `metric` summed per bucket of `size` minutes (60: hours, 1440: UTC days) from minute `from`
+    /// (a bucket's first minute) on, per key; minutes, hours and days alike fall in their bucket.
+    public static func buckets(
+        _ store: any SQLExecutor,
+        metric: String,
+        from: Int64,
+        size: Int64,
+        companies: [Int64]? = nil
+    ) async throws -> [Int64: [String: Int64]] {
+        let sql =
+            SQL(
+                "SELECT minute - minute % ? AS bucket, key, CAST(sum(n) AS BIGINT) AS n FROM tallies WHERE metric = ? AND minute >= ?",
+                [.int(size), .text(metric), .int(from)]
+            ) + companyFilter(companies) + SQL(" GROUP BY 1, 2")
+        var out: [Int64: [String: Int64]] = [:]
+        for row in try await store.query(sql) {
+            guard let bucket = row["bucket"].int, let key = row["key"].text, let n = row["n"].int else { continue }
+            out[bucket, default: [:]][key, default: 0] += n
+        }
+        return out
+    }
+
     static func companyFilter(_ companies: [Int64]?) -> SQL {
         guard let companies else { return SQL("") }
         return SQL(" AND company_id IN (") + (companies.isEmpty ? SQL("NULL") : .list(companies.map { .int($0) })) + SQL(")")
     }
 
-    /// Folds per-minute counts older than `perMinuteFor` into hourly ones, drops counts older than
-    /// `keptMinutes` and counts back at zero, and on PostgreSQL folds the appended deltas into one
-    /// row per count. Safe beside writers and other sidecars compacting: rows committed after a
-    /// statement began are left for the next round.
+    /// Folds per-minute counts older than `perMinuteFor` into hourly ones and hourly ones older than
+    /// `perHourFor` into daily ones, drops counts older than `keptMinutes` and counts back at zero,
+    /// and on PostgreSQL folds the appended deltas into one row per count. Safe beside writers and
+    /// other sidecars compacting: rows committed after a statement began are left for the next round.
     public static func compact(_ store: any Store, now: Micros = Clock.now()) async throws {
         let m = minute(now)
         let oldest = m - keptMinutes
         let fold = (m - perMinuteFor) - (m - perMinuteFor) % 60
+        let foldDays = (m - perHourFor) - (m - perHourFor) % 1440
         try await store.transaction { tx in
             try await tx.execute(SQL("DELETE FROM tallies WHERE minute > 0 AND minute < ?", [.int(oldest)]))
             switch tx.engine {
@@ -111,14 +138,29 @@ public enum Tallies {
                         """
                         WITH folded AS (DELETE FROM tallies RETURNING metric, company_id, instance_id, key, minute, n)
                         INSERT INTO tallies SELECT metric, company_id, instance_id, key, hour, sum(n) FROM (
-                            SELECT metric, company_id, instance_id, key, CASE WHEN minute > 0 AND minute < ? THEN minute - minute % 60 ELSE minute END AS hour, n
+                            SELECT metric, company_id, instance_id, key, CASE
+                                WHEN minute > 0 AND minute < ? THEN minute - minute % 1440
+                                WHEN minute > 0 AND minute < ? THEN minute - minute % 60
+                                ELSE minute END AS hour, n
                             FROM folded) f
                         GROUP BY metric, company_id, instance_id, key, hour HAVING sum(n) <> 0
                         """,
-                        [.int(fold)]
+                        [.int(foldDays), .int(fold)]
                     )
                 )
             case .sqlite:
+                try await tx.execute(
+                    SQL(
+                        """
+                        INSERT INTO tallies SELECT metric, company_id, instance_id, key, minute - minute % 1440, sum(n) FROM tallies
+                        WHERE minute > 0 AND minute % 1440 <> 0 AND minute < ?
+                        GROUP BY metric, company_id, instance_id, key, minute - minute % 1440
+                        ON CONFLICT (metric, company_id, instance_id, key, minute) DO UPDATE SET n = tallies.n + excluded.n
+                        """,
+                        [.int(foldDays)]
+                    )
+                )
+                try await tx.execute(SQL("DELETE FROM tallies WHERE minute > 0 AND minute % 1440 <> 0 AND minute < ?", [.int(foldDays)]))
                 try await tx.execute(
                     SQL(
                         """

@@ -67,9 +67,17 @@ struct DashboardTruthTests {
                 )
             }
 
+            // a3, retried, has waited two minutes past its time: A's queue lag, and the lag of all.
+            try await s.sidecar.store.execute(SQL("UPDATE jobs SET eta = ? WHERE id = ?", [.int(Clock.now() - 120_000_000), .int(ids[3])]))
+
             try await Self.expectFiguresMatchLists(s, archived: b)
             // The outcomes still count events: a0's two failures and n0's, which went through since.
             let stats = try await s.execute("zoho.job", "get_dashboard_stats")
+            let lagA = stats["instances"]?.arrayValue?.first { $0["name"] == "A" }?["queue_lag_seconds"]?.doubleValue ?? 0
+            #expect(lagA >= 119 && lagA < 600, "A's lag: \(lagA)")
+            #expect((stats["queue_lag_seconds"]?.doubleValue ?? 0) >= lagA)
+            let lagB = stats["instances"]?.arrayValue?.first { $0["name"] == "B" }?["queue_lag_seconds"]?.doubleValue
+            #expect(lagB == 0, "B's pending jobs are not overdue")
             #expect(stats["last_day"]?["failed"] == 5)
             #expect(stats["failed_last_day"] == 2)
             #expect(stats["jobs"]?["failed"] == 3)
@@ -114,6 +122,12 @@ struct DashboardTruthTests {
                 #expect(n == (try await count([instance, ["state", "=", "failed"], ["kind", "=", .string(kind)]])), "\(name) \(kind)")
             }
             #expect(byKind.values.reduce(Int64(0)) { $0 + ($1.intValue ?? 0) } == e["jobs"]?["failed"]?.intValue)
+            let byKindLastDay = e["failed_kinds_last_day"]?.objectValue ?? [:]
+            for (kind, n) in byKindLastDay {
+                let failed = try await count([instance, ["state", "=", "failed"], ["kind", "=", .string(kind)], ["date_failed", ">=", since]])
+                #expect(n == failed, "\(name) \(kind) failed in the last day")
+            }
+            #expect(byKindLastDay.values.reduce(Int64(0)) { $0 + ($1.intValue ?? 0) } == e["failed_last_day"]?.intValue)
             for (verdict, n) in e["webhooks_last_day"]?.objectValue ?? [:] {
                 let events = try await count(
                     [instance, ["verdict", "=", .string(verdict)], ["received_at", ">=", since]],
@@ -122,6 +136,30 @@ struct DashboardTruthTests {
                 #expect(n == events, "\(name) \(verdict) webhooks")
             }
         }
+        // The charts: each hour and each day is the list of its jobs and webhook events; the hours add up to the last day.
+        for (scale, buckets) in [("hours", 25), ("days", 14)] {
+            let series = stats["history"]?[scale]?.arrayValue ?? []
+            #expect(series.count == buckets, "\(scale): \(series.count)")
+            for bucket in series {
+                let (start, end) = (bucket["start"] ?? false, bucket["end"] ?? false)
+                let done = try await count([["state", "=", "done"], ["date_done", ">=", start], ["date_done", "<", end]])
+                #expect(bucket["done"] == done, "done \(scale) from \(start)")
+                let failed = try await count([["state", "=", "failed"], ["date_failed", ">=", start], ["date_failed", "<", end]])
+                #expect(bucket["failed"] == failed, "failed \(scale) from \(start)")
+                for (verdict, n) in bucket["webhooks"]?.objectValue ?? [:] {
+                    let received = [["verdict", "=", .string(verdict)], ["received_at", ">=", start], ["received_at", "<", end]] as [JSONValue]
+                    #expect(n == (try await count(received, "zoho.webhook.event")), "\(verdict) webhooks \(scale) from \(start)")
+                }
+            }
+        }
+        let hours = stats["history"]?["hours"]?.arrayValue ?? []
+        #expect(.int(hours.reduce(0) { $0 + ($1["failed"]?.intValue ?? 0) }) == stats["failed_last_day"])
+        let accepted = hours.reduce(Int64(0)) { $0 + ($1["webhooks"]?["accepted"]?.intValue ?? 0) }
+        #expect(.int(accepted) == stats["webhooks"]?["last_day"]?["accepted"])
+        let days = stats["history"]?["days"]?.arrayValue ?? []
+        #expect(days.reduce(0) { $0 + ($1["failed"]?.intValue ?? 0) } == stats["jobs"]?["failed"]?.intValue, "every failure is within 14 days")
+        #expect(days.reduce(0) { $0 + ($1["done"]?.intValue ?? 0) } == stats["jobs"]?["done"]?.intValue)
+
         let a = try #require(entries.first { $0["name"] == "A" })
         #expect(a["webhooks_last_day"]?["accepted"] == 2)
         #expect(a["last_webhook"]?.stringValue != nil)

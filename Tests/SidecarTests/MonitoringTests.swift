@@ -96,27 +96,40 @@ struct MonitoringTests {
     }
 
     @Test(
-        "compaction folds minutes older than two hours into hours and drops what is older than a day; the hour and day sums stay",
+        "compaction folds minutes older than two hours into hours, hours of days ended over 26 hours ago into days, and drops what is older than 15 days; the sums stay",
         arguments: TestStores.engines
     )
     func compactionFolds(engine: Engine) async throws {
         try await TestStores.withStore(engine) { store in
             let now = Clock.now()
             let m = Tallies.minute(now)
-            for (ago, n) in [(0, 1), (30, 2), (59, 4), (200, 8), (201, 16), (260, 32), (600, 64), (1439, 128), (2000, 256)] as [(Int64, Int64)] {
+            let ages: [(Int64, Int64)] = [
+                (0, 1), (30, 2), (59, 4), (200, 8), (201, 16), (260, 32), (600, 64), (1439, 128), (3000, 256), (3001, 512), (6000, 1024),
+                (20 * 1440, 2048),
+            ]
+            for (ago, n) in ages {
                 try await store.execute(SQL("INSERT INTO tallies VALUES ('webhooks', 1, 7, 'crm/accepted', ?, ?)", [.int(m - ago), .int(n)]))
             }
             let before = try await Tallies.windows(store, metric: "webhooks", now: now)
             #expect(before.map(\.lastHour) == [7])
             #expect(before.map(\.lastDay) == [255])
+            let firstDay = m - m % 1440 - 13 * 1440
+            let days = try await Tallies.buckets(store, metric: "webhooks", from: firstDay, size: 1440)
+            #expect(days.values.reduce(0) { $0 + ($1["crm/accepted"] ?? 0) } == 2047, "the last 14 days, not the 20th")
             try await Tallies.compact(store, now: now)
             #expect(try await Tallies.windows(store, metric: "webhooks", now: now) == before)
-            let rows = try await store.scalar(SQL("SELECT count(*) FROM tallies WHERE metric = 'webhooks'")).int ?? 0
-            #expect(rows < 8, "\(rows) rows after folding")
-            let folded = try await store.query(
-                SQL("SELECT minute FROM tallies WHERE metric = 'webhooks' AND minute < ?", [.int(m - Tallies.perMinuteFor)])
-            )
-            #expect(folded.allSatisfy { ($0["minute"].int ?? 1) % 60 == 0 })
+            #expect(try await Tallies.buckets(store, metric: "webhooks", from: firstDay, size: 1440) == days)
+            let rows = try await store.query(SQL("SELECT minute, n FROM tallies WHERE metric = 'webhooks'"))
+            #expect(!rows.contains { $0["n"].int == 2048 }, "20 days old: dropped")
+            let foldDays = (m - Tallies.perHourFor) - (m - Tallies.perHourFor) % 1440
+            for row in rows {
+                let minute = row["minute"].int ?? 1
+                if minute < foldDays {
+                    #expect(minute % 1440 == 0, "a day")
+                } else if minute < m - Tallies.perMinuteFor {
+                    #expect(minute % 60 == 0, "an hour")
+                }
+            }
         }
     }
 

@@ -230,7 +230,7 @@ class TestSidecarViews(TransactionCase):
 
     def dashboard_figures(self, dashboard):
         """Every figure of the dashboard: (the count shown, the window action it opens)."""
-        html = str(dashboard.summary) + str(dashboard.jobs_chart)
+        html = str(dashboard.summary) + str(dashboard.hours_chart) + str(dashboard.jobs_chart)
         found = re.findall(r"data-zoho-list='([^']*)' data-zoho-count='(\d+)'", html)
         return [(int(count), json.loads(unescape(action))) for action, count in found]
 
@@ -276,6 +276,11 @@ class TestSidecarViews(TransactionCase):
             per_row = sum(e["jobs"][state] for e in stats["instances"])
             self.assertEqual(per_row, stats["jobs"][state], "the rows add up to the total of %s jobs" % state)
         self.assertIn("<svg", dashboard.jobs_chart)
+        self.assertIn("<svg", dashboard.hours_chart)
+        hours = stats["history"]["hours"]
+        self.assertEqual(
+            sum(h["failed"] for h in hours), stats["failed_last_day"], "the hours add up to the day"
+        )
 
     def has_jobs_without_instance(self):
         return bool(call(self.env, "zoho.job", "search_count", [["instance_id", "=", False]]))

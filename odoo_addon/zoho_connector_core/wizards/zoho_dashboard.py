@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models
@@ -8,14 +6,10 @@ from ..models.sidecar import call
 from .zoho_dashboard_links import attributes, instance_leaf, link
 
 STATE_ORDER = ["pending", "running", "waiting", "done", "failed", "cancelled"]
-STATE_COLORS = {
-    "pending": "#6c757d",
-    "running": "#0d6efd",
-    "waiting": "#fd7e14",
-    "done": "#198754",
-    "failed": "#dc3545",
-    "cancelled": "#adb5bd",
-}
+# The charts' bars: jobs done and failed, stacked; beside them, the webhooks by verdict.
+HISTORY_COLORS = {"done": "#198754", "failed": "#dc3545"}
+VERDICT_COLORS = {"accepted": "#0d6efd", "duplicate": "#9ec5fe"}
+OTHER_VERDICT_COLOR = "#fd7e14"
 
 
 class ZohoDashboard(models.TransientModel):
@@ -30,7 +24,8 @@ class ZohoDashboard(models.TransientModel):
     _description = "Zoho Connector Dashboard"
 
     summary = fields.Html(compute="_compute_panels", sanitize=False)
-    jobs_chart = fields.Html("Jobs over time", compute="_compute_panels", sanitize=False)
+    hours_chart = fields.Html("The last day, per hour", compute="_compute_panels", sanitize=False)
+    jobs_chart = fields.Html("The last 14 days, per day", compute="_compute_panels", sanitize=False)
     failures_24h = fields.Integer("Failed since yesterday", compute="_compute_panels")
 
     def _compute_display_name(self):
@@ -53,22 +48,13 @@ class ZohoDashboard(models.TransientModel):
 
     def _compute_panels(self):
         env = self.env
-        # The figures come from the sidecar's own tallies: cheap however many jobs it holds.
+        # One call: the figures come from the sidecar's own tallies, cheap however many jobs it holds.
         stats = call(env, "zoho.job", "get_dashboard_stats")
-        start = (fields.Datetime.now() - timedelta(days=13)).strftime("%Y-%m-%d 00:00:00")
-        days = call(
-            env,
-            "zoho.job",
-            "read_group",
-            [["create_date", ">=", start]],
-            ["__count"],
-            ["create_date:day", "state"],
-            lazy=False,
-        )
         for record in self:
             record.failures_24h = stats["failed_last_day"]
             record.summary = self._summary_html(stats)
-            record.jobs_chart = self._chart_svg(days)
+            record.hours_chart = self._history_svg(stats["history"]["hours"], "%H:00")
+            record.jobs_chart = self._history_svg(stats["history"]["days"], "%m-%d", utc=True)
 
     def _when(self, value):
         """A datetime from the sidecar (UTC, or False) in the user's time zone, to the minute."""
@@ -112,7 +98,8 @@ class ZohoDashboard(models.TransientModel):
         scope = Markup("<p class='text-muted small o_zoho_dashboard_scope'>%s</p>") % _(
             "Every count covers all instances of your companies, archived ones included, and the jobs "
             "without an instance; the table's columns add up to its last row (archived instances "
-            "with no job are not listed). Click a number to open its list."
+            "with no job are not listed), and the hours of the first chart add up to the figures "
+            "since yesterday. Click a number or a bar to open its list."
         )
         hooks = stats["webhooks"]["last_day"]
         accepted_domain = [("verdict", "=", "accepted"), ("received_at", ">=", since)]
@@ -166,9 +153,9 @@ class ZohoDashboard(models.TransientModel):
             )
         # _() reads the language from its caller's frame: loops, not generator expressions, call it.
         kinds = []
-        for kind, n in sorted(entry["failed_kinds"].items()):
-            title = _("Failed %(kind)s jobs of %(name)s", kind=kind, name=name)
-            failed = [leaf, ("state", "=", "failed"), ("kind", "=", kind)]
+        for kind, n in sorted(entry["failed_kinds_last_day"].items()):
+            title = _("%(kind)s jobs of %(name)s failed since yesterday", kind=kind, name=name)
+            failed = [leaf, ("state", "=", "failed"), ("kind", "=", kind), ("date_failed", ">=", since)]
             kinds.append(Markup("%s: %s") % (kind, link(n, title, "zoho.job", failed)))
         kinds = Markup(", ").join(kinds)
         recent = link(
@@ -180,10 +167,11 @@ class ZohoDashboard(models.TransientModel):
         cells = self._state_cells(entry["jobs"], [leaf], _("jobs of %s", name))
         token = self._token(entry["token_expiry"]) if entry["instance_id"] else ""
         channels = self._channels(entry) if entry["instance_id"] else ""
+        lag = _("%s s", entry["queue_lag_seconds"])
         return Markup(
             "<tr class='o_zoho_dashboard_row'><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
-            "<td class='text-end'>%s</td><td>%s</td>%s</tr>"
-        ) % (name, badges, token, channels, hook_cell, recent, kinds, cells)
+            "<td class='text-end o_zoho_queue_lag'>%s</td><td class='text-end'>%s</td><td>%s</td>%s</tr>"
+        ) % (name, badges, token, channels, hook_cell, lag, recent, kinds, cells)
 
     def _state_cells(self, jobs, domain, what):
         """One cell per state: the count of jobs in it, linked to their list."""
@@ -207,16 +195,18 @@ class ZohoDashboard(models.TransientModel):
             (e for e in stats["instances"] if e["active"] or self._counts_something(e)),
             key=lambda e: (not e["instance_id"], not e["active"], (e["name"] or "").lower()),
         )
-        head = Markup("<th class='text-end'>%s</th>") % _("Failed since yesterday")
-        head += Markup("<th>%s</th>") % _("Failed by kind")
+        head = Markup("<th class='text-end'>%s</th>") % _("Queue lag")
+        head += Markup("<th class='text-end'>%s</th>") % _("Failed since yesterday")
+        head += Markup("<th>%s</th>") % _("By kind")
         for state in STATE_ORDER:
             head += Markup("<th class='text-end'>%s</th>") % state.capitalize()
         total_cells = self._state_cells(stats["jobs"], [], _("jobs"))
         total = Markup(
             "<tr class='fw-bold o_zoho_dashboard_total'><td colspan='5'>%s</td>"
-            "<td class='text-end'>%s</td><td></td>%s</tr>"
+            "<td class='text-end'>%s</td><td class='text-end'>%s</td><td></td>%s</tr>"
         ) % (
             _("All instances, archived ones included"),
+            _("%s s", stats["queue_lag_seconds"]),
             link(
                 stats["failed_last_day"],
                 _("Jobs failed since yesterday"),
@@ -227,7 +217,7 @@ class ZohoDashboard(models.TransientModel):
         )
         rows = Markup("").join(self._row_html(e, since) for e in entries)
         if not entries:
-            rows = Markup("<tr><td colspan='13'>%s</td></tr>") % _("No instance yet.")
+            rows = Markup("<tr><td colspan='14'>%s</td></tr>") % _("No instance yet.")
         return Markup(
             "<table class='table table-sm o_zoho_dashboard_table'><thead><tr>"
             "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th>%s</tr></thead>"
@@ -243,81 +233,81 @@ class ZohoDashboard(models.TransientModel):
             total,
         )
 
-    def _chart_svg(self, groups):
-        """Stacked bars per day and state, as inline SVG (no JavaScript needed to draw it); each bar
-        and each of its parts opens the jobs it counts."""
-        by_day = {}
-        order = []
-        for g in groups:
-            day = g["create_date:day"]
-            bounds = g["__range"]["create_date:day"]
-            if day not in by_day:
-                by_day[day] = {}
-                order.append((bounds["from"], bounds["to"], day))
-            by_day[day][g["state"]] = by_day[day].get(g["state"], 0) + g["__count"]
-        order.sort()
-        if not order:
-            return Markup("<p class='text-muted'>%s</p>") % _("No job in the last 14 days.")
-        width, height, bar = 700, 220, 34
-        peak = max(sum(v.values()) for v in by_day.values()) or 1
+    def _bucket_label(self, bucket, pattern, utc):
+        start = fields.Datetime.to_datetime(bucket["start"])
+        if not utc:
+            start = fields.Datetime.context_timestamp(self, start)
+        return start.strftime(pattern)
+
+    def _history_svg(self, buckets, pattern, utc=False):
+        """Per bucket (an hour, or a UTC day), the jobs done and failed stacked in one bar and the
+        webhooks by verdict in another, as inline SVG (no JavaScript needed to draw it). Each part of
+        a bar opens its list: done jobs by date_done, failed ones by date_failed, webhook events by
+        received_at, within the bucket."""
+        if not any(b["done"] or b["failed"] or b["webhooks"] for b in buckets):
+            return Markup("<p class='text-muted'>%s</p>") % _("No job finished and no webhook received.")
+        width, height = 720, 200
+        step = (width - 40) // len(buckets)
+        bar = max((step - 4) // 2, 3)
+        peak = max(max(b["done"] + b["failed"], sum(b["webhooks"].values())) for b in buckets) or 1
         parts = [
             Markup(
                 "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' class='o_zoho_jobs_chart'>"
             )
             % (width, height + 40)
         ]
-        for i, (start, end, day) in enumerate(order):
-            created = [("create_date", ">=", start), ("create_date", "<", end)]
-            x, y = 40 + i * (bar + 12), height
-            for state in STATE_ORDER:
-                n = by_day[day].get(state, 0)
-                if not n:
+
+        def segment(x, y, n, color, title, model, domain):
+            h = max(int(n * (height - 20) / peak), 1)
+            parts.append(
+                Markup(
+                    "<a href='#'%s><rect x='%d' y='%d' width='%d' height='%d' fill='%s'>"
+                    "<title>%s: %d</title></rect></a>"
+                )
+                % (attributes(title, model, domain, n), x, y - h, bar, h, color, title, n)
+            )
+            return y - h
+
+        for i, b in enumerate(buckets):
+            label = self._bucket_label(b, pattern, utc)
+            x = 40 + i * step
+            y = height
+            for outcome in ("done", "failed"):
+                if not b[outcome]:
                     continue
-                h = max(int(n * (height - 20) / peak), 1)
-                y -= h
+                field = "date_" + outcome
+                window = [("state", "=", outcome), (field, ">=", b["start"]), (field, "<", b["end"])]
+                title = _("Jobs %(outcome)s, %(when)s", outcome=outcome, when=label)
+                y = segment(x, y, b[outcome], HISTORY_COLORS[outcome], title, "zoho.job", window)
+            y = height
+            for verdict, n in sorted(b["webhooks"].items()):
+                window = [
+                    ("verdict", "=", verdict),
+                    ("received_at", ">=", b["start"]),
+                    ("received_at", "<", b["end"]),
+                ]
+                title = _("Webhooks %(verdict)s, %(when)s", verdict=verdict, when=label)
+                color = VERDICT_COLORS.get(verdict, OTHER_VERDICT_COLOR)
+                y = segment(x + bar, y, n, color, title, "zoho.webhook.event", window)
+            if i % max(len(buckets) // 12, 1) == 0:
                 parts.append(
-                    Markup(
-                        "<a href='#'%s><rect x='%d' y='%d' width='%d' height='%d' fill='%s'>"
-                        "<title>%s %s: %d</title></rect></a>"
-                    )
-                    % (
-                        attributes(
-                            _("%(state)s jobs created on %(day)s", state=state, day=day),
-                            "zoho.job",
-                            created + [("state", "=", state)],
-                            n,
-                        ),
-                        x,
-                        y,
-                        bar,
-                        h,
-                        STATE_COLORS[state],
-                        day,
-                        state,
-                        n,
-                    )
+                    Markup("<text x='%d' y='%d' font-size='10' text-anchor='middle'>%s</text>")
+                    % (x + bar, height + 14, label)
                 )
-            parts.append(
-                Markup("<text x='%d' y='%d' font-size='10' text-anchor='middle'>%s</text>")
-                % (x + bar // 2, height + 14, day[:6])
-            )
-            total = sum(by_day[day].values())
-            parts.append(
-                Markup("<a href='#'%s><text x='%d' y='%d' font-size='10' text-anchor='middle'>%d</text></a>")
-                % (
-                    attributes(_("Jobs created on %s", day), "zoho.job", created, total),
-                    x + bar // 2,
-                    y - 4,
-                    total,
-                )
-            )
-        for j, state in enumerate(STATE_ORDER):
+        legend = [
+            (HISTORY_COLORS["done"], _("jobs done")),
+            (HISTORY_COLORS["failed"], _("jobs failed, still failed")),
+            (VERDICT_COLORS["accepted"], _("webhooks accepted")),
+            (VERDICT_COLORS["duplicate"], _("duplicates")),
+            (OTHER_VERDICT_COLOR, _("webhooks refused")),
+        ]
+        for j, (color, text) in enumerate(legend):
             parts.append(
                 Markup(
                     "<rect x='%d' y='%d' width='10' height='10' fill='%s'/>"
                     "<text x='%d' y='%d' font-size='11'>%s</text>"
                 )
-                % (40 + j * 100, height + 26, STATE_COLORS[state], 54 + j * 100, height + 35, state)
+                % (40 + j * 135, height + 26, color, 54 + j * 135, height + 35, text)
             )
         parts.append(Markup("</svg>"))
         return Markup("").join(parts)
