@@ -86,7 +86,7 @@ public enum DashboardStats {
         let ids = Set(instances.keys).union(perInstance.keys).union(instanceDay.keys).union(instanceHooks.keys).sorted()
         var lags: [Int64: Double] = [:]
         for id in ids where (perInstance[id]?["pending"] ?? 0) > 0 {
-            lags[id] = try await instanceLag(store, id, now: now)
+            lags[id] = try await queueLag(store, instance: id, now: now)
         }
         let perInstanceJSON: [JSONValue] = ids.map { id in
             var e = entry(id)
@@ -122,21 +122,16 @@ public enum DashboardStats {
         ]
     }
 
-    /// How long the most overdue pending job of one instance (0: the jobs without one) has waited
-    /// past its due time: a seek on (instance_id, state), then that instance's pending jobs.
-    static func instanceLag(_ store: any SQLExecutor, _ id: Int64, now: Micros) async throws -> Double {
-        let instance = id == 0 ? SQL("instance_id IS NULL") : SQL("instance_id = ?", [.int(id)])
-        let sql = SQL("SELECT min(eta) AS eta FROM jobs WHERE ") + instance + SQL(" AND state = 'pending'")
-        guard let eta = try await store.query(sql).first?["eta"].int, eta < now else { return 0 }
-        return (Double(now - eta) / 1e5).rounded() / 10
-    }
-
-    /// How long the most overdue pending job has waited past its due time (0 when none is due).
-    /// A loose index scan: one seek per distinct priority in the claim index, not a scan of pending jobs.
-    public static func queueLag(_ store: any SQLExecutor, companies: [Int64]? = nil, now: Micros) async throws -> Double {
-        var company = SQL("")
+    /// How long the most overdue pending job (of one instance, 0 for the jobs without one) has waited
+    /// past its due time (0 when none is due). A loose index scan: one seek per distinct priority in
+    /// the claim index, then its jobs in due order up to the first of the instance, not a scan of pending jobs.
+    public static func queueLag(_ store: any SQLExecutor, companies: [Int64]? = nil, instance: Int64? = nil, now: Micros) async throws -> Double {
+        var filter = SQL("")
         if let companies {
-            company = SQL(" AND j.company_id IN (") + (companies.isEmpty ? SQL("NULL") : .list(companies.map { .int($0) })) + SQL(")")
+            filter = SQL(" AND j.company_id IN (") + (companies.isEmpty ? SQL("NULL") : .list(companies.map { .int($0) })) + SQL(")")
+        }
+        if let instance {
+            filter = filter + (instance == 0 ? SQL(" AND j.instance_id IS NULL") : SQL(" AND j.instance_id = ?", [.int(instance)]))
         }
         let sql =
             SQL(
@@ -149,7 +144,7 @@ public enum DashboardStats {
                 )
                 SELECT min((SELECT j.eta FROM jobs j WHERE j.state = 'pending' AND j.priority = p.priority
                 """
-            ) + company + SQL(" ORDER BY j.eta LIMIT 1)) AS eta FROM p WHERE p.priority IS NOT NULL")
+            ) + filter + SQL(" ORDER BY j.eta LIMIT 1)) AS eta FROM p WHERE p.priority IS NOT NULL")
         guard let eta = try await store.query(sql).first?["eta"].int, eta < now else { return 0 }
         return (Double(now - eta) / 1e5).rounded() / 10
     }
