@@ -149,30 +149,23 @@ public enum Tallies {
                     )
                 )
             case .sqlite:
-                try await tx.execute(
-                    SQL(
-                        """
-                        INSERT INTO tallies SELECT metric, company_id, instance_id, key, minute - minute % 1440, sum(n) FROM tallies
-                        WHERE minute > 0 AND minute % 1440 <> 0 AND minute < ?
-                        GROUP BY metric, company_id, instance_id, key, minute - minute % 1440
-                        ON CONFLICT (metric, company_id, instance_id, key, minute) DO UPDATE SET n = tallies.n + excluded.n
-                        """,
-                        [.int(foldDays)]
+                // Days first, then hours: each fold adds its rows into the bucket's first minute.
+                for (before, size) in [(foldDays, Int64(1440)), (fold, Int64(60))] {
+                    try await tx.execute(
+                        SQL(
+                            """
+                            INSERT INTO tallies SELECT metric, company_id, instance_id, key, minute - minute % ?, sum(n) FROM tallies
+                            WHERE minute > 0 AND minute % ? <> 0 AND minute < ?
+                            GROUP BY metric, company_id, instance_id, key, 5
+                            ON CONFLICT (metric, company_id, instance_id, key, minute) DO UPDATE SET n = tallies.n + excluded.n
+                            """,
+                            [.int(size), .int(size), .int(before)]
+                        )
                     )
-                )
-                try await tx.execute(SQL("DELETE FROM tallies WHERE minute > 0 AND minute % 1440 <> 0 AND minute < ?", [.int(foldDays)]))
-                try await tx.execute(
-                    SQL(
-                        """
-                        INSERT INTO tallies SELECT metric, company_id, instance_id, key, minute - minute % 60, sum(n) FROM tallies
-                        WHERE minute > 0 AND minute % 60 <> 0 AND minute < ?
-                        GROUP BY metric, company_id, instance_id, key, minute - minute % 60
-                        ON CONFLICT (metric, company_id, instance_id, key, minute) DO UPDATE SET n = tallies.n + excluded.n
-                        """,
-                        [.int(fold)]
+                    try await tx.execute(
+                        SQL("DELETE FROM tallies WHERE (minute > 0 AND minute % ? <> 0 AND minute < ?) OR n = 0", [.int(size), .int(before)])
                     )
-                )
-                try await tx.execute(SQL("DELETE FROM tallies WHERE (minute > 0 AND minute % 60 <> 0 AND minute < ?) OR n = 0", [.int(fold)]))
+                }
             }
         }
     }

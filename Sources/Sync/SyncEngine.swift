@@ -186,7 +186,7 @@ public struct SyncEngine: Sendable {
         job: Job,
         report: Report
     ) async throws -> Report {
-        try await lock.run("sync:\(instance.id):\(m.name)") {
+        try await lock.run(Self.lockName(instance, m)) {
             var r = report
             try await sync(
                 m,
@@ -203,39 +203,22 @@ public struct SyncEngine: Sendable {
         }
     }
 
+    /// The lock a mapping's passes hold, across every sidecar on the database.
+    static func lockName(_ instance: Instance, _ m: Mapping) -> String { "sync:\(instance.id):\(m.name)" }
+
     /// A push's or pull's records, synced in the mapping's next pass together with those of the other
     /// jobs waiting for it (`SharedPasses`); alone when that pass fails.
     func syncShared(_ m: Mapping, instance: Instance, _ work: SharedPasses.Work, job: Job) async throws -> Report {
-        let name = "sync:\(instance.id):\(m.name)"
+        let name = Self.lockName(instance, m)
         switch await passes.join(name, work) {
         case .served(let report):
             return report
         case .alone:
-            let alone = Report()
-            return try await syncLocked(
-                m,
-                instance: instance,
-                odooIDs: work.odooIDs,
-                zohoIDs: work.zohoIDs,
-                zohoChanges: work.zohoChanges,
-                job: job,
-                report: alone
-            )
+            return try await lock.run(name) { try await pass(m, instance: instance, work, job: job) }
         case .lead(let id):
             do {
                 let report = try await lock.run(name) {
-                    let shared = await passes.start(name, id) ?? work
-                    var r = Report()
-                    try await sync(
-                        m,
-                        instance: instance,
-                        odooIDs: shared.odooIDs,
-                        zohoIDs: shared.zohoIDs,
-                        zohoChanges: shared.zohoChanges,
-                        job: job,
-                        report: &r
-                    )
-                    return r
+                    try await pass(m, instance: instance, await passes.start(name, id) ?? work, job: job)
                 }
                 await passes.finish(name, id, report)
                 return report
@@ -244,6 +227,21 @@ public struct SyncEngine: Sendable {
                 throw error
             }
         }
+    }
+
+    /// One pass over a share's records; the caller holds the mapping's lock.
+    func pass(_ m: Mapping, instance: Instance, _ work: SharedPasses.Work, job: Job) async throws -> Report {
+        var report = Report()
+        try await sync(
+            m,
+            instance: instance,
+            odooIDs: work.odooIDs,
+            zohoIDs: work.zohoIDs,
+            zohoChanges: work.zohoChanges,
+            job: job,
+            report: &report
+        )
+        return report
     }
 
     func requireInstance(_ job: Job) async throws -> Instance {
